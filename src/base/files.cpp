@@ -1,0 +1,90 @@
+#include "base/files.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+#include <sstream>
+
+#include <fmt/core.h>
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+std::string errno_text(int error_number) { return std::strerror(error_number); }
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(fmt::format("{}: cannot open: {}", path.string(), errno_text(errno)));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) return make_error(fmt::format("{}: read failed", path.string()));
+  return content.str();
+}
+
+Status write_file_atomically(const fs::path& path, std::string_view content) {
+  fs::path temporary = path;
+  temporary += fmt::format(".tmp{}", getpid());
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return make_error(fmt::format("{}: cannot create: {}", temporary.string(), errno_text(errno)));
+  }
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int saved = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return make_error(fmt::format("{}: write failed: {}", path.string(), errno_text(saved)));
+    }
+    written += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(temporary.c_str());
+    return make_error(fmt::format("{}: cannot rename into place: {}", path.string(), errno_text(saved)));
+  }
+  return {};
+}
+
+Status make_directories(const fs::path& path) {
+  std::error_code error;
+  fs::create_directories(path, error);
+  if (error) return make_error(fmt::format("{}: cannot create directory: {}", path.string(), error.message()));
+  return {};
+}
+
+bool path_is_within(const fs::path& root, const fs::path& candidate) {
+  std::error_code error;
+  fs::path resolved_root = fs::weakly_canonical(root, error);
+  if (error) return false;
+  fs::path resolved = fs::weakly_canonical(candidate.is_absolute() ? candidate : root / candidate, error);
+  if (error) return false;
+  auto [root_end, _] = std::mismatch(resolved_root.begin(), resolved_root.end(), resolved.begin(),
+                                     resolved.end());
+  return root_end == resolved_root.end();
+}
+
+TemporaryDirectory::TemporaryDirectory(std::string_view prefix) {
+  std::string pattern = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error(fmt::format("cannot create a temporary directory: {}", errno_text(errno)));
+  }
+  path_ = pattern;
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  std::error_code ignored;  // best effort: a leftover temp folder must not abort a test run
+  fs::remove_all(path_, ignored);
+}
+
+}  // namespace slipway

@@ -1,0 +1,41 @@
+// Whole-file reads and writes, directories and temporary folders. Every failure comes back as
+// an Error naming the path and the system's reason.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace slipway {
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Writes to a temporary sibling then renames it over `path`, so readers never see half a file.
+Status write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+Status make_directories(const std::filesystem::path& path);
+
+// True when `candidate`, after resolving every symlink that exists, lies inside `root`
+// (also resolved). Used to keep repository-supplied paths from escaping a workspace.
+bool path_is_within(const std::filesystem::path& root, const std::filesystem::path& candidate);
+
+// A fresh directory under the system's temporary folder, removed with everything inside it
+// when the object is destroyed. For tests and short-lived work.
+class TemporaryDirectory {
+ public:
+  explicit TemporaryDirectory(std::string_view prefix = "slipway");
+  ~TemporaryDirectory();
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string errno_text(int error_number);
+
+}  // namespace slipway

@@ -1,0 +1,33 @@
+// Small string helpers shared by every layer. Pure functions, no allocation surprises.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slipway {
+
+std::vector<std::string> split(std::string_view text, char separator);
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+std::string_view trim(std::string_view text);
+bool starts_with(std::string_view text, std::string_view prefix);
+bool ends_with(std::string_view text, std::string_view suffix);
+
+// Edit distance (insertions, deletions, substitutions), for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate closest to `word` when it is close enough to be a plausible typo, else "".
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// Replaces every byte sequence that is not valid UTF-8 with U+FFFD, so logs, JSON and HTML
+// can carry any program's output.
+std::string sanitize_utf8(std::string_view bytes);
+
+// Escapes text for inclusion in HTML element content or attribute values.
+std::string html_escape(std::string_view text);
+
+// Quotes a string for a POSIX shell, for printing commands a user can paste. Never used to
+// build a command that is executed: commands run through argv, not a shell string.
+std::string shell_quote(std::string_view text);
+
+}  // namespace slipway

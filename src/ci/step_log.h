@@ -1,0 +1,73 @@
+// StepLog: the durable, masked, line-oriented log of one step. Raw output bytes go in; secrets
+// are masked on the stream, bytes are split into lines (a line longer than kMaxLineBytes is cut
+// into several records marked as continued), invalid UTF-8 is replaced with U+FFFD, and each
+// line is stamped and appended to chunk files `NNNNNN.log` of at most `chunk_bytes` in
+// `directory`. Memory stays flat whatever the log's size. Listeners see each finished line live.
+//
+// On disk a record is one line: "<RFC 3339 UTC timestamp> <o|e|s> <text>\n", where o is stdout,
+// e is stderr and s a line written by Slipway itself; a record cut from a longer line has its
+// stream letter upper-cased (O, E) on every piece but the last.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "ci/executor.h"
+#include "ci/secret_masker.h"
+
+namespace slipway {
+
+struct LogLine {
+  int64_t timestamp_ms = 0;
+  char stream = 'o';         // 'o', 'e' or 's'; upper-case 'O'/'E' for a cut, continued piece
+  std::string_view text;     // masked, valid UTF-8, without the newline
+};
+
+class LogListener {
+ public:
+  virtual ~LogListener() = default;
+  virtual void on_line(const LogLine& line) = 0;
+};
+
+class StepLog : public OutputSink {
+ public:
+  static constexpr size_t kMaxLineBytes = 64 * 1024;
+  static constexpr size_t kDefaultChunkBytes = 8 * 1024 * 1024;
+
+  // Creates `directory` if needed. `masker` may be null (nothing to mask); `listener` may be null.
+  static Result<std::unique_ptr<StepLog>> create(const std::filesystem::path& directory,
+                                                 std::shared_ptr<const SecretMasker> masker,
+                                                 LogListener* listener,
+                                                 size_t chunk_bytes = kDefaultChunkBytes);
+  ~StepLog() override;
+
+  void on_output(OutputStream stream, std::string_view bytes) override;
+  // A line from Slipway itself ("exit status 1", "timed out after 30s"); masked like the rest.
+  void write_system_line(std::string_view text);
+  // Flushes partial lines and the masking hold-back, and closes the current chunk.
+  Status close();
+
+  uint64_t line_count() const;
+  uint64_t byte_count() const;          // bytes of text written, after masking
+  // The last lines written (masked), at most `kTailLines`, for failure excerpts.
+  static constexpr size_t kTailLines = 20;
+  const std::deque<std::string>& tail() const;
+
+  struct Impl;
+ private:
+  explicit StepLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads a step's log back in order, record by record, without loading it whole. Stops early
+// when `visit` returns false.
+Status read_step_log(const std::filesystem::path& directory,
+                     const std::function<bool(const LogLine&)>& visit);
+
+}  // namespace slipway
