@@ -69,11 +69,19 @@ class Executor {
                                                            OutputSink& sink) = 0;
 };
 
+// Tunables of both executors, with their defaults. Tests shorten the grace.
+struct ExecutorOptions {
+  // Between SIGTERM and SIGKILL when a step times out or is cancelled.
+  Milliseconds kill_grace{5000};
+};
+
 std::unique_ptr<Executor> make_host_executor();
+std::unique_ptr<Executor> make_host_executor(const ExecutorOptions& options);
 
 // Fails when bubblewrap is not installed or cannot create namespaces here, with a message
 // saying so and suggesting `--executor host`.
 Result<std::unique_ptr<Executor>> make_sandbox_executor();
+Result<std::unique_ptr<Executor>> make_sandbox_executor(const ExecutorOptions& options);
 
 // Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER) so that daemons forked by steps
 // are re-parented here and can be found and stopped. Call once at start-up.

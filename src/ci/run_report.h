@@ -34,6 +34,19 @@ struct RunReport {
   bool passed() const;
 };
 
+// The cases of every suite added up; suites without a readable report add nothing.
+struct RunTotals {
+  int passed = 0, failed = 0, errored = 0, skipped = 0;
+  int total() const { return passed + failed + errored + skipped; }
+};
+RunTotals run_totals(const RunReport& report);
+
+// How a test is named in reports: "tests.test_calc.test_add", or "Calculator › adds" when the
+// producer wrote no class name; "(unnamed test)" when it wrote no name either.
+std::string display_test_name(const TestCaseResult& test);
+
+// Writes every field (plus derived "passed" and "totals", ignored when read back); see
+// docs/reports.md for the schema. Invalid UTF-8 in any text is replaced with U+FFFD.
 nlohmann::json report_to_json(const RunReport& report);
 Result<RunReport> report_from_json(const nlohmann::json& json);
 

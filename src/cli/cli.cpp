@@ -2,13 +2,30 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/commands.h"
+
 namespace slipway {
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"Slipway: CI/CD from commit to deployed version"};
+  CLI::App app{"Slipway: carries a repository from a commit to a tested, published, deployed version.\n"
+               "Run `slipway COMMAND --help` for the options of each command."};
+  app.name("slipway");
+  app.set_version_flag("--version", "slipway 0.1.0");
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  GlobalOptions global;
+  app.add_option("--data-dir", global.data_dir,
+                 "Where runs are kept (default: $SLIPWAY_DATA_DIR, else ~/.local/share/slipway)");
+  int exit_code = kExitSuccess;
+  add_run_command(app, global, exit_code);
+  add_validate_command(app, exit_code);
+  add_runs_command(app, global, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int status = app.exit(error);
+    return status == 0 ? kExitSuccess : kExitBadInput;
+  }
+  return exit_code;
 }
 
 }  // namespace slipway

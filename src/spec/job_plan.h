@@ -36,6 +36,9 @@ struct PlannedJob {
 
 struct JobPlan {
   std::vector<PlannedJob> jobs;
+  // Requested environments that were not planned, each with the reason, e.g. "'production' is
+  // published only from the main branch 'main', not from 'feature-x'". Empty for push runs.
+  std::vector<std::string> skipped;
 };
 
 enum class Trigger { push, manual, schedule };

@@ -83,19 +83,26 @@ class Store {
 
   int schema_version() const;
 
-  Result<int64_t> create_run(const RunRecord& run);       // returns the new id
+  Result<int64_t> create_run(const RunRecord& run);       // returns the new id; created_ms 0: now
   Status update_run(const RunRecord& run);                // by id: status, reason, times, report_dir
   Result<std::optional<RunRecord>> find_run(int64_t id);
   Result<std::vector<RunRecord>> list_runs(const RunFilter& filter);
+  // Runs matching the filter's repository and status (before_id and limit are ignored).
+  Result<int64_t> count_runs(const RunFilter& filter);
+  // Deletes the run with its jobs, steps, suite results and failures; no error if absent.
+  Status delete_run(int64_t id);
 
   Result<int64_t> create_job(const JobRecord& job);
   Status update_job(const JobRecord& job);
   Result<std::vector<JobRecord>> jobs_of_run(int64_t run_id);
+  Result<std::optional<JobRecord>> find_job(int64_t id);
 
   Result<int64_t> create_step(const StepRecord& step);
   Status update_step(const StepRecord& step);
-  Result<std::vector<StepRecord>> steps_of_job(int64_t job_id);
+  Result<std::vector<StepRecord>> steps_of_job(int64_t job_id);   // by position
+  Result<std::optional<StepRecord>> find_step(int64_t id);
 
+  // Totals and failures in one transaction; recording a step again replaces its earlier result.
   Status record_suite_result(const SuiteResultRecord& result,
                              const std::vector<TestCaseRecord>& failures);
   Result<std::vector<SuiteResultRecord>> suite_results_of_run(int64_t run_id);

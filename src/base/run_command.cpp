@@ -1,0 +1,102 @@
+#include "base/run_command.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/core.h>
+
+#include "base/files.h"
+#include "base/strings.h"
+
+extern char** environ;
+
+namespace slipway {
+
+namespace {
+
+// Reads both pipes until both reach end of file, so neither can fill up and block the child.
+void drain(int out_fd, int err_fd, CommandOutput& output) {
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* targets[2] = {&output.out, &output.err};
+  int open_count = 2;
+  char buffer[65536];
+  while (open_count > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        targets[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv,
+                                  const std::filesystem::path& working_directory) {
+  if (argv.empty()) return make_error("run_command: no program given");
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", errno_text(errno)));
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ::close(out_pipe[0]), ::close(out_pipe[1]);
+    return make_error(fmt::format("pipe: {}", errno_text(errno)));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  if (!working_directory.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
+  }
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int spawn_error = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  CommandOutput output;
+  if (spawn_error == 0) drain(out_pipe[0], err_pipe[0], output);
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
+  if (spawn_error != 0) {
+    return make_error(fmt::format("cannot run {}: {}", argv[0], errno_text(spawn_error)));
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  // posix_spawnp reports a missing program through the child's exit status 127.
+  if (output.exit_code == 127 && output.out.empty() && output.err.empty()) {
+    return make_error(fmt::format("cannot run {}: program not found", argv[0]));
+  }
+  return output;
+}
+
+Result<std::string> run_command_checked(const std::vector<std::string>& argv,
+                                        const std::filesystem::path& working_directory) {
+  auto output = run_command(argv, working_directory);
+  if (!output) return output.error();
+  if (output->exit_code != 0) {
+    std::string detail(trim(output->err.empty() ? output->out : output->err));
+    return make_error(fmt::format("{} failed (exit {}): {}", argv[0], output->exit_code, detail));
+  }
+  return std::move(output->out);
+}
+
+}  // namespace slipway

@@ -1,0 +1,96 @@
+// ChildProcess: one program started for a step, with its output on two pipes and a pidfd to
+// learn of its exit inside the same poll(2) loop that reads the pipes.
+//
+// It is passive, like ninja's Subprocess: the owner polls the descriptors, reads them, and asks
+// whether the child has exited. It never kills anything on its own except in its destructor,
+// as a last resort when the owner forgot to reap it. Stopping a whole step is StepSupervisor's
+// job, because the child is only the first process of a tree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace slipway {
+
+// Owns one file descriptor; closes it when destroyed. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release();
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// pidfd system calls (Linux 5.3+), called directly: glibc 2.36's <sys/pidfd.h> lacks
+// extern "C" and cannot be linked from C++. -1 and errno on failure, like the syscalls.
+int open_pidfd(pid_t pid);
+int send_signal_by_pidfd(int pidfd, int signal);
+
+struct SpawnRequest {
+  std::vector<std::string> argv;  // argv[0] is an absolute path: there is no PATH search
+  std::vector<std::string> env;   // "NAME=value" each: the child's complete environment
+  std::filesystem::path cwd;
+};
+
+// How a process ended: exit_code (and signal 0) when it exited, exit_code -1 and the signal
+// when a signal ended it.
+struct ExitStatus {
+  int exit_code = -1;
+  int signal = 0;
+};
+
+class ChildProcess {
+ public:
+  // Starts the program in a new session (so it leads its own process group and session and has
+  // no controlling terminal: a step cannot read or inject into the server's terminal), with
+  // stdin from /dev/null, stdout and stderr on pipes, every other descriptor closed and every
+  // signal at its default disposition. Fails when the program or the directory is missing or
+  // the system is out of resources; the message names which.
+  static Result<ChildProcess> spawn(const SpawnRequest& request);
+
+  ChildProcess(ChildProcess&&) noexcept;
+  ChildProcess& operator=(ChildProcess&&) = delete;
+  ~ChildProcess();
+
+  pid_t pid() const { return pid_; }
+  // Readable once the child has exited (pidfd, Linux 5.3+).
+  int exit_fd() const { return pidfd_.get(); }
+  // The read ends of stdout and stderr, non-blocking; -1 once closed.
+  UniqueFd& stdout_fd() { return stdout_; }
+  UniqueFd& stderr_fd() { return stderr_; }
+
+  // The exit status once the child has exited, without reaping it: an unreaped child keeps its
+  // pid, so nothing else can take that number (or its session id) while the tree is stopped.
+  std::optional<ExitStatus> peek_exit() const;
+  bool has_exited() const;
+  // Waits for the exit and reaps the child. Call once.
+  ExitStatus reap();
+
+ private:
+  ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err);
+
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  UniqueFd pidfd_;
+  UniqueFd stdout_;
+  UniqueFd stderr_;
+};
+
+}  // namespace slipway

@@ -1,0 +1,31 @@
+// Git operations the Test stage needs: naming the commit to test, and a clean checkout of it in
+// a fresh workspace. The workspace holds only what the commit holds: uncommitted changes and
+// untracked files of the source repository never leak into a run.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "base/result.h"
+
+namespace slipway {
+
+struct CommitInfo {
+  std::string sha;        // full 40-hex sha
+  std::string branch;     // the branch checked out in the source, when `sha` is its HEAD; else ""
+  std::string subject;    // first line of the commit message
+};
+
+// Resolves `revision` ("HEAD", a sha, a branch) in the repository at `repository`. Errors say
+// whether the folder is not a git repository or the revision is unknown.
+Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const std::string& revision);
+
+// Clones `repository` into `workspace` (which must not exist yet) and checks out `sha` detached.
+Status checkout_commit(const std::filesystem::path& repository, const std::string& sha,
+                       const std::filesystem::path& workspace);
+
+// Reads one file's content at a commit without a checkout (e.g. .slipway.yml). Error if absent.
+Result<std::string> read_file_at_commit(const std::filesystem::path& repository, const std::string& sha,
+                                        const std::string& path);
+
+}  // namespace slipway

@@ -1,0 +1,62 @@
+// LocalRun: the Test stage of one commit, end to end, as `slipway run` and the server both do
+// it: resolve the commit, record the run, check it out in a fresh workspace, read and validate
+// its .slipway.yml, run the test job, save the report (JSON and HTML) and record every step's
+// result. Whatever goes wrong — a bad spec, a failed checkout, a failed suite — the run's result
+// and reason are recorded; the Error return is kept for when even that was impossible.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "base/result.h"
+#include "ci/executor.h"
+#include "ci/test_job.h"
+#include "store/store.h"
+
+namespace slipway {
+
+// Where a machine keeps its runs: slipway.db, and runs/<id>/{workspace,logs,report.*}.
+struct DataDirectory {
+  std::filesystem::path root;
+  std::filesystem::path database() const { return root / "slipway.db"; }
+  std::filesystem::path run_dir(int64_t run_id) const { return root / "runs" / std::to_string(run_id); }
+};
+
+struct LocalRunRequest {
+  std::filesystem::path repository;        // a git work tree or bare repository
+  std::string revision = "HEAD";
+  std::string repository_name;             // defaults to the folder's name
+  std::string trigger = "local";
+  std::map<std::string, std::string> secrets;
+  bool keep_workspace = false;
+};
+
+// Told about the run as it goes, on top of the per-step StepObserver.
+class RunObserver : public StepObserver {
+ public:
+  virtual void run_started(const RunRecord& /*run*/, const PlannedJob& /*job*/) {}
+};
+
+struct LocalRunOutcome {
+  RunRecord run;                           // as finally recorded
+  std::optional<RunReport> report;         // absent when the job never ran (e.g. a bad spec)
+  std::vector<std::string> diagnostics;    // .slipway.yml problems, "file:line:col: message"
+};
+
+class LocalRunner {
+ public:
+  LocalRunner(DataDirectory data, Store& store, Executor& executor, Executor& service_executor);
+
+  Result<LocalRunOutcome> run(const LocalRunRequest& request, RunObserver* observer,
+                              const std::atomic<bool>* cancel);
+
+ private:
+  DataDirectory data_;
+  Store& store_;
+  Executor& executor_;
+  Executor& service_executor_;
+};
+
+}  // namespace slipway

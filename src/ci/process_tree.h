@@ -1,0 +1,68 @@
+// StepProcesses: every process one step started, found by walking /proc, and the signals that
+// stop them.
+//
+// A process group is not enough to find them: a daemon leaves the group and the session with
+// setsid(), and once its parent exits it is re-parented to the nearest child subreaper (this
+// server: become_subreaper()), losing its link to the step. So a process belongs to the step
+// when it
+//   - is the step's main process (the supervisor keeps it unreaped until the end), or lives in
+//     a session that the main process or any member created (the main process leads a session
+//     of its own from spawn; a daemon's setsid makes a new one, remembered once seen alive);
+//   - or is an orphan re-parented to this server whose environment carries the step's marker,
+//     the only trace left by a double fork too quick for any scan to see;
+//   - or descends from a member.
+// What escapes: a process that clears its environment AND double-forks into a new session
+// between two scans. A cgroup per step would close that gap; it needs a delegated cgroup tree,
+// which the hosts we target do not all give us.
+//
+// Signals go through a pidfd opened after re-checking the process's start time, so a pid that
+// was recycled between the scan and the kill is never hit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace slipway {
+
+// "NAME=value" to put in a step's environment so that its orphans can be recognised.
+std::string make_step_marker();
+
+class StepProcesses {
+ public:
+  // `leader`: the step's main process, leader of its own session. `wrapper_depth`: how many
+  // levels of the tree from the leader are wrappers that must not receive SIGTERM (bubblewrap's
+  // outer process and its PID-namespace init: terminating them kills the command at once with no
+  // grace); 0 for the host executor.
+  StepProcesses(pid_t leader, std::string marker, int wrapper_depth);
+
+  // Scans /proc and returns the members still alive (zombies excluded). Reaps members that are
+  // zombie children of this process (re-parented orphans), except the leader, which belongs to
+  // its ChildProcess.
+  std::vector<pid_t> alive();
+
+  // Sends SIGTERM to every live member except the wrappers. Returns how many were signalled.
+  int terminate();
+  // Sends SIGKILL to every live member, wrappers included, and waits until none is left
+  // (bounded, in case a process is stuck in the kernel). Returns false if some remained.
+  bool kill_all();
+
+ private:
+  struct Member {
+    pid_t pid;
+    unsigned long long start_time;
+    bool zombie;
+    bool wrapper;
+  };
+  std::vector<Member> scan();
+  int signal_members(const std::vector<Member>& members, int signal, bool include_wrappers);
+
+  pid_t leader_;
+  std::string marker_;
+  int wrapper_depth_;
+  std::set<pid_t> sessions_;
+};
+
+}  // namespace slipway

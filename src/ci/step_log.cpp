@@ -1,0 +1,106 @@
+#include "ci/step_log.h"
+
+#include "base/time.h"
+#include "ci/log_chunk_writer.h"
+#include "ci/log_format.h"
+#include "ci/log_stream_pipeline.h"
+
+namespace slipway {
+
+// Receives every finished record of the three streams, in the order they finish: stamps it,
+// writes it to the chunk files and hands it to the tail and the listener.
+struct StepLog::Impl final : LogRecordSink {
+  Impl(std::unique_ptr<LogChunkWriter> writer, std::shared_ptr<const SecretMasker> masker,
+       LogListener* listener)
+      : writer(std::move(writer)),
+        masker(std::move(masker)),
+        listener(listener),
+        out('o', kMaxLineBytes, this->masker),
+        err('e', kMaxLineBytes, this->masker) {}
+
+  void on_record(char stream, std::string_view text) override;
+  void remember(std::string_view text);
+
+  std::unique_ptr<LogChunkWriter> writer;
+  std::shared_ptr<const SecretMasker> masker;
+  LogListener* listener;
+  LogStreamPipeline out;
+  LogStreamPipeline err;
+  TimestampCache timestamps;
+  // Bytes from one pipe read arrived together: one clock reading per call, not per line.
+  int64_t arrival_ms = 0;
+  Status disk_status;  // the first write error; later records still reach tail and listener
+  bool closed = false;
+  uint64_t lines = 0;
+  uint64_t bytes = 0;
+  std::deque<std::string> tail;
+};
+
+void StepLog::Impl::on_record(char stream, std::string_view text) {
+  ++lines;
+  bytes += text.size();
+  std::string_view timestamp = timestamps.format(arrival_ms);
+  if (disk_status) disk_status = writer->append(timestamp, stream, text);
+  remember(text);
+  if (listener) listener->on_line(LogLine{arrival_ms, stream, text});
+}
+
+// Recycles the oldest string of the tail, so the steady state allocates nothing per line.
+void StepLog::Impl::remember(std::string_view text) {
+  if (tail.size() < kTailLines) {
+    tail.emplace_back(text);
+    return;
+  }
+  std::string recycled = std::move(tail.front());
+  tail.pop_front();
+  recycled.assign(text);
+  tail.push_back(std::move(recycled));
+}
+
+Result<std::unique_ptr<StepLog>> StepLog::create(const std::filesystem::path& directory,
+                                                 std::shared_ptr<const SecretMasker> masker,
+                                                 LogListener* listener, size_t chunk_bytes) {
+  auto writer = LogChunkWriter::open(directory, chunk_bytes);
+  if (!writer) return writer.error();
+  auto impl = std::make_unique<Impl>(std::move(*writer), std::move(masker), listener);
+  return std::unique_ptr<StepLog>(new StepLog(std::move(impl)));
+}
+
+StepLog::StepLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+StepLog::~StepLog() { (void)close(); }
+
+void StepLog::on_output(OutputStream stream, std::string_view bytes) {
+  if (impl_->closed || bytes.empty()) return;
+  impl_->arrival_ms = now_ms();
+  auto& pipeline = stream == OutputStream::out ? impl_->out : impl_->err;
+  pipeline.feed(bytes, *impl_);
+}
+
+void StepLog::write_system_line(std::string_view text) {
+  if (impl_->closed) return;
+  impl_->arrival_ms = now_ms();
+  // A fresh pipeline per call: the line is complete, so nothing carries over to the next one.
+  LogStreamPipeline system('s', kMaxLineBytes, impl_->masker);
+  system.feed(text, *impl_);
+  system.finish(*impl_);
+}
+
+Status StepLog::close() {
+  if (impl_->closed) return impl_->disk_status;
+  impl_->arrival_ms = now_ms();
+  impl_->out.finish(*impl_);
+  impl_->err.finish(*impl_);
+  impl_->closed = true;
+  Status closed = impl_->writer->close();
+  if (impl_->disk_status && !closed) impl_->disk_status = closed;
+  return impl_->disk_status;
+}
+
+uint64_t StepLog::line_count() const { return impl_->lines; }
+
+uint64_t StepLog::byte_count() const { return impl_->bytes; }
+
+const std::deque<std::string>& StepLog::tail() const { return impl_->tail; }
+
+}  // namespace slipway

@@ -1,0 +1,299 @@
+#include "ci/test_job.h"
+
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "base/files.h"
+#include "base/time.h"
+#include "ci/suite_report.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets) {
+  std::vector<std::string> values;
+  for (const auto& [name, value] : secrets) values.push_back(value);
+  return std::make_shared<const SecretMasker>(values);
+}
+
+namespace {
+
+constexpr Milliseconds kReadyPollInterval{200};
+constexpr Milliseconds kReadyCommandTimeout{10'000};
+
+// Keeps the last few KiB a readiness probe printed, to explain a service that never got ready.
+class LastOutputSink : public OutputSink {
+ public:
+  void on_output(OutputStream, std::string_view bytes) override {
+    text_.append(bytes);
+    if (text_.size() > 4096) text_.erase(0, text_.size() - 4096);
+  }
+  void clear() { text_.clear(); }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+struct RunningService {
+  size_t index;
+  std::unique_ptr<StepLog> log;
+  std::unique_ptr<BackgroundProcess> process;
+};
+
+// One execution of a test job; lives for the duration of run_test_job.
+class TestJobRun {
+ public:
+  TestJobRun(const PlannedJob& job, const TestJobSettings& settings)
+      : job_(job), settings_(settings), masker_(make_masker(settings.secrets)) {
+    result_.steps.resize(job.steps.size());
+    if (job.timeout.count() > 0) deadline_ms_ = now_ms() + job.timeout.count();
+  }
+
+  TestJobResult run() {
+    auto summaries = settings_.workspace / ".slipway-summary";
+    if (auto made = make_directories(summaries); !made) fail_job(made.error().message);
+    bool prerequisites_ok = true;
+    for (size_t i = 0; i < job_.steps.size(); ++i) {
+      const PlannedStep& step = job_.steps[i];
+      if (step.kind == StepKind::suite) {
+        run_suite(i, prerequisites_ok);
+      } else if (!prerequisites_ok) {
+        skip(i, "skipped: an earlier step failed");
+      } else if (step.kind == StepKind::service) {
+        prerequisites_ok = start_service(i);
+      } else {
+        prerequisites_ok = run_foreground(i) && prerequisites_ok;
+      }
+    }
+    stop_services();
+    result_.passed = result_.reason.empty() && result_.report.passed();
+    if (!result_.passed && result_.reason.empty()) result_.reason = "tests failed";
+    return std::move(result_);
+  }
+
+ private:
+  bool cancelled() const { return settings_.cancel && settings_.cancel->load(); }
+
+  // The time left before the job's timeout; nullopt when the job has no limit.
+  std::optional<Milliseconds> remaining() const {
+    if (deadline_ms_ == 0) return std::nullopt;
+    return Milliseconds(std::max<int64_t>(0, deadline_ms_ - now_ms()));
+  }
+
+  void fail_job(std::string reason) {
+    if (result_.reason.empty()) result_.reason = masker_->mask(reason);
+  }
+
+  StepCommand command_for(size_t index, const std::string& script, Milliseconds step_timeout) const {
+    StepCommand command;
+    command.script = script;
+    command.workspace = settings_.workspace;
+    command.env = job_.env;
+    for (const auto& [name, value] : settings_.secrets) command.env[name] = value;
+    command.env["SLIPWAY_WORKSPACE"] = settings_.workspace.string();
+    command.env["SLIPWAY_STEP"] = job_.steps[index].name;
+    command.env["SLIPWAY_SUMMARY"] = summary_file(index).string();
+    command.network_none = job_.network_none;
+    Milliseconds limit = step_timeout;
+    if (auto left = remaining(); left && (limit.count() == 0 || *left < limit)) limit = *left;
+    command.timeout = limit;
+    return command;
+  }
+
+  fs::path summary_file(size_t index) const {
+    return settings_.workspace / ".slipway-summary" / fmt::format("{:02}.md", index + 1);
+  }
+
+  fs::path log_dir(size_t index) const {
+    return settings_.log_root / fmt::format("{:02}-{}", index + 1, job_.steps[index].name);
+  }
+
+  Result<std::unique_ptr<StepLog>> open_log(size_t index) {
+    LogListener* listener = settings_.observer ? settings_.observer->step_listener(index, job_.steps[index]) : nullptr;
+    return StepLog::create(log_dir(index), masker_, listener);
+  }
+
+  void begin(size_t index) {
+    result_.steps[index].started_ms = now_ms();
+    result_.steps[index].log_dir = log_dir(index);
+    if (settings_.observer) settings_.observer->step_started(index, job_.steps[index]);
+  }
+
+  void finish(size_t index, std::string status, std::string reason) {
+    StepResult& step = result_.steps[index];
+    step.status = std::move(status);
+    step.reason = masker_->mask(reason);
+    step.finished_ms = now_ms();
+    if (settings_.observer) settings_.observer->step_finished(index, job_.steps[index], step);
+  }
+
+  void skip(size_t index, std::string reason) {
+    result_.steps[index].started_ms = result_.steps[index].finished_ms = now_ms();
+    finish(index, cancelled() ? "cancelled" : "skipped", std::move(reason));
+  }
+
+  std::string describe(const PlannedStep& step, const StepOutcome& outcome) const {
+    if (outcome.cancelled) return fmt::format("{} was cancelled", step.name);
+    if (outcome.timed_out) return fmt::format("{} timed out after {}", step.name, format_duration(outcome.duration));
+    if (outcome.signal) return fmt::format("{} was killed by signal {}", step.name, outcome.signal);
+    return fmt::format("{} exited with status {}", step.name, outcome.exit_code);
+  }
+
+  // Runs a setup or suite step to completion; returns whether it succeeded.
+  bool execute(size_t index, std::deque<std::string>* tail) {
+    const PlannedStep& step = job_.steps[index];
+    begin(index);
+    auto log = open_log(index);
+    if (!log) {
+      fail_job(log.error().message);
+      finish(index, "failed", log.error().message);
+      return false;
+    }
+    auto outcome = settings_.executor->run(command_for(index, step.command, step.timeout), **log, settings_.cancel);
+    StepResult& result = result_.steps[index];
+    if (!outcome) {
+      (*log)->write_system_line(outcome.error().message);
+      (void)(*log)->close();
+      fail_job(fmt::format("{}: {}", step.name, outcome.error().message));
+      finish(index, "failed", outcome.error().message);
+      return false;
+    }
+    result.outcome = *outcome;
+    bool ok = outcome->succeeded();
+    (*log)->write_system_line(ok ? fmt::format("{} passed in {}", step.name, format_duration(outcome->duration))
+                                 : describe(step, *outcome));
+    if (auto closed = (*log)->close(); !closed) fail_job(closed.error().message);
+    if (tail) *tail = (*log)->tail();
+    collect_summary(index);
+    if (outcome->timed_out && remaining() && remaining()->count() == 0) {
+      fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
+    }
+    if (outcome->cancelled) fail_job("cancelled");
+    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), ok ? "" : describe(step, *outcome));
+    return ok;
+  }
+
+  bool run_foreground(size_t index) {
+    if (cancelled()) {
+      skip(index, "cancelled before it started");
+      fail_job("cancelled");
+      return false;
+    }
+    bool ok = execute(index, nullptr);
+    if (!ok) fail_job(fmt::format("{} failed: {}", job_.steps[index].name, result_.steps[index].reason));
+    return ok;
+  }
+
+  void run_suite(size_t index, bool prerequisites_ok) {
+    const PlannedStep& step = job_.steps[index];
+    std::deque<std::string> tail;
+    if (!prerequisites_ok) {
+      skip(index, fmt::format("{} did not run: {}", step.name, result_.reason));
+    } else if (cancelled()) {
+      skip(index, "cancelled before it started");
+    } else if (remaining() && remaining()->count() == 0) {
+      skip(index, fmt::format("{} did not run: the test job's timeout ({}) was reached", step.name,
+                              format_duration(job_.timeout)));
+    } else {
+      execute(index, &tail);
+    }
+    result_.report.suites.push_back(
+        collect_suite_report(step, result_.steps[index], settings_.workspace, tail, *masker_));
+  }
+
+  void collect_summary(size_t index) {
+    std::string summary = read_step_summary(summary_file(index), settings_.workspace, *masker_);
+    if (summary.empty()) return;
+    if (!result_.report.summary_markdown.empty()) result_.report.summary_markdown += "\n";
+    result_.report.summary_markdown += summary;
+  }
+
+  bool start_service(size_t index);
+  bool wait_until_ready(size_t index, RunningService& service);
+  void stop_services();
+
+  const PlannedJob& job_;
+  const TestJobSettings& settings_;
+  std::shared_ptr<const SecretMasker> masker_;
+  TestJobResult result_;
+  int64_t deadline_ms_ = 0;
+  std::vector<RunningService> services_;
+};
+
+bool TestJobRun::start_service(size_t index) {
+  const PlannedStep& step = job_.steps[index];
+  begin(index);
+  auto log = open_log(index);
+  if (!log) {
+    fail_job(log.error().message);
+    finish(index, "failed", log.error().message);
+    return false;
+  }
+  auto process = settings_.service_executor->start(command_for(index, step.command, Milliseconds(0)), **log);
+  if (!process) {
+    std::string reason = fmt::format("service {} could not start: {}", step.name, process.error().message);
+    (*log)->write_system_line(reason);
+    (void)(*log)->close();
+    fail_job(reason);
+    finish(index, "failed", reason);
+    return false;
+  }
+  services_.push_back({index, std::move(*log), std::move(*process)});
+  return wait_until_ready(index, services_.back());
+}
+
+bool TestJobRun::wait_until_ready(size_t index, RunningService& service) {
+  const PlannedStep& step = job_.steps[index];
+  int64_t give_up_ms = now_ms() + step.ready_timeout.count();
+  LastOutputSink probe_output;
+  while (!step.ready.empty()) {
+    if (cancelled()) {
+      fail_job("cancelled");
+      return false;
+    }
+    std::string failure;
+    if (!service.process->running()) {
+      failure = fmt::format("service {} exited before it was ready", step.name);
+    } else if (now_ms() >= give_up_ms || (remaining() && remaining()->count() == 0)) {
+      failure = fmt::format("service {} was not ready after {} (ready: {})", step.name,
+                            format_duration(step.ready_timeout), step.ready);
+    }
+    if (!failure.empty()) {
+      if (!probe_output.text().empty()) service.log->write_system_line("last readiness check said: " + probe_output.text());
+      service.log->write_system_line(failure);
+      fail_job(failure);
+      result_.steps[index].reason = masker_->mask(failure);
+      return false;
+    }
+    probe_output.clear();
+    auto probe = settings_.service_executor->run(command_for(index, step.ready, kReadyCommandTimeout), probe_output,
+                                                 settings_.cancel);
+    if (probe && probe->succeeded()) break;
+    std::this_thread::sleep_for(kReadyPollInterval);
+  }
+  service.log->write_system_line(fmt::format("service {} is ready", step.name));
+  return true;
+}
+
+void TestJobRun::stop_services() {
+  // In reverse order of start, as a service started later may depend on an earlier one.
+  for (auto it = services_.rbegin(); it != services_.rend(); ++it) {
+    it->process->stop();
+    it->log->write_system_line(fmt::format("service {} stopped", job_.steps[it->index].name));
+    (void)it->log->close();
+    const std::string& failure = result_.steps[it->index].reason;
+    finish(it->index, failure.empty() ? "passed" : "failed", failure);
+  }
+  services_.clear();
+}
+
+}  // namespace
+
+TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& settings) {
+  return TestJobRun(job, settings).run();
+}
+
+}  // namespace slipway

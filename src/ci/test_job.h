@@ -1,0 +1,64 @@
+// run_test_job: carries out the test job of a plan in a workspace that already holds the
+// checkout. Order: setup, then the services (each started and polled until ready), then every
+// suite — each one even if an earlier one failed — then the services are stopped, whatever
+// happened. Every step logs through a masking StepLog; suites' JUnit reports and the Markdown
+// the steps append to $SLIPWAY_SUMMARY become the job's RunReport (masked too).
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ci/executor.h"
+#include "ci/run_report.h"
+#include "ci/secret_masker.h"
+#include "ci/step_log.h"
+#include "spec/job_plan.h"
+
+namespace slipway {
+
+struct StepResult {
+  std::string status = "skipped";   // "passed", "failed", "skipped", "cancelled"
+  std::string reason;               // why it failed or was skipped, for people
+  StepOutcome outcome;
+  int64_t started_ms = 0, finished_ms = 0;
+  std::filesystem::path log_dir;
+};
+
+// Told about each step as it happens, from the thread that calls run_test_job (service logs
+// may reach a step's listener from the service's own thread).
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual LogListener* step_listener(size_t /*index*/, const PlannedStep& /*step*/) { return nullptr; }
+  virtual void step_started(size_t /*index*/, const PlannedStep& /*step*/) {}
+  virtual void step_finished(size_t /*index*/, const PlannedStep& /*step*/, const StepResult& /*result*/) {}
+};
+
+struct TestJobSettings {
+  std::filesystem::path workspace;
+  std::filesystem::path log_root;                      // step N logs to log_root/NN-name/
+  std::map<std::string, std::string> secrets;          // passed to every step as env vars
+  Executor* executor = nullptr;                        // setup and suites
+  Executor* service_executor = nullptr;                // services (host commands)
+  StepObserver* observer = nullptr;                    // may be null
+  const std::atomic<bool>* cancel = nullptr;           // may be null
+};
+
+struct TestJobResult {
+  bool passed = false;
+  std::string reason;                                  // first cause of failure, for the run
+  std::vector<StepResult> steps;                       // parallel to job.steps
+  RunReport report;                                    // suites and summary; caller fills ids
+};
+
+TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& settings);
+
+// The masker for a run: every secret value, in every encoded form.
+std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets);
+
+}  // namespace slipway

@@ -1,0 +1,182 @@
+// `slipway runs list|show|logs`: this machine's run history, from the store and the log files.
+#include <iostream>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "base/time.h"
+#include "ci/step_log.h"
+#include "cli/commands.h"
+#include "cli/terminal.h"
+#include "store/store.h"
+
+namespace slipway {
+
+namespace {
+
+struct RunsOptions {
+  RunFilter filter;
+  int64_t run_id = 0;
+  std::string step;
+  bool timestamps = false;
+  bool json = false;
+};
+
+std::string duration_of(int64_t started_ms, int64_t finished_ms) {
+  if (started_ms == 0) return "-";
+  int64_t end = finished_ms ? finished_ms : now_ms();
+  return format_duration(Milliseconds(end - started_ms));
+}
+
+nlohmann::json run_json(const RunRecord& run) {
+  return {{"id", run.id},           {"repository", run.repository}, {"source", run.source},
+          {"commit", run.commit},   {"branch", run.branch},         {"trigger", run.trigger},
+          {"status", run.status},   {"reason", run.reason},         {"created_ms", run.created_ms},
+          {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}, {"report_dir", run.report_dir}};
+}
+
+Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global) {
+  return Store::open(global.resolved_data_dir() / "slipway.db");
+}
+
+int fail(const std::string& message) {
+  std::cerr << "slipway runs: " << message << "\n";
+  return kExitBadInput;
+}
+
+int list_runs(const RunsOptions& options, const GlobalOptions& global) {
+  auto store = open_store(global);
+  if (!store) return fail(store.error().message);
+  auto runs = (*store)->list_runs(options.filter);
+  if (!runs) return fail(runs.error().message);
+  if (options.json) {
+    nlohmann::json answer = nlohmann::json::array();
+    for (const auto& run : *runs) answer.push_back(run_json(run));
+    std::cout << answer.dump(2) << "\n";
+    return kExitSuccess;
+  }
+  bool colour = stream_is_terminal(stdout);
+  std::cout << fmt::format("{:>6}  {:<10} {:<20} {:<12} {:<14} {:<8} {:<20} {}\n", "RUN", "STATUS", "REPOSITORY",
+                           "COMMIT", "BRANCH", "TRIGGER", "STARTED", "TIME");
+  for (const auto& run : *runs) {
+    std::string status = styled(fmt::format("{:<10}", run.status), status_style(run.status), colour);
+    std::cout << fmt::format("{:>6}  {} {:<20} {:<12} {:<14} {:<8} {:<20} {}\n", run.id, status, run.repository,
+                             run.commit.substr(0, 12), run.branch.empty() ? "-" : run.branch, run.trigger,
+                             format_timestamp(run.started_ms).substr(0, 19), duration_of(run.started_ms, run.finished_ms));
+  }
+  if (runs->empty()) std::cout << "(no runs yet: `slipway run` in a repository starts one)\n";
+  return kExitSuccess;
+}
+
+Result<RunRecord> load_run(Store& store, int64_t id) {
+  auto run = store.find_run(id);
+  if (!run) return run.error();
+  if (!*run) return make_error(fmt::format("no run #{} (see `slipway runs list`)", id));
+  return **run;
+}
+
+int show_run(const RunsOptions& options, const GlobalOptions& global) {
+  auto store = open_store(global);
+  if (!store) return fail(store.error().message);
+  auto run = load_run(**store, options.run_id);
+  if (!run) return fail(run.error().message);
+  auto jobs = (*store)->jobs_of_run(run->id);
+  auto suites = (*store)->suite_results_of_run(run->id);
+  if (!jobs) return fail(jobs.error().message);
+  if (!suites) return fail(suites.error().message);
+  nlohmann::json answer = run_json(*run);
+  answer["jobs"] = nlohmann::json::array();
+  bool colour = stream_is_terminal(stdout);
+  std::string text = fmt::format("Run #{}  {}\n  repository {}  ({})\n  commit     {}{}\n  trigger    {}\n  time       {}\n",
+                                 run->id, styled(run->status, status_style(run->status), colour), run->repository,
+                                 run->source, run->commit, run->branch.empty() ? "" : " on " + run->branch, run->trigger,
+                                 duration_of(run->started_ms, run->finished_ms));
+  if (!run->reason.empty()) text += fmt::format("  reason     {}\n", run->reason);
+  for (const auto& job : *jobs) {
+    auto steps = (*store)->steps_of_job(job.id);
+    if (!steps) return fail(steps.error().message);
+    nlohmann::json job_json = {{"name", job.name}, {"status", job.status}, {"reason", job.reason}, {"steps", nlohmann::json::array()}};
+    text += fmt::format("\nJob {}  {}\n", job.name, styled(job.status, status_style(job.status), colour));
+    for (const auto& step : *steps) {
+      job_json["steps"].push_back({{"name", step.name}, {"kind", step.kind}, {"status", step.status},
+                                   {"exit_code", step.exit_code}, {"reason", step.reason},
+                                   {"started_ms", step.started_ms}, {"finished_ms", step.finished_ms}});
+      text += fmt::format("  {:<20} {:<8} {} {:>8}  {}\n", step.name, step.kind,
+                          styled(fmt::format("{:<9}", step.status), status_style(step.status), colour),
+                          duration_of(step.started_ms, step.finished_ms), step.reason);
+    }
+    answer["jobs"].push_back(job_json);
+  }
+  answer["suites"] = nlohmann::json::array();
+  if (!suites->empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
+  for (const auto& suite : *suites) {
+    answer["suites"].push_back({{"suite", suite.suite}, {"passed", suite.passed}, {"failed", suite.failed},
+                                {"errored", suite.errored}, {"skipped", suite.skipped},
+                                {"duration_ms", suite.duration_ms}, {"problems", suite.problems}});
+    text += fmt::format("  {:<20} {:>7} {:>7} {:>7} {:>7}\n", suite.suite, suite.passed, suite.failed, suite.errored,
+                        suite.skipped);
+    if (!suite.problems.empty()) text += "    " + suite.problems + "\n";
+  }
+  if (!run->report_dir.empty()) text += fmt::format("\nReport: {}/report.html\n", run->report_dir);
+  std::cout << (options.json ? answer.dump(2) : text) << (options.json ? "\n" : "");
+  return kExitSuccess;
+}
+
+int show_logs(const RunsOptions& options, const GlobalOptions& global) {
+  auto store = open_store(global);
+  if (!store) return fail(store.error().message);
+  auto run = load_run(**store, options.run_id);
+  if (!run) return fail(run.error().message);
+  auto jobs = (*store)->jobs_of_run(run->id);
+  if (!jobs) return fail(jobs.error().message);
+  bool colour = stream_is_terminal(stdout);
+  bool found = options.step.empty();
+  for (const auto& job : *jobs) {
+    auto steps = (*store)->steps_of_job(job.id);
+    if (!steps) return fail(steps.error().message);
+    for (const auto& step : *steps) {
+      if (!options.step.empty() && step.name != options.step) continue;
+      found = true;
+      if (step.log_dir.empty()) continue;
+      if (options.step.empty()) std::cout << styled(fmt::format("==> {} / {}", job.name, step.name), Style::bold, colour) << "\n";
+      auto read = read_step_log(step.log_dir, [&](const LogLine& line) {
+        if (options.timestamps) std::cout << format_timestamp(line.timestamp_ms) << " ";
+        std::cout << line.text << "\n";
+        return static_cast<bool>(std::cout);
+      });
+      if (!read) return fail(read.error().message);
+    }
+  }
+  if (!found) return fail(fmt::format("run #{} has no step named '{}' (see `slipway runs show {}`)", run->id,
+                                      options.step, run->id));
+  return kExitSuccess;
+}
+
+}  // namespace
+
+void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<RunsOptions>();
+  CLI::App* runs = app.add_subcommand("runs", "This machine's run history: list, show, logs");
+  runs->require_subcommand(1);
+
+  CLI::App* list = runs->add_subcommand("list", "List runs, newest first");
+  list->add_option("--repository", options->filter.repository, "Only this repository's runs");
+  list->add_option("--status", options->filter.status, "Only runs with this status (passed, failed, running...)");
+  list->add_option("--limit", options->filter.limit, "How many runs to show")->capture_default_str()->check(CLI::Range(1, 1000));
+  list->add_option("--before", options->filter.before_id, "Only runs older than this run id (paging)");
+  list->add_flag("--json", options->json, "Print JSON");
+  list->callback([options, &global, &exit_code] { exit_code = list_runs(*options, global); });
+
+  CLI::App* show = runs->add_subcommand("show", "Show a run: its jobs, steps and test results");
+  show->add_option("run", options->run_id, "The run id")->required();
+  show->add_flag("--json", options->json, "Print JSON");
+  show->callback([options, &global, &exit_code] { exit_code = show_run(*options, global); });
+
+  CLI::App* logs = runs->add_subcommand("logs", "Print a run's logs, step by step");
+  logs->add_option("run", options->run_id, "The run id")->required();
+  logs->add_option("--step", options->step, "Only this step");
+  logs->add_flag("--timestamps", options->timestamps, "Prefix each line with its time");
+  logs->callback([options, &global, &exit_code] { exit_code = show_logs(*options, global); });
+}
+
+}  // namespace slipway

@@ -1,0 +1,25 @@
+// Each subcommand registers itself on the CLI11 app and, when chosen, stores its exit status in
+// `exit_code`. Exit statuses: 0 success; 1 the work failed (tests failed, spec invalid);
+// 2 input Slipway could not act on (no such repository, unreadable file, bad option);
+// 130 interrupted.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace slipway {
+
+enum ExitCode { kExitSuccess = 0, kExitFailed = 1, kExitBadInput = 2, kExitInterrupted = 130 };
+
+struct GlobalOptions {
+  std::string data_dir;   // --data-dir; empty: $SLIPWAY_DATA_DIR, then ~/.local/share/slipway
+  std::filesystem::path resolved_data_dir() const;
+};
+
+void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_validate_command(CLI::App& app, int& exit_code);
+void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+
+}  // namespace slipway

@@ -1,0 +1,87 @@
+// The `test:` section: setup, env, services, suites, timeout, network.
+#include <fmt/core.h>
+
+#include "spec/spec_sections.h"
+
+namespace slipway {
+namespace {
+
+// A suite or service may be written as a plain command: `unit: make test` means
+// `unit: { run: make test }`.
+bool is_short_form(const Field& field) { return field.value.IsScalar(); }
+
+SuiteSpec read_suite(SpecReader& reader, const Field& field) {
+  SuiteSpec suite;
+  suite.name = field.name;
+  if (is_short_form(field)) {
+    assign(suite.run, reader.non_empty_string(field));
+    return suite;
+  }
+  auto mapping = reader.mapping(field, {"run", "junit", "timeout"});
+  if (!mapping) return suite;
+  if (auto* run = reader.require(*mapping, "run", "the command that runs the suite")) {
+    assign(suite.run, reader.non_empty_string(*run));
+  }
+  if (auto* junit = mapping->find("junit")) assign(suite.junit, reader.workspace_path(*junit));
+  if (auto* timeout = mapping->find("timeout")) {
+    if (auto value = reader.duration(*timeout)) suite.timeout = *value;
+  }
+  return suite;
+}
+
+ServiceSpec read_service(SpecReader& reader, const Field& field) {
+  ServiceSpec service;
+  service.name = field.name;
+  if (is_short_form(field)) {
+    assign(service.run, reader.non_empty_string(field));
+    return service;
+  }
+  auto mapping = reader.mapping(field, {"run", "ready", "ready_timeout"});
+  if (!mapping) return service;
+  if (auto* run = reader.require(*mapping, "run", "the command that starts the service")) {
+    assign(service.run, reader.non_empty_string(*run));
+  }
+  if (auto* ready = mapping->find("ready")) assign(service.ready, reader.string(*ready));
+  if (auto* timeout = mapping->find("ready_timeout")) assign(service.ready_timeout, reader.duration(*timeout));
+  return service;
+}
+
+std::vector<SuiteSpec> read_suites(SpecReader& reader, const Mapping& test) {
+  const Field* field = reader.require(test, "suites", "add at least one suite, e.g. 'suites: { unit: make test }'");
+  if (!field) return {};
+  auto suites = reader.named_mapping(*field, "suite", NameRule::job_name);
+  if (!suites) return {};
+  if (field->value.size() == 0) {  // not when every suite was dropped for a bad name
+    reader.report_key(*field, "'test.suites' is empty: add at least one suite, e.g. 'unit: make test'");
+  }
+  std::vector<SuiteSpec> result;
+  for (const auto& entry : suites->entries) result.push_back(read_suite(reader, entry));
+  return result;
+}
+
+std::vector<ServiceSpec> read_services(SpecReader& reader, const Field& field) {
+  std::vector<ServiceSpec> result;
+  if (auto services = reader.named_mapping(field, "service", NameRule::job_name)) {
+    for (const auto& entry : services->entries) result.push_back(read_service(reader, entry));
+  }
+  return result;
+}
+
+}  // namespace
+
+TestSpec read_test_section(SpecReader& reader, const Field& field) {
+  TestSpec test;
+  auto mapping = reader.mapping(field, {"setup", "env", "services", "suites", "timeout", "network"});
+  if (!mapping) return test;
+  if (auto* setup = mapping->find("setup")) assign(test.setup, reader.non_empty_string(*setup));
+  if (auto* env = mapping->find("env")) assign(test.env, reader.variables(*env));
+  if (auto* services = mapping->find("services")) test.services = read_services(reader, *services);
+  test.suites = read_suites(reader, *mapping);
+  if (auto* timeout = mapping->find("timeout")) assign(test.timeout, reader.duration(*timeout));
+  if (auto* network = mapping->find("network")) {
+    if (auto mode = reader.choice(*network, "network", {"host", "none"})) test.network_none = *mode == "none";
+  }
+  return test;
+}
+
+}  // namespace slipway

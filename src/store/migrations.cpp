@@ -1,0 +1,139 @@
+#include "store/migrations.h"
+
+#include <string>
+
+#include <fmt/core.h>
+
+namespace slipway {
+
+namespace {
+
+// Timestamps are integer milliseconds since the Unix epoch (0: not yet). Text columns are
+// NOT NULL with '' defaults so rows read back the same way they were written.
+// AUTOINCREMENT on runs keeps ids from being reused after old runs are pruned: run ids appear
+// in URLs and in paging cursors.
+constexpr std::string_view kMigration1 = R"sql(
+CREATE TABLE runs (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  repository  TEXT    NOT NULL,
+  source      TEXT    NOT NULL DEFAULT '',
+  commit_sha  TEXT    NOT NULL DEFAULT '',
+  branch      TEXT    NOT NULL DEFAULT '',
+  triggered_by TEXT   NOT NULL DEFAULT '',
+  status      TEXT    NOT NULL DEFAULT 'queued',
+  reason      TEXT    NOT NULL DEFAULT '',
+  created_ms  INTEGER NOT NULL DEFAULT 0,
+  started_ms  INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0,
+  report_dir  TEXT    NOT NULL DEFAULT ''
+);
+-- Listing newest first, filtered by repository, status or both: each index ends in id so the
+-- filtered scan is already in id order and LIMIT stops it early.
+CREATE INDEX runs_by_repository ON runs (repository, id);
+CREATE INDEX runs_by_status ON runs (status, id);
+CREATE INDEX runs_by_repository_status ON runs (repository, status, id);
+
+CREATE TABLE jobs (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name        TEXT    NOT NULL,
+  environment TEXT    NOT NULL DEFAULT '',
+  status      TEXT    NOT NULL DEFAULT 'queued',
+  reason      TEXT    NOT NULL DEFAULT '',
+  started_ms  INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_by_run ON jobs (run_id, id);
+
+CREATE TABLE steps (
+  id          INTEGER PRIMARY KEY,
+  job_id      INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  position    INTEGER NOT NULL DEFAULT 0,
+  name        TEXT    NOT NULL,
+  kind        TEXT    NOT NULL DEFAULT '',
+  command     TEXT    NOT NULL DEFAULT '',
+  status      TEXT    NOT NULL DEFAULT 'queued',
+  exit_code   INTEGER NOT NULL DEFAULT -1,
+  reason      TEXT    NOT NULL DEFAULT '',
+  log_dir     TEXT    NOT NULL DEFAULT '',
+  started_ms  INTEGER NOT NULL DEFAULT 0,
+  finished_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX steps_by_job ON steps (job_id, position, id);
+
+-- One row per suite step (the step is the key), so recording a result again replaces it.
+CREATE TABLE suite_results (
+  step_id     INTEGER PRIMARY KEY REFERENCES steps (id) ON DELETE CASCADE,
+  run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  suite       TEXT    NOT NULL DEFAULT '',
+  passed      INTEGER NOT NULL DEFAULT 0,
+  failed      INTEGER NOT NULL DEFAULT 0,
+  errored     INTEGER NOT NULL DEFAULT 0,
+  skipped     INTEGER NOT NULL DEFAULT 0,
+  duration_ms INTEGER NOT NULL DEFAULT 0,
+  problems    TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX suite_results_by_run ON suite_results (run_id, step_id);
+
+CREATE TABLE test_failures (
+  id          INTEGER PRIMARY KEY,
+  step_id     INTEGER NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+  classname   TEXT    NOT NULL DEFAULT '',
+  name        TEXT    NOT NULL DEFAULT '',
+  outcome     TEXT    NOT NULL DEFAULT '',
+  message     TEXT    NOT NULL DEFAULT '',
+  details     TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX test_failures_by_step ON test_failures (step_id, id);
+)sql";
+
+Status apply_migration(Database& database, int version, std::string_view script) {
+  return database.transaction([&]() -> Status {
+    // Another process may have migrated between our first look and taking the write lock.
+    Result<int> current = read_schema_version(database);
+    if (!current) return current.error();
+    if (*current >= version) return {};
+    if (Status applied = database.execute(script); !applied) {
+      return make_error(fmt::format("migration {}: {}", version, applied.error().message));
+    }
+    // PRAGMA cannot take a bound parameter; the version is our own integer.
+    return database.execute(fmt::format("PRAGMA user_version = {}", version));
+  });
+}
+
+}  // namespace
+
+const std::vector<std::string_view>& schema_migrations() {
+  static const std::vector<std::string_view> migrations = {
+      kMigration1,
+  };
+  return migrations;
+}
+
+int latest_schema_version() { return static_cast<int>(schema_migrations().size()); }
+
+Result<int> read_schema_version(Database& database) {
+  int version = 0;
+  Status read = database.stmt("PRAGMA user_version").fetch<int>([&](int v) { version = v; });
+  if (!read) return read.error();
+  return version;
+}
+
+Result<int> migrate(Database& database) {
+  Result<int> current = read_schema_version(database);
+  if (!current) return current.error();
+  int latest = latest_schema_version();
+  if (*current > latest) {
+    return make_error(fmt::format(
+        "schema version {} is newer than this binary knows ({}): the database was written by a "
+        "newer Slipway; upgrade slipway, or point it at another database file",
+        *current, latest));
+  }
+  for (int version = *current + 1; version <= latest; ++version) {
+    Status applied = apply_migration(database, version, schema_migrations()[version - 1]);
+    if (!applied) return applied.error();
+  }
+  return latest;
+}
+
+}  // namespace slipway

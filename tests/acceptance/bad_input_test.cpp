@@ -1,0 +1,113 @@
+// Each bad input the foundation issue lists gets a clear message in the run, the run's result is
+// recorded, and nothing is left running.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/scratch_repository.h"
+
+namespace slipway::testing {
+namespace {
+
+struct Recorded {
+  CommandOutput run;
+  nlohmann::json show;
+};
+
+// Commits `spec` (and `files`), runs it, and reads back what the history recorded.
+Recorded run_spec(const std::string& spec, const std::vector<std::pair<std::string, std::string>>& files = {}) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", spec);
+  for (const auto& [name, content] : files) repo.write(name, content);
+  repo.commit();
+  SlipwayCommand slipway;
+  Recorded recorded;
+  recorded.run = slipway.run({"run", repo.path().string()});
+  auto listed = slipway.run({"runs", "list", "--json"});
+  auto runs = nlohmann::json::parse(listed.out, nullptr, false);
+  if (runs.is_array() && !runs.empty()) {
+    auto shown = slipway.run({"runs", "show", std::to_string(runs[0]["id"].get<int64_t>()), "--json"});
+    recorded.show = nlohmann::json::parse(shown.out, nullptr, false);
+  }
+  return recorded;
+}
+
+TEST(BadInput, MalformedYamlIsRecordedWithItsPosition) {
+  auto recorded = run_spec("kind: library\ntest:\n  suites:\n    unit: { run: \"true\"\n");
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_NE(recorded.run.out.find(".slipway.yml:"), std::string::npos) << recorded.run.out;
+  EXPECT_EQ(recorded.show["status"], "failed");
+  EXPECT_NE(recorded.show["reason"].get<std::string>().find("invalid .slipway.yml"), std::string::npos);
+}
+
+TEST(BadInput, WrongTypeAndUnknownKindAreRecorded) {
+  auto wrong_type = run_spec("kind: library\ntest:\n  suites: [unit]\n");
+  EXPECT_EQ(wrong_type.run.exit_code, 1);
+  EXPECT_EQ(wrong_type.show["status"], "failed");
+  auto unknown_kind = run_spec("kind: aplication\ntest:\n  suites:\n    unit: { run: \"true\" }\n");
+  EXPECT_EQ(unknown_kind.run.exit_code, 1);
+  EXPECT_NE(unknown_kind.run.out.find("application"), std::string::npos) << unknown_kind.run.out;
+  EXPECT_EQ(unknown_kind.show["status"], "failed");
+}
+
+TEST(BadInput, MissingReportFileFailsTheSuite) {
+  auto recorded = run_spec("kind: library\ntest:\n  suites:\n    unit: { run: \"true\", junit: reports/unit.xml }\n");
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_NE(recorded.run.out.find("reports/unit.xml"), std::string::npos) << recorded.run.out;
+  EXPECT_NE(recorded.show["suites"][0]["problems"].get<std::string>().find("missing"), std::string::npos);
+}
+
+TEST(BadInput, ReportThatIsNotXmlFailsTheSuite) {
+  auto recorded = run_spec(
+      "kind: library\ntest:\n  suites:\n    unit: { run: \"mkdir -p r && echo 'not xml at all' > r/u.xml\", junit: r/u.xml }\n");
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_EQ(recorded.show["status"], "failed");
+  EXPECT_FALSE(recorded.show["suites"][0]["problems"].get<std::string>().empty());
+}
+
+TEST(BadInput, ReportPathsThatEscapeTheWorkspaceAreRefused) {
+  auto dotdot = run_spec("kind: library\ntest:\n  suites:\n    unit: { run: \"true\", junit: ../outside.xml }\n");
+  EXPECT_EQ(dotdot.run.exit_code, 1);
+  EXPECT_EQ(dotdot.show["status"], "failed");
+  auto absolute = run_spec("kind: library\ntest:\n  suites:\n    unit: { run: \"true\", junit: /etc/passwd }\n");
+  EXPECT_EQ(absolute.run.exit_code, 1);
+  EXPECT_EQ(absolute.show["status"], "failed");
+  auto symlink = run_spec(
+      "kind: library\ntest:\n  suites:\n    unit: { run: \"ln -s /etc/passwd report.xml\", junit: report.xml }\n");
+  EXPECT_EQ(symlink.run.exit_code, 1);
+  EXPECT_NE(symlink.show["suites"][0]["problems"].get<std::string>().find("workspace"), std::string::npos)
+      << symlink.show.dump();
+}
+
+TEST(BadInput, NonUtf8OutputIsKeptReadable) {
+  auto recorded = run_spec("kind: library\ntest:\n  suites:\n    unit: { run: \"printf 'bad \\\\377\\\\376 bytes\\\\n'\" }\n");
+  EXPECT_EQ(recorded.run.exit_code, 0) << recorded.run.out << recorded.run.err;
+  EXPECT_NE(recorded.run.out.find("bad \xEF\xBF\xBD\xEF\xBF\xBD bytes"), std::string::npos) << recorded.run.out;
+}
+
+TEST(BadInput, TenMegabyteLineIsLoggedInPieces) {
+  auto recorded = run_spec(
+      "kind: library\ntest:\n  suites:\n    unit: { run: \"head -c 10485760 /dev/zero | tr '\\\\0' x; echo; echo done\" }\n");
+  EXPECT_EQ(recorded.run.exit_code, 0) << recorded.run.err;
+  EXPECT_NE(recorded.run.out.find("[unit] done"), std::string::npos);
+}
+
+TEST(BadInput, DaemonForkedByAStepIsStopped) {
+  auto recorded = run_spec(
+      "kind: library\ntest:\n  suites:\n    unit: { run: \"(setsid sleep 1000.9753 &) ; echo forked\" }\n");
+  EXPECT_EQ(recorded.run.exit_code, 0) << recorded.run.out;
+  EXPECT_FALSE(process_with_marker_running("sleep 1000.9753"));
+}
+
+TEST(BadInput, StepThatNeverEndsTimesOut) {
+  auto recorded = run_spec(
+      "kind: library\ntest:\n  suites:\n    unit: { run: \"echo waiting; sleep 1000.8642\", timeout: 1s }\n    next: { run: \"echo next\" }\n");
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_NE(recorded.run.out.find("timed out"), std::string::npos) << recorded.run.out;
+  EXPECT_NE(recorded.run.out.find("[next] next"), std::string::npos) << "later suites still run";
+  EXPECT_FALSE(process_with_marker_running("sleep 1000.8642"));
+  EXPECT_EQ(recorded.show["status"], "failed");
+}
+
+}  // namespace
+}  // namespace slipway::testing

@@ -1,0 +1,133 @@
+// `slipway run` end to end: the real binary, a real git repository, the sandbox executor.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/scratch_repository.h"
+
+namespace slipway::testing {
+namespace {
+
+const char* kTwoSuites = R"(kind: library
+test:
+  setup: echo preparing > prepared.txt
+  suites:
+    unit: { run: "test -f prepared.txt && echo unit ok" }
+    broken: { run: "echo about to fail; exit 3" }
+    after: { run: "echo still runs" }
+)";
+
+TEST(SlipwayRun, RunsEverySuiteAndFailsWhenOneFails) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", kTwoSuites);
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_NE(result.out.find("[unit] unit ok"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("[broken] about to fail"), std::string::npos);
+  EXPECT_NE(result.out.find("[after] still runs"), std::string::npos);
+  EXPECT_NE(result.out.find("broken exited with status 3"), std::string::npos);
+  EXPECT_EQ(result.out.find("\x1b["), std::string::npos) << "no colour when stdout is not a TTY";
+}
+
+TEST(SlipwayRun, ChecksOutTheCommitNotTheWorkingTree) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"cat version.txt\" }\n");
+  repo.write("version.txt", "first\n");
+  std::string first = repo.commit();
+  repo.write("version.txt", "second\n");
+  repo.commit();
+  repo.write("version.txt", "uncommitted\n");
+  repo.write("untracked.txt", "x");
+  SlipwayCommand slipway;
+  auto head = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(head.exit_code, 0) << head.out << head.err;
+  EXPECT_NE(head.out.find("[unit] second"), std::string::npos) << head.out;
+  auto older = slipway.run({"run", repo.path().string(), "--commit", first});
+  EXPECT_EQ(older.exit_code, 0) << older.out << older.err;
+  EXPECT_NE(older.out.find("[unit] first"), std::string::npos) << older.out;
+}
+
+TEST(SlipwayRun, SandboxKeepsTheHostReadOnly) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml",
+             "kind: library\ntest:\n  suites:\n    write-host: { run: \"touch /usr/slipway-should-not-exist\" }\n"
+             "    write-workspace: { run: \"touch here && echo wrote\" }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists("/usr/slipway-should-not-exist"));
+  EXPECT_NE(result.out.find("[write-workspace] wrote"), std::string::npos) << result.out;
+}
+
+TEST(SlipwayRun, ServicesStartBeforeSuitesAndStopAfter) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: application
+test:
+  services:
+    marker: { run: "exec sleep 1000.2468", ready: "true" }
+  suites:
+    unit: { run: "echo suite sees service" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string(), "--executor", "host"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("service service:marker is ready"), std::string::npos) << result.out;
+  EXPECT_FALSE(process_with_marker_running("sleep 1000.2468"));
+}
+
+TEST(SlipwayRun, ServiceThatNeverGetsReadyFailsTheRunAndSkipsSuites) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: application
+test:
+  services:
+    db: { run: "exec sleep 1000.1357", ready: "echo not yet; false", ready_timeout: 1s }
+  suites:
+    unit: { run: "echo should not run" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.out.find("was not ready after 1.00s"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("should not run\n"), std::string::npos);
+  EXPECT_FALSE(process_with_marker_running("sleep 1000.1357"));
+}
+
+TEST(SlipwayRun, JsonOutputCarriesTheRunAndReport) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"true\" }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string(), "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  auto answer = nlohmann::json::parse(result.out);
+  EXPECT_EQ(answer["status"], "passed");
+  EXPECT_EQ(answer["report"]["suites"].size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(answer["report_dir"].get<std::string>()) / "report.html"));
+}
+
+TEST(SlipwayRun, NotAGitRepositoryIsBadInput) {
+  TemporaryDirectory folder;
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", folder.path().string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("is not a git repository"), std::string::npos) << result.err;
+}
+
+TEST(SlipwayRun, HelpOnEveryCommand) {
+  SlipwayCommand slipway;
+  for (std::vector<std::string> command : {std::vector<std::string>{"--help"}, {"run", "--help"}, {"validate", "--help"},
+                                           {"runs", "--help"}, {"runs", "list", "--help"}, {"runs", "show", "--help"},
+                                           {"runs", "logs", "--help"}}) {
+    auto result = slipway.run(command);
+    EXPECT_EQ(result.exit_code, 0) << command.front();
+    EXPECT_NE(result.out.find("Usage"), std::string::npos) << result.out;
+  }
+}
+
+}  // namespace
+}  // namespace slipway::testing
