@@ -3,16 +3,23 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap build test unit demo bench clean
+.PHONY: all bootstrap configure build binary test unit demo bench clean
+MAKEFLAGS += --no-print-directory
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap
 
-build: bootstrap
+configure: bootstrap
 	@cmake -S . -B $(BUILD) -DSLIPWAY_WERROR=ON >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# Only the slipway binary: what the demo needs, without the tests and benchmarks.
+binary: configure
+	@cmake --build $(BUILD) --target slipway -j $(JOBS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600 -j $(JOBS)
@@ -20,7 +27,7 @@ test: build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
 
-demo: build
+demo: binary
 	@scripts/demo $(BUILD)/slipway
 
 bench: build

@@ -9,6 +9,9 @@
 // - bwrap's two processes (the outer monitor and the namespace's init) are "wrappers": on
 //   timeout or cancel, SIGTERM goes to the command and its children inside, never to bwrap,
 //   whose death would SIGKILL the namespace at once (--die-with-parent) and void the grace.
+// - --cap-drop ALL: bwrap started by root keeps every capability inside the sandbox, and a step
+//   with CAP_SYS_ADMIN could simply remount / read-write. Without capabilities, root inside is
+//   an ordinary uid 0 behind read-only mounts.
 // - Leftovers are the kernel's job: when the command exits, init exits and the kernel kills
 //   everything else in the PID namespace; the supervisor's scan then finds nothing to kill.
 #include <fmt/core.h>
@@ -31,6 +34,7 @@ std::vector<std::string> bwrap_arguments(const std::filesystem::path& bwrap,
   std::vector<std::string> argv = {
       bwrap.string(),
       "--die-with-parent",
+      "--cap-drop", "ALL",
       "--unshare-pid", "--unshare-ipc", "--unshare-uts",
       "--ro-bind", "/", "/",
       "--proc", "/proc",
@@ -91,7 +95,7 @@ class SandboxExecutor : public Executor {
     if (!env) return env.error();
     std::vector<std::string> argv = bwrap_arguments(bwrap_, workspace, command.network_none);
     for (std::string& word : shell_command(command.script)) argv.push_back(std::move(word));
-    return LaunchPlan{{std::move(argv), std::move(*env), workspace}, kBubblewrapWrappers};
+    return LaunchPlan{{std::move(argv), std::move(*env), workspace}, kBubblewrapWrappers, true};
   }
 
   std::filesystem::path bwrap_;

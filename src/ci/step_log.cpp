@@ -75,6 +75,7 @@ void StepLog::on_output(OutputStream stream, std::string_view bytes) {
   impl_->arrival_ms = now_ms();
   auto& pipeline = stream == OutputStream::out ? impl_->out : impl_->err;
   pipeline.feed(bytes, *impl_);
+  if (impl_->listener) impl_->listener->on_batch_end();
 }
 
 void StepLog::write_system_line(std::string_view text) {
@@ -84,6 +85,7 @@ void StepLog::write_system_line(std::string_view text) {
   LogStreamPipeline system('s', kMaxLineBytes, impl_->masker);
   system.feed(text, *impl_);
   system.finish(*impl_);
+  if (impl_->listener) impl_->listener->on_batch_end();
 }
 
 Status StepLog::close() {
@@ -91,6 +93,7 @@ Status StepLog::close() {
   impl_->arrival_ms = now_ms();
   impl_->out.finish(*impl_);
   impl_->err.finish(*impl_);
+  if (impl_->listener) impl_->listener->on_batch_end();
   impl_->closed = true;
   Status closed = impl_->writer->close();
   if (impl_->disk_status && !closed) impl_->disk_status = closed;

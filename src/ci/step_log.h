@@ -33,6 +33,9 @@ class LogListener {
  public:
   virtual ~LogListener() = default;
   virtual void on_line(const LogLine& line) = 0;
+  // Called after the lines of one read from the step's pipes (and after system lines): the
+  // moment to push buffered output out, so a listener need not flush per line.
+  virtual void on_batch_end() {}
 };
 
 class StepLog : public OutputSink {

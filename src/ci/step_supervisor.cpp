@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <optional>
+#include <thread>
 
 namespace slipway {
 
@@ -48,11 +49,12 @@ Result<std::unique_ptr<StepSupervisor>> StepSupervisor::launch(LaunchPlan plan) 
   if (!child) return child.error();
   pid_t leader = child->pid();
   StepProcesses tree(leader, std::move(marker), plan.wrapper_depth);
-  return std::unique_ptr<StepSupervisor>(new StepSupervisor(std::move(*child), std::move(tree)));
+  return std::unique_ptr<StepSupervisor>(
+      new StepSupervisor(std::move(*child), std::move(tree), plan.own_pid_namespace));
 }
 
-StepSupervisor::StepSupervisor(ChildProcess child, StepProcesses tree)
-    : child_(std::move(child)), tree_(std::move(tree)) {}
+StepSupervisor::StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace)
+    : child_(std::move(child)), tree_(std::move(tree)), own_pid_namespace_(own_pid_namespace) {}
 
 StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) {
   const auto started = SteadyClock::now();
@@ -78,7 +80,8 @@ StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) 
       break;
     }
   }
-  tree_.kill_all();
+  bool namespace_already_empty = own_pid_namespace_ && exited && !kill_at;
+  if (!namespace_already_empty || !namespace_finished_dying()) tree_.kill_all();
   drain(sink);
   ExitStatus status = child_.reap();
   finished_ = true;
@@ -119,6 +122,17 @@ void StepSupervisor::drain(OutputSink& sink) {
     }
     s.fd.reset();
   }
+}
+
+// bwrap reports the command's exit status a moment before its PID namespace's init has finished
+// dying (and being re-parented to us). Give it a few short looks — each walk of /proc also
+// reaps what has become our zombie — before falling back to the full hunt.
+bool StepSupervisor::namespace_finished_dying() {
+  for (int look = 0; look < 20; ++look) {
+    if (tree_.alive().empty()) return true;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return false;
 }
 
 bool StepSupervisor::stop_wanted(const StopRules& rules) const {

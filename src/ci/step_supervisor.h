@@ -30,6 +30,12 @@ namespace slipway {
 struct LaunchPlan {
   SpawnRequest spawn;
   int wrapper_depth = 0;
+  // The step runs as init's child in its own PID namespace (the sandbox): when it exits by
+  // itself, the kernel has already killed everything else in the namespace before our child
+  // (the outer bwrap) exits, so the leftover hunt — /proc walks until two in a row, 10 ms apart,
+  // find nothing: most of a short step's cost — shrinks to one walk when that walk finds nothing
+  // alive. Timeouts and cancels still stop the tree explicitly.
+  bool own_pid_namespace = false;
 };
 
 struct StopRules {
@@ -53,14 +59,16 @@ class StepSupervisor {
   bool main_running() const;
 
  private:
-  StepSupervisor(ChildProcess child, StepProcesses tree);
+  StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace);
 
   bool stop_wanted(const StopRules& rules) const;
+  bool namespace_finished_dying();
   bool wait_and_pump(OutputSink& sink, int timeout_ms, bool watch_exit);
   void drain(OutputSink& sink);
 
   ChildProcess child_;
   StepProcesses tree_;
+  bool own_pid_namespace_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<long long> stop_grace_ms_{0};
   std::atomic<bool> finished_{false};

@@ -16,8 +16,10 @@ class LivePrinter::StepLines : public LogListener {
     std::string text(line.text);
     if (line.stream == 's') text = styled(text, Style::bold, printer_.colour_);
     else if (is_error) text = styled(text, Style::yellow, printer_.colour_);
-    printer_.print(prefix_ + text);
+    printer_.print_buffered(prefix_ + text);
   }
+
+  void on_batch_end() override { printer_.flush(); }
 
  private:
   LivePrinter& printer_;
@@ -31,6 +33,19 @@ void LivePrinter::print(const std::string& text) {
   std::lock_guard lock(mutex_);
   std::fputs(text.c_str(), stream_);
   std::fputc('\n', stream_);
+  std::fflush(stream_);
+}
+
+// A step that prints a gigabyte must not cost a write(2) per line: log lines wait in stdio's
+// buffer until the end of the read they came from, which keeps the view live.
+void LivePrinter::print_buffered(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  std::fwrite(text.data(), 1, text.size(), stream_);
+  std::fputc('\n', stream_);
+}
+
+void LivePrinter::flush() {
+  std::lock_guard lock(mutex_);
   std::fflush(stream_);
 }
 

@@ -24,7 +24,9 @@ class LivePrinter : public RunObserver {
 
  private:
   class StepLines;
-  void print(const std::string& text);
+  void print(const std::string& text);           // a whole line, flushed at once
+  void print_buffered(const std::string& text);  // a log line, flushed at the batch's end
+  void flush();
 
   FILE* stream_;
   bool colour_;

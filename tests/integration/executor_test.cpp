@@ -389,6 +389,19 @@ TEST_P(SandboxExecutorTest, KeepsTheHostReadOnlyAndTheWorkspaceWritable) {
   EXPECT_EQ(read_whole(workspace_ / "inside.txt"), "kept\n");
 }
 
+// Root outside is root inside, but with no capabilities: remounting the host read-write (which
+// CAP_SYS_ADMIN would allow) must fail, and the host must stay untouched.
+TEST_P(SandboxExecutorTest, CannotRemountTheHostWritable) {
+  const fs::path outside = "/usr/slipway-sandbox-remount-" + token_;
+  StepOutcome outcome = run(command("mount -o remount,rw / ; touch " + outside.string()));
+  bool created = fs::exists(outside);
+  fs::remove(outside);
+  EXPECT_NE(outcome.exit_code, 0);
+  EXPECT_FALSE(created) << "a sandboxed step wrote to the host's /usr";
+  EXPECT_TRUE(run(command("grep -q 'CapEff:.0000000000000000' /proc/self/status")).succeeded())
+      << "the step kept capabilities";
+}
+
 TEST_P(SandboxExecutorTest, GivesTheStepAPrivateTmp) {
   const fs::path host_file = "/tmp/slipway-host-" + token_;
   const fs::path step_file = "/tmp/slipway-step-" + token_;

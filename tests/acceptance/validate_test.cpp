@@ -1,0 +1,59 @@
+// `slipway validate`: file:line:col diagnostics, "did you mean", JSON, and exit statuses.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/scratch_repository.h"
+
+namespace slipway::testing {
+namespace {
+
+TEST(Validate, AcceptsEachExample) {
+  SlipwayCommand slipway;
+  for (const char* kind : {"application", "data-task", "library"}) {
+    auto file = std::string(SLIPWAY_SOURCE_DIR) + "/examples/" + kind + "/.slipway.yml";
+    auto result = slipway.run({"validate", file});
+    EXPECT_EQ(result.exit_code, 0) << kind << ": " << result.err;
+    EXPECT_NE(result.out.find(std::string("valid ") + kind), std::string::npos) << result.out;
+  }
+}
+
+TEST(Validate, ReportsPositionAndSuggestionAndFails) {
+  TemporaryDirectory folder;
+  auto file = folder.path() / "typo.yml";
+  std::ofstream(file) << "kind: library\ntest:\n  suits:\n    unit: { run: make test }\n";
+  SlipwayCommand slipway;
+  auto result = slipway.run({"validate", file.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find(file.string() + ":3:3: unknown key 'suits'"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("did you mean 'suites'?"), std::string::npos) << result.err;
+
+  auto json = slipway.run({"validate", file.string(), "--json"});
+  EXPECT_EQ(json.exit_code, 1);
+  auto answer = nlohmann::json::parse(json.out);
+  EXPECT_FALSE(answer["valid"].get<bool>());
+  EXPECT_EQ(answer["diagnostics"][0]["line"], 3);
+  EXPECT_EQ(answer["diagnostics"][0]["column"], 3);
+}
+
+TEST(Validate, ChecksPublishDeployAndTasksSections) {
+  TemporaryDirectory folder;
+  auto file = folder.path() / "data.yml";
+  std::ofstream(file) << "kind: data-task\ntest:\n  suites:\n    unit: { run: make }\npublish:\n  dags: { from: dags/, prefix: dags/ }\n"
+                         "deploy:\n  bake: 10s\ntasks:\n  load: { command: [etl], memory: 12q }\n";
+  SlipwayCommand slipway;
+  auto result = slipway.run({"validate", file.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("'deploy' is only for kind application"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("invalid memory size '12q'"), std::string::npos) << result.err;
+}
+
+TEST(Validate, MissingFileIsBadInput) {
+  SlipwayCommand slipway;
+  auto result = slipway.run({"validate", "/nonexistent/.slipway.yml"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("/nonexistent/.slipway.yml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace slipway::testing
