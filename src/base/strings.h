@@ -13,7 +13,8 @@ std::string_view trim(std::string_view text);
 bool starts_with(std::string_view text, std::string_view prefix);
 bool ends_with(std::string_view text, std::string_view suffix);
 
-// Edit distance (insertions, deletions, substitutions), for "did you mean" suggestions.
+// Edit distance (insertions, deletions, substitutions, and swaps of two neighbouring
+// characters — the commonest typo — each counting one), for "did you mean" suggestions.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` when it is close enough to be a plausible typo, else "".

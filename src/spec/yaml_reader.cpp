@@ -28,22 +28,8 @@ std::string quoted_list(const std::vector<std::string>& options) {
   return out;
 }
 
-// True when swapping two neighbouring letters of `word` gives `candidate` ("junti", "junit").
-bool is_transposition(std::string_view word, std::string_view candidate) {
-  if (word.size() != candidate.size()) return false;
-  size_t first = 0;
-  while (first < word.size() && word[first] == candidate[first]) ++first;
-  return first + 1 < word.size() && word[first] == candidate[first + 1] &&
-         word[first + 1] == candidate[first] && word.substr(first + 2) == candidate.substr(first + 2);
-}
-
-// closest_match counts a swap of two letters as two edits, too many for a short word; the
-// swap is the commonest typo of all, so it is always worth a suggestion.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   std::string match = closest_match(word, candidates);
-  for (const auto& candidate : candidates) {
-    if (match.empty() && is_transposition(word, candidate)) match = candidate;
-  }
   return match.empty() ? std::string() : fmt::format("; did you mean '{}'?", match);
 }
 

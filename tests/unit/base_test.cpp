@@ -15,6 +15,10 @@ TEST(Strings, ClosestMatchSuggestsOnlyPlausibleTypos) {
   EXPECT_EQ(closest_match("suits", {"suites", "setup", "services"}), "suites");
   EXPECT_EQ(closest_match("aplication", {"application", "data-task", "library"}), "application");
   EXPECT_EQ(closest_match("zzzzzz", {"suites", "setup"}), "");
+  EXPECT_EQ(closest_match("junti", {"junit", "run", "timeout"}), "junit") << "a swap is one edit";
+  EXPECT_EQ(closest_match("hots", {"host", "none"}), "host");
+  EXPECT_EQ(edit_distance("ab", "ba"), 1u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
 }
 
 TEST(Strings, SanitizeUtf8ReplacesOnlyInvalidSequences) {
