@@ -177,11 +177,23 @@ std::string totals_line(const RunReport& report, const Painter& paint) {
 
 }  // namespace
 
+// The Markdown the steps wrote to $SLIPWAY_SUMMARY, as text: Markdown reads well enough raw,
+// and the HTML report renders it properly.
+std::string summary(const RunReport& report, size_t max_lines = 40) {
+  if (report.summary_markdown.empty()) return "";
+  std::string out = "\nSummary:\n";
+  std::vector<std::string> lines = split(report.summary_markdown, '\n');
+  while (!lines.empty() && trim(lines.back()).empty()) lines.pop_back();
+  for (size_t i = 0; i < lines.size() && i < max_lines; ++i) out += "  " + terminal_safe(lines[i]) + "\n";
+  if (lines.size() > max_lines) out += fmt::format("  … {} more lines in report.html\n", lines.size() - max_lines);
+  return out;
+}
+
 std::string render_report_text(const RunReport& report, bool colour, size_t output_lines) {
   Painter paint(colour);
   if (report.suites.empty()) return totals_line(report, paint).substr(1);
   return suites_table(report, paint) + problems(report, paint) +
-         failures(report, paint, output_lines) + totals_line(report, paint);
+         failures(report, paint, output_lines) + summary(report) + totals_line(report, paint);
 }
 
 }  // namespace slipway

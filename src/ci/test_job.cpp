@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "ci/suite_report.h"
 
@@ -70,7 +71,7 @@ class TestJobRun {
     }
     stop_services();
     result_.passed = result_.reason.empty() && result_.report.passed();
-    if (!result_.passed && result_.reason.empty()) result_.reason = "tests failed";
+    if (!result_.passed && result_.reason.empty()) result_.reason = failed_suites();
     return std::move(result_);
   }
 
@@ -202,6 +203,15 @@ class TestJobRun {
     }
     result_.report.suites.push_back(
         collect_suite_report(step, result_.steps[index], settings_.workspace, tail, *masker_));
+  }
+
+  // "suite unit failed" or "suites unit, lint failed": the run's reason when nothing worse happened.
+  std::string failed_suites() const {
+    std::vector<std::string> names;
+    for (const auto& suite : result_.report.suites) {
+      if (!suite.passed) names.push_back(suite.suite);
+    }
+    return fmt::format("{} {} failed", names.size() == 1 ? "suite" : "suites", join(names, ", "));
   }
 
   void collect_summary(size_t index) {

@@ -265,3 +265,22 @@ TEST(RunReportText, StripsEscapeSequencesFromTestOutput) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(RunReportTextSummary, ShowsTheSummaryWithoutControlCharacters) {
+  RunReport report;
+  SuiteReport suite;
+  suite.suite = "unit";
+  suite.passed = true;
+  suite.exit_code = 0;
+  report.suites.push_back(suite);
+  report.summary_markdown = "## Latency\n| p50 | 3 ms |\nsneaky \x1b[2J escape\n";
+  std::string text = render_report_text(report, false);
+  EXPECT_NE(text.find("Summary:\n  ## Latency\n  | p50 | 3 ms |\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << "a summary cannot drive the terminal";
+}
+
+}  // namespace
+}  // namespace slipway
