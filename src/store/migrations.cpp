@@ -87,6 +87,47 @@ CREATE TABLE test_failures (
 CREATE INDEX test_failures_by_step ON test_failures (step_id, id);
 )sql";
 
+// The server: manual runs name the environments to publish to; API tokens (stored hashed);
+// webhook deliveries, kept to drop duplicates; the branch heads polling last saw; and the
+// durable event log every inbound notification is written to before it is acted on.
+constexpr std::string_view kMigration2 = R"sql(
+ALTER TABLE runs ADD COLUMN environments TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE api_tokens (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  name          TEXT NOT NULL,
+  role          TEXT NOT NULL CHECK (role IN ('admin', 'deployer', 'read-only')),
+  token_hash    TEXT NOT NULL UNIQUE,
+  created_ms    INTEGER NOT NULL,
+  last_used_ms  INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE webhook_deliveries (
+  delivery_id   TEXT PRIMARY KEY,
+  repository    TEXT NOT NULL,
+  received_ms   INTEGER NOT NULL,
+  run_id        INTEGER REFERENCES runs (id) ON DELETE SET NULL
+);
+
+CREATE TABLE remote_heads (
+  repository    TEXT NOT NULL,
+  branch        TEXT NOT NULL,
+  commit_sha    TEXT NOT NULL,
+  seen_ms       INTEGER NOT NULL,
+  PRIMARY KEY (repository, branch)
+);
+
+CREATE TABLE events (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind          TEXT NOT NULL,
+  repository    TEXT NOT NULL DEFAULT '',
+  run_id        INTEGER,
+  payload       TEXT NOT NULL DEFAULT '{}',
+  created_ms    INTEGER NOT NULL
+);
+CREATE INDEX events_by_run ON events (run_id, id);
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -106,6 +147,7 @@ Status apply_migration(Database& database, int version, std::string_view script)
 const std::vector<std::string_view>& schema_migrations() {
   static const std::vector<std::string_view> migrations = {
       kMigration1,
+      kMigration2,
   };
   return migrations;
 }

@@ -22,12 +22,13 @@ constexpr int kMaxListLimit = 1000;
 
 constexpr std::string_view kRunColumns =
     "id, repository, source, commit_sha, branch, triggered_by, status, reason, created_ms, "
-    "started_ms, finished_ms, report_dir";
+    "started_ms, finished_ms, report_dir, environments";
 
 RunRecord read_run(const Row& row) {
   return RunRecord{row.integer(0), row.text(1),     row.text(2),     row.text(3),
                    row.text(4),    row.text(5),     row.text(6),     row.text(7),
-                   row.integer(8), row.integer(9), row.integer(10), row.text(11)};
+                   row.integer(8), row.integer(9), row.integer(10), row.text(11),
+                   row.text(12)};
 }
 
 // WAL lets the server's readers proceed while a run writes; NORMAL sync is durable across
@@ -86,15 +87,17 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& database
 
 int Store::schema_version() const { return impl_->schema_version; }
 
+Database& Store::database() { return *impl_->database; }
+
 Result<int64_t> Store::create_run(const RunRecord& run) {
   Database& db = *impl_->database;
   Status inserted =
       db.stmt("INSERT INTO runs (repository, source, commit_sha, branch, triggered_by, status, "
-              "reason, created_ms, started_ms, finished_ms, report_dir) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "reason, created_ms, started_ms, finished_ms, report_dir, environments) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .bind(run.repository, run.source, run.commit, run.branch, run.trigger, run.status,
                 run.reason, run.created_ms != 0 ? run.created_ms : now_ms(), run.started_ms,
-                run.finished_ms, run.report_dir)
+                run.finished_ms, run.report_dir, run.environments)
           .exec();
   if (!inserted) return store_error("create_run", inserted.error().message);
   return db.last_insert_id();

@@ -14,6 +14,8 @@
 
 namespace slipway {
 
+class Database;  // store/sqlite_database.h
+
 // Status strings used throughout: "queued", "running", "passed", "failed", "cancelled",
 // "skipped" (a job that did not run, e.g. publish after a failed test).
 
@@ -28,6 +30,7 @@ struct RunRecord {
   std::string reason;         // why it failed/was cancelled, or why it waits
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
   std::string report_dir;     // folder holding report.json and report.html
+  std::string environments;   // manual runs: environments to publish to, comma-separated
 };
 
 struct JobRecord {
@@ -107,6 +110,10 @@ class Store {
                              const std::vector<TestCaseRecord>& failures);
   Result<std::vector<SuiteResultRecord>> suite_results_of_run(int64_t run_id);
   Result<std::vector<TestCaseRecord>> failures_of_step(int64_t step_id);
+
+  // The connection, for the store layer's own query files (api_tokens.cpp, events.cpp...):
+  // each table's queries live beside the others in src/store/, never in a higher layer.
+  Database& database();
 
   struct Impl;
  private:
