@@ -1,0 +1,61 @@
+// RunQueue: the server's runs, from trigger to result. enqueue() records a run as "queued"
+// (its commit resolved) and returns at once; worker threads take queued runs first in, first
+// out, at most `concurrency` at a time, and carry each through LocalRunner's Test stage. Every
+// queued run's `reason` says why it waits. A newer push to a branch cancels the branch's older
+// queued or running run (when configured). On start(), recovery: runs left "running" by a
+// killed server are marked failed ("server restarted") and their leftover processes stopped;
+// runs still "queued" simply continue. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "ci/local_run.h"
+#include "spec/server_config.h"
+
+namespace slipway {
+
+struct TriggerRequest {
+  std::string repository;                 // a configured repository's name
+  std::string commit;                     // a sha; "" = the head of `branch` (or of main)
+  std::string branch;                     // "" = the repository's main branch
+  std::string trigger = "manual";         // "push", "manual", "schedule", "poll"
+  std::vector<std::string> environments;  // manual publish targets (executed by the publish issue)
+};
+
+struct QueueStats {
+  int queued = 0;
+  int running = 0;
+  int concurrency = 0;
+};
+
+class RunQueue {
+ public:
+  RunQueue(DataDirectory data, ServerConfig config);
+  ~RunQueue();  // stop()s
+
+  // Recovery, then the workers. Error when the store cannot be opened or recovered.
+  Status start();
+  // Cancels nothing: running runs finish their current step's cancellation, workers join.
+  void stop();
+
+  // Errors: unknown repository (the message lists the known ones), unknown commit or branch.
+  Result<int64_t> enqueue(const TriggerRequest& request);
+  // A queued run becomes "cancelled" at once; a running one is cancelled (its step's process
+  // tree stopped) and recorded "cancelled". Error when the run does not exist or is finished.
+  Status cancel(int64_t run_id, const std::string& reason = "cancelled by request");
+  // A new run of the same repository, commit, branch and environments.
+  Result<int64_t> rerun(int64_t run_id);
+
+  QueueStats stats() const;
+
+  struct Impl;
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slipway
