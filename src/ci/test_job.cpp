@@ -117,6 +117,17 @@ class TestJobRun {
     return StepLog::create(log_dir(index), masker_, listener);
   }
 
+  // Starts step `index` and opens its log; when the log cannot be opened, the step and the job
+  // are failed already and the result is null.
+  std::unique_ptr<StepLog> begin_logged(size_t index) {
+    begin(index);
+    auto log = open_log(index);
+    if (log) return std::move(*log);
+    fail_job(log.error().message);
+    finish(index, "failed", log.error().message);
+    return nullptr;
+  }
+
   void begin(size_t index) {
     result_.steps[index].started_ms = now_ms();
     result_.steps[index].log_dir = log_dir(index);
@@ -146,28 +157,23 @@ class TestJobRun {
   // Runs a setup or suite step to completion; returns whether it succeeded.
   bool execute(size_t index, std::deque<std::string>* tail) {
     const PlannedStep& step = job_.steps[index];
-    begin(index);
-    auto log = open_log(index);
-    if (!log) {
-      fail_job(log.error().message);
-      finish(index, "failed", log.error().message);
-      return false;
-    }
-    auto outcome = settings_.executor->run(command_for(index, step.command, step.timeout), **log, settings_.cancel);
+    auto log = begin_logged(index);
+    if (!log) return false;
+    auto outcome = settings_.executor->run(command_for(index, step.command, step.timeout), *log, settings_.cancel);
     StepResult& result = result_.steps[index];
     if (!outcome) {
-      (*log)->write_system_line(outcome.error().message);
-      (void)(*log)->close();
+      log->write_system_line(outcome.error().message);
+      (void)log->close();
       fail_job(fmt::format("{}: {}", step.name, outcome.error().message));
       finish(index, "failed", outcome.error().message);
       return false;
     }
     result.outcome = *outcome;
     bool ok = outcome->succeeded();
-    (*log)->write_system_line(ok ? fmt::format("{} passed in {}", step.name, format_duration(outcome->duration))
+    log->write_system_line(ok ? fmt::format("{} passed in {}", step.name, format_duration(outcome->duration))
                                  : describe(step, *outcome));
-    if (auto closed = (*log)->close(); !closed) fail_job(closed.error().message);
-    if (tail) *tail = (*log)->tail();
+    if (auto closed = log->close(); !closed) fail_job(closed.error().message);
+    if (tail) *tail = log->tail();
     collect_summary(index);
     if (outcome->timed_out && remaining() && remaining()->count() == 0) {
       fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
@@ -235,23 +241,18 @@ class TestJobRun {
 
 bool TestJobRun::start_service(size_t index) {
   const PlannedStep& step = job_.steps[index];
-  begin(index);
-  auto log = open_log(index);
-  if (!log) {
-    fail_job(log.error().message);
-    finish(index, "failed", log.error().message);
-    return false;
-  }
-  auto process = settings_.service_executor->start(command_for(index, step.command, Milliseconds(0)), **log);
+  auto log = begin_logged(index);
+  if (!log) return false;
+  auto process = settings_.service_executor->start(command_for(index, step.command, Milliseconds(0)), *log);
   if (!process) {
     std::string reason = fmt::format("service {} could not start: {}", step.name, process.error().message);
-    (*log)->write_system_line(reason);
-    (void)(*log)->close();
+    log->write_system_line(reason);
+    (void)log->close();
     fail_job(reason);
     finish(index, "failed", reason);
     return false;
   }
-  services_.push_back({index, std::move(*log), std::move(*process)});
+  services_.push_back({index, std::move(log), std::move(*process)});
   return wait_until_ready(index, services_.back());
 }
 
