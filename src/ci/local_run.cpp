@@ -96,6 +96,32 @@ Status record_suites(Store& store, int64_t run_id, const RunReport& report, cons
   return {};
 }
 
+// Job and step records for the planned job, created before anything runs so that the run's page
+// lists every step from the start.
+Result<JobRecord> record_job(Store& store, int64_t run_id, const PlannedJob& job, const fs::path& log_root,
+                             std::vector<StepRecord>& steps) {
+  JobRecord job_record{0, run_id, job.name, job.environment, "running", "", now_ms(), 0};
+  auto job_id = store.create_job(job_record);
+  if (!job_id) return job_id.error();
+  job_record.id = *job_id;
+  for (size_t i = 0; i < job.steps.size(); ++i) {
+    StepRecord step;
+    step.job_id = job_record.id;
+    step.position = static_cast<int>(i);
+    step.name = job.steps[i].name;
+    step.kind = std::string(step_kind_name(job.steps[i].kind));
+    step.command = job.steps[i].command;
+    step.log_dir = step_log_dir(log_root, i, job.steps[i]).string();
+    auto step_id = store.create_step(step);
+    if (!step_id) return step_id.error();
+    step.id = *step_id;
+    steps.push_back(step);
+  }
+  return job_record;
+}
+
+bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+
 }  // namespace
 
 LocalRunner::LocalRunner(DataDirectory data, Store& store, Executor& executor, Executor& service_executor)
@@ -103,11 +129,16 @@ LocalRunner::LocalRunner(DataDirectory data, Store& store, Executor& executor, E
 
 Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObserver* observer,
                                          const std::atomic<bool>* cancel) {
+  auto run = create_run(request);
+  if (!run) return run.error();
+  return execute(*run, observer, cancel, RunSettings{request.secrets, request.keep_workspace});
+}
+
+Result<RunRecord> LocalRunner::create_run(const LocalRunRequest& request) {
   auto commit = resolve_commit(request.repository, request.revision);
   if (!commit) return commit.error();
 
-  LocalRunOutcome outcome;
-  RunRecord& run = outcome.run;
+  RunRecord run;
   run.repository = request.repository_name.empty() ? fs::absolute(request.repository).lexically_normal().filename().string()
                                                    : request.repository_name;
   if (run.repository.empty()) run.repository = fs::absolute(request.repository).parent_path().filename().string();
@@ -120,24 +151,37 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
   auto run_id = store_.create_run(run);
   if (!run_id) return run_id.error();
   run.id = *run_id;
+  return run;
+}
 
+Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observer,
+                                             const std::atomic<bool>* cancel, const RunSettings& settings) {
+  LocalRunOutcome outcome;
   auto finish = [&](std::string status, std::string reason) -> Result<LocalRunOutcome> {
     run.status = std::move(status);
     run.reason = std::move(reason);
     run.finished_ms = now_ms();
     if (auto updated = store_.update_run(run); !updated) return updated.error();
+    outcome.run = run;
     return std::move(outcome);
   };
+  if (is_cancelled(cancel)) return finish("cancelled", "cancelled before it started");
+  if (run.status != "running") {
+    run.status = "running";
+    run.reason.clear();
+    run.started_ms = now_ms();
+    if (auto updated = store_.update_run(run); !updated) return updated.error();
+  }
 
   fs::path run_dir = data_.run_dir(run.id);
   fs::path workspace = run_dir / "workspace";
   if (auto made = make_directories(run_dir); !made) return finish("failed", made.error().message);
-  if (auto checked_out = checkout_commit(request.repository, run.commit, workspace); !checked_out) {
+  if (auto checked_out = checkout_commit(run.source, run.commit, workspace); !checked_out) {
     return finish("failed", checked_out.error().message);
   }
   auto removal = [&] {
     std::error_code ignored;  // a workspace that can't be removed costs disk, not correctness
-    if (!request.keep_workspace) fs::remove_all(workspace, ignored);
+    if (!settings.keep_workspace) fs::remove_all(workspace, ignored);
   };
 
   auto text = read_file(workspace / ".slipway.yml");
@@ -153,41 +197,29 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
     return finish("failed", first_diagnostics(outcome.diagnostics));
   }
 
+  // Publish jobs are carried out by a later stage: every run plans its test job alone for now.
   PlanRequest plan_request;
   plan_request.test_only = true;
   plan_request.branch = run.branch;
   JobPlan plan = expand_plan(*parsed.spec, plan_request);
   const PlannedJob& job = plan.jobs.front();
 
-  JobRecord job_record{0, run.id, job.name, job.environment, "running", "", now_ms(), 0};
-  auto job_id = store_.create_job(job_record);
-  if (!job_id) return job_id.error();
-  job_record.id = *job_id;
   std::vector<StepRecord> steps;
-  for (size_t i = 0; i < job.steps.size(); ++i) {
-    StepRecord step;
-    step.job_id = job_record.id;
-    step.position = static_cast<int>(i);
-    step.name = job.steps[i].name;
-    step.kind = std::string(step_kind_name(job.steps[i].kind));
-    step.command = job.steps[i].command;
-    auto step_id = store_.create_step(step);
-    if (!step_id) return step_id.error();
-    step.id = *step_id;
-    steps.push_back(step);
-  }
+  fs::path log_root = run_dir / "logs" / job.name;
+  auto job_record = record_job(store_, run.id, job, log_root, steps);
+  if (!job_record) return job_record.error();
   if (observer) observer->run_started(run, job);
 
   RecordingObserver recorder(store_, steps, observer);
-  TestJobSettings settings;
-  settings.workspace = workspace;
-  settings.log_root = run_dir / "logs" / job.name;
-  settings.secrets = request.secrets;
-  settings.executor = &executor_;
-  settings.service_executor = &service_executor_;
-  settings.observer = &recorder;
-  settings.cancel = cancel;
-  TestJobResult result = run_test_job(job, settings);
+  TestJobSettings job_settings;
+  job_settings.workspace = workspace;
+  job_settings.log_root = log_root;
+  job_settings.secrets = settings.secrets;
+  job_settings.executor = &executor_;
+  job_settings.service_executor = &service_executor_;
+  job_settings.observer = &recorder;
+  job_settings.cancel = cancel;
+  TestJobResult result = run_test_job(job, job_settings);
   removal();
 
   result.report.run_id = run.id;
@@ -198,13 +230,12 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
   if (auto recorded = record_suites(store_, run.id, result.report, steps); !recorded) return recorded.error();
   if (!recorder.store_error().empty()) return make_error(recorder.store_error());
 
-  bool was_cancelled = cancel && cancel->load();
-  job_record.status = result.passed ? "passed" : (was_cancelled ? "cancelled" : "failed");
-  job_record.reason = result.reason;
-  job_record.finished_ms = now_ms();
-  if (auto updated = store_.update_job(job_record); !updated) return updated.error();
+  job_record->status = result.passed ? "passed" : (is_cancelled(cancel) ? "cancelled" : "failed");
+  job_record->reason = result.reason;
+  job_record->finished_ms = now_ms();
+  if (auto updated = store_.update_job(*job_record); !updated) return updated.error();
   outcome.report = std::move(result.report);
-  return finish(job_record.status, result.reason);
+  return finish(job_record->status, result.reason);
 }
 
 }  // namespace slipway

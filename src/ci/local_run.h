@@ -3,6 +3,10 @@
 // its .slipway.yml, run the test job, save the report (JSON and HTML) and record every step's
 // result. Whatever goes wrong — a bad spec, a failed checkout, a failed suite — the run's result
 // and reason are recorded; the Error return is kept for when even that was impossible.
+//
+// Two halves, because the server records a run long before it executes it (it waits in the
+// queue): create_run() names the commit and records the run; execute() does the rest.
+// `slipway run` calls run(), which is both.
 #pragma once
 
 #include <atomic>
@@ -45,12 +49,31 @@ struct LocalRunOutcome {
   std::vector<std::string> diagnostics;    // .slipway.yml problems, "file:line:col: message"
 };
 
+// What execute() needs beyond the run record.
+struct RunSettings {
+  std::map<std::string, std::string> secrets;
+  bool keep_workspace = false;
+};
+
 class LocalRunner {
  public:
   LocalRunner(DataDirectory data, Store& store, Executor& executor, Executor& service_executor);
 
+  // create_run() then execute().
   Result<LocalRunOutcome> run(const LocalRunRequest& request, RunObserver* observer,
                               const std::atomic<bool>* cancel);
+
+  // Resolves the request's commit in its repository and records the run as "running", started
+  // now. Errors: not a git repository, unknown revision, the store.
+  Result<RunRecord> create_run(const LocalRunRequest& request);
+
+  // Carries a recorded run from checkout to result: clones `run.source` (a local repository,
+  // bare or not) at `run.commit`, and so on as above. A run not yet "running" (a queued one) is
+  // marked running first. A run whose `cancel` is set before its first step is recorded
+  // "cancelled" without running anything. `run` is updated as recorded.
+  Result<LocalRunOutcome> execute(RunRecord& run, RunObserver* observer,
+                                  const std::atomic<bool>* cancel,
+                                  const RunSettings& settings = {});
 
  private:
   DataDirectory data_;

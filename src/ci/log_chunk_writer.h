@@ -29,13 +29,15 @@ class LogChunkWriter {
   LogChunkWriter& operator=(const LogChunkWriter&) = delete;
 
   Status append(std::string_view timestamp, char stream, std::string_view text);
+  // Writes the buffer out, so readers of the chunk files (the server's live log views) see
+  // everything appended so far. One write(2), however many records are buffered.
+  Status flush();
   // Writes the buffer out and closes the current chunk.
   Status close();
 
  private:
   LogChunkWriter(std::filesystem::path directory, size_t chunk_bytes, uint64_t next_number);
   Status start_chunk();
-  Status flush();
 
   std::filesystem::path directory_;
   size_t chunk_bytes_;

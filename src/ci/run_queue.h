@@ -40,10 +40,14 @@ class RunQueue {
 
   // Recovery, then the workers. Error when the store cannot be opened or recovered.
   Status start();
-  // Cancels nothing: running runs finish their current step's cancellation, workers join.
+  // Stops the poller, refuses new triggers, cancels the running runs (their steps' process
+  // trees are stopped; they are recorded "cancelled: the server stopped") and joins the
+  // workers. Queued runs stay queued for the next start(). Idempotent.
   void stop();
 
-  // Errors: unknown repository (the message lists the known ones), unknown commit or branch.
+  // Errors: unknown repository (the message lists the known ones), a branch name git would
+  // refuse, unknown commit or branch, the queue not started. A "poll" trigger for a commit that
+  // already has a run on that branch (created in the last 24 h) returns that run's id.
   Result<int64_t> enqueue(const TriggerRequest& request);
   // A queued run becomes "cancelled" at once; a running one is cancelled (its step's process
   // tree stopped) and recorded "cancelled". Error when the run does not exist or is finished.

@@ -20,6 +20,11 @@ struct StepLog::Impl final : LogRecordSink {
 
   void on_record(char stream, std::string_view text) override;
   void remember(std::string_view text);
+  // After the records of one read: out to the files (live views read them) and the listener.
+  void end_batch() {
+    if (disk_status) disk_status = writer->flush();
+    if (listener) listener->on_batch_end();
+  }
 
   std::unique_ptr<LogChunkWriter> writer;
   std::shared_ptr<const SecretMasker> masker;
@@ -75,7 +80,7 @@ void StepLog::on_output(OutputStream stream, std::string_view bytes) {
   impl_->arrival_ms = now_ms();
   auto& pipeline = stream == OutputStream::out ? impl_->out : impl_->err;
   pipeline.feed(bytes, *impl_);
-  if (impl_->listener) impl_->listener->on_batch_end();
+  impl_->end_batch();
 }
 
 void StepLog::write_system_line(std::string_view text) {
@@ -85,7 +90,7 @@ void StepLog::write_system_line(std::string_view text) {
   LogStreamPipeline system('s', kMaxLineBytes, impl_->masker);
   system.feed(text, *impl_);
   system.finish(*impl_);
-  if (impl_->listener) impl_->listener->on_batch_end();
+  impl_->end_batch();
 }
 
 Status StepLog::close() {

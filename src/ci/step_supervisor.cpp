@@ -10,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include "ci/leftover_processes.h"
+
 namespace slipway {
 
 namespace {
@@ -43,7 +45,8 @@ int milliseconds_until(SteadyClock::time_point when) {
 }  // namespace
 
 Result<std::unique_ptr<StepSupervisor>> StepSupervisor::launch(LaunchPlan plan) {
-  std::string marker = make_step_marker();
+  // Scoped to the server's data directory, so that its restart finds this step's leftovers.
+  std::string marker = make_scoped_step_marker();
   plan.spawn.env.push_back(marker);
   Result<ChildProcess> child = ChildProcess::spawn(plan.spawn);
   if (!child) return child.error();

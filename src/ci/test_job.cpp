@@ -108,9 +108,7 @@ class TestJobRun {
     return settings_.workspace / ".slipway-summary" / fmt::format("{:02}.md", index + 1);
   }
 
-  fs::path log_dir(size_t index) const {
-    return settings_.log_root / fmt::format("{:02}-{}", index + 1, job_.steps[index].name);
-  }
+  fs::path log_dir(size_t index) const { return step_log_dir(settings_.log_root, index, job_.steps[index]); }
 
   Result<std::unique_ptr<StepLog>> open_log(size_t index) {
     LogListener* listener = settings_.observer ? settings_.observer->step_listener(index, job_.steps[index]) : nullptr;
@@ -302,6 +300,10 @@ void TestJobRun::stop_services() {
 }
 
 }  // namespace
+
+fs::path step_log_dir(const fs::path& log_root, size_t index, const PlannedStep& step) {
+  return log_root / fmt::format("{:02}-{}", index + 1, step.name);
+}
 
 TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& settings) {
   return TestJobRun(job, settings).run();

@@ -19,6 +19,10 @@ int run_cli(int argc, char** argv) {
   add_run_command(app, global, exit_code);
   add_validate_command(app, exit_code);
   add_runs_command(app, global, exit_code);
+  add_serve_command(app, global, exit_code);
+  add_token_command(app, global, exit_code);
+  add_trigger_command(app, exit_code);
+  add_hook_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,4 +1,5 @@
-// `slipway runs list|show|logs`: this machine's run history, from the store and the log files.
+// `slipway runs list|show|logs`: the run history, from a server's API when one is named
+// (--server or $SLIPWAY_SERVER), else this machine's store and log files (cli/runs_source.h).
 #include <iostream>
 
 #include <fmt/core.h>
@@ -6,7 +7,9 @@
 
 #include "base/time.h"
 #include "ci/step_log.h"
+#include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/runs_source.h"
 #include "cli/terminal.h"
 #include "store/store.h"
 
@@ -20,6 +23,8 @@ struct RunsOptions {
   std::string step;
   bool timestamps = false;
   bool json = false;
+  bool follow = false;
+  std::string server;   // --server; "" falls back to $SLIPWAY_SERVER
 };
 
 std::string duration_of(int64_t started_ms, int64_t finished_ms) {
@@ -35,19 +40,24 @@ nlohmann::json run_json(const RunRecord& run) {
           {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}, {"report_dir", run.report_dir}};
 }
 
-Result<std::unique_ptr<Store>> open_store(const GlobalOptions& global) {
-  return Store::open(global.resolved_data_dir() / "slipway.db");
-}
-
 int fail(const std::string& message) {
   std::cerr << "slipway runs: " << message << "\n";
   return kExitBadInput;
 }
 
+// A server when one is named (--server, else $SLIPWAY_SERVER unless --data-dir was given),
+// otherwise this machine's data directory.
+Result<std::unique_ptr<RunsSource>> open_source(const RunsOptions& options, const GlobalOptions& global) {
+  std::string server = options.server;
+  if (server.empty() && global.data_dir.empty()) server = server_from_environment("");
+  if (!server.empty()) return server_runs_source(server);
+  return local_runs_source(global.resolved_data_dir());
+}
+
 int list_runs(const RunsOptions& options, const GlobalOptions& global) {
-  auto store = open_store(global);
-  if (!store) return fail(store.error().message);
-  auto runs = (*store)->list_runs(options.filter);
+  auto source = open_source(options, global);
+  if (!source) return fail(source.error().message);
+  auto runs = (*source)->list(options.filter);
   if (!runs) return fail(runs.error().message);
   if (options.json) {
     nlohmann::json answer = nlohmann::json::array();
@@ -68,48 +78,49 @@ int list_runs(const RunsOptions& options, const GlobalOptions& global) {
   return kExitSuccess;
 }
 
-Result<RunRecord> load_run(Store& store, int64_t id) {
-  auto run = store.find_run(id);
-  if (!run) return run.error();
-  if (!*run) return make_error(fmt::format("no run #{} (see `slipway runs list`)", id));
-  return **run;
+std::string run_text(const RunRecord& run, bool colour) {
+  std::string source = run.source.empty() ? "" : fmt::format("  ({})", run.source);
+  std::string text = fmt::format("Run #{}  {}\n  repository {}{}\n  commit     {}{}\n  trigger    {}\n  time       {}\n",
+                                 run.id, styled(run.status, status_style(run.status), colour), run.repository,
+                                 source, run.commit, run.branch.empty() ? "" : " on " + run.branch, run.trigger,
+                                 duration_of(run.started_ms, run.finished_ms));
+  if (!run.reason.empty()) text += fmt::format("  reason     {}\n", run.reason);
+  return text;
+}
+
+std::string job_text(const JobDetail& detail, nlohmann::json& job_json, bool colour) {
+  const JobRecord& job = detail.job;
+  std::string text = fmt::format("\nJob {}  {}\n", job.name, styled(job.status, status_style(job.status), colour));
+  for (const auto& step : detail.steps) {
+    job_json["steps"].push_back({{"name", step.name}, {"kind", step.kind}, {"status", step.status},
+                                 {"exit_code", step.exit_code}, {"reason", step.reason},
+                                 {"started_ms", step.started_ms}, {"finished_ms", step.finished_ms}});
+    text += fmt::format("  {:<20} {:<8} {} {:>8}  {}\n", step.name, step.kind,
+                        styled(fmt::format("{:<9}", step.status), status_style(step.status), colour),
+                        duration_of(step.started_ms, step.finished_ms), step.reason);
+  }
+  return text;
 }
 
 int show_run(const RunsOptions& options, const GlobalOptions& global) {
-  auto store = open_store(global);
-  if (!store) return fail(store.error().message);
-  auto run = load_run(**store, options.run_id);
-  if (!run) return fail(run.error().message);
-  auto jobs = (*store)->jobs_of_run(run->id);
-  auto suites = (*store)->suite_results_of_run(run->id);
-  if (!jobs) return fail(jobs.error().message);
-  if (!suites) return fail(suites.error().message);
-  nlohmann::json answer = run_json(*run);
-  answer["jobs"] = nlohmann::json::array();
+  auto source = open_source(options, global);
+  if (!source) return fail(source.error().message);
+  auto detail = (*source)->detail(options.run_id);
+  if (!detail) return fail(detail.error().message);
+  const RunRecord& run = detail->run;
   bool colour = stream_is_terminal(stdout);
-  std::string text = fmt::format("Run #{}  {}\n  repository {}  ({})\n  commit     {}{}\n  trigger    {}\n  time       {}\n",
-                                 run->id, styled(run->status, status_style(run->status), colour), run->repository,
-                                 run->source, run->commit, run->branch.empty() ? "" : " on " + run->branch, run->trigger,
-                                 duration_of(run->started_ms, run->finished_ms));
-  if (!run->reason.empty()) text += fmt::format("  reason     {}\n", run->reason);
-  for (const auto& job : *jobs) {
-    auto steps = (*store)->steps_of_job(job.id);
-    if (!steps) return fail(steps.error().message);
-    nlohmann::json job_json = {{"name", job.name}, {"status", job.status}, {"reason", job.reason}, {"steps", nlohmann::json::array()}};
-    text += fmt::format("\nJob {}  {}\n", job.name, styled(job.status, status_style(job.status), colour));
-    for (const auto& step : *steps) {
-      job_json["steps"].push_back({{"name", step.name}, {"kind", step.kind}, {"status", step.status},
-                                   {"exit_code", step.exit_code}, {"reason", step.reason},
-                                   {"started_ms", step.started_ms}, {"finished_ms", step.finished_ms}});
-      text += fmt::format("  {:<20} {:<8} {} {:>8}  {}\n", step.name, step.kind,
-                          styled(fmt::format("{:<9}", step.status), status_style(step.status), colour),
-                          duration_of(step.started_ms, step.finished_ms), step.reason);
-    }
+  nlohmann::json answer = run_json(run);
+  answer["jobs"] = nlohmann::json::array();
+  std::string text = run_text(run, colour);
+  for (const auto& job : detail->jobs) {
+    nlohmann::json job_json = {{"name", job.job.name}, {"status", job.job.status}, {"reason", job.job.reason},
+                               {"steps", nlohmann::json::array()}};
+    text += job_text(job, job_json, colour);
     answer["jobs"].push_back(job_json);
   }
   answer["suites"] = nlohmann::json::array();
-  if (!suites->empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
-  for (const auto& suite : *suites) {
+  if (!detail->suites.empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
+  for (const auto& suite : detail->suites) {
     answer["suites"].push_back({{"suite", suite.suite}, {"passed", suite.passed}, {"failed", suite.failed},
                                 {"errored", suite.errored}, {"skipped", suite.skipped},
                                 {"duration_ms", suite.duration_ms}, {"problems", suite.problems}});
@@ -117,38 +128,36 @@ int show_run(const RunsOptions& options, const GlobalOptions& global) {
                         suite.skipped);
     if (!suite.problems.empty()) text += "    " + suite.problems + "\n";
   }
-  if (!run->report_dir.empty()) text += fmt::format("\nReport: {}/report.html\n", run->report_dir);
+  if (!run.report_dir.empty()) text += fmt::format("\nReport: {}/report.html\n", run.report_dir);
   std::cout << (options.json ? answer.dump(2) : text) << (options.json ? "\n" : "");
   return kExitSuccess;
 }
 
 int show_logs(const RunsOptions& options, const GlobalOptions& global) {
-  auto store = open_store(global);
-  if (!store) return fail(store.error().message);
-  auto run = load_run(**store, options.run_id);
-  if (!run) return fail(run.error().message);
-  auto jobs = (*store)->jobs_of_run(run->id);
-  if (!jobs) return fail(jobs.error().message);
+  auto source = open_source(options, global);
+  if (!source) return fail(source.error().message);
+  auto detail = (*source)->detail(options.run_id);
+  if (!detail) return fail(detail.error().message);
   bool colour = stream_is_terminal(stdout);
   bool found = options.step.empty();
-  for (const auto& job : *jobs) {
-    auto steps = (*store)->steps_of_job(job.id);
-    if (!steps) return fail(steps.error().message);
-    for (const auto& step : *steps) {
+  for (const auto& job : detail->jobs) {
+    for (const auto& step : job.steps) {
       if (!options.step.empty() && step.name != options.step) continue;
       found = true;
-      if (step.log_dir.empty()) continue;
-      if (options.step.empty()) std::cout << styled(fmt::format("==> {} / {}", job.name, step.name), Style::bold, colour) << "\n";
-      auto read = read_step_log(step.log_dir, [&](const LogLine& line) {
+      // Following waits for steps that have not started yet; a plain read skips them.
+      if (!options.follow && !(*source)->has_log(step)) continue;
+      if (options.step.empty()) std::cout << styled(fmt::format("==> {} / {}", job.job.name, step.name), Style::bold, colour) << "\n";
+      auto read = (*source)->read_log(step, options.follow, [&](const LogLine& line) {
         if (options.timestamps) std::cout << format_timestamp(line.timestamp_ms) << " ";
         std::cout << line.text << "\n";
+        std::cout.flush();
         return static_cast<bool>(std::cout);
       });
       if (!read) return fail(read.error().message);
     }
   }
-  if (!found) return fail(fmt::format("run #{} has no step named '{}' (see `slipway runs show {}`)", run->id,
-                                      options.step, run->id));
+  if (!found) return fail(fmt::format("run #{} has no step named '{}' (see `slipway runs show {}`)", detail->run.id,
+                                      options.step, detail->run.id));
   return kExitSuccess;
 }
 
@@ -156,8 +165,11 @@ int show_logs(const RunsOptions& options, const GlobalOptions& global) {
 
 void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<RunsOptions>();
-  CLI::App* runs = app.add_subcommand("runs", "This machine's run history: list, show, logs");
+  CLI::App* runs = app.add_subcommand("runs", "The run history (a server's, or this machine's): list, show, logs");
   runs->require_subcommand(1);
+  runs->fallthrough();  // `slipway runs list --server URL` as well as `slipway runs --server URL list`
+  runs->add_option("--server", options->server,
+                   "Read from this server's API (default: $SLIPWAY_SERVER when set and no --data-dir is given)");
 
   CLI::App* list = runs->add_subcommand("list", "List runs, newest first");
   list->add_option("--repository", options->filter.repository, "Only this repository's runs");
@@ -176,6 +188,7 @@ void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   logs->add_option("run", options->run_id, "The run id")->required();
   logs->add_option("--step", options->step, "Only this step");
   logs->add_flag("--timestamps", options->timestamps, "Prefix each line with its time");
+  logs->add_flag("--follow,-f", options->follow, "Keep printing new lines until the steps finish (needs a server)");
   logs->callback([options, &global, &exit_code] { exit_code = show_logs(*options, global); });
 }
 

@@ -21,5 +21,13 @@ struct GlobalOptions {
 void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_token_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_trigger_command(CLI::App& app, int& exit_code);
+void add_hook_command(CLI::App& app, int& exit_code);
+
+// The server's data directory: the command's own --data-dir, else the global one, else
+// ./.slipway (unlike `slipway run`, a server keeps its state beside its configuration).
+std::filesystem::path server_data_dir(const GlobalOptions& global, const std::string& local);
 
 }  // namespace slipway

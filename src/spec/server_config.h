@@ -23,9 +23,39 @@ struct RepositoryConfig {
   std::string webhook_secret;           // name of the secret holding the HMAC key; "" = none
 };
 
+// The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),
+// resolved through the secret store by the layer that uses them. Read and checked now so that
+// a DESIGN §6 file is accepted whole; the publish and deploy issues act on them.
+struct RegistryConfig {
+  std::string url;                      // "127.0.0.1:5000/dev"
+  std::string username_secret;          // "" = anonymous
+  std::string password_secret;
+};
+
+struct BucketConfig {
+  std::string url;                      // "s3://dev-artifacts"
+  std::string endpoint;                 // "" = the AWS default
+  std::string access_key_secret;
+  std::string secret_key_secret;
+};
+
+struct RouterConfig {
+  std::string listen;                   // where users reach the application
+  std::string test_listen;              // where a new version is checked before the switch
+};
+
+struct NotifyTarget {
+  std::string kind;                     // "slack" | "webhook"
+  std::string url_secret;               // the secret holding the URL
+};
+
 struct EnvironmentConfig {
   std::string name;
   bool on_main = false;                 // `publish: on-main` (else `manual`)
+  std::optional<RegistryConfig> registry;
+  std::optional<BucketConfig> bucket;
+  std::optional<RouterConfig> router;
+  std::vector<NotifyTarget> notify;
 };
 
 struct ServerConfig {
@@ -36,11 +66,16 @@ struct ServerConfig {
   size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413
   std::string executor = "sandbox";     // "sandbox" | "host"
   std::vector<EnvironmentConfig> environments = {
-      {"development", false}, {"staging", true}, {"production", true}};
+      {"development", false, {}, {}, {}, {}}, {"staging", true, {}, {}, {}, {}},
+      {"production", true, {}, {}, {}, {}}};
   std::vector<RepositoryConfig> repositories;
 
+  // nullptr when no repository has that name.
   const RepositoryConfig* find_repository(std::string_view name) const;
+  // The environments as the job planner sees them, in file order.
   std::vector<EnvironmentPolicy> policies() const;
+  // "hello-app, data-sync" (or "none configured"), for "unknown repository" messages.
+  std::string repository_names() const;
 };
 
 struct ParsedServerConfig {
@@ -49,6 +84,7 @@ struct ParsedServerConfig {
   bool ok() const { return config.has_value(); }
 };
 
+// `file_name` appears in diagnostics only. An empty file (or only comments) is the defaults.
 ParsedServerConfig parse_server_config(std::string_view yaml_text, std::string_view file_name);
 
 }  // namespace slipway

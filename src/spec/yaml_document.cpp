@@ -1,11 +1,14 @@
 #include "spec/yaml_document.h"
 
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <fmt/core.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include "base/strings.h"
 
@@ -102,12 +105,51 @@ std::optional<YAML::Node> unclosed_quote(std::string_view source, YAML::Node nod
   return std::nullopt;
 }
 
+// Counts the nodes of one document and remembers where it starts.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { ++nodes; }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { ++nodes; }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { ++nodes; }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++nodes;
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    ++nodes;
+  }
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+  int nodes = 0;
+};
+
+// Where a second YAML document starts, if there is one. Not YAML::LoadAll: in yaml-cpp 0.7 it
+// loops for ever on some malformed input (a lone ",") adding empty documents until memory runs
+// out (upstream issue 1040). Here the parser is asked for at most two documents, and an empty
+// "document" after the first is that bug's artefact, not a second document.
+std::optional<YAML::Mark> second_document(std::string_view source) {
+  std::stringstream input{std::string(source)};
+  YAML::Parser parser(input);
+  DocumentProbe first;
+  if (!parser.HandleNextDocument(first)) return std::nullopt;
+  DocumentProbe second;
+  if (!parser.HandleNextDocument(second) || second.nodes == 0) return std::nullopt;
+  return second.start;
+}
+
 }  // namespace
 
 std::optional<YAML::Node> load_root_mapping(SpecReader& reader) {
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(reader.source()));
+    if (auto second = second_document(reader.source())) {
+      reader.report_at(*second, "the file holds more than one YAML document ('---'); keep only one");
+      return std::nullopt;
+    }
+    documents.push_back(YAML::Load(std::string(reader.source())));
   } catch (const YAML::DeepRecursion& error) {
     reader.report_at(error.mark, "invalid YAML: nested too deeply to be a .slipway.yml");
     return std::nullopt;
@@ -118,10 +160,6 @@ std::optional<YAML::Node> load_root_mapping(SpecReader& reader) {
   if (documents.empty() || documents.front().IsNull()) {
     reader.report_at(YAML::Mark(), "the file is empty: it needs at least 'kind' and 'test', e.g. "
                                    "kind: application / test: { suites: { unit: make test } }");
-    return std::nullopt;
-  }
-  if (documents.size() > 1) {
-    reader.report(documents[1], "the file holds more than one YAML document ('---'); keep only one");
     return std::nullopt;
   }
   if (auto open = unclosed_quote(reader.source(), documents.back())) {

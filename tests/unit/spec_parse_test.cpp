@@ -633,3 +633,20 @@ TEST(SpecParse, ComplexKeysAndBinary) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// yaml-cpp 0.7's LoadAll() never returns on a lone ','; the loader must not use it.
+TEST(SpecParseHang, MalformedInputThatHangsYamlCppLoadAllIsRefused) {
+  auto parsed = parse_repository_spec(",", ".slipway.yml");
+  EXPECT_FALSE(parsed.ok());
+  EXPECT_FALSE(parsed.diagnostics.empty());
+  auto two = parse_repository_spec("kind: library\n---\nkind: library\n", ".slipway.yml");
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.diagnostics.front().message.find("more than one YAML document"), std::string::npos);
+  EXPECT_EQ(two.diagnostics.front().line, 2);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,169 @@
+// RunQueue, the workers' side: start-up recovery, the worker threads that carry queued runs
+// through LocalRunner, and stop.
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/time.h"
+#include "ci/leftover_processes.h"
+#include "ci/run_queue_impl.h"
+#include "store/events.h"
+#include "store/run_queue_queries.h"
+
+namespace slipway {
+
+namespace {
+
+constexpr std::string_view kRestartedReason = "server restarted";
+constexpr std::string_view kStoppingReason = "cancelled: the server stopped";
+
+void record_event(Store& store, std::string_view kind, const RunRecord& run) {
+  std::string payload = nlohmann::json{{"status", run.status}, {"reason", run.reason}}.dump();
+  // Events are written after the state they describe; a lost one is logged, the run goes on.
+  if (auto event = append_event(store, {0, std::string(kind), run.repository, run.id, payload, 0}); !event) {
+    spdlog::warn("run #{}: {}", run.id, event.error().message);
+  }
+}
+
+Result<std::unique_ptr<Executor>> make_step_executor(const std::string& name) {
+  if (name == "host") return make_host_executor();
+  if (name == "sandbox") return make_sandbox_executor();
+  return make_error(fmt::format("unknown executor '{}' (use sandbox or host)", name));
+}
+
+}  // namespace
+
+Status RunQueue::start() {
+  Impl& impl = *impl_;
+  if (!impl.workers.empty()) return {};
+  auto store = Store::open(impl.data.database());
+  if (!store) return store.error();
+  impl.store = std::move(*store);
+  if (Status recovered = impl.recover(); !recovered) return recovered;
+  auto tools = impl.make_worker_tools();
+  if (!tools) return tools.error();
+  become_subreaper();  // daemons that steps fork are re-parented here, to be found and stopped
+  {
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    impl.accepting = true;
+    impl.stopping = false;
+  }
+  for (WorkerTools& worker : *tools) {
+    impl.workers.emplace_back([&impl, worker = std::move(worker)]() mutable { impl.work(std::move(worker)); });
+  }
+  impl.poller = std::make_unique<RemotePoller>(impl.data, impl.config.repositories,
+                                               [this](const TriggerRequest& request) { return enqueue(request); });
+  return impl.poller->start();
+}
+
+void RunQueue::stop() {
+  Impl& impl = *impl_;
+  if (impl.poller) impl.poller->stop();  // first: it enqueues
+  {
+    std::lock_guard<std::mutex> lock(impl.mutex);
+    impl.accepting = false;
+    impl.stopping = true;
+    for (auto& [id, active] : impl.running) {
+      if (!active->cancel) active->cancel_reason = std::string(kStoppingReason);
+      active->cancel = true;
+    }
+  }
+  impl.work_ready.notify_all();
+  for (std::thread& worker : impl.workers) worker.join();
+  impl.workers.clear();
+}
+
+// What a killed server left: its steps' processes are stopped first (they would otherwise go
+// on writing logs and holding ports), then its running runs are failed. Queued runs get back in
+// line, in id order, as they were.
+Status RunQueue::Impl::recover() {
+  int killed = stop_leftover_steps(marker_scope);
+  if (killed > 0) spdlog::info("stopped {} leftover step process(es) of the previous server", killed);
+  auto interrupted = run_ids_in_status(*store, "running");
+  if (!interrupted) return interrupted.error();
+  for (int64_t id : *interrupted) {
+    if (Status failed = fail_interrupted_run(*store, id, std::string(kRestartedReason)); !failed) return failed;
+    auto run = store->find_run(id);
+    if (run && *run) record_event(*store, "run.finished", **run);
+  }
+  auto queued = run_ids_in_status(*store, "queued");
+  if (!queued) return queued.error();
+  std::lock_guard<std::mutex> lock(mutex);
+  waiting.clear();
+  for (int64_t id : *queued) {
+    auto run = store->find_run(id);
+    if (!run) return run.error();
+    if (*run) waiting.push_back({id, (*run)->repository, (*run)->branch, (*run)->trigger});
+  }
+  for (size_t position = 0; position < waiting.size(); ++position) refresh_reason_locked(position);
+  return {};
+}
+
+Result<std::vector<WorkerTools>> RunQueue::Impl::make_worker_tools() const {
+  std::vector<WorkerTools> tools;
+  for (int i = 0; i < capacity; ++i) {
+    WorkerTools worker;
+    auto store = Store::open(data.database());
+    if (!store) return store.error();
+    worker.store = std::move(*store);
+    auto executor = make_step_executor(config.executor);
+    if (!executor) return executor.error();
+    worker.executor = std::move(*executor);
+    worker.service_executor = make_host_executor();  // services are host commands (README)
+    tools.push_back(std::move(worker));
+  }
+  return tools;
+}
+
+void RunQueue::Impl::work(WorkerTools tools) {
+  StepMarkerScope scope(marker_scope);
+  LocalRunner runner(data, *tools.store, *tools.executor, *tools.service_executor);
+  while (std::shared_ptr<ActiveRun> active = take_next()) {
+    carry_out(*tools.store, runner, *active);
+    std::lock_guard<std::mutex> lock(mutex);
+    running.erase(active->run.id);
+  }
+}
+
+// The oldest waiting run, now counted as running; null once the queue is stopping.
+std::shared_ptr<ActiveRun> RunQueue::Impl::take_next() {
+  std::unique_lock<std::mutex> lock(mutex);
+  ++idle_workers;
+  work_ready.wait(lock, [this] { return stopping || !waiting.empty(); });
+  --idle_workers;
+  if (stopping) return nullptr;
+  auto active = std::make_shared<ActiveRun>();
+  active->run = waiting.front();
+  waiting.pop_front();
+  running.emplace(active->run.id, active);
+  // The new front waits for a runner only when no other worker is about to take it.
+  if (!waiting.empty() && idle_workers == 0) refresh_reason_locked(0);
+  return active;
+}
+
+void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& active) {
+  auto found = store.find_run(active.run.id);
+  if (!found || !*found) {
+    spdlog::warn("run #{} vanished from the store before it started", active.run.id);
+    return;
+  }
+  RunRecord run = std::move(**found);
+  record_event(store, "run.started", run);
+  auto outcome = runner.execute(run, nullptr, &active.cancel);
+  if (!outcome) {
+    run.status = "failed";
+    run.reason = outcome.error().message;
+    run.finished_ms = now_ms();
+  }
+  if (run.status == "cancelled") {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!active.cancel_reason.empty()) run.reason = active.cancel_reason;
+  }
+  if (!outcome || run.status == "cancelled") {
+    if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
+  }
+  record_event(store, "run.finished", run);
+}
+
+}  // namespace slipway

@@ -1,0 +1,46 @@
+// The JSON shapes the API answers with (docs/api.md), and the small parsing helpers every route
+// file needs: integer parameters with limits, a borrowed store, and store failures as 500s.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "server/http_router.h"
+#include "server/store_pool.h"
+#include "store/store.h"
+
+namespace slipway {
+
+// RUN: id, repository, commit, branch, trigger, status, reason, environments, *_ms.
+nlohmann::json run_json(const RunRecord& run);
+nlohmann::json job_json(const JobRecord& job);     // without "steps"
+nlohmann::json step_json(const StepRecord& step);
+nlohmann::json suite_json(const SuiteResultRecord& suite);
+
+// An integer from the query string or path: `fallback` when absent; an Error naming the
+// parameter and the allowed range when it is not a whole number in [minimum, maximum].
+Result<int64_t> integer_parameter(const std::map<std::string, std::string>& values, const std::string& name,
+                                  int64_t fallback, int64_t minimum, int64_t maximum);
+
+// 400 with the error's message.
+HttpResponse bad_request(const Error& error);
+// 500: the server could not do its part (the store failed); the message says which operation.
+HttpResponse server_error(const Error& error);
+
+// A run, by the {id} path parameter: the record, or the 400/404/500 response to send.
+std::variant<RunRecord, HttpResponse> run_from_path(Store& store, const HttpRequest& request);
+
+// Runs `work(Store&)` on a borrowed connection; 500 when none can be opened.
+template <typename Work>
+HttpResponse with_store(StorePool& stores, Work&& work) {
+  auto lease = stores.acquire();
+  if (!lease) return server_error(lease.error());
+  return work(**lease);
+}
+
+}  // namespace slipway

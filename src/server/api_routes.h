@@ -1,0 +1,33 @@
+// The JSON API under /api/v1 (docs/api.md): repositories, runs, steps and their logs, reports,
+// events, tokens. Each resource's routes live in their own file; add_api_routes registers them
+// all. GET routes need the read-only role (none when the configuration sets anonymous_read),
+// POST routes the deployer role, token management the admin role.
+#pragma once
+
+#include "ci/local_run.h"
+#include "ci/run_queue.h"
+#include "server/http_router.h"
+#include "server/store_pool.h"
+#include "spec/server_config.h"
+
+namespace slipway {
+
+// What the handlers share; it outlives the HTTP server (server.cpp owns both).
+struct ApiContext {
+  StorePool& stores;
+  RunQueue& queue;
+  const ServerConfig& config;
+  DataDirectory data;
+  Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
+};
+
+void add_api_routes(Router& router, ApiContext& context);
+
+// One per resource file.
+void add_repository_routes(Router& router, ApiContext& context);
+void add_run_routes(Router& router, ApiContext& context);
+void add_log_routes(Router& router, ApiContext& context);
+void add_event_routes(Router& router, ApiContext& context);
+void add_token_routes(Router& router, ApiContext& context);
+
+}  // namespace slipway

@@ -1,0 +1,105 @@
+// GET /api/v1/repositories, GET /api/v1/repositories/{name}, POST .../{name}/trigger.
+#include <fmt/core.h>
+
+#include "server/api_json.h"
+#include "server/api_routes.h"
+
+namespace slipway {
+
+namespace {
+
+constexpr int kRepositoryHistory = 20;
+
+Result<nlohmann::json> repository_json(Store& store, const RepositoryConfig& repository, int runs) {
+  auto latest = store.list_runs(RunFilter{repository.name, "", 0, runs});
+  if (!latest) return latest.error();
+  nlohmann::json answer = {{"name", repository.name},
+                           {"url", repository.url},
+                           {"main_branch", repository.main_branch},
+                           {"last_run", latest->empty() ? nlohmann::json(nullptr) : run_json(latest->front())}};
+  if (runs > 1) {
+    answer["runs"] = nlohmann::json::array();
+    for (const auto& run : *latest) answer["runs"].push_back(run_json(run));
+  }
+  return answer;
+}
+
+HttpResponse unknown_repository(const ServerConfig& config, const std::string& name) {
+  std::string known;
+  for (const auto& repository : config.repositories) known += (known.empty() ? "" : ", ") + repository.name;
+  return HttpResponse::error(404, fmt::format("no repository named '{}' in the server's configuration (known: {})",
+                                              name, known.empty() ? "none" : known));
+}
+
+// {"commit"?, "branch"?, "environment"?} → a TriggerRequest; an Error for anything else.
+Result<TriggerRequest> parse_trigger_body(const std::string& repository, const std::string& body) {
+  TriggerRequest request;
+  request.repository = repository;
+  request.trigger = "manual";
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return request;
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return make_error("the body must be a JSON object like {\"commit\": \"SHA\", \"branch\": \"main\", "
+                      "\"environment\": \"development\"}");
+  }
+  for (const auto& [key, value] : json.items()) {
+    if (!value.is_string()) return make_error(fmt::format("'{}' must be a string", key));
+    if (key == "commit") request.commit = value.get<std::string>();
+    else if (key == "branch") request.branch = value.get<std::string>();
+    else if (key == "environment") request.environments = {value.get<std::string>()};
+    else return make_error(fmt::format("unknown field '{}' (expected commit, branch, environment)", key));
+  }
+  return request;
+}
+
+bool known_environment(const ServerConfig& config, const std::string& name) {
+  for (const auto& environment : config.environments) {
+    if (environment.name == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void add_repository_routes(Router& router, ApiContext& context) {
+  router.add("GET", "/api/v1/repositories", context.read_role(), [&context](HttpRequest&) {
+    return with_store(context.stores, [&](Store& store) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& repository : context.config.repositories) {
+        auto json = repository_json(store, repository, 1);
+        if (!json) return server_error(json.error());
+        list.push_back(std::move(*json));
+      }
+      return HttpResponse::json(200, {{"repositories", list}});
+    });
+  });
+
+  router.add("GET", "/api/v1/repositories/{name}", context.read_role(), [&context](HttpRequest& request) {
+    const RepositoryConfig* repository = context.config.find_repository(request.params["name"]);
+    if (!repository) return unknown_repository(context.config, request.params["name"]);
+    return with_store(context.stores, [&](Store& store) {
+      auto json = repository_json(store, *repository, kRepositoryHistory);
+      if (!json) return server_error(json.error());
+      if (!json->contains("runs")) (*json)["runs"] = nlohmann::json::array();
+      return HttpResponse::json(200, *json);
+    });
+  });
+
+  router.add("POST", "/api/v1/repositories/{name}/trigger", Role::deployer, [&context](HttpRequest& request) {
+    const std::string& name = request.params["name"];
+    if (!context.config.find_repository(name)) return unknown_repository(context.config, name);
+    auto trigger = parse_trigger_body(name, request.body);
+    if (!trigger) return bad_request(trigger.error());
+    for (const auto& environment : trigger->environments) {
+      if (!known_environment(context.config, environment)) {
+        return HttpResponse::error(400, fmt::format("no environment named '{}' in the server's configuration",
+                                                    environment));
+      }
+    }
+    auto id = context.queue.enqueue(*trigger);
+    if (!id) return bad_request(id.error());
+    return HttpResponse::json(201, {{"id", *id}});
+  });
+}
+
+}  // namespace slipway

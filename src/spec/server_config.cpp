@@ -1,0 +1,262 @@
+// parse_server_config: the server's slipway.yml (DESIGN §6), read with the same SpecReader as
+// .slipway.yml so that both files report mistakes the same way (file:line:col, "did you mean").
+#include "spec/server_config.h"
+
+#include <charconv>
+#include <set>
+
+#include <fmt/core.h>
+
+#include "base/strings.h"
+#include "spec/spec_values.h"
+#include "spec/yaml_document.h"
+#include "spec/yaml_reader.h"
+
+namespace slipway {
+namespace {
+
+const std::vector<std::string> kRootKeys = {"listen",         "concurrency", "cancel_superseded", "anonymous_read",
+                                            "max_body_bytes", "executor",    "environments",      "repositories"};
+
+// SpecReader has no boolean: .slipway.yml never needed one. YAML 1.1's yes/no/on/off are
+// refused on purpose: `on` meaning true surprises people.
+std::optional<bool> read_boolean(SpecReader& reader, const Field& field) {
+  if (field.value.IsScalar()) {
+    const std::string& text = field.value.Scalar();
+    if (text == "true") return true;
+    if (text == "false") return false;
+  }
+  reader.report(field.value, fmt::format("'{}' must be true or false, found {}", field.path,
+                                         describe_value(field.value)));
+  return std::nullopt;
+}
+
+// "host:port" with a port in 1..65535; the host may be empty (all interfaces) or [v6].
+std::optional<std::string> read_address(SpecReader& reader, const Field& field) {
+  auto text = reader.non_empty_string(field);
+  if (!text) return std::nullopt;
+  size_t colon = text->rfind(':');
+  int port = 0;
+  const char* begin = text->data() + (colon == std::string::npos ? text->size() : colon + 1);
+  const char* end = text->data() + text->size();
+  auto [stop, error] = std::from_chars(begin, end, port);
+  if (colon == std::string::npos || begin == end || error != std::errc() || stop != end || port < 1 ||
+      port > 65535) {
+    reader.report(field.value, fmt::format("'{}' must be an address such as 127.0.0.1:7700, found {}",
+                                           field.path, describe_value(field.value)));
+    return std::nullopt;
+  }
+  return text;
+}
+
+// The name of a secret (REGISTRY_PASSWORD), never a value: a value pasted here by mistake
+// (a URL, a password with punctuation) is refused before it can sit in a config file.
+std::optional<std::string> read_secret_name(SpecReader& reader, const Field& field) {
+  auto name = reader.string(field);
+  if (!name) return std::nullopt;
+  if (is_valid_variable_name(*name)) return name;
+  reader.report(field.value, fmt::format("'{}' must name a secret (letters, digits and '_', e.g. "
+                                         "REGISTRY_PASSWORD), not hold its value; found {}",
+                                         field.path, describe_value(field.value)));
+  return std::nullopt;
+}
+
+// A git ref name part a user may write as `main:`; the rules of git-check-ref-format that
+// matter here (no spaces, control characters or the characters git forbids).
+bool is_plausible_branch(std::string_view name) {
+  if (name.empty() || name.front() == '-' || name.find("..") != std::string_view::npos) return false;
+  for (char c : name) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || std::string_view(" ~^:?*[\\").find(c) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+RegistryConfig read_registry(SpecReader& reader, const Field& field) {
+  RegistryConfig registry;
+  auto mapping = reader.mapping(field, {"url", "username", "password"});
+  if (!mapping) return registry;
+  if (auto* url = reader.require(*mapping, "url", "the registry's address, e.g. 127.0.0.1:5000/dev")) {
+    assign(registry.url, reader.non_empty_string(*url));
+  }
+  if (auto* user = mapping->find("username")) assign(registry.username_secret, read_secret_name(reader, *user));
+  if (auto* pass = mapping->find("password")) assign(registry.password_secret, read_secret_name(reader, *pass));
+  return registry;
+}
+
+BucketConfig read_bucket(SpecReader& reader, const Field& field) {
+  BucketConfig bucket;
+  auto mapping = reader.mapping(field, {"url", "endpoint", "access_key", "secret_key"});
+  if (!mapping) return bucket;
+  if (auto* url = reader.require(*mapping, "url", "the bucket, e.g. s3://dev-artifacts")) {
+    assign(bucket.url, reader.non_empty_string(*url));
+  }
+  if (auto* endpoint = mapping->find("endpoint")) assign(bucket.endpoint, reader.non_empty_string(*endpoint));
+  if (auto* key = mapping->find("access_key")) assign(bucket.access_key_secret, read_secret_name(reader, *key));
+  if (auto* key = mapping->find("secret_key")) assign(bucket.secret_key_secret, read_secret_name(reader, *key));
+  return bucket;
+}
+
+RouterConfig read_router(SpecReader& reader, const Field& field) {
+  RouterConfig router;
+  auto mapping = reader.mapping(field, {"listen", "test_listen"});
+  if (!mapping) return router;
+  if (auto* listen = reader.require(*mapping, "listen", "where users reach the application")) {
+    assign(router.listen, read_address(reader, *listen));
+  }
+  if (auto* test = reader.require(*mapping, "test_listen", "where a new version is checked before the switch")) {
+    assign(router.test_listen, read_address(reader, *test));
+  }
+  return router;
+}
+
+std::vector<NotifyTarget> read_notify(SpecReader& reader, const Field& field) {
+  std::vector<NotifyTarget> targets;
+  auto items = reader.sequence(field);
+  if (!items) return targets;
+  for (const auto& item : *items) {
+    auto mapping = reader.mapping(item, {"slack", "webhook"});
+    if (!mapping) continue;
+    if (mapping->entries.size() != 1) {
+      reader.report(item.value, fmt::format("'{}' must name one target, e.g. {{ slack: SLACK_WEBHOOK_URL }}",
+                                            item.path));
+      continue;
+    }
+    const Field& entry = mapping->entries.front();
+    if (auto secret = read_secret_name(reader, entry)) targets.push_back({entry.name, *secret});
+  }
+  return targets;
+}
+
+EnvironmentConfig read_environment(SpecReader& reader, const Field& field) {
+  EnvironmentConfig environment;
+  environment.name = field.name;
+  auto mapping = reader.mapping(field, {"publish", "registry", "bucket", "router", "notify"});
+  if (!mapping) return environment;
+  if (auto* publish = mapping->find("publish")) {
+    auto mode = reader.choice(*publish, "publish mode", {"manual", "on-main"});
+    if (mode) environment.on_main = *mode == "on-main";
+  }
+  if (auto* registry = mapping->find("registry")) environment.registry = read_registry(reader, *registry);
+  if (auto* bucket = mapping->find("bucket")) environment.bucket = read_bucket(reader, *bucket);
+  if (auto* router = mapping->find("router")) environment.router = read_router(reader, *router);
+  if (auto* notify = mapping->find("notify")) environment.notify = read_notify(reader, *notify);
+  return environment;
+}
+
+std::vector<EnvironmentConfig> read_environments(SpecReader& reader, const Field& field) {
+  std::vector<EnvironmentConfig> environments;
+  auto mapping = reader.named_mapping(field, "environment", NameRule::job_name);
+  if (!mapping) return environments;
+  for (const auto& entry : mapping->entries) environments.push_back(read_environment(reader, entry));
+  return environments;
+}
+
+RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
+  RepositoryConfig repository;
+  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret"});
+  if (!mapping) return repository;
+  if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
+    auto text = reader.string(*name);
+    if (text && is_valid_job_name(*text)) repository.name = *text;
+    else if (text) reader.report(name->value, fmt::format("invalid repository name {} in '{}': use letters, "
+                                                          "digits, '_', '.' and '-'", describe_value(name->value), name->path));
+  }
+  if (auto* url = reader.require(*mapping, "url", "the path of the git repository, e.g. /srv/git/hello-app.git")) {
+    assign(repository.url, reader.non_empty_string(*url));
+  }
+  if (auto* main = mapping->find("main")) {
+    auto text = reader.non_empty_string(*main);
+    if (text && is_plausible_branch(*text)) repository.main_branch = *text;
+    else if (text) reader.report(main->value, fmt::format("'{}' is not a valid branch name: {}", main->path,
+                                                          describe_value(main->value)));
+  }
+  if (auto* poll = mapping->find("poll_interval")) assign(repository.poll_interval, reader.duration_or_zero(*poll));
+  if (auto* secret = mapping->find("webhook_secret")) assign(repository.webhook_secret, read_secret_name(reader, *secret));
+  return repository;
+}
+
+std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field& field) {
+  std::vector<RepositoryConfig> repositories;
+  auto items = reader.sequence(field);
+  if (!items) return repositories;
+  std::set<std::string> seen;
+  for (const auto& item : *items) {
+    RepositoryConfig repository = read_repository(reader, item);
+    if (!repository.name.empty() && !seen.insert(repository.name).second) {
+      reader.report(item.value, fmt::format("repository '{}' is listed twice in 'repositories'", repository.name));
+    }
+    repositories.push_back(std::move(repository));
+  }
+  return repositories;
+}
+
+void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
+  if (auto* listen = root.find("listen")) assign(config.listen, read_address(reader, *listen));
+  if (auto* concurrency = root.find("concurrency")) assign(config.concurrency, reader.integer(*concurrency, 0));
+  if (auto* cancel = root.find("cancel_superseded")) assign(config.cancel_superseded, read_boolean(reader, *cancel));
+  if (auto* anonymous = root.find("anonymous_read")) assign(config.anonymous_read, read_boolean(reader, *anonymous));
+  if (auto* limit = root.find("max_body_bytes")) {
+    if (auto bytes = reader.memory_size(*limit)) config.max_body_bytes = static_cast<size_t>(*bytes);
+  }
+  if (auto* executor = root.find("executor")) assign(config.executor, reader.choice(*executor, "executor", {"sandbox", "host"}));
+  if (auto* environments = root.find("environments")) config.environments = read_environments(reader, *environments);
+  if (auto* repositories = root.find("repositories")) config.repositories = read_repositories(reader, *repositories);
+}
+
+// Only comments and blank lines: a server with the defaults and no repositories yet.
+bool has_no_content(std::string_view text) {
+  for (const auto& line : split(text, '\n')) {
+    std::string_view content = trim(line);
+    if (!content.empty() && content.front() != '#') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const RepositoryConfig* ServerConfig::find_repository(std::string_view name) const {
+  for (const auto& repository : repositories) {
+    if (repository.name == name) return &repository;
+  }
+  return nullptr;
+}
+
+std::vector<EnvironmentPolicy> ServerConfig::policies() const {
+  std::vector<EnvironmentPolicy> result;
+  for (const auto& environment : environments) result.push_back({environment.name, environment.on_main});
+  return result;
+}
+
+std::string ServerConfig::repository_names() const {
+  std::vector<std::string> names;
+  for (const auto& repository : repositories) names.push_back(repository.name);
+  return names.empty() ? std::string("none configured") : join(names, ", ");
+}
+
+ParsedServerConfig parse_server_config(std::string_view yaml_text, std::string_view file_name) {
+  ParsedServerConfig parsed;
+  if (has_no_content(yaml_text)) {
+    parsed.config = ServerConfig{};
+    return parsed;
+  }
+  SpecReader reader(yaml_text, std::string(file_name));
+  ServerConfig config;
+  // As for .slipway.yml: nothing a file holds may escape as an exception.
+  try {
+    if (auto document = load_root_mapping(reader)) {
+      if (auto root = reader.mapping({"", "", YAML::Node(), *document}, kRootKeys)) read_root(reader, *root, config);
+    }
+  } catch (const std::exception& error) {
+    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
+  } catch (...) {
+    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
+  }
+  parsed.diagnostics = reader.take_diagnostics();
+  if (parsed.diagnostics.empty()) parsed.config = std::move(config);
+  return parsed;
+}
+
+}  // namespace slipway

@@ -1,0 +1,151 @@
+// The web UI end to end: the real `slipway serve` ($SLIPWAY_BINARY), a real git repository, and
+// Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
+// (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
+// follows a live log, and opens the repository page; each page is saved as a screenshot in
+// $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { launchBrowser } from './browser.mjs';
+import { BIG_LOG_LAST_LINE, FAILURE_MESSAGE, LIVE_TICKS, createFixtureRepository } from './fixture_repository.mjs';
+import { ADMIN_TOKEN, SlipwayServer } from './slipway_server.mjs';
+
+const MAX_LOG_LINES = 5000;  // web/log_view.js MAX_LINES: the DOM bound the log view promises
+
+const binary = process.env.SLIPWAY_BINARY;
+const artifacts = process.env.SLIPWAY_UI_ARTIFACTS || path.resolve('test-artifacts/ui');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-ui-'));
+
+let server;
+let browser;
+let page;
+let reportRun;
+
+before(async () => {
+  assert.ok(binary && fs.existsSync(binary), 'set SLIPWAY_BINARY to the built slipway binary');
+  fs.mkdirSync(artifacts, { recursive: true });
+  const repositoryPath = createFixtureRepository(path.join(work, 'webapp'));
+  server = new SlipwayServer({ binary, workDirectory: work, repositoryPath, logPath: path.join(artifacts, 'server.log') });
+  await server.start();
+  const id = await server.trigger('webapp', 'feature/report');
+  reportRun = await server.waitForRun(id, (run) => !['queued', 'running'].includes(run.status));
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+});
+
+after(async () => {
+  // Always: the server first, so that nothing outlives the test even if the browser hangs.
+  if (server) await server.stop();
+  if (browser) await browser.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function screenshot(name) {
+  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
+}
+
+test('the UI is served from the binary with a self-only Content-Security-Policy', async () => {
+  const response = await page.goto(`${server.base}/`);
+  assert.equal(response.status(), 200);
+  const headers = response.headers();
+  assert.match(headers['content-security-policy'], /default-src 'self'/);
+  assert.equal(headers['x-content-type-options'], 'nosniff');
+  assert.ok(headers.etag, 'index.html has an ETag');
+  const script = await page.request.get(`${server.base}/assets/app.js`);
+  assert.match(script.headers()['content-type'], /javascript/);
+});
+
+test('asks for the token, then lists the run', async () => {
+  await page.goto(`${server.base}/#/runs`);
+  const dialog = page.locator('#token-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  await screenshot('sign-in.png');
+  await page.fill('#token-input', ADMIN_TOKEN);
+  await page.click('#token-form button[type=submit]');
+  const row = page.locator(`tr[data-run-id="${reportRun.id}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /webapp/);
+  assert.match(await row.textContent(), /feature\/report/);
+  assert.equal(await row.locator('.badge').getAttribute('data-status'), 'failed');
+  await screenshot('runs.png');
+});
+
+test('the run page shows jobs, steps, the failure and the summary', async () => {
+  await page.click(`tr[data-run-id="${reportRun.id}"] a[href="#/runs/${reportRun.id}"]`);
+  await page.locator('h1', { hasText: `Run #${reportRun.id}` }).waitFor();
+  for (const step of ['passing', 'failing', 'big-log']) {
+    await page.locator(`tr[data-step="${step}"]`).waitFor();
+  }
+  await page.locator('.failure .message', { hasText: FAILURE_MESSAGE }).waitFor();
+  const summary = page.locator('.summary');
+  await summary.locator(':is(h3, h4, h5, h6)', { hasText: 'Coverage' }).waitFor();
+  assert.equal(await summary.locator('table td', { hasText: '87%' }).count(), 1, 'the Markdown table is rendered');
+  // The summary's raw HTML is shown as text and never runs.
+  assert.equal(await summary.locator('script').count(), 0);
+  assert.match(await summary.textContent(), /<script>window\.injected = 1<\/script>/);
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  await screenshot('run.png');
+});
+
+test('a 20 MB log opens at its tail with a bounded number of lines', async () => {
+  await page.click('tr[data-step="big-log"] a');
+  const scroller = page.locator('.log-scroller');
+  const last = page.locator('.log-line', { hasText: BIG_LOG_LAST_LINE });
+  await last.waitFor();
+  assert.ok(await isInside(last, scroller), 'the last line is in view when the log opens');
+  const opened = await page.locator('.log-line').count();
+  assert.ok(opened > 100 && opened <= MAX_LOG_LINES, `${opened} line elements after opening`);
+  await screenshot('log-tail.png');
+
+  // Scrolling to the top fetches the range before the window, and the DOM stays bounded.
+  const firstOffset = async () => Number(await page.locator('.log-page').first().getAttribute('data-offset'));
+  const startOffset = await firstOffset();
+  for (let i = 0; i < 8; i++) {
+    await scroller.evaluate((element) => { element.scrollTop = 0; element.dispatchEvent(new Event('scroll')); });
+    await page.waitForTimeout(250);
+  }
+  assert.ok(await firstOffset() < startOffset, 'earlier lines were loaded');
+  const lines = await page.locator('.log-line').count();
+  assert.ok(lines <= MAX_LOG_LINES, `${lines} line elements after loading earlier ranges`);
+  await screenshot('log-earlier.png');
+});
+
+test('a running step\'s log follows new lines live', async () => {
+  const id = await server.trigger('webapp', 'feature/live');
+  const running = await server.waitForRun(id, (run) => liveStep(run)?.status === 'running', 60_000);
+  await page.goto(`${server.base}/#/runs/${id}/steps/${liveStep(running).id}`);
+  const ticks = page.locator('.log-line', { hasText: /tick \d+/ });
+  await ticks.first().waitFor();
+  const seenFirst = await ticks.count();
+  assert.ok(seenFirst < LIVE_TICKS, `the step was still printing when the log opened (${seenFirst} ticks)`);
+  await screenshot('log-live.png');
+  await page.locator('.log-line', { hasText: `tick ${LIVE_TICKS}` }).waitFor({ timeout: 30_000 });
+  await page.locator('.log-state', { hasText: 'complete' }).waitFor({ timeout: 30_000 });
+  assert.equal(await ticks.count(), LIVE_TICKS, 'every line once, in order, without a reload');
+});
+
+test('the repository page shows its history', async () => {
+  await page.goto(`${server.base}/#/repositories/webapp`);
+  await page.locator('h1', { hasText: 'webapp' }).waitFor();
+  assert.equal((await page.locator('[data-fact="main-branch"]').textContent()).trim(), 'main');
+  await page.locator(`tr[data-run-id="${reportRun.id}"]`).waitFor();
+  assert.ok(await page.locator('tr.run-row').count() >= 2, 'both runs are in the history');
+  await screenshot('repository.png');
+});
+
+function liveStep(run) {
+  for (const job of run.jobs || []) {
+    const step = (job.steps || []).find((candidate) => candidate.name === 'live');
+    if (step) return step;
+  }
+  return null;
+}
+
+async function isInside(locator, container) {
+  const [box, frame] = await Promise.all([locator.boundingBox(), container.boundingBox()]);
+  return box && frame && box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1;
+}

@@ -1,0 +1,225 @@
+// The push paths into a real `slipway serve`: GitHub-compatible webhooks (signature, bad input,
+// deduplication, hostile branch names) and the post-receive hook that `slipway hook install`
+// writes, driven by a real `git push`.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "server/webhook_signature.h"
+#include "support/http_test_client.h"
+#include "support/scratch_repository.h"
+
+namespace slipway {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::HttpAnswer;
+using testing::ScratchRepository;
+using testing::ServerProcess;
+
+constexpr const char* kAdminToken = "webhook-test-admin-token";
+constexpr const char* kSecretName = "SLIPWAY_TEST_WEBHOOK_SECRET";
+constexpr const char* kSecret = "correct horse battery staple";
+
+class WebhookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: \"echo unit ok\"\n"
+                                "publish:\n  tag: { bump: patch }\n");
+    head_ = work_.commit("first");
+    bare_ = folder_.path() / "demo.git";
+    ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", work_.path().string(), bare_.string()}).ok());
+    std::ofstream(folder_.path() / "slipway.yml")
+        << "executor: host\nmax_body_bytes: 64k\nrepositories:\n"
+        << "  - { name: demo, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: " << kSecretName << " }\n"
+        << "  - { name: unsigned, url: " << bare_.string() << ", poll_interval: 0s }\n";
+    setenv(kSecretName, kSecret, 1);  // the server reads webhook secrets from its environment
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"--config", (folder_.path() / "slipway.yml").string(), "--data-dir",
+                                 (folder_.path() / "data").string()},
+        kAdminToken);
+    ASSERT_FALSE(server_->address().empty()) << server_->log();
+  }
+
+  HttpAnswer webhook(const std::string& repository, const std::string& body, std::map<std::string, std::string> headers) {
+    return testing::http_request(server_->address(), "POST", "/api/v1/webhooks/git/" + repository, headers, body);
+  }
+
+  // A push event signed with the right secret.
+  HttpAnswer signed_push(const std::string& body, const std::string& delivery = "") {
+    std::map<std::string, std::string> headers = {{"X-GitHub-Event", "push"},
+                                                  {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, body)}};
+    if (!delivery.empty()) headers["X-GitHub-Delivery"] = delivery;
+    return webhook("demo", body, headers);
+  }
+
+  static std::string push_body(const std::string& ref, const std::string& after) {
+    return nlohmann::json{{"ref", ref}, {"before", std::string(40, '0')}, {"after", after}}.dump();
+  }
+
+  nlohmann::json runs() {
+    auto answer = testing::http_request(server_->address(), "GET", "/api/v1/runs?repository=demo",
+                                        {{"Authorization", std::string("Bearer ") + kAdminToken}});
+    auto body = nlohmann::json::parse(answer.body, nullptr, false);
+    return body.is_object() && body["runs"].is_array() ? body["runs"] : nlohmann::json::array();
+  }
+
+  // Waits until a run of `commit` exists; returns it, or null after a few seconds.
+  nlohmann::json wait_for_run(const std::string& commit) {
+    for (int i = 0; i < 100; ++i) {
+      for (const auto& run : runs()) {
+        if (run.value("commit", "") == commit) return run;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return nullptr;
+  }
+
+  ScratchRepository work_;
+  TemporaryDirectory folder_{"slipway-webhook"};
+  std::filesystem::path bare_;
+  std::string head_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(WebhookTest, WrongOrMissingSignatureIs401) {
+  std::string body = push_body("refs/heads/main", head_);
+  EXPECT_EQ(webhook("demo", body, {{"X-GitHub-Event", "push"}}).status, 401);
+  auto wrong = webhook("demo", body, {{"X-GitHub-Event", "push"},
+                                      {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex("not the secret", body)}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find("does not match"), std::string::npos) << wrong.body;
+  auto unsigned_repository = webhook("unsigned", body, {{"X-GitHub-Event", "push"},
+                                                        {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, body)}});
+  EXPECT_EQ(unsigned_repository.status, 401);
+  EXPECT_NE(unsigned_repository.body.find("webhook_secret"), std::string::npos) << unsigned_repository.body;
+  EXPECT_TRUE(runs().empty());
+}
+
+TEST_F(WebhookTest, UnknownRepositoryIs404) {
+  auto answer = webhook("nope", push_body("refs/heads/main", head_), {{"X-GitHub-Event", "push"}});
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_NE(answer.body.find("demo"), std::string::npos) << "the message lists the known repositories";
+}
+
+TEST_F(WebhookTest, OversizedBodyIs413) {
+  std::string body = push_body("refs/heads/main", head_);
+  body.insert(body.size() - 1, ",\"padding\":\"" + std::string(100'000, 'x') + "\"");
+  EXPECT_EQ(signed_push(body).status, 413);
+}
+
+TEST_F(WebhookTest, MalformedJsonIs400) {
+  EXPECT_EQ(signed_push("{\"ref\": \"refs/heads/main\", ").status, 400);
+  EXPECT_EQ(signed_push("[1, 2]").status, 400);
+  EXPECT_EQ(signed_push(R"({"ref": "refs/heads/main"})").status, 400);  // no "after"
+  EXPECT_EQ(signed_push(push_body("refs/heads/a\x01z", head_)).status, 400);
+  EXPECT_TRUE(runs().empty());
+}
+
+TEST_F(WebhookTest, PingTagAndDeletionStartNothing) {
+  auto ping = webhook("demo", "{}", {{"X-GitHub-Event", "ping"}, {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, "{}")}});
+  EXPECT_EQ(ping.status, 200);
+  EXPECT_EQ(signed_push(push_body("refs/tags/v1.0.0", head_)).status, 202);
+  EXPECT_EQ(signed_push(push_body("refs/heads/gone", std::string(40, '0'))).status, 202);
+  EXPECT_TRUE(runs().empty());
+}
+
+TEST_F(WebhookTest, DuplicateDeliveryStartsOneRun) {
+  std::string body = push_body("refs/heads/main", head_);
+  auto first = signed_push(body, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+  ASSERT_EQ(first.status, 202) << first.body;
+  auto second = signed_push(body, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+  EXPECT_EQ(second.status, 200) << second.body;
+  auto answer = nlohmann::json::parse(second.body, nullptr, false);
+  EXPECT_EQ(answer.value("duplicate", false), true);
+  EXPECT_EQ(answer.value("run", 0), nlohmann::json::parse(first.body).value("run", -1));
+  ASSERT_FALSE(wait_for_run(head_).is_null());
+  EXPECT_EQ(runs().size(), 1u);
+}
+
+TEST_F(WebhookTest, PushToAnotherBranchQueuesARun) {
+  work_.git({"checkout", "--quiet", "-b", "feature"});
+  std::string commit = work_.commit("feature work");
+  work_.git({"push", "--quiet", bare_.string(), "feature"});
+  auto answer = signed_push(push_body("refs/heads/feature", commit), "delivery-feature");
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  auto run = wait_for_run(commit);
+  ASSERT_FALSE(run.is_null());
+  EXPECT_EQ(run.value("branch", ""), "feature");
+  EXPECT_EQ(run.value("trigger", ""), "push");
+}
+
+TEST_F(WebhookTest, ShellMetacharactersInABranchAreData) {
+  // A name git accepts: no spaces, but every shell operator it allows.
+  const std::string branch = "x;$(touch${IFS}pwned)`touch${IFS}pwned2`|a&&b>c'q\"";
+  work_.git({"checkout", "--quiet", "-b", branch});
+  std::string commit = work_.commit("odd branch");
+  work_.git({"push", "--quiet", bare_.string(), "HEAD:refs/heads/" + branch});
+  auto answer = signed_push(push_body("refs/heads/" + branch, commit), "delivery-odd");
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  auto run = wait_for_run(commit);
+  ASSERT_FALSE(run.is_null());
+  EXPECT_EQ(run.value("branch", ""), branch);
+  for (const auto& place : {std::filesystem::current_path(), folder_.path(), work_.path(), bare_}) {
+    EXPECT_FALSE(std::filesystem::exists(place / "pwned")) << place;
+    EXPECT_FALSE(std::filesystem::exists(place / "pwned2")) << place;
+  }
+}
+
+TEST_F(WebhookTest, InstalledHookQueuesARunOnGitPush) {
+  setenv("SLIPWAY_TOKEN", kAdminToken, 1);  // written to the hook's 0600 token file
+  auto installed = run_command({SLIPWAY_BINARY, "hook", "install", bare_.string(), "--server",
+                                "http://" + server_->address()});
+  unsetenv("SLIPWAY_TOKEN");
+  ASSERT_TRUE(installed.ok());
+  ASSERT_EQ(installed->exit_code, 0) << installed->err;
+  auto token_file = std::filesystem::status(bare_ / "hooks" / "slipway-token");
+  EXPECT_EQ(token_file.permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  work_.write("change.txt", "second\n");
+  std::string commit = work_.commit("second");
+  auto pushed = run_command({"git", "-C", work_.path().string(), "push", bare_.string(), "main"});
+  ASSERT_TRUE(pushed.ok());
+  EXPECT_EQ(pushed->exit_code, 0) << pushed->err;
+  EXPECT_NE(pushed->err.find("queued as run #"), std::string::npos) << pushed->err;
+  auto run = wait_for_run(commit);
+  ASSERT_FALSE(run.is_null()) << server_->log();
+  EXPECT_EQ(run.value("branch", ""), "main");
+}
+
+TEST_F(WebhookTest, HookInstallRefusesWorkTreesAndForeignHooks) {
+  auto work_tree = run_command({SLIPWAY_BINARY, "hook", "install", work_.path().string()});
+  ASSERT_TRUE(work_tree.ok());
+  EXPECT_EQ(work_tree->exit_code, 2);
+  EXPECT_NE(work_tree->err.find("not a bare repository"), std::string::npos) << work_tree->err;
+
+  std::ofstream(bare_ / "hooks" / "post-receive") << "#!/bin/sh\necho theirs\n";
+  std::filesystem::permissions(bare_ / "hooks" / "post-receive", std::filesystem::perms::owner_all);
+  auto refused = run_command({SLIPWAY_BINARY, "hook", "install", bare_.string()});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->exit_code, 2);
+  EXPECT_NE(refused->err.find("--chain"), std::string::npos) << refused->err;
+
+  auto chained = run_command({SLIPWAY_BINARY, "hook", "install", bare_.string(), "--chain", "--server",
+                              "http://" + server_->address(), "--repository", "demo"});
+  ASSERT_TRUE(chained.ok());
+  EXPECT_EQ(chained->exit_code, 0) << chained->err;
+  EXPECT_TRUE(std::filesystem::exists(bare_ / "hooks" / "post-receive.chained"));
+  // The old hook still runs; with no token the server refuses, and the push still succeeds.
+  work_.write("change.txt", "third\n");
+  work_.commit("third");
+  auto pushed = run_command({"git", "-C", work_.path().string(), "push", bare_.string(), "main"});
+  ASSERT_TRUE(pushed.ok());
+  EXPECT_EQ(pushed->exit_code, 0) << pushed->err;
+  EXPECT_NE(pushed->err.find("theirs"), std::string::npos) << pushed->err;
+  EXPECT_NE(pushed->err.find("could not notify"), std::string::npos) << pushed->err;
+}
+
+}  // namespace
+}  // namespace slipway
