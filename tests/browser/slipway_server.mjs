@@ -87,6 +87,12 @@ repositories:
     return created.id;
   }
 
+  // A new API token with `role` (POST /api/v1/tokens, as the admin); returns its value.
+  async createToken(name, role) {
+    const created = await this.api('POST', '/tokens', { name, role });
+    return created.token;
+  }
+
   // Polls the run until `done(run)` holds; returns the run.
   async waitForRun(id, done, timeoutMs = 180_000) {
     const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 // The web UI end to end: the real `slipway serve` ($SLIPWAY_BINARY), a real git repository, and
 // Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
 // (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
-// follows a live log, and opens the repository page; each page is saved as a screenshot in
+// follows a live log, opens the repository page and starts a run from its form; each page is saved as a screenshot in
 // $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -135,6 +135,74 @@ test('the repository page shows its history', async () => {
   await page.locator(`tr[data-run-id="${reportRun.id}"]`).waitFor();
   assert.ok(await page.locator('tr.run-row').count() >= 2, 'both runs are in the history');
   await screenshot('repository.png');
+});
+
+test('a run started from the repository page opens its page; refusals stay inline', async () => {
+  const form = page.locator('form.trigger-form');
+  const refusal = page.locator('.trigger-message .error');
+  const openForm = async () => {
+    // A reload: going to the same address again would only be a fragment navigation.
+    await page.goto(`${server.base}/#/repositories/webapp`);
+    await page.reload();
+    await page.locator('h1', { hasText: 'webapp' }).waitFor();
+    await form.waitFor();
+  };
+  await openForm();
+  assert.equal(await form.locator('input[name="branch"]').inputValue(), 'main', 'the branch defaults to the main branch');
+  const environments = await form.locator('select[name="environment"] option').evaluateAll(
+    (options) => options.map((option) => option.value));
+  assert.deepEqual(environments, ['', 'development']);
+
+  // A branch that does not exist: the server's 400 message, on the same page.
+  await form.locator('input[name="branch"]').fill('no-such-branch');
+  await form.locator('button[type="submit"]').click();
+  await refusal.waitFor();
+  assert.equal(await refusal.count(), 1);
+  assert.match(await refusal.textContent(), /no branch 'no-such-branch'/);
+  assert.equal(await refusal.getAttribute('data-trigger-error'), '400');
+  assert.match(await page.evaluate(() => location.hash), /^#\/repositories\/webapp$/);
+  assert.equal(await form.locator('button[type="submit"]').isEnabled(), true, 'the form can be sent again');
+
+  // A read-only token: 403, and a way to give another token.
+  const reader = await server.createToken('ui-reader', 'read-only');
+  await page.evaluate((token) => localStorage.setItem('slipway.token', token), reader);
+  await openForm();
+  assert.equal(await refusal.count(), 0, 'a fresh page shows no refusal');
+  await form.locator('button[type="submit"]').click();
+  await refusal.waitFor();
+  assert.equal(await refusal.getAttribute('data-trigger-error'), '403');
+  assert.match(await refusal.textContent(), /read-only/);
+  await screenshot('trigger-refused.png');
+  await refusal.locator('button', { hasText: 'Use another token' }).click();
+  await page.locator('#token-dialog').waitFor({ state: 'visible' });
+  await page.fill('#token-input', ADMIN_TOKEN);
+  await page.click('#token-form button[type=submit]');
+  await refusal.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => localStorage.getItem('slipway.token')), ADMIN_TOKEN);
+
+  // Branch, commit and environment with the admin token: the new run's page opens.
+  await form.waitFor();
+  await form.locator('input[name="branch"]').fill('feature/report');
+  await form.locator('input[name="commit"]').fill(reportRun.commit);
+  await form.locator('select[name="environment"]').selectOption('development');
+  await form.locator('button[type="submit"]').click();
+  await page.waitForFunction((previous) => {
+    const match = /^#\/runs\/(\d+)$/.exec(location.hash);
+    return match && Number(match[1]) > previous;
+  }, reportRun.id);
+  const id = Number((await page.evaluate(() => location.hash)).split('/').pop());
+  await page.locator('h1', { hasText: `Run #${id}` }).waitFor();
+  assert.equal((await page.locator('[data-fact="trigger"]').textContent()).trim(), 'manual');
+  assert.equal((await page.locator('[data-fact="branch"]').textContent()).trim(), 'feature/report');
+  assert.equal(await page.locator('[data-fact="commit"] span').getAttribute('title'), reportRun.commit);
+  assert.equal((await page.locator('[data-fact="environments"]').textContent()).trim(), 'development');
+  await screenshot('trigger.png');
+
+  // The server has the run as the form asked for it; let it finish before the server stops.
+  const run = await server.waitForRun(id, (candidate) => !['queued', 'running'].includes(candidate.status));
+  assert.equal(run.trigger, 'manual');
+  assert.equal(run.commit, reportRun.commit);
+  assert.deepEqual(run.environments, ['development']);
 });
 
 function liveStep(run) {
