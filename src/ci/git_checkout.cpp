@@ -2,6 +2,13 @@
 
 #include <fmt/core.h>
 
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "base/files.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 
@@ -40,16 +47,166 @@ Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string&
   return info;
 }
 
+namespace {
+
+// A source repository whose layout the fast checkout understands: a plain git directory (a work
+// tree's `.git` or a bare repository) with the files-backend refs and SHA-1 objects.
+struct SourceLayout {
+  fs::path url;      // what `origin` names, as `git clone` would record it
+  fs::path git_dir;  // holds HEAD, objects/, refs/ and packed-refs
+};
+
+// True when `text` can be a git config value unquoted except for the surrounding quotes.
+bool config_safe(std::string_view text) {
+  return text.find_first_of("\"\\\n") == std::string_view::npos;
+}
+
+// True when `text` holds `lower_needle` (given in lower case) in any case.
+bool contains_ignoring_case(std::string_view text, std::string_view lower_needle) {
+  std::string lowered(text);
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lowered.find(lower_needle) != std::string::npos;
+}
+
+// The source's layout, or nothing when it is anything the fast path does not handle (a gitfile,
+// a linked worktree, reftable refs, another object format, a path git's config cannot hold):
+// those go through `git clone`, which knows them all.
+std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const std::string& sha) {
+  std::error_code error;
+  SourceLayout layout{fs::absolute(repository).lexically_normal(), {}};
+  if (fs::is_directory(layout.url / ".git", error)) {
+    layout.git_dir = layout.url / ".git";
+  } else if (fs::is_directory(layout.url / "objects", error) && fs::is_regular_file(layout.url / "HEAD", error)) {
+    layout.git_dir = layout.url;  // bare
+  } else {
+    return std::nullopt;
+  }
+  if (fs::exists(layout.git_dir / "commondir", error) || sha.size() != 40) return std::nullopt;
+  auto config = read_file(layout.git_dir / "config");
+  // An [extensions] section (reftable, sha256, partial clones…) changes what the files mean.
+  if (!config || contains_ignoring_case(*config, "[extensions")) return std::nullopt;
+  if (!config_safe(layout.url.string()) || !config_safe(layout.git_dir.string())) return std::nullopt;
+  return layout;
+}
+
+bool is_hex_sha(std::string_view text) {
+  return text.size() == 40 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The source's branches and tags, name → sha: packed-refs first, loose refs over them (a loose
+// ref is always the newer). Symbolic refs and refs being written (*.lock) are left out.
+std::map<std::string, std::string> read_refs(const fs::path& git_dir) {
+  std::map<std::string, std::string> refs;
+  if (auto packed = read_file(git_dir / "packed-refs")) {
+    std::string_view rest = *packed;
+    while (!rest.empty()) {
+      size_t end = rest.find('\n');
+      std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      if (line.size() > 41 && line[40] == ' ' && is_hex_sha(line.substr(0, 40))) {
+        refs[std::string(line.substr(41))] = std::string(line.substr(0, 40));
+      }
+    }
+  }
+  for (const char* namespace_dir : {"refs/heads", "refs/tags"}) {
+    std::error_code error;
+    for (fs::recursive_directory_iterator it(git_dir / namespace_dir, error), end; !error && it != end;
+         it.increment(error)) {
+      if (!it->is_regular_file(error) || it->path().extension() == ".lock") continue;
+      auto content = read_file(it->path());
+      if (!content || !is_hex_sha(trim(*content))) continue;
+      refs[it->path().lexically_relative(git_dir).generic_string()] = std::string(trim(*content));
+    }
+  }
+  return refs;
+}
+
+// What `git clone` records of the source's refs: tags as they are, branches as origin's
+// remote-tracking branches. No peeled values are written ("sorted" only), so git peels
+// annotated tags itself when it needs to.
+std::string packed_refs_for_clone(const std::map<std::string, std::string>& source_refs) {
+  std::map<std::string, std::string> mapped;
+  for (const auto& [name, sha] : source_refs) {
+    if (name.rfind("refs/heads/", 0) == 0) {
+      mapped["refs/remotes/origin/" + name.substr(11)] = sha;
+    } else if (name.rfind("refs/tags/", 0) == 0) {
+      mapped[name] = sha;
+    }
+  }
+  std::string text = "# pack-refs with: sorted \n";
+  for (const auto& [name, sha] : mapped) text += fmt::format("{} {}\n", sha, name);
+  return text;
+}
+
+Status write_file(const fs::path& path, std::string_view content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  if (!out) return make_error(fmt::format("cannot write {}", path.string()));
+  return {};
+}
+
+// The workspace's .git, written directly rather than by `git clone`: a clone costs four
+// processes (git, sh, upload-pack, then git checkout) and a copy of the hook samples, most of a
+// no-op run's time. The objects are the source's, through objects/info/alternates (what
+// `clone --shared` does): nothing is copied, and objects a step creates stay in the workspace.
+Status write_git_directory(const SourceLayout& source, const std::string& sha, const fs::path& dot_git) {
+  std::error_code error;
+  for (const char* dir : {"objects/info", "refs/heads", "refs/tags", "refs/remotes/origin"}) {
+    fs::create_directories(dot_git / dir, error);
+    if (error) return make_error(fmt::format("cannot create {}: {}", (dot_git / dir).string(), error.message()));
+  }
+  std::string config = fmt::format(
+      "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
+      "\tlogallrefupdates = true\n[remote \"origin\"]\n\turl = \"{}\"\n"
+      "\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
+      source.url.string());
+  auto head = read_file(source.git_dir / "HEAD");
+  std::string_view head_ref = head ? trim(*head) : std::string_view();
+  std::vector<std::pair<fs::path, std::string>> files = {
+      {dot_git / "HEAD", sha + "\n"},  // detached at the commit
+      {dot_git / "config", std::move(config)},
+      {dot_git / "objects/info/alternates", (source.git_dir / "objects").string() + "\n"},
+      {dot_git / "packed-refs", packed_refs_for_clone(read_refs(source.git_dir))},
+  };
+  if (head_ref.rfind("ref: refs/heads/", 0) == 0) {
+    files.push_back({dot_git / "refs/remotes/origin/HEAD",
+                     fmt::format("ref: refs/remotes/origin/{}\n", head_ref.substr(16))});
+  }
+  for (const auto& [path, content] : files) {
+    if (Status written = write_file(path, content); !written) return written;
+  }
+  return {};
+}
+
+Status clone_and_checkout(const fs::path& repository, const std::string& sha, const fs::path& workspace) {
+  auto cloned = run_command_checked({"git", "clone", "--quiet", "--no-checkout", "--",
+                                     fs::absolute(repository).string(), workspace.string()});
+  if (!cloned) return cloned.error();
+  auto checked_out = git(workspace, {"-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", sha});
+  if (!checked_out) return checked_out.error();
+  return {};
+}
+
+Status fast_checkout(const SourceLayout& source, const std::string& sha, const fs::path& workspace) {
+  if (Status written = write_git_directory(source, sha, workspace / ".git"); !written) return written;
+  // One process fills the index and the files, with the same attributes and filters as a
+  // checkout; like checkout, it fails when the commit is not in the repository.
+  auto read = git(workspace, {"read-tree", "--reset", "-u", sha});
+  if (!read) return read.error();
+  return {};
+}
+
+}  // namespace
+
 Status checkout_commit(const fs::path& repository, const std::string& sha, const fs::path& workspace) {
   if (fs::exists(workspace)) {
     return make_error(fmt::format("workspace {} already exists; a run always starts in a fresh one",
                                   workspace.string()));
   }
-  auto cloned = run_command_checked({"git", "clone", "--quiet", "--no-checkout", "--",
-                                     fs::absolute(repository).string(), workspace.string()});
-  if (!cloned) return make_error(fmt::format("checkout of {}: {}", sha, cloned.error().message));
-  auto checked_out = git(workspace, {"-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", sha});
-  if (!checked_out) return make_error(fmt::format("checkout of {}: {}", sha, checked_out.error().message));
+  std::optional<SourceLayout> source = fast_path_layout(repository, sha);
+  Status done = source ? fast_checkout(*source, sha, workspace) : clone_and_checkout(repository, sha, workspace);
+  if (!done) return make_error(fmt::format("checkout of {}: {}", sha, done.error().message));
   return {};
 }
 

@@ -21,6 +21,10 @@ struct CommitInfo {
 Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const std::string& revision);
 
 // Clones `repository` into `workspace` (which must not exist yet) and checks out `sha` detached.
+// The workspace's .git is what `git clone --shared` gives — the source's objects through
+// alternates, its tags, its branches as origin/* — written directly, with one `git read-tree`
+// for the files; layouts that shortcut does not know (gitfiles, linked worktrees, reftable,
+// SHA-256) fall back to `git clone` and `git checkout`.
 Status checkout_commit(const std::filesystem::path& repository, const std::string& sha,
                        const std::filesystem::path& workspace);
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -112,6 +113,43 @@ int StepProcesses::signal_members(const std::vector<Member>& members, int signal
     if (send_signal_by_pidfd(pidfd.get(), signal) == 0) ++signalled;
   }
   return signalled;
+}
+
+namespace {
+
+// The pids in /proc/self/task/TID/children (the thread's own children, not its siblings'), or
+// nothing when the kernel does not provide the file.
+std::optional<std::vector<pid_t>> thread_children(pid_t tid) {
+  std::ifstream file(fmt::format("/proc/self/task/{}/children", tid));
+  if (!file) return std::nullopt;
+  std::vector<pid_t> pids;
+  for (pid_t pid = 0; file >> pid;) pids.push_back(pid);
+  if (!file.eof()) return std::nullopt;
+  return pids;
+}
+
+// The main thread is where orphans go only while it is alive: a group leader that called
+// pthread_exit() stays listed as a zombie, and orphans then go to another thread.
+bool main_thread_alive() {
+  std::ifstream file(fmt::format("/proc/self/task/{}/stat", ::getpid()));
+  std::string line;
+  if (!std::getline(file, line)) return false;
+  size_t close_paren = line.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < line.size() &&
+         line[close_paren + 2] != 'Z' && line[close_paren + 2] != 'X';
+}
+
+}  // namespace
+
+bool StepProcesses::provably_gone(pid_t spawner_tid) const {
+  // The spawner first: nothing can join its children from now on (it is this thread, busy here,
+  // or a thread that no longer spawns for this step), so one read holds for the main thread's.
+  std::optional<std::vector<pid_t>> spawned = thread_children(spawner_tid);
+  if (!spawned || *spawned != std::vector<pid_t>{leader_}) return false;
+  if (std::optional<ProcEntry> leader = read_process(leader_); !leader || !leader->zombie()) return false;
+  if (spawner_tid == ::getpid()) return true;  // the main thread spawned it: already read
+  std::optional<std::vector<pid_t>> adopted = thread_children(::getpid());
+  return adopted && adopted->empty() && main_thread_alive();
 }
 
 int StepProcesses::terminate() { return signal_members(scan(), SIGTERM, false); }

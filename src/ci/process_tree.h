@@ -49,6 +49,19 @@ class StepProcesses {
   // (bounded, in case a process is stuck in the kernel). Returns false if some remained.
   bool kill_all();
 
+  // True when no process of the step can be alive, proved with two small reads instead of the
+  // /proc walks. Every process the step started descends from the leader, and this server is a
+  // child subreaper: when a parent dies its children go to the server's first live thread (the
+  // main thread), while the leader stays a child of the thread that spawned it. So every live
+  // process of the step sits below a child of one of those two threads. Once the leader has
+  // exited (its children handed over by then), if the spawning thread's only child is the
+  // unreaped leader and the main thread has no child at all, nothing of the step is left — and
+  // nothing can start again. False whenever that cannot be shown (a service, a git helper or
+  // another step's orphan among those children, a main thread that has exited, no
+  // /proc/.../children): the caller then hunts with kill_all(). `spawner_tid`: the thread that
+  // launched the leader.
+  bool provably_gone(pid_t spawner_tid) const;
+
  private:
   struct Member {
     pid_t pid;

@@ -52,12 +52,16 @@ Result<std::unique_ptr<StepSupervisor>> StepSupervisor::launch(LaunchPlan plan) 
   if (!child) return child.error();
   pid_t leader = child->pid();
   StepProcesses tree(leader, std::move(marker), plan.wrapper_depth);
-  return std::unique_ptr<StepSupervisor>(
-      new StepSupervisor(std::move(*child), std::move(tree), plan.own_pid_namespace));
+  return std::unique_ptr<StepSupervisor>(new StepSupervisor(std::move(*child), std::move(tree),
+                                                            plan.own_pid_namespace, ::gettid()));
 }
 
-StepSupervisor::StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace)
-    : child_(std::move(child)), tree_(std::move(tree)), own_pid_namespace_(own_pid_namespace) {}
+StepSupervisor::StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace,
+                               pid_t spawner_tid)
+    : child_(std::move(child)),
+      tree_(std::move(tree)),
+      own_pid_namespace_(own_pid_namespace),
+      spawner_tid_(spawner_tid) {}
 
 StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) {
   const auto started = SteadyClock::now();
@@ -83,8 +87,10 @@ StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) 
       break;
     }
   }
-  bool namespace_already_empty = own_pid_namespace_ && exited && !kill_at;
-  if (!namespace_already_empty || !namespace_finished_dying()) tree_.kill_all();
+  // A step that ended by itself usually left nothing: prove it cheaply when possible; after a
+  // timeout or a cancel, or when the proof fails, hunt the leftovers down.
+  bool ended_by_itself = exited && !kill_at;
+  if (!ended_by_itself || !nothing_left_after_exit()) tree_.kill_all();
   drain(sink);
   ExitStatus status = child_.reap();
   finished_ = true;
@@ -136,6 +142,12 @@ bool StepSupervisor::namespace_finished_dying() {
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   return false;
+}
+
+// The sandbox relies on its PID namespace (see LaunchPlan::own_pid_namespace); the host on the
+// process-tree proof.
+bool StepSupervisor::nothing_left_after_exit() {
+  return own_pid_namespace_ ? namespace_finished_dying() : tree_.provably_gone(spawner_tid_);
 }
 
 bool StepSupervisor::stop_wanted(const StopRules& rules) const {

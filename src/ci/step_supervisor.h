@@ -34,7 +34,9 @@ struct LaunchPlan {
   // itself, the kernel has already killed everything else in the namespace before our child
   // (the outer bwrap) exits, so the leftover hunt — /proc walks until two in a row, 10 ms apart,
   // find nothing: most of a short step's cost — shrinks to one walk when that walk finds nothing
-  // alive. Timeouts and cancels still stop the tree explicitly.
+  // alive. Timeouts and cancels still stop the tree explicitly. Without one (the host), a step
+  // that ended by itself skips the hunt only when StepProcesses::provably_gone() shows nothing
+  // of it can be left.
   bool own_pid_namespace = false;
 };
 
@@ -59,16 +61,18 @@ class StepSupervisor {
   bool main_running() const;
 
  private:
-  StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace);
+  StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace, pid_t spawner_tid);
 
   bool stop_wanted(const StopRules& rules) const;
   bool namespace_finished_dying();
+  bool nothing_left_after_exit();
   bool wait_and_pump(OutputSink& sink, int timeout_ms, bool watch_exit);
   void drain(OutputSink& sink);
 
   ChildProcess child_;
   StepProcesses tree_;
   bool own_pid_namespace_;
+  pid_t spawner_tid_;  // the thread that spawned the leader: its parent, for provably_gone()
   std::atomic<bool> stop_requested_{false};
   std::atomic<long long> stop_grace_ms_{0};
   std::atomic<bool> finished_{false};

@@ -1,0 +1,116 @@
+// checkout_commit writes the workspace's .git itself instead of running `git clone`; these tests
+// hold it to what a clone gave: the commit's files only, a detached HEAD at the commit, the whole
+// history, the tags, origin's branches, a remote to fetch from, a clean status, objects a step
+// creates kept out of the source — from a work tree, a bare repository, and (through the
+// fallback) a linked worktree.
+#include "ci/git_checkout.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "base/files.h"
+#include "base/run_command.h"
+#include "base/strings.h"
+#include "support/scratch_repository.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchRepository;
+
+std::string git_in(const fs::path& folder, std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), {"git", "-C", folder.string(), "-c", "user.name=T", "-c",
+                                       "user.email=t@slipway.invalid"});
+  auto output = run_command_checked(arguments);
+  EXPECT_TRUE(output.ok()) << (output.ok() ? "" : output.error().message);
+  return output.ok() ? std::string(trim(*output)) : std::string();
+}
+
+class GitCheckout : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repository_.write("README.md", "first\n");
+    first_ = repository_.commit("first");
+    repository_.git({"tag", "-a", "v1.0", "-m", "release"});
+    repository_.git({"tag", "light"});
+    repository_.write("README.md", "second\n");
+    repository_.write("src/main.sh", "echo hi\n", true);
+    second_ = repository_.commit("second");
+    repository_.git({"branch", "feature", first_});
+    repository_.git({"pack-refs", "--all"});  // some refs packed…
+    repository_.git({"tag", "loose"});         // …and some loose
+    repository_.write("uncommitted.txt", "never in a run\n");
+  }
+
+  ScratchRepository repository_;
+  TemporaryDirectory scratch_{"slipway-checkout"};
+  std::string first_;
+  std::string second_;
+};
+
+TEST_F(GitCheckout, GivesTheCommitDetachedWithItsHistoryTagsAndBranches) {
+  fs::path workspace = scratch_.path() / "workspace";
+  ASSERT_TRUE(checkout_commit(repository_.path(), second_, workspace).ok());
+  EXPECT_EQ(*read_file(workspace / "README.md"), "second\n");
+  EXPECT_FALSE(fs::exists(workspace / "uncommitted.txt"));
+  EXPECT_TRUE((fs::status(workspace / "src/main.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
+  EXPECT_EQ(git_in(workspace, {"status", "--porcelain"}), "");
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "--abbrev-ref", "HEAD"}), "HEAD");  // detached
+  EXPECT_EQ(git_in(workspace, {"rev-list", "--count", "HEAD"}), "2");
+  EXPECT_EQ(git_in(workspace, {"describe", "--tags", "--abbrev=0", first_}), "v1.0");
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "v1.0^{commit}"}), first_);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "loose"}), second_);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "origin/main"}), second_);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "origin/feature"}), first_);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "origin/HEAD"}), second_);
+  EXPECT_EQ(git_in(workspace, {"fsck", "--connectivity-only", "--no-dangling"}), "");
+  git_in(workspace, {"fetch", "--quiet", "origin"});
+}
+
+TEST_F(GitCheckout, KeepsAStepsCommitsOutOfTheSource) {
+  fs::path workspace = scratch_.path() / "workspace";
+  ASSERT_TRUE(checkout_commit(repository_.path(), first_, workspace).ok());
+  EXPECT_EQ(*read_file(workspace / "README.md"), "first\n");
+  std::ofstream(workspace / "new.txt") << "made by a step\n";
+  git_in(workspace, {"add", "new.txt"});
+  git_in(workspace, {"commit", "--quiet", "-m", "step"});
+  std::string made = git_in(workspace, {"rev-parse", "HEAD"});
+  auto in_source = run_command_checked({"git", "-C", repository_.path().string(), "cat-file", "-e", made});
+  EXPECT_FALSE(in_source.ok()) << "the step's commit landed in the source repository";
+}
+
+TEST_F(GitCheckout, WorksFromABareRepository) {
+  fs::path bare = scratch_.path() / "bare.git";
+  ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", repository_.path().string(), bare.string()}).ok());
+  fs::path workspace = scratch_.path() / "workspace";
+  ASSERT_TRUE(checkout_commit(bare, first_, workspace).ok());
+  EXPECT_EQ(*read_file(workspace / "README.md"), "first\n");
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), first_);
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "origin/main"}), second_);
+}
+
+TEST_F(GitCheckout, FallsBackToACloneForALinkedWorktree) {
+  fs::path linked = scratch_.path() / "linked";
+  repository_.git({"worktree", "add", "--quiet", "--detach", linked.string(), first_});
+  fs::path workspace = scratch_.path() / "workspace";
+  ASSERT_TRUE(checkout_commit(linked, second_, workspace).ok());
+  EXPECT_EQ(*read_file(workspace / "README.md"), "second\n");
+  EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
+}
+
+TEST_F(GitCheckout, RefusesAnUnknownCommitAndAnExistingWorkspace) {
+  fs::path workspace = scratch_.path() / "workspace";
+  Status unknown = checkout_commit(repository_.path(), std::string(40, 'a'), workspace);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("checkout of aaaa"), std::string::npos) << unknown.error().message;
+  Status again = checkout_commit(repository_.path(), first_, workspace);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("already exists"), std::string::npos) << again.error().message;
+}
+
+}  // namespace
+}  // namespace slipway
