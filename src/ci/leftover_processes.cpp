@@ -36,30 +36,6 @@ uint64_t fnv1a(std::string_view text) {
   return hash;
 }
 
-std::string read_environ(pid_t pid) {
-  std::string content;
-  int fd = ::open(fmt::format("/proc/{}/environ", pid).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return content;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    content.append(buffer, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return content;
-}
-
-// True when one of the process's NUL-separated environment entries starts with `prefix`.
-bool environment_has_prefix(pid_t pid, std::string_view prefix) {
-  std::string environment = read_environ(pid);
-  for (size_t at = environment.find(prefix); at != std::string::npos; at = environment.find(prefix, at + 1)) {
-    if (at == 0 || environment[at - 1] == '\0') return true;
-  }
-  return false;
-}
-
 // The marked processes and everything below them: a step may have cleared its children's
 // environment, but not their parentage (orphans of a dead server are re-parented to init or a
 // subreaper, and their own children stay below them).

@@ -67,19 +67,25 @@ std::vector<ProcEntry> read_process_table() {
   return table;
 }
 
-bool environment_contains(pid_t pid, std::string_view entry) {
+namespace {
+
+// Entries are NUL-separated: `text` must start an entry, and with `whole_entry` also end it.
+bool environment_matches(pid_t pid, std::string_view text, bool whole_entry) {
   std::string environment;
   if (!read_proc_file("/proc/" + std::to_string(pid) + "/environ", environment)) return false;
-  // Entries are NUL-separated; match a whole entry, not a piece of a longer one.
-  size_t at = 0;
-  while ((at = environment.find(entry, at)) != std::string::npos) {
+  for (size_t at = environment.find(text); at != std::string::npos; at = environment.find(text, at + 1)) {
     bool starts = at == 0 || environment[at - 1] == '\0';
-    size_t after = at + entry.size();
+    size_t after = at + text.size();
     bool ends = after == environment.size() || environment[after] == '\0';
-    if (starts && ends) return true;
-    ++at;
+    if (starts && (ends || !whole_entry)) return true;
   }
   return false;
 }
+
+}  // namespace
+
+bool environment_contains(pid_t pid, std::string_view entry) { return environment_matches(pid, entry, true); }
+
+bool environment_has_prefix(pid_t pid, std::string_view prefix) { return environment_matches(pid, prefix, false); }
 
 }  // namespace slipway

@@ -31,4 +31,7 @@ std::optional<ProcEntry> read_process(pid_t pid);
 // ("NAME=value"). False when it does not, when it is gone, or for a zombie (no memory left).
 bool environment_contains(pid_t pid, std::string_view entry);
 
+// True when one of the process's environment entries starts with `prefix` ("NAME=abc").
+bool environment_has_prefix(pid_t pid, std::string_view prefix);
+
 }  // namespace slipway
