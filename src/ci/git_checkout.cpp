@@ -27,14 +27,14 @@ Result<std::string> git(const fs::path& repository, std::vector<std::string> arg
 }  // namespace
 
 Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string& revision) {
-  auto top = git(repository, {"rev-parse", "--show-toplevel"});
-  if (!top) {
-    return make_error(fmt::format("{} is not a git repository (run `git init` and commit, or pass the "
-                                  "repository's folder)", repository.string()));
-  }
   // "--end-of-options" keeps a revision that starts with '-' from being read as an option.
   auto sha = git(repository, {"rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"});
   if (!sha) {
+    // Only now tell the two failures apart; --git-dir answers for bare repositories too.
+    if (!git(repository, {"rev-parse", "--git-dir"})) {
+      return make_error(fmt::format("{} is not a git repository (run `git init` and commit, or pass the "
+                                    "repository's folder)", repository.string()));
+    }
     return make_error(fmt::format("{}: no commit '{}' (is anything committed yet?)", repository.string(), revision));
   }
   CommitInfo info;
@@ -42,8 +42,6 @@ Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string&
   auto head = git(repository, {"rev-parse", "HEAD"});
   auto branch = git(repository, {"symbolic-ref", "--quiet", "--short", "HEAD"});
   if (head && branch && trim(*head) == info.sha) info.branch = std::string(trim(*branch));
-  auto subject = git(repository, {"log", "-1", "--format=%s", info.sha});
-  if (subject) info.subject = std::string(trim(*subject));
   return info;
 }
 

@@ -13,11 +13,11 @@ namespace slipway {
 struct CommitInfo {
   std::string sha;        // full 40-hex sha
   std::string branch;     // the branch checked out in the source, when `sha` is its HEAD; else ""
-  std::string subject;    // first line of the commit message
 };
 
-// Resolves `revision` ("HEAD", a sha, a branch) in the repository at `repository`. Errors say
-// whether the folder is not a git repository or the revision is unknown.
+// Resolves `revision` ("HEAD", a sha, a branch) in the repository at `repository`, a work tree
+// or a bare repository. Errors say whether the folder is not a git repository or the revision
+// is unknown.
 Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const std::string& revision);
 
 // Clones `repository` into `workspace` (which must not exist yet) and checks out `sha` detached.

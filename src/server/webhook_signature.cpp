@@ -21,13 +21,6 @@ Digest hmac_sha256(std::string_view secret, std::string_view body) {
   return digest;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view secret, std::string_view body) {
@@ -46,10 +39,11 @@ bool signature_matches(std::string_view secret, std::string_view body, std::stri
   }
   Digest claimed{};
   std::string_view hex = header.substr(prefix.size());
-  for (size_t i = 0; i < claimed.size(); ++i) {
-    int high = hex_value(hex[2 * i]), low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return false;
-    claimed[i] = static_cast<unsigned char>(high * 16 + low);
+  size_t decoded = 0;
+  // No ignored characters, and every hex digit must be consumed: anything else is not a signature.
+  if (sodium_hex2bin(claimed.data(), claimed.size(), hex.data(), hex.size(), nullptr, &decoded, nullptr) != 0 ||
+      decoded != claimed.size()) {
+    return false;
   }
   if (sodium_init() < 0) return false;  // idempotent; without it libsodium may not be ready
   Digest expected = hmac_sha256(secret, body);

@@ -131,3 +131,23 @@ TEST(SlipwayRun, HelpOnEveryCommand) {
 
 }  // namespace
 }  // namespace slipway::testing
+
+namespace slipway::testing {
+namespace {
+
+// A server's repositories are often bare; `slipway run` resolves and checks them out the same way.
+TEST(SlipwayRunBare, RunsABareRepository) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"echo from bare\" }\n");
+  repo.commit();
+  TemporaryDirectory bare_folder;
+  auto bare = bare_folder.path() / "repo.git";
+  ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", repo.path().string(), bare.string()}).ok());
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", bare.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("[unit] from bare"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace slipway::testing
