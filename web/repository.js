@@ -7,9 +7,8 @@ import { el, statusBadge } from './format.js';
 import { hasActiveRuns, runsTable } from './runs.js';
 
 const REFRESH_MS = 3000;
-// The environments a manual run may publish to. The API does not list the configured ones yet,
-// so the UI offers the documented manual environment; the server refuses (400, shown inline) a
-// name its configuration does not have. A future `environments` field is used when present.
+// The environments a manual run may publish to: the server's configured ones (the repository
+// answer lists them); `development` when an older server does not say.
 const DEFAULT_ENVIRONMENTS = ['development'];
 
 export async function renderRepository(main, { params, search }) {

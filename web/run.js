@@ -1,5 +1,5 @@
 // The run page (#/runs/ID): what ran (repository, commit, branch, trigger), how it went
-// (status, reason, duration), its jobs and their steps, cancel and re-run (a deployer token is
+// (status, reason, duration), its jobs and their steps, what was published per environment, cancel and re-run (a deployer token is
 // needed; the server says so otherwise), and the test report once the run has one. While the
 // run is queued or running the page refreshes itself.
 import { apiGet, apiPost } from './api.js';
@@ -20,7 +20,7 @@ export async function renderRun(main, { params }) {
   const load = async () => {
     const run = await apiGet(`/runs/${runId}`);
     if (stopped) return;
-    body.replaceChildren(header(run), actions(run), jobs(run));
+    body.replaceChildren(header(run), actions(run), jobs(run), artifacts(run));
     const active = ACTIVE_STATUSES.has(run.status);
     if (!active && !reportShown) {
       reportShown = true;
@@ -102,6 +102,23 @@ function stepsTable(run, steps) {
   return el('table', { class: 'steps' },
     el('thead', {}, el('tr', {}, ['#', 'Step', 'Kind', 'Status', 'Duration', 'Exit', 'Reason'].map((title) => el('th', {}, title)))),
     el('tbody', {}, rows));
+}
+
+// What the publish jobs produced, per environment: the image by digest, the synced DAGs, each
+// function zip and the version tag. Only verified artifacts are recorded, so this is the truth.
+function artifacts(run) {
+  const list = run.artifacts || [];
+  if (list.length === 0) return null;
+  const rows = list.map((artifact) => el('tr', { 'data-artifact': artifact.kind, 'data-environment': artifact.environment },
+    el('td', {}, artifact.environment),
+    el('td', {}, artifact.kind),
+    el('td', { class: 'mono' }, artifact.name),
+    el('td', { class: 'mono', title: artifact.reference }, artifact.reference),
+    el('td', {}, artifact.detail || '')));
+  return el('section', { class: 'artifacts' }, el('h2', {}, 'Published'),
+    el('table', { class: 'artifacts' },
+      el('thead', {}, el('tr', {}, ['Environment', 'Kind', 'Name', 'Digest or URL', 'Detail'].map((title) => el('th', {}, title)))),
+      el('tbody', {}, rows)));
 }
 
 // The report is optional: a run that failed before its suites has none (404).

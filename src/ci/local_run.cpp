@@ -5,6 +5,8 @@
 #include "base/files.h"
 #include "base/time.h"
 #include "ci/git_checkout.h"
+#include "ci/job_records.h"
+#include "ci/publish_stage.h"
 #include "spec/job_plan.h"
 #include "spec/repository_spec.h"
 
@@ -13,50 +15,6 @@ namespace slipway {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Mirrors each step's progress into the store, then passes it on to the caller's observer.
-class RecordingObserver : public StepObserver {
- public:
-  RecordingObserver(Store& store, std::vector<StepRecord>& steps, RunObserver* next)
-      : store_(store), steps_(steps), next_(next) {}
-
-  LogListener* step_listener(size_t index, const PlannedStep& step) override {
-    return next_ ? next_->step_listener(index, step) : nullptr;
-  }
-
-  void step_started(size_t index, const PlannedStep& step) override {
-    StepRecord& record = steps_[index];
-    record.status = "running";
-    record.started_ms = now_ms();
-    keep(store_.update_step(record));
-    if (next_) next_->step_started(index, step);
-  }
-
-  void step_finished(size_t index, const PlannedStep& step, const StepResult& result) override {
-    StepRecord& record = steps_[index];
-    record.status = result.status;
-    record.reason = result.reason;
-    record.exit_code = result.outcome.exit_code;
-    record.log_dir = result.log_dir.string();
-    record.started_ms = result.started_ms;
-    record.finished_ms = result.finished_ms;
-    keep(store_.update_step(record));
-    if (next_) next_->step_finished(index, step, result);
-  }
-
-  // The first store failure, reported once the job is over: the run itself goes on.
-  const std::string& store_error() const { return store_error_; }
-
- private:
-  void keep(const Status& status) {
-    if (!status && store_error_.empty()) store_error_ = status.error().message;
-  }
-
-  Store& store_;
-  std::vector<StepRecord>& steps_;
-  RunObserver* next_;
-  std::string store_error_;
-};
 
 std::string first_diagnostics(const std::vector<std::string>& diagnostics) {
   std::string reason = "invalid .slipway.yml: " + diagnostics.front();
@@ -94,30 +52,6 @@ Status record_suites(Store& store, int64_t run_id, const RunReport& report, cons
     if (auto recorded = store.record_suite_result(result, failures); !recorded) return recorded;
   }
   return {};
-}
-
-// Job and step records for the planned job, created before anything runs so that the run's page
-// lists every step from the start.
-Result<JobRecord> record_job(Store& store, int64_t run_id, const PlannedJob& job, const fs::path& log_root,
-                             std::vector<StepRecord>& steps) {
-  JobRecord job_record{0, run_id, job.name, job.environment, "running", "", now_ms(), 0};
-  auto job_id = store.create_job(job_record);
-  if (!job_id) return job_id.error();
-  job_record.id = *job_id;
-  for (size_t i = 0; i < job.steps.size(); ++i) {
-    StepRecord step;
-    step.job_id = job_record.id;
-    step.position = static_cast<int>(i);
-    step.name = job.steps[i].name;
-    step.kind = std::string(step_kind_name(job.steps[i].kind));
-    step.command = job.steps[i].command;
-    step.log_dir = step_log_dir(log_root, i, job.steps[i]).string();
-    auto step_id = store.create_step(step);
-    if (!step_id) return step_id.error();
-    step.id = *step_id;
-    steps.push_back(step);
-  }
-  return job_record;
 }
 
 bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
@@ -197,9 +131,8 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
     return finish("failed", first_diagnostics(outcome.diagnostics));
   }
 
-  // Publish jobs are carried out by a later stage: every run plans its test job alone for now.
-  PlanRequest plan_request;
-  plan_request.test_only = true;
+  PlanRequest plan_request = settings.plan.value_or(PlanRequest{});
+  if (!settings.plan) plan_request.test_only = true;
   plan_request.branch = run.branch;
   JobPlan plan = expand_plan(*parsed.spec, plan_request);
   const PlannedJob& job = plan.jobs.front();
@@ -215,12 +148,17 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_settings.workspace = workspace;
   job_settings.log_root = log_root;
   job_settings.secrets = settings.secrets;
+  if (settings.secrets_for) {
+    // The test job sees the "test" environment's secrets: never a publish environment's.
+    auto test_secrets = settings.secrets_for("test");
+    if (!test_secrets) return finish("failed", "cannot read the test job's secrets: " + test_secrets.error().message);
+    job_settings.secrets = std::move(*test_secrets);
+  }
   job_settings.executor = &executor_;
   job_settings.service_executor = &service_executor_;
   job_settings.observer = &recorder;
   job_settings.cancel = cancel;
   TestJobResult result = run_test_job(job, job_settings);
-  removal();
 
   result.report.run_id = run.id;
   result.report.repository = run.repository;
@@ -235,7 +173,20 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_record->finished_ms = now_ms();
   if (auto updated = store_.update_job(*job_record); !updated) return updated.error();
   outcome.report = std::move(result.report);
-  return finish(job_record->status, result.reason);
+
+  PublishStageInput stage_input{&run, &*parsed.spec, &plan, result.passed, workspace, run_dir, &settings, observer, cancel};
+  auto stage = run_publish_stage(store_, stage_input);
+  removal();
+  if (!stage) return stage.error();
+  if (job_record->status == "passed" && stage->failed == 0 && !plan.skipped.empty()) {
+    std::string skipped;
+    for (const auto& why : plan.skipped) skipped += (skipped.empty() ? "" : "; ") + why;
+    return finish("passed", "not published: " + skipped);
+  }
+  if (job_record->status != "passed" || stage->failed == 0) return finish(job_record->status, result.reason);
+  std::string reason = stage->failed == 1 ? "publish failed: " + stage->reason
+                                          : fmt::format("{} publish jobs failed; first: {}", stage->failed, stage->reason);
+  return finish("failed", reason);
 }
 
 }  // namespace slipway

@@ -1,7 +1,8 @@
-// LocalRun: the Test stage of one commit, end to end, as `slipway run` and the server both do
-// it: resolve the commit, record the run, check it out in a fresh workspace, read and validate
-// its .slipway.yml, run the test job, save the report (JSON and HTML) and record every step's
-// result. Whatever goes wrong — a bad spec, a failed checkout, a failed suite — the run's result
+// LocalRun: one commit's run, end to end, as `slipway run` and the server both do it: resolve
+// the commit, record the run, check it out in a fresh workspace, read and validate its
+// .slipway.yml, run the test job, save the report (JSON and HTML) and record every step's
+// result; then, when the test job passed and the plan holds any, one publish job per
+// environment (each independent of the others) and the artifacts they verified. Whatever goes wrong — a bad spec, a failed checkout, a failed suite — the run's result
 // and reason are recorded; the Error return is kept for when even that was impossible.
 //
 // Two halves, because the server records a run long before it executes it (it waits in the
@@ -11,12 +12,16 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
 #include "ci/executor.h"
+#include "ci/publish_job.h"
 #include "ci/test_job.h"
+#include "spec/job_plan.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -49,10 +54,18 @@ struct LocalRunOutcome {
   std::vector<std::string> diagnostics;    // .slipway.yml problems, "file:line:col: message"
 };
 
+// One environment's secrets, resolved when its job starts ("test" for the test job).
+using SecretResolver = std::function<Result<std::map<std::string, std::string>>(const std::string& environment)>;
+
 // What execute() needs beyond the run record.
 struct RunSettings {
-  std::map<std::string, std::string> secrets;
+  std::map<std::string, std::string> secrets;   // the test job's, when no resolver is given
   bool keep_workspace = false;
+  // The jobs to plan: absent means the test job alone (`slipway run`); the server fills in the
+  // trigger, branch and environment policies, and publish jobs follow a green test job.
+  std::optional<PlanRequest> plan;
+  Publisher* publisher = nullptr;               // required when `plan` may hold publish jobs
+  SecretResolver secrets_for;                   // may be empty: then `secrets` / none
 };
 
 class LocalRunner {

@@ -42,17 +42,20 @@ std::string event_payload(const RunRecord& run) {
 
 bool is_superseding_trigger(const std::string& trigger) { return trigger == "push" || trigger == "poll"; }
 
-RunQueue::Impl::Impl(DataDirectory data_directory, ServerConfig server_config)
+RunQueue::Impl::Impl(DataDirectory data_directory, ServerConfig server_config, PublishServices publish_services)
     : data(std::move(data_directory)),
       config(std::move(server_config)),
+      publishing(std::move(publish_services)),
       capacity(config.concurrency > 0 ? config.concurrency
                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
       marker_scope(marker_scope_for(data.root)) {}
 
-RunQueue::RunQueue(DataDirectory data, ServerConfig config)
-    : impl_(std::make_unique<Impl>(std::move(data), std::move(config))) {}
+RunQueue::RunQueue(DataDirectory data, ServerConfig config, PublishServices publishing)
+    : impl_(std::make_unique<Impl>(std::move(data), std::move(config), std::move(publishing))) {}
 
 RunQueue::~RunQueue() { stop(); }
+
+void RunQueue::set_publishing(PublishServices publishing) { impl_->publishing = std::move(publishing); }
 
 Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   const RepositoryConfig* repository = impl_->config.find_repository(request.repository);

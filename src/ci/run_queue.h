@@ -1,6 +1,8 @@
 // RunQueue: the server's runs, from trigger to result. enqueue() records a run as "queued"
 // (its commit resolved) and returns at once; worker threads take queued runs first in, first
-// out, at most `concurrency` at a time, and carry each through LocalRunner's Test stage. Every
+// out, at most `concurrency` at a time, and carry each through LocalRunner: Test, then Publish
+// per the server's environments (staging and production on a push to main, the requested ones
+// on a manual trigger). Every
 // queued run's `reason` says why it waits. A newer push to a branch cancels the branch's older
 // queued or running run (when configured). On start(), recovery: runs left "running" by a
 // killed server are marked failed ("server restarted") and their leftover processes stopped;
@@ -24,7 +26,7 @@ struct TriggerRequest {
   std::string commit;                     // a sha; "" = the head of `branch` (or of main)
   std::string branch;                     // "" = the repository's main branch
   std::string trigger = "manual";         // "push", "manual", "schedule", "poll"
-  std::vector<std::string> environments;  // manual publish targets (executed by the publish issue)
+  std::vector<std::string> environments;  // manual publish targets
 };
 
 struct QueueStats {
@@ -33,10 +35,19 @@ struct QueueStats {
   int concurrency = 0;
 };
 
+// What the queue needs to publish: without a publisher, runs stop after their test job.
+struct PublishServices {
+  Publisher* publisher = nullptr;   // shared by the workers: must be thread-safe
+  std::string master_key;           // opens the secret store; "" = no secrets at all
+};
+
 class RunQueue {
  public:
-  RunQueue(DataDirectory data, ServerConfig config);
+  RunQueue(DataDirectory data, ServerConfig config, PublishServices publishing = {});
   ~RunQueue();  // stop()s
+
+  // Replaces what the constructor was given; only before start().
+  void set_publishing(PublishServices publishing);
 
   // Recovery, then the workers. Error when the store cannot be opened or recovered.
   Status start();

@@ -63,6 +63,16 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
   // "--end-of-options" keeps a revision that starts with '-' from being read as an option.
   auto sha = run_command_checked({"git", "-C", path.string(), "rev-parse", "--verify", "--quiet",
                                   "--end-of-options", revision + "^{commit}"});
+  if (sha && !commit.empty()) {
+    // A run is recorded on its branch, and the branch decides where it may publish (production
+    // only from main): a commit named with a branch must really be on it.
+    auto on_branch = run_command({"git", "-C", path.string(), "merge-base", "--is-ancestor", "--end-of-options",
+                                  std::string(trim(*sha)), std::string(kHeadsPrefix) + branch});
+    if (!on_branch || on_branch->exit_code != 0) {
+      return make_error(fmt::format("commit {} is not on branch '{}' of {}: name the branch it is on (--branch)",
+                                    commit, branch, path.string()));
+    }
+  }
   if (sha) return std::string(trim(*sha));
   if (!std::filesystem::exists(path)) {
     return make_error(fmt::format("repository {} does not exist: check its url in the server configuration", path.string()));

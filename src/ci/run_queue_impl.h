@@ -48,10 +48,11 @@ struct WorkerTools {
 };
 
 struct RunQueue::Impl {
-  Impl(DataDirectory data_directory, ServerConfig server_config);
+  Impl(DataDirectory data_directory, ServerConfig server_config, PublishServices publish_services);
 
   DataDirectory data;
   ServerConfig config;
+  PublishServices publishing;
   int capacity;               // runs at once
   std::string marker_scope;   // this data directory's step marker scope
 
@@ -78,6 +79,7 @@ struct RunQueue::Impl {
   Status recover();
   Result<std::vector<WorkerTools>> make_worker_tools() const;
   void work(WorkerTools tools);
+  RunSettings settings_for(Store& store, const RunRecord& run) const;
   std::shared_ptr<ActiveRun> take_next();
   void carry_out(Store& store, LocalRunner& runner, ActiveRun& active);
 };

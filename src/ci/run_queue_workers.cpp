@@ -5,11 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "base/time.h"
 #include "ci/leftover_processes.h"
 #include "ci/run_queue_impl.h"
 #include "store/events.h"
 #include "store/run_queue_queries.h"
+#include "store/secret_store.h"
 
 namespace slipway {
 
@@ -150,7 +152,7 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
   }
   RunRecord run = std::move(**found);
   record_event(store, "run.started", run);
-  auto outcome = runner.execute(run, nullptr, &active.cancel);
+  auto outcome = runner.execute(run, nullptr, &active.cancel, settings_for(store, run));
   if (!outcome) {
     run.status = "failed";
     run.reason = outcome.error().message;
@@ -164,6 +166,28 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
     if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
   }
   record_event(store, "run.finished", run);
+}
+
+// Pushes (and polls) publish to the environments that publish on main; a manual run to the ones
+// it names; a schedule tests only. expand_plan enforces the rest (production only from main).
+RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) const {
+  RunSettings settings;
+  PlanRequest plan;
+  plan.trigger = run.trigger == "manual" ? Trigger::manual : run.trigger == "schedule" ? Trigger::schedule : Trigger::push;
+  if (const RepositoryConfig* repository = config.find_repository(run.repository)) {
+    plan.main_branch = repository->main_branch;
+  }
+  if (!run.environments.empty()) plan.environments = split(run.environments, ',');
+  plan.policies = config.policies();
+  plan.test_only = publishing.publisher == nullptr;
+  settings.plan = plan;
+  settings.publisher = publishing.publisher;
+  if (!publishing.master_key.empty()) {
+    settings.secrets_for = [&store, key = publishing.master_key, repository = run.repository](const std::string& environment) {
+      return SecretStore(store, key).resolve(repository, environment);
+    };
+  }
+  return settings;
 }
 
 }  // namespace slipway

@@ -154,6 +154,19 @@ Result<nlohmann::json> ApiClient::post(const std::string& path, const nlohmann::
   return json_answer(*answer);
 }
 
+Result<nlohmann::json> ApiClient::put(const std::string& path, const nlohmann::json& body) const {
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto answer = request("PUT", path, &text);
+  if (!answer) return answer.error();
+  return json_answer(*answer);
+}
+
+Result<nlohmann::json> ApiClient::remove(const std::string& path) const {
+  auto answer = request("DELETE", path, nullptr);
+  if (!answer) return answer.error();
+  return json_answer(*answer);
+}
+
 Status ApiClient::follow(const std::string& path,
                          const std::function<bool(std::string_view, std::string_view)>& on_event) const {
   initialise_curl_once();

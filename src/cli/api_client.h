@@ -30,6 +30,8 @@ class ApiClient {
   // `path` starts with "/api/v1/..." and carries its query string (see query_value()).
   Result<nlohmann::json> get(const std::string& path) const;
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body) const;
+  Result<nlohmann::json> put(const std::string& path, const nlohmann::json& body) const;
+  Result<nlohmann::json> remove(const std::string& path) const;  // DELETE
 
   // Follows a Server-Sent Events stream, calling `on_event(event, data)` for each event until it
   // returns false or the server ends the stream.

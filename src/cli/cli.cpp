@@ -23,6 +23,7 @@ int run_cli(int argc, char** argv) {
   add_token_command(app, global, exit_code);
   add_trigger_command(app, exit_code);
   add_hook_command(app, exit_code);
+  add_secret_command(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

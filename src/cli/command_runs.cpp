@@ -102,6 +102,23 @@ std::string job_text(const JobDetail& detail, nlohmann::json& job_json, bool col
   return text;
 }
 
+// Every published artifact, grouped by environment in the order they were published.
+std::string artifacts_text(const std::vector<ArtifactRecord>& artifacts, nlohmann::json& answer) {
+  answer["artifacts"] = nlohmann::json::array();
+  if (artifacts.empty()) return "";
+  std::string text = "\nPublished\n";
+  std::string environment;
+  for (const auto& artifact : artifacts) {
+    answer["artifacts"].push_back({{"environment", artifact.environment}, {"kind", artifact.kind},
+                                   {"name", artifact.name}, {"reference", artifact.reference},
+                                   {"detail", artifact.detail}});
+    if (artifact.environment != environment) text += fmt::format("  {}\n", environment = artifact.environment);
+    text += fmt::format("    {:<9} {}\n              {}{}\n", artifact.kind, artifact.name, artifact.reference,
+                        artifact.detail.empty() ? "" : "  (" + artifact.detail + ")");
+  }
+  return text;
+}
+
 int show_run(const RunsOptions& options, const GlobalOptions& global) {
   auto source = open_source(options, global);
   if (!source) return fail(source.error().message);
@@ -128,6 +145,7 @@ int show_run(const RunsOptions& options, const GlobalOptions& global) {
                         suite.skipped);
     if (!suite.problems.empty()) text += "    " + suite.problems + "\n";
   }
+  text += artifacts_text(detail->artifacts, answer);
   if (!run.report_dir.empty()) text += fmt::format("\nReport: {}/report.html\n", run.report_dir);
   std::cout << (options.json ? answer.dump(2) : text) << (options.json ? "\n" : "");
   return kExitSuccess;

@@ -11,6 +11,7 @@
 
 #include "base/result.h"
 #include "ci/step_log.h"
+#include "store/artifacts.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -26,6 +27,7 @@ struct RunDetail {
   RunRecord run;
   std::vector<JobDetail> jobs;
   std::vector<SuiteResultRecord> suites;
+  std::vector<ArtifactRecord> artifacts;   // what the publish jobs produced, oldest first
 };
 
 class RunsSource {

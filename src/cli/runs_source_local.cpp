@@ -16,7 +16,7 @@ class LocalRunsSource : public RunsSource {
     auto run = store_->find_run(run_id);
     if (!run) return run.error();
     if (!*run) return make_error(fmt::format("no run #{} (see `slipway runs list`)", run_id));
-    RunDetail detail{**run, {}, {}};
+    RunDetail detail{**run, {}, {}, {}};
     auto jobs = store_->jobs_of_run(run_id);
     if (!jobs) return jobs.error();
     for (const auto& job : *jobs) {
@@ -27,6 +27,9 @@ class LocalRunsSource : public RunsSource {
     auto suites = store_->suite_results_of_run(run_id);
     if (!suites) return suites.error();
     detail.suites = std::move(*suites);
+    auto artifacts = artifacts_of_run(*store_, run_id);
+    if (!artifacts) return artifacts.error();
+    detail.artifacts = std::move(*artifacts);
     return detail;
   }
 

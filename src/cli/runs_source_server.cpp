@@ -83,6 +83,18 @@ SuiteResultRecord suite_from(const json& suite) {
   return record;
 }
 
+ArtifactRecord artifact_from(const json& artifact) {
+  ArtifactRecord record;
+  record.environment = text(artifact, "environment");
+  record.kind = text(artifact, "kind");
+  record.name = text(artifact, "name");
+  record.reference = text(artifact, "reference");
+  record.detail = text(artifact, "detail");
+  record.job_id = number(artifact, "job_id");
+  record.created_ms = number(artifact, "created_ms");
+  return record;
+}
+
 // One log line of the API, handed to `visit` as the LogLine the local reader would give.
 bool visit_line(const json& line, const std::function<bool(const LogLine&)>& visit) {
   std::string stream = text(line, "stream");
@@ -112,9 +124,10 @@ class ServerRunsSource : public RunsSource {
   Result<RunDetail> detail(int64_t run_id) override {
     auto answer = client_.get(fmt::format("/api/v1/runs/{}", run_id));
     if (!answer) return answer.error();
-    RunDetail detail{run_from(*answer), {}, {}};
+    RunDetail detail{run_from(*answer), {}, {}, {}};
     for (const auto& job : slipway::list(*answer, "jobs")) detail.jobs.push_back(job_from(job));
     for (const auto& suite : slipway::list(*answer, "suites")) detail.suites.push_back(suite_from(suite));
+    for (const auto& artifact : slipway::list(*answer, "artifacts")) detail.artifacts.push_back(artifact_from(artifact));
     return detail;
   }
 

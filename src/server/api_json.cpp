@@ -38,6 +38,12 @@ nlohmann::json suite_json(const SuiteResultRecord& suite) {
           {"problems", suite.problems}};
 }
 
+nlohmann::json artifact_json(const ArtifactRecord& artifact) {
+  return {{"environment", artifact.environment}, {"kind", artifact.kind},         {"name", artifact.name},
+          {"reference", artifact.reference},     {"detail", artifact.detail},     {"job_id", artifact.job_id},
+          {"created_ms", artifact.created_ms}};
+}
+
 Result<int64_t> integer_parameter(const std::map<std::string, std::string>& values, const std::string& name,
                                   int64_t fallback, int64_t minimum, int64_t maximum) {
   auto found = values.find(name);

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "server/http_router.h"
 #include "server/store_pool.h"
+#include "store/artifacts.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -21,6 +22,7 @@ nlohmann::json run_json(const RunRecord& run);
 nlohmann::json job_json(const JobRecord& job);     // without "steps"
 nlohmann::json step_json(const StepRecord& step);
 nlohmann::json suite_json(const SuiteResultRecord& suite);
+nlohmann::json artifact_json(const ArtifactRecord& artifact);
 
 // An integer from the query string or path: `fallback` when absent; an Error naming the
 // parameter and the allowed range when it is not a whole number in [minimum, maximum].

@@ -8,6 +8,7 @@ void add_api_routes(Router& router, ApiContext& context) {
   add_log_routes(router, context);
   add_event_routes(router, context);
   add_token_routes(router, context);
+  add_secret_routes(router, context);
 }
 
 }  // namespace slipway

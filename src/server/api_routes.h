@@ -18,6 +18,7 @@ struct ApiContext {
   RunQueue& queue;
   const ServerConfig& config;
   DataDirectory data;
+  std::string master_key;   // seals the secret store (store/master_key.h); set by Server::start
   Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
 };
 
@@ -29,5 +30,6 @@ void add_run_routes(Router& router, ApiContext& context);
 void add_log_routes(Router& router, ApiContext& context);
 void add_event_routes(Router& router, ApiContext& context);
 void add_token_routes(Router& router, ApiContext& context);
+void add_secret_routes(Router& router, ApiContext& context);
 
 }  // namespace slipway

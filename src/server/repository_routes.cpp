@@ -10,12 +10,23 @@ namespace {
 
 constexpr int kRepositoryHistory = 20;
 
-Result<nlohmann::json> repository_json(Store& store, const RepositoryConfig& repository, int runs) {
+// The server's environments, for the UI's manual-run form and scripts: which publish on main.
+nlohmann::json environments_json(const ServerConfig& config) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& environment : config.environments) {
+    list.push_back({{"name", environment.name}, {"publish", environment.on_main ? "on-main" : "manual"}});
+  }
+  return list;
+}
+
+Result<nlohmann::json> repository_json(Store& store, const ServerConfig& config, const RepositoryConfig& repository,
+                                       int runs) {
   auto latest = store.list_runs(RunFilter{repository.name, "", 0, runs});
   if (!latest) return latest.error();
   nlohmann::json answer = {{"name", repository.name},
                            {"url", repository.url},
                            {"main_branch", repository.main_branch},
+                           {"environments", environments_json(config)},
                            {"last_run", latest->empty() ? nlohmann::json(nullptr) : run_json(latest->front())}};
   if (runs > 1) {
     answer["runs"] = nlohmann::json::array();
@@ -66,7 +77,7 @@ void add_repository_routes(Router& router, ApiContext& context) {
     return with_store(context.stores, [&](Store& store) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& repository : context.config.repositories) {
-        auto json = repository_json(store, repository, 1);
+        auto json = repository_json(store, context.config, repository, 1);
         if (!json) return server_error(json.error());
         list.push_back(std::move(*json));
       }
@@ -78,7 +89,7 @@ void add_repository_routes(Router& router, ApiContext& context) {
     const RepositoryConfig* repository = context.config.find_repository(request.params["name"]);
     if (!repository) return unknown_repository(context.config, request.params["name"]);
     return with_store(context.stores, [&](Store& store) {
-      auto json = repository_json(store, *repository, kRepositoryHistory);
+      auto json = repository_json(store, context.config, *repository, kRepositoryHistory);
       if (!json) return server_error(json.error());
       if (!json->contains("runs")) (*json)["runs"] = nlohmann::json::array();
       return HttpResponse::json(200, *json);

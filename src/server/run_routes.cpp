@@ -57,6 +57,10 @@ HttpResponse run_detail(Store& store, const RunRecord& run) {
   if (!suites) return server_error(suites.error());
   answer["suites"] = nlohmann::json::array();
   for (const auto& suite : *suites) answer["suites"].push_back(suite_json(suite));
+  auto artifacts = artifacts_of_run(store, run.id);
+  if (!artifacts) return server_error(artifacts.error());
+  answer["artifacts"] = nlohmann::json::array();
+  for (const auto& artifact : *artifacts) answer["artifacts"].push_back(artifact_json(artifact));
   return HttpResponse::json(200, answer);
 }
 

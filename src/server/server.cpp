@@ -7,6 +7,7 @@
 
 #include "base/files.h"
 #include "ci/run_queue.h"
+#include "publish/artifact_publisher.h"
 #include "server/api_routes.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -14,12 +15,14 @@
 #include "server/store_pool.h"
 #include "server/ui_assets.h"
 #include "server/webhook_routes.h"
+#include "store/master_key.h"
 
 namespace slipway {
 
 struct Server::Impl {
   ServerOptions options;
   StorePool stores;
+  ArtifactPublisher publisher;
   RunQueue queue;
   Auth auth;
   HttpMetrics metrics;
@@ -32,12 +35,13 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         stores(options.data.database()),
+        publisher(options.config),
         queue(options.data, options.config),
         auth(stores),
         api{stores, queue, options.config, options.data},
         webhooks{options.config, queue, stores, read_secret_from_environment} {}
 
-  // Until the secret store arrives, a webhook secret's value comes from the server's environment.
+  // A webhook secret the secret store does not hold comes from the server's environment.
   static std::string read_secret_from_environment(const std::string& name) {
     const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
     return value ? value : "";
@@ -84,6 +88,10 @@ Server::~Server() { stop(); }
 Result<std::string> Server::start() {
   Impl& s = *impl_;
   if (Status made = make_directories(s.options.data.root); !made) return made.error();
+  auto master_key = load_master_key(s.options.data.root);
+  if (!master_key) return master_key.error();
+  s.api.master_key = s.webhooks.master_key = *master_key;
+  s.queue.set_publishing(PublishServices{&s.publisher, *master_key});
   // Opening a connection first runs the store's migrations before anything else uses it.
   if (auto store = s.stores.acquire(); !store) return store.error();
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);

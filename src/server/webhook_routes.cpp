@@ -8,6 +8,7 @@
 #include "server/push_notice.h"
 #include "server/webhook_signature.h"
 #include "store/events.h"
+#include "store/secret_store.h"
 #include "store/webhook_deliveries.h"
 
 namespace slipway {
@@ -29,6 +30,21 @@ HttpResponse unknown_repository(const ServerConfig& config, const std::string& n
                                               config.repository_names()));
 }
 
+// The repository's webhook secret from the secret store: the layers resolve(repository, '*')
+// would give — its own (repository, '*') over the shared ('*', '*') — opening only that box, so
+// an unrelated secret that does not open cannot stop pushes. "" when the store has none.
+Result<std::string> webhook_secret_value(const WebhookContext& context, const RepositoryConfig& repository) {
+  auto store = context.stores.acquire();
+  if (!store) return store.error();
+  SecretStore secrets(**store, context.master_key);
+  for (const std::string& owner : {repository.name, std::string(kAnyScope)}) {
+    auto value = secrets.get(owner, std::string(kAnyScope), repository.webhook_secret);
+    if (!value) return value.error();
+    if (*value) return std::move(**value);
+  }
+  return std::string();
+}
+
 // Nothing when the request is signed with the repository's webhook secret; the 401 otherwise.
 std::optional<HttpResponse> refuse_unsigned(const WebhookContext& context, const RepositoryConfig& repository,
                                             const HttpRequest& request) {
@@ -38,7 +54,9 @@ std::optional<HttpResponse> refuse_unsigned(const WebhookContext& context, const
         "it in the server configuration, give the secret NAME a value, and enter that value as the "
         "webhook's secret at the git host", repository.name));
   }
-  std::string secret = context.secret_value(repository.webhook_secret);
+  auto stored = webhook_secret_value(context, repository);
+  if (!stored) return HttpResponse::error(500, stored.error().message);
+  std::string secret = !stored->empty() ? *stored : context.secret_value(repository.webhook_secret);
   if (secret.empty()) {
     return HttpResponse::error(401, fmt::format("the webhook secret '{}' of repository '{}' has no value on the "
                                                 "server: set it, then restart the server",

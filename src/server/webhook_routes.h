@@ -25,9 +25,11 @@ struct WebhookContext {
   // A Store is one connection for one thread at a time: each request borrows its own from the
   // pool and gives it back before queuing the run (git may take a while).
   StorePool& stores;
-  // The value of a secret by name; "" when it has none. Until the secret store arrives this
-  // reads the server process's environment.
+  // A webhook secret is looked up in the secret store as (repository, '*', NAME), under this
+  // key; when the store has none, `secret_value` gives it ("" for none): the server process's
+  // environment, as before the store existed.
   std::function<std::string(const std::string& secret_name)> secret_value;
+  std::string master_key;
 };
 
 // The handlers keep a reference to `context`: it must outlive the router.

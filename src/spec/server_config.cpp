@@ -88,12 +88,16 @@ RegistryConfig read_registry(SpecReader& reader, const Field& field) {
 
 BucketConfig read_bucket(SpecReader& reader, const Field& field) {
   BucketConfig bucket;
-  auto mapping = reader.mapping(field, {"url", "endpoint", "access_key", "secret_key"});
+  auto mapping = reader.mapping(field, {"url", "endpoint", "region", "addressing", "access_key", "secret_key"});
   if (!mapping) return bucket;
   if (auto* url = reader.require(*mapping, "url", "the bucket, e.g. s3://dev-artifacts")) {
     assign(bucket.url, reader.non_empty_string(*url));
   }
   if (auto* endpoint = mapping->find("endpoint")) assign(bucket.endpoint, reader.non_empty_string(*endpoint));
+  if (auto* region = mapping->find("region")) assign(bucket.region, reader.non_empty_string(*region));
+  if (auto* addressing = mapping->find("addressing")) {
+    if (auto style = reader.choice(*addressing, "addressing style", {"path", "virtual"})) bucket.path_style = *style == "path";
+  }
   if (auto* key = mapping->find("access_key")) assign(bucket.access_key_secret, read_secret_name(reader, *key));
   if (auto* key = mapping->find("secret_key")) assign(bucket.secret_key_secret, read_secret_name(reader, *key));
   return bucket;

@@ -35,6 +35,8 @@ struct RegistryConfig {
 struct BucketConfig {
   std::string url;                      // "s3://dev-artifacts"
   std::string endpoint;                 // "" = the AWS default
+  std::string region = "us-east-1";
+  bool path_style = true;               // `addressing: path` (default) or `virtual` (bucket.host)
   std::string access_key_secret;
   std::string secret_key_secret;
 };

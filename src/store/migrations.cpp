@@ -128,6 +128,33 @@ CREATE TABLE events (
 CREATE INDEX events_by_run ON events (run_id, id);
 )sql";
 
+// Issue 4: the secret store (values sealed with libsodium's secretbox under a master key that is
+// never in this file) and what publish jobs produced.
+constexpr std::string_view kMigration3 = R"sql(
+CREATE TABLE secrets (
+  repository    TEXT NOT NULL,            -- a repository's name, or '*' for environment-wide
+  environment   TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  sealed        TEXT NOT NULL,            -- base64(nonce + ciphertext); never the plaintext
+  created_ms    INTEGER NOT NULL,
+  updated_ms    INTEGER NOT NULL,
+  PRIMARY KEY (repository, environment, name)
+);
+
+CREATE TABLE artifacts (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  job_id        INTEGER REFERENCES jobs (id) ON DELETE CASCADE,
+  environment   TEXT NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('image', 'dags', 'function', 'tag')),
+  name          TEXT NOT NULL,            -- "127.0.0.1:5000/dev/hello-app:1a2b3c4", "v1.2.3"...
+  reference     TEXT NOT NULL,            -- digest, s3:// URL, or the tag's commit
+  detail        TEXT NOT NULL DEFAULT '', -- e.g. "10 uploaded, 2 deleted, 988 unchanged"
+  created_ms    INTEGER NOT NULL
+);
+CREATE INDEX artifacts_by_run ON artifacts (run_id, id);
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -148,6 +175,7 @@ const std::vector<std::string_view>& schema_migrations() {
   static const std::vector<std::string_view> migrations = {
       kMigration1,
       kMigration2,
+      kMigration3,
   };
   return migrations;
 }

@@ -151,7 +151,7 @@ test('a run started from the repository page opens its page; refusals stay inlin
   assert.equal(await form.locator('input[name="branch"]').inputValue(), 'main', 'the branch defaults to the main branch');
   const environments = await form.locator('select[name="environment"] option').evaluateAll(
     (options) => options.map((option) => option.value));
-  assert.deepEqual(environments, ['', 'development']);
+  assert.deepEqual(environments, ['', 'development', 'staging', 'production'], 'the server\'s configured environments');
 
   // A branch that does not exist: the server's 400 message, on the same page.
   await form.locator('input[name="branch"]').fill('no-such-branch');

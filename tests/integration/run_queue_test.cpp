@@ -49,6 +49,9 @@ class RunQueueTest : public ::testing::Test {
     slow_commit_ = repository_.commit("slow");
     repository_.write(".slipway.yml", spec_running("sleep 0.3"));
     short_commit_ = repository_.commit("short");
+    // Runs recorded on "topic" or "other" must name commits that are on it (the queue checks).
+    repository_.git({"branch", "topic"});
+    repository_.git({"branch", "other"});
   }
 
   void TearDown() override {
@@ -190,12 +193,12 @@ TEST_F(RunQueueTest, TakesRunsFirstInFirstOutAndSaysWhyEachWaits) {
 
 TEST_F(RunQueueTest, ANewerPushSupersedesTheOlderRunsOfItsBranchOnly) {
   start_queue(config(1));
-  int64_t running = enqueue(trigger(slow_commit_, "feature", "push"));
+  int64_t running = enqueue(trigger(slow_commit_, "topic", "push"));
   wait_running(running);
   int64_t other_branch = enqueue(trigger(fast_commit_, "other", "push"));
-  int64_t manual = enqueue(trigger(fast_commit_, "feature", "manual"));
-  int64_t queued = enqueue(trigger(fast_commit_, "feature", "push"));
-  int64_t newest = enqueue(trigger(short_commit_, "feature", "poll"));  // a newer commit, seen by polling
+  int64_t manual = enqueue(trigger(fast_commit_, "topic", "manual"));
+  int64_t queued = enqueue(trigger(fast_commit_, "topic", "push"));
+  int64_t newest = enqueue(trigger(short_commit_, "topic", "poll"));  // a newer commit, seen by polling
 
   RunRecord was_running = wait_for(running);
   EXPECT_EQ(was_running.status, "cancelled");
@@ -213,8 +216,8 @@ TEST_F(RunQueueTest, SupersedingCanBeTurnedOff) {
   ServerConfig server = config(1);
   server.cancel_superseded = false;
   start_queue(server);
-  int64_t older = enqueue(trigger(fast_commit_, "feature", "push"));
-  int64_t newer = enqueue(trigger(fast_commit_, "feature", "push"));
+  int64_t older = enqueue(trigger(fast_commit_, "topic", "push"));
+  int64_t newer = enqueue(trigger(fast_commit_, "topic", "push"));
   EXPECT_EQ(wait_for(older).status, "passed");
   EXPECT_EQ(wait_for(newer).status, "passed");
 }

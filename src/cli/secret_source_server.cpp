@@ -1,0 +1,109 @@
+// The server SecretSource: the secret routes of the API (docs/api.md), which need an admin token.
+// Answers are read defensively, as in runs_source_server.cpp: a CLI may meet another version.
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+#include "cli/api_client.h"
+#include "cli/secret_source.h"
+
+namespace slipway {
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+int64_t number(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : 0;
+}
+
+const json& items(const json& object, const char* key) {
+  static const json empty = json::array();
+  auto found = object.find(key);
+  return found != object.end() && found->is_array() ? *found : empty;
+}
+
+// JSON carries text: a value that is not UTF-8 would arrive altered, so it is refused instead.
+Status check_sendable(const SecretValue& secret) {
+  if (sanitize_utf8(secret.value) == secret.value) return {};
+  return make_error(fmt::format("{}: the value is not UTF-8 text, which the API cannot carry unaltered; set it on the "
+                                "server's machine with --data-dir instead",
+                                describe_secret(secret.repository, secret.environment, secret.name)));
+}
+
+std::string secret_path(const std::string& repository, const std::string& environment, const std::string& name) {
+  return fmt::format("/api/v1/secrets/{}/{}/{}", url_escape(repository), url_escape(environment), url_escape(name));
+}
+
+class ServerSecretSource : public SecretSource {
+ public:
+  explicit ServerSecretSource(const std::string& server) : client_(server) {}
+
+  Status set(const SecretValue& secret) override {
+    if (Status sendable = check_sendable(secret); !sendable) return sendable;
+    auto answer = client_.put(secret_path(secret.repository, secret.environment, secret.name), {{"value", secret.value}});
+    if (!answer) return answer.error();
+    return {};
+  }
+
+  Result<std::vector<SecretEntry>> list(const std::string& repository, const std::string& environment) override {
+    std::string query;
+    if (!repository.empty()) query += "&repository=" + url_escape(repository);
+    if (!environment.empty()) query += "&environment=" + url_escape(environment);
+    if (!query.empty()) query[0] = '?';
+    auto answer = client_.get("/api/v1/secrets" + query);
+    if (!answer) return answer.error();
+    std::vector<SecretEntry> entries;
+    for (const auto& entry : items(*answer, "secrets")) {
+      entries.push_back({text(entry, "repository"), text(entry, "environment"), text(entry, "name"),
+                         number(entry, "created_ms"), number(entry, "updated_ms")});
+    }
+    return entries;
+  }
+
+  // The API answers 404 for an absent secret; rather than read that from the error's text, a
+  // failed DELETE is followed by a look at the list: absent there means "nothing to remove".
+  Result<bool> remove(const std::string& repository, const std::string& environment, const std::string& name) override {
+    auto deleted = client_.remove(secret_path(repository, environment, name));
+    if (deleted) return true;
+    auto present = list(repository, environment);
+    if (!present) return deleted.error();
+    for (const auto& entry : *present) {
+      if (entry.name == name) return deleted.error();
+    }
+    return false;
+  }
+
+  Result<std::vector<SecretAction>> apply(const std::vector<SecretValue>& desired, bool dry_run) override {
+    json secrets = json::array();
+    for (const auto& secret : desired) {
+      if (Status sendable = check_sendable(secret); !sendable) return sendable.error();
+      secrets.push_back({{"repository", secret.repository}, {"environment", secret.environment},
+                         {"name", secret.name}, {"value", secret.value}});
+    }
+    auto answer = client_.post("/api/v1/secrets/apply", {{"secrets", secrets}, {"dry_run", dry_run}});
+    if (!answer) return answer.error();
+    std::vector<SecretAction> actions;
+    for (const auto& action : items(*answer, "actions")) {
+      actions.push_back({text(action, "repository"), text(action, "environment"), text(action, "name"),
+                         text(action, "action")});
+    }
+    return actions;
+  }
+
+ private:
+  ApiClient client_;
+};
+
+}  // namespace
+
+std::unique_ptr<SecretSource> server_secret_source(const std::string& server) {
+  return std::make_unique<ServerSecretSource>(server);
+}
+
+}  // namespace slipway

@@ -1,0 +1,250 @@
+#include "store/secret_store.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <tuple>
+
+#include "base/crypto.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "store/store_impl.h"
+
+namespace slipway {
+namespace {
+
+using Address = std::tuple<std::string, std::string, std::string>;  // repository, environment, name
+
+// User text quoted in a message: readable, and short whatever was passed.
+std::string shown(std::string_view text) {
+  std::string safe = sanitize_utf8(text.substr(0, 64));
+  return text.size() > 64 ? safe + "..." : safe;
+}
+
+// The same rule as a repository or environment name in the server configuration.
+bool is_valid_scope(std::string_view scope) {
+  if (scope == kAnyScope) return true;
+  if (scope.empty()) return false;
+  return std::all_of(scope.begin(), scope.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+Status check_value(const std::string& repository, const std::string& environment, const std::string& name,
+                   const std::string& value) {
+  if (value.empty()) {
+    return make_error(fmt::format("{}: the value is empty (to delete a secret, use `slipway secret rm`)",
+                                  describe_secret(repository, environment, name)));
+  }
+  if (value.find('\0') != std::string::npos) {
+    return make_error(fmt::format("{}: the value holds a NUL byte, which no environment variable can carry",
+                                  describe_secret(repository, environment, name)));
+  }
+  return {};
+}
+
+// The four layers of resolve(), lowest first.
+int layer(const std::string& repository, const std::string& environment) {
+  return (repository != kAnyScope ? 2 : 0) + (environment != kAnyScope ? 1 : 0);
+}
+
+}  // namespace
+
+Status check_secret_address(std::string_view repository, std::string_view environment, std::string_view name) {
+  if (!is_valid_scope(repository)) {
+    return make_error(fmt::format("repository '{}' is not valid for a secret: use '*' (every repository) or a "
+                                  "repository's name (letters, digits, '_', '.' and '-')", shown(repository)));
+  }
+  if (!is_valid_scope(environment)) {
+    return make_error(fmt::format("environment '{}' is not valid for a secret: use '*' (every environment) or an "
+                                  "environment's name (letters, digits, '_', '.' and '-')", shown(environment)));
+  }
+  if (!is_valid_name(name)) {
+    return make_error(fmt::format("secret name '{}' is not valid: use letters, digits and '_', not starting with "
+                                  "a digit (e.g. DATABASE_URL), as environment variables are named", shown(name)));
+  }
+  return {};
+}
+
+Status check_secret(const SecretValue& secret) {
+  if (Status valid = check_secret_address(secret.repository, secret.environment, secret.name); !valid) return valid;
+  return check_value(secret.repository, secret.environment, secret.name, secret.value);
+}
+
+std::string describe_secret(std::string_view repository, std::string_view environment, std::string_view name) {
+  return fmt::format("secret {} ({}, {})", shown(name),
+                     repository == kAnyScope ? std::string("every repository") : "repository " + shown(repository),
+                     environment == kAnyScope ? std::string("every environment") : "environment " + shown(environment));
+}
+
+SecretStore::SecretStore(Store& store, std::string master_key) : store_(store), master_key_(std::move(master_key)) {}
+
+// secretbox has no additional data, so the row's address is sealed in front of the value and
+// checked on opening: a box copied into another row opens, but is refused.
+Result<std::string> SecretStore::seal(const std::string& repository, const std::string& environment,
+                                      const std::string& name, const std::string& value) const {
+  std::string plaintext = repository + '\0' + environment + '\0' + name + '\0' + value;
+  auto box = secretbox_seal(master_key_, plaintext);
+  std::fill(plaintext.begin(), plaintext.end(), '\0');
+  if (!box) return make_error(fmt::format("cannot seal {}: {}", describe_secret(repository, environment, name),
+                                          box.error().message));
+  return to_base64(*box);
+}
+
+Result<std::string> SecretStore::open(const std::string& repository, const std::string& environment,
+                                      const std::string& name, const std::string& sealed) const {
+  std::string what = describe_secret(repository, environment, name);
+  auto box = from_base64(sealed);
+  if (!box) return make_error(fmt::format("{}: its stored box is not base64 (the database was edited?): set it again", what));
+  auto plaintext = secretbox_open(master_key_, *box);
+  if (!plaintext) {
+    return make_error(fmt::format("{} cannot be opened: the master key differs from the one that sealed it (restore "
+                                  "that key as SLIPWAY_MASTER_KEY or DATA/master.key, or set the secret again)", what));
+  }
+  std::string prefix = repository + '\0' + environment + '\0' + name + '\0';
+  if (!starts_with(*plaintext, prefix)) {
+    return make_error(fmt::format("{}: the stored box was sealed for another secret (the row was moved or edited "
+                                  "by hand), so it is refused: set the secret again", what));
+  }
+  return plaintext->substr(prefix.size());
+}
+
+Status SecretStore::write(const std::string& repository, const std::string& environment, const std::string& name,
+                          const std::string& value) {
+  auto sealed = seal(repository, environment, name, value);
+  if (!sealed) return sealed.error();
+  int64_t now = now_ms();
+  return store_status(
+      "set " + describe_secret(repository, environment, name),
+      store_.database()
+          .stmt("INSERT INTO secrets (repository, environment, name, sealed, created_ms, updated_ms) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (repository, environment, name) "
+                "DO UPDATE SET sealed = excluded.sealed, updated_ms = excluded.updated_ms")
+          .bind(repository, environment, name, *sealed, now, now)
+          .exec());
+}
+
+Status SecretStore::set(const std::string& repository, const std::string& environment, const std::string& name,
+                        const std::string& value) {
+  if (Status valid = check_secret({repository, environment, name, value}); !valid) return valid;
+  return write(repository, environment, name, value);
+}
+
+Result<std::vector<SecretEntry>> SecretStore::list(const std::string& repository_filter,
+                                                   const std::string& environment_filter) {
+  std::vector<SecretEntry> entries;
+  Status read = store_.database()
+                    .stmt("SELECT repository, environment, name, created_ms, updated_ms FROM secrets "
+                          "WHERE (?1 = '' OR repository = ?1) AND (?2 = '' OR environment = ?2) "
+                          "ORDER BY repository, environment, name")
+                    .bind(repository_filter, environment_filter)
+                    .each([&](const Row& row) {
+                      entries.push_back({row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)});
+                    });
+  if (!read) return store_error("list secrets", read.error().message);
+  return entries;
+}
+
+Result<bool> SecretStore::remove(const std::string& repository, const std::string& environment,
+                                 const std::string& name) {
+  Database& db = store_.database();
+  Status deleted = db.stmt("DELETE FROM secrets WHERE repository = ? AND environment = ? AND name = ?")
+                       .bind(repository, environment, name)
+                       .exec();
+  if (!deleted) return store_error("remove " + describe_secret(repository, environment, name), deleted.error().message);
+  return db.changes() > 0;
+}
+
+Result<std::optional<std::string>> SecretStore::get(const std::string& repository, const std::string& environment,
+                                                    const std::string& name) {
+  std::optional<std::string> sealed;
+  Status read = store_.database()
+                    .stmt("SELECT sealed FROM secrets WHERE repository = ? AND environment = ? AND name = ?")
+                    .bind(repository, environment, name)
+                    .fetch<std::string>([&](std::string box) { sealed = std::move(box); });
+  if (!read) return store_error("read " + describe_secret(repository, environment, name), read.error().message);
+  if (!sealed) return std::optional<std::string>();
+  auto value = open(repository, environment, name, *sealed);
+  if (!value) return value.error();
+  return std::optional<std::string>(std::move(*value));
+}
+
+Result<std::map<std::string, std::string>> SecretStore::resolve(const std::string& repository,
+                                                                const std::string& environment) {
+  struct Winner {
+    int layer = -1;
+    std::string repository, environment, sealed;
+  };
+  std::map<std::string, Winner> winners;
+  Status read = store_.database()
+                    .stmt("SELECT repository, environment, name, sealed FROM secrets "
+                          "WHERE repository IN ('*', ?) AND environment IN ('*', ?)")
+                    .bind(repository, environment)
+                    .fetch<std::string, std::string, std::string, std::string>(
+                        [&](std::string row_repository, std::string row_environment, std::string name, std::string sealed) {
+                          int rank = layer(row_repository, row_environment);
+                          Winner& winner = winners[name];
+                          if (rank > winner.layer) winner = {rank, row_repository, row_environment, sealed};
+                        });
+  if (!read) return store_error(fmt::format("read the secrets of {} for {}", repository, environment), read.error().message);
+  std::map<std::string, std::string> values;
+  for (const auto& [name, winner] : winners) {
+    auto value = open(winner.repository, winner.environment, name, winner.sealed);
+    if (!value) return value.error();
+    values.emplace(name, std::move(*value));
+  }
+  return values;
+}
+
+Result<std::vector<SecretAction>> SecretStore::apply(const std::vector<SecretValue>& desired, bool dry_run) {
+  std::set<Address> wanted;
+  for (const auto& entry : desired) {
+    if (Status valid = check_secret(entry); !valid) return valid.error();
+    if (!wanted.insert({entry.repository, entry.environment, entry.name}).second) {
+      return make_error(fmt::format("{} is listed twice", describe_secret(entry.repository, entry.environment, entry.name)));
+    }
+  }
+  std::vector<SecretAction> actions;
+  // Planned and carried out under one write lock, so nothing changes between the two.
+  auto plan_and_act = [&]() -> Status {
+    std::map<Address, std::string> existing;
+    Status read = store_.database()
+                      .stmt("SELECT repository, environment, name, sealed FROM secrets")
+                      .fetch<std::string, std::string, std::string, std::string>(
+                          [&](std::string r, std::string e, std::string n, std::string sealed) {
+                            existing.emplace(Address{r, e, n}, std::move(sealed));
+                          });
+    if (!read) return store_error("read the secrets", read.error().message);
+    for (const auto& entry : desired) {
+      auto found = existing.find({entry.repository, entry.environment, entry.name});
+      std::string action = "added";
+      if (found != existing.end()) {
+        auto current = open(entry.repository, entry.environment, entry.name, found->second);
+        if (!current) return current.error();
+        action = *current == entry.value ? "unchanged" : "updated";
+      }
+      actions.push_back({entry.repository, entry.environment, entry.name, action});
+      if (dry_run || action == "unchanged") continue;
+      if (Status written = write(entry.repository, entry.environment, entry.name, entry.value); !written) return written;
+    }
+    for (const auto& [address, sealed] : existing) {
+      if (wanted.count(address)) continue;
+      const auto& [repository, environment, name] = address;
+      actions.push_back({repository, environment, name, "removed"});
+      if (dry_run) continue;
+      if (auto removed = remove(repository, environment, name); !removed) return removed.error();
+    }
+    return {};
+  };
+  Status done = dry_run ? plan_and_act() : store_.database().transaction(plan_and_act);
+  if (!done) return done.error();
+  return actions;
+}
+
+}  // namespace slipway
