@@ -18,37 +18,9 @@ image=""
 export DOCKER_CONFIG="$work/docker-config"   # docker login writes here, not in ~/.docker
 export DOCKER_BUILDKIT=0
 
-# dockerd is shared with the integration tests, through tests/support/docker_daemon.h's protocol:
-# an exclusive lock around "check, start if needed, join" and "leave, stop if last", and a shared
-# lock held while using the daemon; the last user stops a daemon only if the fixture pidfile
-# names it (one started any other way is left alone).
-docker_mutex=/tmp/slipway-dockerd.lock docker_users=/tmp/slipway-dockerd.users docker_pidfile=/tmp/slipway-dockerd.pid
-join_docker() {
-  exec 8> "$docker_mutex"; flock 8
-  if ! timeout 5 docker info > /dev/null 2>&1; then
-    # 8>&-: dockerd must not inherit the lock, or it would hold it for its whole life.
-    setsid dockerd --bridge=none --iptables=false --pidfile "$docker_pidfile" > /tmp/slipway-dockerd.log 2>&1 < /dev/null 8>&- &
-    for _ in $(seq 300); do timeout 2 docker info > /dev/null 2>&1 && break; sleep 0.1; done
-  fi
-  exec 9> "$docker_users"; flock -s 9
-  joined=1
-  exec 8>&-
-  timeout 5 docker info > /dev/null 2>&1 || { echo "dockerd did not start:" >&2; tail /tmp/slipway-dockerd.log >&2; exit 1; }
-}
-joined=""
-leave_docker() {
-  [ -n "$joined" ] || return 0
-  exec 8> "$docker_mutex"; flock 8
-  exec 9>&-
-  if flock -xn "$docker_users" true && [ -s "$docker_pidfile" ]; then
-    local pid; pid="$(cat "$docker_pidfile")"
-    if [ "$(cat "/proc/$pid/comm" 2> /dev/null)" = dockerd ]; then
-      kill "$pid"
-      for _ in $(seq 300); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    fi
-  fi
-  exec 8>&-
-}
+# dockerd is shared with the integration tests through tests/support/docker_daemon.h's locks;
+# scripts/infra's start_dockerd follows the same protocol (and stop_infra leaves it).
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/infra"
 
 cleanup() {
   set +e
@@ -60,11 +32,11 @@ cleanup() {
     docker rmi -f "$image" > /dev/null 2>&1
   fi
   [ -n "$registry_pid" ] && kill "$registry_pid" 2> /dev/null && wait "$registry_pid" 2> /dev/null
-  leave_docker
+  stop_infra
   rm -rf "$work"
 }
 trap cleanup EXIT
-join_docker
+start_dockerd
 
 # The registry: htpasswd (bcrypt), filesystem storage in $work, a free loopback port.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

@@ -45,6 +45,9 @@ struct HttpClientRequest {
                                         // Host header stays the URL's): virtual-host addressing
   Milliseconds connect_timeout{5'000};
   Milliseconds timeout{0};              // the whole transfer; 0: none
+  // A transfer that moves no byte for this long is abandoned ("stalled"), so a peer that hangs
+  // can never hold a job forever even when no overall timeout fits (a long build's output).
+  Milliseconds stall_timeout{120'000};
   // Streams the answer's body instead of collecting it in HttpClientResponse::body. Return false to
   // abort the transfer (the request then fails with "aborted").
   std::function<bool(std::string_view chunk)> on_body;

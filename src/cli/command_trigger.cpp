@@ -50,7 +50,7 @@ void add_trigger_command(CLI::App& app, int& exit_code) {
   command->add_option("--commit", options->commit, "The commit to run (default: the branch's head)");
   command->add_option("--branch", options->branch, "The branch (default: the repository's main branch)");
   command->add_option("--environment", options->environment,
-                      "The environment to publish to once Test passes, e.g. development (recorded with the run; the publish stage executes it)");
+                      "The environment to publish to once Test passes, e.g. development (production only from the main branch)");
   command->add_option("--server", options->server, "The server's URL (default: $SLIPWAY_SERVER, else http://127.0.0.1:7700)");
   command->add_flag("--json", options->json, "Print the server's answer as JSON");
   command->callback([options, &exit_code] { exit_code = trigger(*options); });

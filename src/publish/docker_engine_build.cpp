@@ -67,6 +67,9 @@ Result<std::string> DockerEngine::build_image(const ImageBuildRequest& request,
   HttpClientRequest post = this->request("POST", build_query(request));
   post.headers.set("Content-Type", "application/x-tar");
   post.body_file = tar_file;
+  // A RUN step may compile for minutes without printing: silence is not a stalled daemon here.
+  // The job's cancel and timeout bound the build instead.
+  post.stall_timeout = Milliseconds(0);
   DockerMessages messages(on_line);
   post.on_body = [&](std::string_view chunk) {
     messages.feed(chunk);

@@ -26,7 +26,8 @@ struct ArchiveMember {
 
 class GrowingArchive {
  public:
-  // `writer_done` turns true once the writer has closed the file (successfully or not).
+  // `writer_done` turns true once the writer has closed the file (successfully or not). The
+  // constructor already reads (the format is sniffed): start the writer first.
   GrowingArchive(std::filesystem::path file, const std::atomic<bool>& writer_done);
   ~GrowingArchive();
   GrowingArchive(const GrowingArchive&) = delete;

@@ -142,13 +142,13 @@ Status upload_missing_blobs(DockerEngine& engine, RegistryClient& registry, cons
   std::string config_json;
   Status streamed;
   {
-    GrowingArchive archive(tar, export_done);
     std::jthread exporter([&] {
       auto started = SteadyClock::now();
       exported = engine.export_image(image_id, tar);
       export_seconds = seconds_since(started);
       export_done = true;
     });
+    GrowingArchive archive(tar, export_done);  // its first read waits for the exporter's bytes
     streamed = stream_export(registry, repository, archive, image_id, sizes, result, config_json, log);
   }  // joins the exporter: the archive is whole (or the export failed) from here on
   if (!exported) return exported;

@@ -122,6 +122,29 @@ Status read_challenge_body(ChallengeReader& reader, AuthChallenge& challenge) {
   }
 }
 
+// "repository:dev/app:pull,push" -> ("repository:dev/app", {"pull", "push"}). The name may hold
+// colons (a registry host with a port), so the actions are what follows the last one.
+std::pair<std::string, std::vector<std::string>> split_scope(const std::string& scope) {
+  size_t colon = scope.rfind(':');
+  if (colon == std::string::npos) return {scope, {}};
+  return {scope.substr(0, colon), split(scope.substr(colon + 1), ',')};
+}
+
+// True when one of `scopes` names the same resource with at least the actions of `wanted`: the
+// registry lists actions in no fixed order ("push,pull").
+bool scope_covered(const std::string& wanted, const std::vector<std::string>& scopes) {
+  auto [resource, actions] = split_scope(wanted);
+  for (const auto& scope : scopes) {
+    auto [other_resource, other_actions] = split_scope(scope);
+    if (other_resource != resource) continue;
+    bool all = std::all_of(actions.begin(), actions.end(), [&](const std::string& action) {
+      return std::find(other_actions.begin(), other_actions.end(), action) != other_actions.end();
+    });
+    if (all) return true;
+  }
+  return false;
+}
+
 std::string scope_key(const std::vector<std::string>& scopes) {
   std::vector<std::string> sorted = scopes;
   std::sort(sorted.begin(), sorted.end());
@@ -167,7 +190,7 @@ Result<std::string> token_request_url(const AuthChallenge& challenge, const std:
   std::vector<std::string> all = scopes;
   // The challenge's scope may be space-separated several; ask for those we did not already.
   for (const auto& scope : split(challenge.param("scope"), ' ')) {
-    if (!scope.empty() && std::find(all.begin(), all.end(), scope) == all.end()) all.push_back(scope);
+    if (!scope.empty() && !scope_covered(scope, all)) all.push_back(scope);
   }
   std::vector<std::string> query;
   if (!challenge.param("service").empty()) query.push_back("service=" + percent_encode(challenge.param("service")));
@@ -190,7 +213,8 @@ Result<BearerToken> parse_token_response(std::string_view body, int64_t now_ms) 
   if (token.token.empty()) return make_error("the token service's answer has no \"token\" (nor \"access_token\")");
   int64_t expires_in = 60;  // the spec's default, also its minimum
   if (json.contains("expires_in") && json["expires_in"].is_number_integer()) {
-    expires_in = std::max<int64_t>(json["expires_in"].get<int64_t>(), 1);
+    // Never shorter than 10 s: authorization() stops using a token 5 s before it expires.
+    expires_in = std::max<int64_t>(json["expires_in"].get<int64_t>(), 10);
   }
   token.expires_at_ms = now_ms + expires_in * 1000;
   return token;

@@ -44,8 +44,8 @@ struct BearerToken {
 };
 
 // The token service's JSON answer: "token" (or the OAuth2 "access_token"), "expires_in" seconds
-// (default 60, as the spec says). Expiry is counted from `now_ms`, not from "issued_at", so a
-// skewed clock on the token service does not matter.
+// (default 60, as the spec says; taken as at least 10). Expiry is counted from `now_ms`, not
+// from "issued_at", so a skewed clock on the token service does not matter.
 Result<BearerToken> parse_token_response(std::string_view body, int64_t now_ms);
 
 struct RegistryCredentials {

@@ -76,6 +76,13 @@ class ImagePushTest : public ::testing::Test {
                       [&](std::string_view line) { lines_.emplace_back(line); });
   }
 
+  // Where the first line holding `words` is in lines_; lines_.size() when none does.
+  size_t line_index(const std::string& words) const {
+    return static_cast<size_t>(std::find_if(lines_.begin(), lines_.end(), [&](const auto& line) {
+                                 return line.find(words) != std::string::npos;
+                               }) - lines_.begin());
+  }
+
   bool logged(const std::string& words) const {
     return std::any_of(lines_.begin(), lines_.end(), [&](const auto& line) { return line.find(words) != std::string::npos; });
   }
@@ -135,6 +142,70 @@ TEST_F(ImagePushTest, PushRepushNewTagAndPullBack) {
   ASSERT_TRUE(back->has_value());
   EXPECT_EQ((*back)->id, image_id_);
   EXPECT_EQ((*back)->diff_ids, (*details)->diff_ids);
+}
+
+// A second image on top of the first: only its own layer and config travel (streamed while
+// dockerd exports it, because its size matches nothing in the repository).
+TEST_F(ImagePushTest, OnlyTheNewLayerTravels) {
+  RegistryClient client(RegistryEndpoint{registry_.address(), {registry_.username(), registry_.password()}, ""});
+  ASSERT_TRUE(push(client, {"base"}).ok());
+  TemporaryDirectory context("slipway-push-context");
+  std::ofstream(context.path() / "more", std::ios::binary) << random_bytes(300'000);
+  std::ofstream(context.path() / "Dockerfile") << "FROM " << local_name_ << "\nCOPY more /more\n";
+  auto built = engine_.build_image({context.path(), "Dockerfile", "", {local_name_ + "-more"}, {}}, nullptr);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  auto pushed = push_image(engine_, client, *built, "dev/hello-app", {"more"}, scratch_.path(),
+                           [&](std::string_view line) { lines_.emplace_back(line); });
+  (void)engine_.remove_image(*built, true);
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  EXPECT_EQ(pushed->uploaded_blobs, 2);  // its config and its one new layer
+  EXPECT_EQ(pushed->reused_blobs, 2);
+  EXPECT_LT(pushed->bytes_uploaded, 400'000);
+  // Streamed: the layer was in the registry before the export was over.
+  EXPECT_LT(line_index("uploaded in"), line_index("image exported"));
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path()));
+}
+
+// An image whose new layer has exactly the size of its layer already in the registry (the same
+// file, same length, other bytes, written over the first): the two cannot be told apart until
+// hashed, so the new one goes from the unpacked archive afterwards. The push must still be whole.
+TEST_F(ImagePushTest, NewLayerOfTheSameSizeAsOneInTheRegistry) {
+  RegistryClient client(RegistryEndpoint{registry_.address(), {registry_.username(), registry_.password()}, ""});
+  auto image_with_noise = [&](const std::string& from, const std::string& name) -> std::string {
+    TemporaryDirectory context("slipway-push-context");
+    std::ofstream(context.path() / "noise", std::ios::binary) << random_bytes(200'000);
+    std::ofstream(context.path() / "Dockerfile") << "FROM " << from << "\nCOPY noise /noise\n";
+    auto built = engine_.build_image({context.path(), "Dockerfile", "", {name}, {}}, nullptr);
+    EXPECT_TRUE(built.ok()) << built.error().message;
+    return built.ok() ? *built : "";
+  };
+  std::string first = image_with_noise("scratch", local_name_ + "-first");
+  std::string second = image_with_noise(local_name_ + "-first", local_name_ + "-second");
+  ASSERT_FALSE(first.empty() || second.empty());
+  auto first_pushed = push_image(engine_, client, first, "dev/same-size", {"first"}, scratch_.path(), nullptr);
+  lines_.clear();
+  auto second_pushed = push_image(engine_, client, second, "dev/same-size", {"second"}, scratch_.path(),
+                                  [&](std::string_view line) { lines_.emplace_back(line); });
+  auto second_layers = engine_.inspect_image(second);
+  (void)engine_.remove_image(second, true);
+  (void)engine_.remove_image(first, true);
+  ASSERT_TRUE(first_pushed.ok()) << first_pushed.error().message;
+  ASSERT_TRUE(second_pushed.ok()) << second_pushed.error().message;
+  EXPECT_EQ(second_pushed->uploaded_blobs, 2);  // its config and its own layer
+  EXPECT_EQ(second_pushed->reused_blobs, 1);
+  // Not streamed: sent from the unpacked archive, after the export.
+  EXPECT_LT(line_index("image exported"), line_index("uploaded in"));
+  EXPECT_LT(line_index("uploaded in"), lines_.size());
+  ASSERT_TRUE(second_layers.ok() && second_layers->has_value());
+  ASSERT_EQ((*second_layers)->diff_ids.size(), 2u);
+  auto sizes = std::make_pair(client.blob_size("dev/same-size", (*second_layers)->diff_ids[0]),
+                              client.blob_size("dev/same-size", (*second_layers)->diff_ids[1]));
+  ASSERT_TRUE(sizes.first.ok() && sizes.first->has_value() && sizes.second.ok() && sizes.second->has_value());
+  EXPECT_EQ(**sizes.first, **sizes.second) << "the case this test is about";
+  auto manifest = client.get_manifest("dev/same-size", "second");
+  ASSERT_TRUE(manifest.ok() && manifest->has_value());
+  EXPECT_NE((*manifest)->body.find((*second_layers)->diff_ids[1]), std::string::npos);
+  EXPECT_TRUE(std::filesystem::is_empty(scratch_.path()));
 }
 
 TEST_F(ImagePushTest, WrongCredentialsRegistryDownAndNoSuchImage) {

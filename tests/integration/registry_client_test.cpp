@@ -4,6 +4,7 @@
 // failures a user meets most: wrong credentials and a registry that is down.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -104,6 +105,35 @@ TEST_F(RegistryClientTest, UploadsARangeOfAFile) {
   ASSERT_TRUE(size.ok() && size->has_value());
   EXPECT_EQ(**size, kMiB);
   EXPECT_EQ(*read_file(stored_blob(registry_, range_digest)), middle);
+}
+
+TEST_F(RegistryClientTest, StreamedBlobOfUnknownDigest) {
+  std::string content = random_bytes(10 * kMiB + 123);
+  size_t offset = 0;
+  RegistryClient client(endpoint_of(registry_));
+  auto streamed = client.upload_blob_stream("dev/app", [&](char* buffer, size_t size) -> Result<size_t> {
+    size_t n = std::min({size, content.size() - offset, size_t{77'777}});  // odd pieces
+    std::copy_n(content.data() + offset, n, buffer);
+    offset += n;
+    return n;
+  });
+  ASSERT_TRUE(streamed.ok()) << streamed.error().message;
+  EXPECT_EQ(streamed->digest, "sha256:" + sha256_hex(content));
+  EXPECT_EQ(streamed->size, static_cast<int64_t>(content.size()));
+  EXPECT_EQ(client.blob_size("dev/app", streamed->digest)->value_or(0), static_cast<int64_t>(content.size()));
+  EXPECT_EQ(*read_file(stored_blob(registry_, streamed->digest)), content);
+
+  // A source that fails half-way: its error comes back and nothing is committed.
+  offset = 0;
+  auto failed = client.upload_blob_stream("dev/app", [&](char* buffer, size_t size) -> Result<size_t> {
+    if (offset > kMiB) return make_error("the archive ended early");
+    size_t n = std::min(size, content.size() - offset);
+    std::copy_n(content.data() + offset, n, buffer);
+    offset += n;
+    return n;
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "the archive ended early");
 }
 
 TEST_F(RegistryClientTest, WrongDigestIsRefusedByTheRegistry) {

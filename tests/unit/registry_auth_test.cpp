@@ -102,6 +102,11 @@ TEST(TokenRequest, RealmWithQueryAndTheChallengesOwnScope) {
   auto url = token_request_url(challenge, {"repository:a:pull"}, "");
   ASSERT_TRUE(url.ok());
   EXPECT_EQ(*url, "http://h/token?issuer=x&scope=repository%3Aa%3Apull&scope=repository%3Ab%3Apull");
+  // The registry lists actions in any order: a scope we already ask for is not asked twice.
+  AuthChallenge reordered{"bearer", {{"realm", "http://h/t"}, {"scope", "repository:a:push,pull"}}, ""};
+  EXPECT_EQ(*token_request_url(reordered, {"repository:a:pull,push"}, ""), "http://h/t?scope=repository%3Aa%3Apull%2Cpush");
+  EXPECT_EQ(*token_request_url(reordered, {"repository:a:pull"}, ""),
+            "http://h/t?scope=repository%3Aa%3Apull&scope=repository%3Aa%3Apush%2Cpull");
   AuthChallenge no_realm{"bearer", {{"service", "s"}}, ""};
   auto refused = token_request_url(no_realm, {}, "");
   ASSERT_FALSE(refused.ok());
@@ -118,6 +123,10 @@ TEST(TokenResponse, TokenOrAccessTokenAndExpiry) {
   ASSERT_TRUE(oauth.ok());
   EXPECT_EQ(oauth->token, "xyz");
   EXPECT_EQ(oauth->expires_at_ms, 60'000);  // the spec's default lifetime
+
+  auto brief = parse_token_response(R"({"token":"t","expires_in":1})", 0);
+  ASSERT_TRUE(brief.ok());
+  EXPECT_EQ(brief->expires_at_ms, 10'000);  // long enough to be used once
 
   for (const char* body : {"", "[]", "{}", R"({"token":""})", R"({"token":42})", "not json"}) {
     EXPECT_FALSE(parse_token_response(body, 0).ok()) << body;
