@@ -31,4 +31,7 @@ std::string html_escape(std::string_view text);
 // build a command that is executed: commands run through argv, not a shell string.
 std::string shell_quote(std::string_view text);
 
+// The value of a hexadecimal digit (either case), or -1 for any other character.
+int hex_digit_value(char c);
+
 }  // namespace slipway

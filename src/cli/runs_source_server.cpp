@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "cli/api_client.h"
+#include "cli/json_fields.h"
 #include "cli/runs_source.h"
 
 namespace slipway {
@@ -13,36 +14,20 @@ namespace {
 
 using nlohmann::json;
 
-std::string text(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-int64_t number(const json& object, const char* key, int64_t fallback = 0) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : fallback;
-}
-
-const json& list(const json& object, const char* key) {
-  static const json empty = json::array();
-  auto found = object.find(key);
-  return found != object.end() && found->is_array() ? *found : empty;
-}
-
 RunRecord run_from(const json& run) {
   RunRecord record;
-  record.id = number(run, "id");
-  record.repository = text(run, "repository");
-  record.commit = text(run, "commit");
-  record.branch = text(run, "branch");
-  record.trigger = text(run, "trigger");
-  record.status = text(run, "status");
-  record.reason = text(run, "reason");
-  record.created_ms = number(run, "created_ms");
-  record.started_ms = number(run, "started_ms");
-  record.finished_ms = number(run, "finished_ms");
+  record.id = json_integer(run, "id");
+  record.repository = json_text(run, "repository");
+  record.commit = json_text(run, "commit");
+  record.branch = json_text(run, "branch");
+  record.trigger = json_text(run, "trigger");
+  record.status = json_text(run, "status");
+  record.reason = json_text(run, "reason");
+  record.created_ms = json_integer(run, "created_ms");
+  record.started_ms = json_integer(run, "started_ms");
+  record.finished_ms = json_integer(run, "finished_ms");
   std::vector<std::string> environments;
-  for (const auto& name : list(run, "environments")) {
+  for (const auto& name : json_list(run, "environments")) {
     if (name.is_string()) environments.push_back(name.get<std::string>());
   }
   record.environments = join(environments, ",");
@@ -51,21 +36,21 @@ RunRecord run_from(const json& run) {
 
 JobDetail job_from(const json& job) {
   JobDetail detail;
-  detail.job = {number(job, "id"), 0, text(job, "name"), text(job, "environment"), text(job, "status"),
-                text(job, "reason"), number(job, "started_ms"), number(job, "finished_ms")};
-  for (const auto& step : list(job, "steps")) {
+  detail.job = {json_integer(job, "id"), 0, json_text(job, "name"), json_text(job, "environment"), json_text(job, "status"),
+                json_text(job, "reason"), json_integer(job, "started_ms"), json_integer(job, "finished_ms")};
+  for (const auto& step : json_list(job, "steps")) {
     StepRecord record;
-    record.id = number(step, "id");
+    record.id = json_integer(step, "id");
     record.job_id = detail.job.id;
-    record.position = static_cast<int>(number(step, "position"));
-    record.name = text(step, "name");
-    record.kind = text(step, "kind");
-    record.command = text(step, "command");
-    record.status = text(step, "status");
-    record.exit_code = static_cast<int>(number(step, "exit_code", -1));
-    record.reason = text(step, "reason");
-    record.started_ms = number(step, "started_ms");
-    record.finished_ms = number(step, "finished_ms");
+    record.position = static_cast<int>(json_integer(step, "position"));
+    record.name = json_text(step, "name");
+    record.kind = json_text(step, "kind");
+    record.command = json_text(step, "command");
+    record.status = json_text(step, "status");
+    record.exit_code = static_cast<int>(json_integer(step, "exit_code", -1));
+    record.reason = json_text(step, "reason");
+    record.started_ms = json_integer(step, "started_ms");
+    record.finished_ms = json_integer(step, "finished_ms");
     detail.steps.push_back(std::move(record));
   }
   return detail;
@@ -73,36 +58,36 @@ JobDetail job_from(const json& job) {
 
 SuiteResultRecord suite_from(const json& suite) {
   SuiteResultRecord record;
-  record.suite = text(suite, "suite");
-  record.passed = static_cast<int>(number(suite, "passed"));
-  record.failed = static_cast<int>(number(suite, "failed"));
-  record.errored = static_cast<int>(number(suite, "errored"));
-  record.skipped = static_cast<int>(number(suite, "skipped"));
-  record.duration_ms = number(suite, "duration_ms");
-  record.problems = text(suite, "problems");
+  record.suite = json_text(suite, "suite");
+  record.passed = static_cast<int>(json_integer(suite, "passed"));
+  record.failed = static_cast<int>(json_integer(suite, "failed"));
+  record.errored = static_cast<int>(json_integer(suite, "errored"));
+  record.skipped = static_cast<int>(json_integer(suite, "skipped"));
+  record.duration_ms = json_integer(suite, "duration_ms");
+  record.problems = json_text(suite, "problems");
   return record;
 }
 
 ArtifactRecord artifact_from(const json& artifact) {
   ArtifactRecord record;
-  record.environment = text(artifact, "environment");
-  record.kind = text(artifact, "kind");
-  record.name = text(artifact, "name");
-  record.reference = text(artifact, "reference");
-  record.detail = text(artifact, "detail");
-  record.job_id = number(artifact, "job_id");
-  record.created_ms = number(artifact, "created_ms");
+  record.environment = json_text(artifact, "environment");
+  record.kind = json_text(artifact, "kind");
+  record.name = json_text(artifact, "name");
+  record.reference = json_text(artifact, "reference");
+  record.detail = json_text(artifact, "detail");
+  record.job_id = json_integer(artifact, "job_id");
+  record.created_ms = json_integer(artifact, "created_ms");
   return record;
 }
 
 // One log line of the API, handed to `visit` as the LogLine the local reader would give.
 bool visit_line(const json& line, const std::function<bool(const LogLine&)>& visit) {
-  std::string stream = text(line, "stream");
+  std::string stream = json_text(line, "stream");
   char code = stream == "stderr" ? 'e' : stream == "system" ? 's' : 'o';
   auto continued = line.find("continued");
   if (continued != line.end() && continued->is_boolean() && continued->get<bool>()) code = static_cast<char>(code - 32);
-  std::string content = text(line, "text");
-  return visit(LogLine{number(line, "ts"), code, content});
+  std::string content = json_text(line, "text");
+  return visit(LogLine{json_integer(line, "ts"), code, content});
 }
 
 class ServerRunsSource : public RunsSource {
@@ -117,7 +102,7 @@ class ServerRunsSource : public RunsSource {
     auto answer = client_.get(path);
     if (!answer) return answer.error();
     std::vector<RunRecord> runs;
-    for (const auto& run : slipway::list(*answer, "runs")) runs.push_back(run_from(run));
+    for (const auto& run : json_list(*answer, "runs")) runs.push_back(run_from(run));
     return runs;
   }
 
@@ -125,9 +110,9 @@ class ServerRunsSource : public RunsSource {
     auto answer = client_.get(fmt::format("/api/v1/runs/{}", run_id));
     if (!answer) return answer.error();
     RunDetail detail{run_from(*answer), {}, {}, {}};
-    for (const auto& job : slipway::list(*answer, "jobs")) detail.jobs.push_back(job_from(job));
-    for (const auto& suite : slipway::list(*answer, "suites")) detail.suites.push_back(suite_from(suite));
-    for (const auto& artifact : slipway::list(*answer, "artifacts")) detail.artifacts.push_back(artifact_from(artifact));
+    for (const auto& job : json_list(*answer, "jobs")) detail.jobs.push_back(job_from(job));
+    for (const auto& suite : json_list(*answer, "suites")) detail.suites.push_back(suite_from(suite));
+    for (const auto& artifact : json_list(*answer, "artifacts")) detail.artifacts.push_back(artifact_from(artifact));
     return detail;
   }
 
@@ -142,12 +127,12 @@ class ServerRunsSource : public RunsSource {
     for (int64_t offset = 0;;) {
       auto page = client_.get(fmt::format("/api/v1/steps/{}/log?offset={}", step.id, offset));
       if (!page) return page.error();
-      const json& lines = slipway::list(*page, "lines");
+      const json& lines = json_list(*page, "lines");
       for (const auto& line : lines) {
         if (!visit_line(line, visit)) return {};
       }
-      int64_t next = number(*page, "next_offset", offset);
-      if (lines.empty() || next <= offset || next >= number(*page, "size")) return {};
+      int64_t next = json_integer(*page, "next_offset", offset);
+      if (lines.empty() || next <= offset || next >= json_integer(*page, "size")) return {};
       offset = next;
     }
   }
@@ -158,7 +143,7 @@ class ServerRunsSource : public RunsSource {
                                      [&](std::string_view event, std::string_view data) {
       json payload = json::parse(data, nullptr, false);
       if (event == "line" && payload.is_object()) return visit_line(payload, visit);
-      if (event == "error") problem = make_error(payload.is_object() ? text(payload, "error") : std::string(data));
+      if (event == "error") problem = make_error(payload.is_object() ? json_text(payload, "error") : std::string(data));
       return event != "end" && event != "error";
     });
     return streamed ? problem : streamed;

@@ -5,28 +5,13 @@
 
 #include "base/strings.h"
 #include "cli/api_client.h"
+#include "cli/json_fields.h"
 #include "cli/secret_source.h"
 
 namespace slipway {
 namespace {
 
 using nlohmann::json;
-
-std::string text(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-int64_t number(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : 0;
-}
-
-const json& items(const json& object, const char* key) {
-  static const json empty = json::array();
-  auto found = object.find(key);
-  return found != object.end() && found->is_array() ? *found : empty;
-}
 
 // JSON carries text: a value that is not UTF-8 would arrive altered, so it is refused instead.
 Status check_sendable(const SecretValue& secret) {
@@ -59,9 +44,9 @@ class ServerSecretSource : public SecretSource {
     auto answer = client_.get("/api/v1/secrets" + query);
     if (!answer) return answer.error();
     std::vector<SecretEntry> entries;
-    for (const auto& entry : items(*answer, "secrets")) {
-      entries.push_back({text(entry, "repository"), text(entry, "environment"), text(entry, "name"),
-                         number(entry, "created_ms"), number(entry, "updated_ms")});
+    for (const auto& entry : json_list(*answer, "secrets")) {
+      entries.push_back({json_text(entry, "repository"), json_text(entry, "environment"), json_text(entry, "name"),
+                         json_integer(entry, "created_ms"), json_integer(entry, "updated_ms")});
     }
     return entries;
   }
@@ -89,9 +74,9 @@ class ServerSecretSource : public SecretSource {
     auto answer = client_.post("/api/v1/secrets/apply", {{"secrets", secrets}, {"dry_run", dry_run}});
     if (!answer) return answer.error();
     std::vector<SecretAction> actions;
-    for (const auto& action : items(*answer, "actions")) {
-      actions.push_back({text(action, "repository"), text(action, "environment"), text(action, "name"),
-                         text(action, "action")});
+    for (const auto& action : json_list(*answer, "actions")) {
+      actions.push_back({json_text(action, "repository"), json_text(action, "environment"), json_text(action, "name"),
+                         json_text(action, "action")});
     }
     return actions;
   }

@@ -33,6 +33,7 @@
 #include "base/http_client.h"
 #include "base/run_command.h"
 #include "base/strings.h"
+#include "stop_child.h"  // beside this file: the benchmarks include it by path
 
 namespace slipway::testing {
 
@@ -263,19 +264,7 @@ class RegistryServer {
 
   // SIGTERM, up to 5 s, then SIGKILL. Idempotent: the registry is then "down".
   void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = 0;
+    stop_child(pid_);
   }
 
  private:

@@ -26,6 +26,7 @@
 
 #include "base/files.h"
 #include "base/run_command.h"
+#include "stop_child.h"  // beside this file: the benchmarks include it by path
 
 namespace slipway::testing {
 
@@ -86,19 +87,7 @@ class S3rverProcess {
   }
 
   void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = 0;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = 0;
+    stop_child(pid_);
   }
 
  private:
