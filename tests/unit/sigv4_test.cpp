@@ -13,6 +13,8 @@
 // that one gives the .sts). For those two the .creq is compared as given; the .sts, the
 // signature and the .sreq's Authorization line are compared after signing the request the way
 // AWS evidently signed it. Every other case compares all four files as given.
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -30,8 +32,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kSuite = fs::path(SLIPWAY_SOURCE_DIR) / ".." / "shared" / "testdata" / "aws-sig-v4-test-suite" /
-                        "aws-sig-v4-test-suite";
+// The shared test data sits beside the project (../shared/testdata). A checkout elsewhere names
+// the shared folder with $SLIPWAY_SHARED_DIR; the workplace's own copy is the last resort.
+fs::path shared_testdata() {
+  std::vector<fs::path> candidates;
+  if (const char* shared = std::getenv("SLIPWAY_SHARED_DIR")) candidates.push_back(fs::path(shared) / "testdata");
+  candidates.push_back(fs::path(SLIPWAY_SOURCE_DIR) / ".." / "shared" / "testdata");
+  candidates.push_back("/work/shared/testdata");
+  for (const auto& candidate : candidates) {
+    if (fs::is_directory(candidate)) return candidate;
+  }
+  return candidates.front();
+}
+
+const fs::path kSuite = shared_testdata() / "aws-sig-v4-test-suite" / "aws-sig-v4-test-suite";
 constexpr const char* kSessionToken =
     "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7"
     "mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q"
@@ -115,7 +129,7 @@ std::string case_label(const ::testing::TestParamInfo<fs::path>& info) {
 class SigV4SuiteTest : public ::testing::TestWithParam<fs::path> {};
 
 TEST(SigV4Suite, FindsEveryCaseOfTheSuite) {
-  ASSERT_TRUE(fs::is_directory(kSuite)) << kSuite << " is missing: the suite lives in ../shared/testdata";
+  ASSERT_TRUE(fs::is_directory(kSuite)) << kSuite << " is missing: the suite lives in ../shared/testdata (or set SLIPWAY_SHARED_DIR)";
   EXPECT_EQ(suite_cases().size(), 31u);
   EXPECT_EQ(consistent_cases().size(), 29u);
 }
