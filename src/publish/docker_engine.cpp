@@ -12,10 +12,6 @@ namespace slipway {
 
 namespace {
 
-// Debian 12's docker.io is Engine 20.10: its API is v1.41, and asking for it by URL keeps the
-// answers' shape fixed whatever newer Engine a machine may have.
-constexpr const char* kApiBase = "http://localhost/v1.41";
-
 // An image name or id in a URL path: its '/', ':' and '@' stay (the Engine's routes expect them
 // as they are), anything else outside the unreserved set is escaped.
 std::string image_path(std::string_view name) {
@@ -47,37 +43,7 @@ std::vector<std::string> strings_of(const nlohmann::json& value) {
 
 }  // namespace
 
-DockerEngine::DockerEngine(std::string socket_path) : socket_path_(std::move(socket_path)) {}
-
-HttpClientRequest DockerEngine::request(std::string method, std::string_view path_and_query) const {
-  HttpClientRequest request;
-  request.method = std::move(method);
-  request.url = std::string(kApiBase) + std::string(path_and_query);
-  request.unix_socket = socket_path_;
-  return request;
-}
-
-Result<HttpClientResponse> DockerEngine::send(const HttpClientRequest& request) const {
-  HttpClient client;
-  auto response = client.send(request);
-  if (!response) {
-    return make_error(fmt::format("no Docker Engine answers at {}: {}; start it with `dockerd --bridge=none "
-                                  "--iptables=false`",
-                                  socket_path_, response.error().message));
-  }
-  return response;
-}
-
-Error DockerEngine::daemon_error(const HttpClientRequest& request, const HttpClientResponse& response,
-                                 std::string_view what) const {
-  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
-  std::string message = body.is_object() && body.contains("message") && body["message"].is_string()
-                            ? body["message"].get<std::string>()
-                            : std::string(trim(response.body.substr(0, 500)));
-  return make_error(fmt::format("{}: the Docker Engine at {} answered {} {} with {}: {}", what, socket_path_,
-                                request.method, request.url.substr(std::string_view(kApiBase).size()),
-                                response.status, message));
-}
+DockerEngine::DockerEngine(std::string socket_path) : api_(std::move(socket_path)) {}
 
 Result<std::string> DockerEngine::version() {
   HttpClientRequest get = request("GET", "/version");
@@ -87,7 +53,7 @@ Result<std::string> DockerEngine::version() {
   if (response->status != 200) return daemon_error(get, *response, "cannot read the Docker Engine's version");
   nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);
   if (!body.is_object() || !body.contains("Version") || !body["Version"].is_string()) {
-    return make_error(fmt::format("the Docker Engine at {} answered /version without a version: {}", socket_path_,
+    return make_error(fmt::format("the Docker Engine at {} answered /version without a version: {}", socket_path(),
                                   response->body.substr(0, 200)));
   }
   return body["Version"].get<std::string>();
@@ -169,7 +135,7 @@ Result<std::string> DockerEngine::import_image(const std::filesystem::path& root
   if (!response) return response.error();
   messages.finish();
   if (response->status != 200 || !messages.error().empty()) {
-    return make_error(fmt::format("{}: the Docker Engine at {} answered: {}", what, socket_path_,
+    return make_error(fmt::format("{}: the Docker Engine at {} answered: {}", what, socket_path(),
                                   messages.error().empty() ? std::to_string(response->status) : messages.error()));
   }
   if (!starts_with(messages.last_status(), "sha256:")) {

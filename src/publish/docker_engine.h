@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/docker_api.h"
 #include "base/http_client.h"
 #include "base/result.h"
 
@@ -73,14 +74,18 @@ class DockerEngine {
   // already gone is success, so cleanup can repeat. `force` removes it even when containers use it.
   Status remove_image(const std::string& image, bool force = false);
 
-  const std::string& socket_path() const { return socket_path_; }
+  const std::string& socket_path() const { return api_.socket_path(); }
 
  private:
-  HttpClientRequest request(std::string method, std::string_view path_and_query) const;
-  Result<HttpClientResponse> send(const HttpClientRequest& request) const;
-  Error daemon_error(const HttpClientRequest& request, const HttpClientResponse& response, std::string_view what) const;
+  HttpClientRequest request(std::string method, std::string_view path_and_query) const {
+    return api_.request(std::move(method), path_and_query);
+  }
+  Result<HttpClientResponse> send(const HttpClientRequest& request) const { return api_.send(request); }
+  Error daemon_error(const HttpClientRequest& request, const HttpClientResponse& response, std::string_view what) const {
+    return api_.daemon_error(request, response, what);
+  }
 
-  std::string socket_path_;
+  DockerApi api_;
 };
 
 }  // namespace slipway

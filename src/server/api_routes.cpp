@@ -9,6 +9,7 @@ void add_api_routes(Router& router, ApiContext& context) {
   add_event_routes(router, context);
   add_token_routes(router, context);
   add_secret_routes(router, context);
+  add_registry_routes(router, context);
 }
 
 }  // namespace slipway

@@ -31,5 +31,6 @@ void add_log_routes(Router& router, ApiContext& context);
 void add_event_routes(Router& router, ApiContext& context);
 void add_token_routes(Router& router, ApiContext& context);
 void add_secret_routes(Router& router, ApiContext& context);
+void add_registry_routes(Router& router, ApiContext& context);
 
 }  // namespace slipway

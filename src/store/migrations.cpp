@@ -155,6 +155,21 @@ CREATE TABLE artifacts (
 CREATE INDEX artifacts_by_run ON artifacts (run_id, id);
 )sql";
 
+// Issue 5: image pushes the registry notified us of (its event id is the key, so a redelivered
+// notification is recognised), looked up by repository and tag, newest first.
+constexpr std::string_view kMigration4 = R"sql(
+CREATE TABLE image_pushes (
+  event_id      TEXT PRIMARY KEY,         -- the registry's event id
+  registry      TEXT NOT NULL DEFAULT '', -- "127.0.0.1:5000"
+  repository    TEXT NOT NULL,            -- "dev/hello-app"
+  tag           TEXT NOT NULL,
+  digest        TEXT NOT NULL,            -- the manifest's "sha256:..."
+  media_type    TEXT NOT NULL DEFAULT '',
+  received_ms   INTEGER NOT NULL
+);
+CREATE INDEX image_pushes_by_tag ON image_pushes (repository, tag, received_ms);
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -176,6 +191,7 @@ const std::vector<std::string_view>& schema_migrations() {
       kMigration1,
       kMigration2,
       kMigration3,
+      kMigration4,
   };
   return migrations;
 }

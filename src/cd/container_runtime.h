@@ -1,0 +1,110 @@
+// ContainerRuntime: the containers of deployed applications on the Docker Engine (API v1.41 over
+// its unix socket): create on the host network, start, stop, kill, remove, inspect, list by
+// label, wait, and logs line by line. Every Error names the container (or image) and quotes the
+// daemon. Removal of a container already gone is success, so cleanup and recovery can repeat.
+// Each call opens its own connection, so one object may be shared between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/docker_api.h"
+#include "base/result.h"
+#include "base/time.h"
+#include "cd/docker_stream.h"
+
+namespace slipway {
+
+// Sent as X-Registry-Auth when an image must be pulled from a registry that wants a login.
+struct RegistryCredentials {
+  std::string username;
+  std::string password;
+  std::string server_address;  // "127.0.0.1:5000"
+};
+
+// DESIGN: a container always runs on the host network (HostConfig.NetworkMode "host") and
+// listens on 127.0.0.1:$PORT, which the deployer puts in `env`; no port mapping, no bridge.
+struct ContainerSpec {
+  std::string name;                               // unique on the Engine
+  std::string image;                              // "repo@sha256:…", "repo:tag" or an image id
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> labels;      // slipway.application, slipway.environment, …
+  int64_t memory_bytes = 0;                       // 0: no limit
+  int64_t nano_cpus = 0;                          // 1e9 is one CPU; 0: no limit
+  std::vector<std::string> command;               // empty: the image's ENTRYPOINT/CMD
+  std::optional<RegistryCredentials> registry_credentials;  // for a pull, if the image is missing
+};
+
+struct ContainerDetails {
+  std::string id;
+  std::string name;                               // without the Engine's leading '/'
+  std::string state;                              // created, running, exited, dead, …
+  int exit_code = 0;
+  std::string health = "none";                    // healthy, unhealthy, starting; none: no HEALTHCHECK
+  std::string started_at;                         // RFC 3339, as the Engine reports it
+  std::map<std::string, std::string> labels;
+  bool oom_killed = false;
+  int64_t memory_bytes = 0;                       // HostConfig.Memory (0: no limit)
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::string name;
+  std::string state;
+  std::map<std::string, std::string> labels;
+};
+
+class ContainerRuntime {
+ public:
+  explicit ContainerRuntime(std::string socket_path = "/var/run/docker.sock");
+
+  // Makes sure `image` is on the Engine. A missing image is pulled (POST /images/create) only
+  // from a registry on this machine (127.0.0.1, localhost, [::1]); any other missing image is an
+  // Error ("image X is not on this Docker Engine ...").
+  Status ensure_image(const std::string& image, const std::optional<RegistryCredentials>& credentials = {});
+
+  // ensure_image, then creates the container (not started). Returns its id.
+  Result<std::string> create(const ContainerSpec& spec);
+
+  // A container already running / already stopped is success.
+  Status start(const std::string& container);
+  // SIGTERM, then SIGKILL after `grace`.
+  Status stop(const std::string& container, std::chrono::seconds grace);
+  // A container that is not running is success.
+  Status kill(const std::string& container, const std::string& signal = "KILL");
+  // A container already gone is success; `force` kills a running one first.
+  Status remove(const std::string& container, bool force = false);
+
+  // nullopt when no container has this id or name.
+  Result<std::optional<ContainerDetails>> inspect(const std::string& container);
+
+  // Every container (running or not) carrying all of these labels ("" value: any value).
+  Result<std::vector<ContainerSummary>> list(const std::map<std::string, std::string>& labels);
+
+  // Blocks until the container stops; returns its exit code. `timeout` 0 waits for ever.
+  Result<int> wait(const std::string& container, Milliseconds timeout = Milliseconds(0));
+
+  // The container's output, line by line. With `follow`, goes on until the container stops or
+  // on_line returns false (then the connection is dropped and that is success).
+  using LogHandler = std::function<bool(LogStream stream, std::string_view line)>;
+  Status logs(const std::string& container, bool follow, const LogHandler& on_line);
+
+  const std::string& socket_path() const { return api_.socket_path(); }
+
+ private:
+  // POST to a container's action route; `ok` statuses besides 204 count as success.
+  Status container_action(const std::string& container, std::string_view action_path, std::string_view verb,
+                          std::vector<long> ok, Milliseconds timeout);
+  Result<bool> image_present(const std::string& image);
+  Status pull_image(const std::string& image, const std::optional<RegistryCredentials>& credentials);
+
+  DockerApi api_;
+};
+
+}  // namespace slipway
