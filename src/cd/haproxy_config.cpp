@@ -51,7 +51,8 @@ std::string frontend_section(const std::string& name, const std::string& listen,
   return fmt::format("frontend {}\n  bind {}\n  default_backend {}\n\n", name, listen, backend);
 }
 
-// Both slots start disabled (maintenance) at a placeholder port nobody listens on.
+// Both slots start disabled (maintenance) on 127.0.0.1:1, which nothing serves: the server line
+// needs an address, and the runtime API sets the real one when a version starts.
 std::string backend_section(const std::string& name) {
   return fmt::format(
       "backend {}\n"

@@ -27,7 +27,8 @@ std::filesystem::path haproxy_pid_path(const HaproxyRouterSettings& settings);
 std::filesystem::path haproxy_socket_path(const HaproxyRouterSettings& settings);
 
 // The configuration text: a frontend per listener, each with its own backend of two slots
-// that start in maintenance at a placeholder address until set_slot() points them somewhere.
+// that start in maintenance: HAProxy wants an address on every server line, so each names
+// 127.0.0.1:1 (never served) until set_slot() gives it a version's port at runtime.
 std::string generate_haproxy_config(const HaproxyRouterSettings& settings);
 
 }  // namespace slipway

@@ -24,17 +24,14 @@ std::string position(std::string_view file, const YAML::Mark& mark) {
   return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
 }
 
-// A repository, environment or name, checked by the store's own rule; the part not being
-// checked is given a placeholder that passes.
+// A repository, environment or name, checked by the store's own rule for that part.
 std::optional<std::string> read_part(SpecReader& reader, const Mapping& entry, std::string_view key,
                                      std::string_view example) {
   const Field* field = reader.require(entry, key, fmt::format("e.g. {}: {}", key, example));
   if (!field) return std::nullopt;
   auto text = reader.string(*field);
   if (!text) return std::nullopt;
-  Status valid = key == "repository"    ? check_secret_address(*text, "*", "N")
-                 : key == "environment" ? check_secret_address("*", *text, "N")
-                                        : check_secret_address("*", "*", *text);
+  Status valid = key == "name" ? check_secret_name(*text) : check_secret_scope(key, *text);
   if (!valid) {
     reader.report(field->value, fmt::format("'{}': {}", field->path, valid.error().message));
     return std::nullopt;

@@ -56,20 +56,24 @@ int layer(const std::string& repository, const std::string& environment) {
 
 }  // namespace
 
+Status check_secret_scope(std::string_view noun, std::string_view scope) {
+  if (is_valid_scope(scope)) return {};
+  std::string_view every = noun == "repository" ? "every repository" : "every environment";
+  std::string_view named = noun == "repository" ? "a repository's name" : "an environment's name";
+  return make_error(fmt::format("{} '{}' is not valid for a secret: use '*' ({}) or {} (letters, digits, '_', "
+                                "'.' and '-')", noun, shown(scope), every, named));
+}
+
+Status check_secret_name(std::string_view name) {
+  if (is_valid_name(name)) return {};
+  return make_error(fmt::format("secret name '{}' is not valid: use letters, digits and '_', not starting with "
+                                "a digit (e.g. DATABASE_URL), as environment variables are named", shown(name)));
+}
+
 Status check_secret_address(std::string_view repository, std::string_view environment, std::string_view name) {
-  if (!is_valid_scope(repository)) {
-    return make_error(fmt::format("repository '{}' is not valid for a secret: use '*' (every repository) or a "
-                                  "repository's name (letters, digits, '_', '.' and '-')", shown(repository)));
-  }
-  if (!is_valid_scope(environment)) {
-    return make_error(fmt::format("environment '{}' is not valid for a secret: use '*' (every environment) or an "
-                                  "environment's name (letters, digits, '_', '.' and '-')", shown(environment)));
-  }
-  if (!is_valid_name(name)) {
-    return make_error(fmt::format("secret name '{}' is not valid: use letters, digits and '_', not starting with "
-                                  "a digit (e.g. DATABASE_URL), as environment variables are named", shown(name)));
-  }
-  return {};
+  if (Status valid = check_secret_scope("repository", repository); !valid) return valid;
+  if (Status valid = check_secret_scope("environment", environment); !valid) return valid;
+  return check_secret_name(name);
 }
 
 Status check_secret(const SecretValue& secret) {

@@ -84,6 +84,9 @@ class SecretStore {
 // repository and environment are "*" or [A-Za-z0-9_.-]+, the name [A-Za-z_][A-Za-z0-9_]*. The
 // Error says which part breaks which rule.
 Status check_secret_address(std::string_view repository, std::string_view environment, std::string_view name);
+// The parts of an address on their own: `noun` is "repository" or "environment".
+Status check_secret_scope(std::string_view noun, std::string_view scope);
+Status check_secret_name(std::string_view name);
 // check_secret_address, then the value: not empty, no NUL byte (no environment variable holds one).
 Status check_secret(const SecretValue& secret);
 // "secret DATABASE_URL (repository hello-app, environment production)": how messages name one.
