@@ -1,8 +1,9 @@
 // The UI's entry point: a hash router (#/runs, #/runs/ID, #/runs/ID/steps/STEP_ID,
-// #/repositories/NAME) that renders one page at a time into <main>, and the token prompt.
+// #/repositories/NAME, #/deployments, #/deployments/ID) that renders one page at a time into <main>, and the token prompt.
 // Each page's render(main, route) returns a cleanup function (timers, streams), called when
 // the route changes. A page that meets a 401 brings up the prompt, then renders again.
 import { AuthError, storeToken, storedToken } from './api.js';
+import { renderDeployment, renderDeployments } from './deployments.js';
 import { el, errorBox } from './format.js';
 import { renderStepLog } from './log_view.js';
 import { renderRepository } from './repository.js';
@@ -14,6 +15,8 @@ const ROUTES = [
   { pattern: /^\/runs\/(\d+)$/, names: ['run'], render: renderRun, title: 'Run' },
   { pattern: /^\/runs\/(\d+)\/steps\/(\d+)$/, names: ['run', 'step'], render: renderStepLog, title: 'Log' },
   { pattern: /^\/repositories\/([^/]+)$/, names: ['name'], render: renderRepository, title: 'Repository' },
+  { pattern: /^\/deployments$/, names: [], render: renderDeployments, title: 'Deployments' },
+  { pattern: /^\/deployments\/(\d+)$/, names: ['deployment'], render: renderDeployment, title: 'Deployment' },
 ];
 
 const main = document.getElementById('main');

@@ -59,6 +59,9 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  // Nothing else of ours goes with it: a helper that daemonizes (HAProxy) would otherwise keep
+  // the server's listening socket and database open after the server is gone.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (!working_directory.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
   }

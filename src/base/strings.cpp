@@ -148,4 +148,9 @@ int hex_digit_value(char c) {
   return -1;
 }
 
+std::string short_digest(std::string_view digest) {
+  size_t colon = digest.find(':');
+  return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
+}
+
 }  // namespace slipway

@@ -12,6 +12,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 std::string_view trim(std::string_view text);
 bool starts_with(std::string_view text, std::string_view prefix);
 bool ends_with(std::string_view text, std::string_view suffix);
+// The first 12 hex digits of a digest ("sha256:3f2a…" → "3f2a1c9e0b4d"), how people name images.
+std::string short_digest(std::string_view digest);
 
 // Edit distance (insertions, deletions, substitutions, and swaps of two neighbouring
 // characters — the commonest typo — each counting one), for "did you mean" suggestions.

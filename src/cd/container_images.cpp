@@ -62,7 +62,7 @@ bool is_loopback_registry(std::string_view registry) {
 }
 
 // The Engine decodes X-Registry-Auth as base64url.
-std::string registry_auth_header(const RegistryCredentials& credentials) {
+std::string registry_auth_header(const PullCredentials& credentials) {
   nlohmann::json auth = {{"username", credentials.username},
                          {"password", credentials.password},
                          {"serveraddress", credentials.server_address}};
@@ -96,7 +96,7 @@ Result<bool> ContainerRuntime::image_present(const std::string& image) {
   return true;
 }
 
-Status ContainerRuntime::pull_image(const std::string& image, const std::optional<RegistryCredentials>& credentials) {
+Status ContainerRuntime::pull_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
   PullReference ref = pull_reference(image);
   HttpClientRequest post = api_.request(
       "POST", fmt::format("/images/create?fromImage={}&tag={}", percent_encode(ref.repository), percent_encode(ref.tag)));
@@ -110,7 +110,7 @@ Status ContainerRuntime::pull_image(const std::string& image, const std::optiona
   return {};
 }
 
-Status ContainerRuntime::ensure_image(const std::string& image, const std::optional<RegistryCredentials>& credentials) {
+Status ContainerRuntime::ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
   auto present = image_present(image);
   if (!present) return present.error();
   if (*present) return {};

@@ -37,6 +37,14 @@ Result<std::string> ContainerRuntime::create(const ContainerSpec& spec) {
   post.headers.set("Content-Type", "application/json");
   post.body = create_body(spec).dump();
   auto response = api_.send(post);
+  // The image can go between the check and the create (an `image prune`, a `docker rmi`): pull
+  // it once more rather than fail a deployment over a race.
+  if (response && response->status == 404) {
+    if (auto pulled = ensure_image(spec.image, spec.registry_credentials); !pulled) {
+      return make_error(what + ": " + pulled.error().message);
+    }
+    response = api_.send(post);
+  }
   if (!response) return make_error(what + ": " + response.error().message);
   if (response->status != 201) return api_.daemon_error(post, *response, what);
   nlohmann::json body = nlohmann::json::parse(response->body, nullptr, false);

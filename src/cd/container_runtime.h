@@ -22,7 +22,7 @@
 namespace slipway {
 
 // Sent as X-Registry-Auth when an image must be pulled from a registry that wants a login.
-struct RegistryCredentials {
+struct PullCredentials {
   std::string username;
   std::string password;
   std::string server_address;  // "127.0.0.1:5000"
@@ -38,7 +38,7 @@ struct ContainerSpec {
   int64_t memory_bytes = 0;                       // 0: no limit
   int64_t nano_cpus = 0;                          // 1e9 is one CPU; 0: no limit
   std::vector<std::string> command;               // empty: the image's ENTRYPOINT/CMD
-  std::optional<RegistryCredentials> registry_credentials;  // for a pull, if the image is missing
+  std::optional<PullCredentials> registry_credentials;  // for a pull, if the image is missing
 };
 
 struct ContainerDetails {
@@ -67,7 +67,7 @@ class ContainerRuntime {
   // Makes sure `image` is on the Engine. A missing image is pulled (POST /images/create) only
   // from a registry on this machine (127.0.0.1, localhost, [::1]); any other missing image is an
   // Error ("image X is not on this Docker Engine ...").
-  Status ensure_image(const std::string& image, const std::optional<RegistryCredentials>& credentials = {});
+  Status ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials = {});
 
   // ensure_image, then creates the container (not started). Returns its id.
   Result<std::string> create(const ContainerSpec& spec);
@@ -102,7 +102,7 @@ class ContainerRuntime {
   Status container_action(const std::string& container, std::string_view action_path, std::string_view verb,
                           std::vector<long> ok, Milliseconds timeout);
   Result<bool> image_present(const std::string& image);
-  Status pull_image(const std::string& image, const std::optional<RegistryCredentials>& credentials);
+  Status pull_image(const std::string& image, const std::optional<PullCredentials>& credentials);
 
   DockerApi api_;
 };

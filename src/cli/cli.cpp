@@ -24,6 +24,7 @@ int run_cli(int argc, char** argv) {
   add_trigger_command(app, exit_code);
   add_hook_command(app, exit_code);
   add_secret_command(app, global, exit_code);
+  add_deploy_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

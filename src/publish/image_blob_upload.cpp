@@ -89,7 +89,7 @@ Status stream_export(RegistryClient& registry, const std::string& repository, Gr
       }
       if (!missing(sizes, streamed->digest)) continue;  // a repeated layer, sent twice
       record_upload(sizes, result, streamed->digest, streamed->size);
-      log(fmt::format("layer {} {} uploaded in {:.1f} s", short_digest(streamed->digest), megabytes(streamed->size),
+      log(fmt::format("layer {} {} uploaded in {:.1f} s", digest_for_log(streamed->digest), megabytes(streamed->size),
                       seconds_since(started)));
     }
   }
@@ -115,7 +115,7 @@ Status upload_leftovers(RegistryClient& registry, const std::string& repository,
     Status sent = registry.upload_blob(repository, layer.diff_id, layer.file, 0, layer.size, UploadOptions{kLayerChunkBytes, nullptr});
     if (!sent) return sent;
     record_upload(sizes, result, layer.diff_id, layer.size);
-    log(fmt::format("layer {} {} uploaded in {:.1f} s", short_digest(layer.diff_id), megabytes(layer.size),
+    log(fmt::format("layer {} {} uploaded in {:.1f} s", digest_for_log(layer.diff_id), megabytes(layer.size),
                     seconds_since(started)));
   }
   return {};
@@ -123,7 +123,7 @@ Status upload_leftovers(RegistryClient& registry, const std::string& repository,
 
 }  // namespace
 
-std::string short_digest(const std::string& digest) {
+std::string digest_for_log(const std::string& digest) {
   size_t colon = digest.find(':');
   return digest.substr(0, colon == std::string::npos ? 0 : colon + 1 + 12) + "…";
 }

@@ -29,6 +29,6 @@ Status upload_missing_blobs(DockerEngine& engine, RegistryClient& registry, cons
                             PushResult& result, const std::function<void(const std::string& line)>& log);
 
 // "sha256:ab12cd34ef56…": enough of a digest to tell layers apart in a log line.
-std::string short_digest(const std::string& digest);
+std::string digest_for_log(const std::string& digest);
 
 }  // namespace slipway

@@ -105,7 +105,7 @@ Result<PushResult> push_image(DockerEngine& engine, RegistryClient& registry, co
     }
   }
   for (const auto& diff_id : image.diff_ids) {
-    if (!missing_before.count(diff_id)) log(fmt::format("layer {} already in the registry", short_digest(diff_id)));
+    if (!missing_before.count(diff_id)) log(fmt::format("layer {} already in the registry", digest_for_log(diff_id)));
   }
   result.reused_blobs = static_cast<int>(sizes->size() - missing_before.size());
 

@@ -10,6 +10,7 @@ void add_api_routes(Router& router, ApiContext& context) {
   add_token_routes(router, context);
   add_secret_routes(router, context);
   add_registry_routes(router, context);
+  add_deployment_routes(router, context);
 }
 
 }  // namespace slipway

@@ -4,7 +4,10 @@
 // POST routes the deployer role, token management the admin role.
 #pragma once
 
+#include <functional>
+
 #include "ci/local_run.h"
+#include "cd/deployment_controller.h"
 #include "ci/run_queue.h"
 #include "server/http_router.h"
 #include "server/store_pool.h"
@@ -19,6 +22,8 @@ struct ApiContext {
   const ServerConfig& config;
   DataDirectory data;
   std::string master_key;   // seals the secret store (store/master_key.h); set by Server::start
+  DeploymentController* deployments = nullptr;  // set by Server::start; null: no deployments here
+  std::function<void()> image_pushed;            // a push was stored: the intake looks now
   Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
 };
 
@@ -32,5 +37,6 @@ void add_event_routes(Router& router, ApiContext& context);
 void add_token_routes(Router& router, ApiContext& context);
 void add_secret_routes(Router& router, ApiContext& context);
 void add_registry_routes(Router& router, ApiContext& context);
+void add_deployment_routes(Router& router, ApiContext& context);
 
 }  // namespace slipway

@@ -45,7 +45,9 @@ void add_registry_routes(Router& router, ApiContext& context) {
   router.add("POST", "/api/v1/registry/events", Role::deployer, [&context](HttpRequest& request) {
     auto envelope = parse_registry_envelope(request.body);
     if (!envelope) return bad_request(envelope.error());
-    return with_store(context.stores, [&](Store& store) { return record_pushes(store, *envelope); });
+    HttpResponse answer = with_store(context.stores, [&](Store& store) { return record_pushes(store, *envelope); });
+    if (answer.status == 200 && context.image_pushed) context.image_pushed();
+    return answer;
   });
   router.add("GET", "/api/v1/registry/pushes", context.read_role(), [&context](HttpRequest& request) {
     auto limit = integer_parameter(request.query, "limit", 50, 1, 1000);

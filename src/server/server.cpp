@@ -6,8 +6,14 @@
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"
+#include "cd/application_directory.h"
+#include "cd/container_runtime.h"
+#include "cd/deployment_controller.h"
+#include "cd/image_intake.h"
 #include "ci/run_queue.h"
 #include "publish/artifact_publisher.h"
+#include "publish/registry_client.h"
+#include "server/chat_notices.h"
 #include "server/api_routes.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -29,6 +35,12 @@ struct Server::Impl {
   Router router;
   ApiContext api;
   WebhookContext webhooks;
+  ContainerRuntime containers;
+  // Made in start(), once the master key is known (they read secrets).
+  std::unique_ptr<ChatNotices> notices;
+  std::unique_ptr<ApplicationDirectory> directory;
+  std::unique_ptr<DeploymentController> deployments;
+  std::unique_ptr<ImageIntake> intake;
   std::unique_ptr<HttpServer> http;
   bool started = false;
 
@@ -48,9 +60,56 @@ struct Server::Impl {
   }
 
   void add_routes();
+  Status start_deployments(const std::string& master_key);
+  void stop_deployments();
   HttpResponse handle(HttpRequest& request);
   void observe(const HttpRequest& request, int status, std::chrono::microseconds elapsed);
 };
+
+// The digest a registry holds for a tag, for the intake's poll: the registry client lives in
+// publish/, which cd must not depend on, so the server hands it over as a function.
+Result<std::optional<std::string>> lookup_tag_digest(const std::string& repository, const std::string& tag,
+                                                     const std::optional<PullCredentials>& credentials) {
+  auto [registry, path] = split_registry_url(repository);
+  RegistryCredentials login;
+  if (credentials) login = {credentials->username, credentials->password};
+  RegistryClient client(RegistryEndpoint{registry, login, ""});
+  return client.resolve_digest(path, tag);
+}
+
+// Continuous deployment: chat notices, the controller (recovery first), then the intake that
+// feeds it from stored image pushes and the registry poll.
+Status Server::Impl::start_deployments(const std::string& master_key) {
+  std::filesystem::path database = options.data.database();
+  notices = std::make_unique<ChatNotices>(options.config, database, master_key);
+  if (Status started = notices->start(); !started) return started;
+  directory = std::make_unique<ApplicationDirectory>(options.config, database, master_key);
+  DeploymentControllerOptions controller;
+  controller.database = database;
+  controller.routers_directory = options.data.root / "routers";
+  controller.containers = &containers;
+  controller.resolve = [this](const std::string& application, const std::string& environment) {
+    return directory->resolve(application, environment);
+  };
+  controller.observe = [this](const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
+    notices->deployment_step(deployment, step);
+  };
+  controller.owner = std::filesystem::absolute(options.data.root).string();
+  deployments = std::make_unique<DeploymentController>(std::move(controller));
+  if (Status started = deployments->start(); !started) return started;
+  intake = std::make_unique<ImageIntake>(ImageIntakeOptions{database, directory.get(), deployments.get(),
+                                                            lookup_tag_digest, options.config.registry_poll_interval});
+  if (Status started = intake->start(); !started) return started;
+  api.deployments = deployments.get();
+  api.image_pushed = [this] { intake->wake(); };
+  return {};
+}
+
+void Server::Impl::stop_deployments() {
+  if (intake) intake->stop();
+  if (deployments) deployments->stop();
+  if (notices) notices->stop();
+}
 
 void Server::Impl::add_routes() {
   add_api_routes(router, api);
@@ -97,6 +156,11 @@ Result<std::string> Server::start() {
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
   if (Status queued = s.queue.start(); !queued) return queued.error();
+  if (Status deploying = s.start_deployments(*master_key); !deploying) {
+    s.stop_deployments();
+    s.queue.stop();
+    return deploying.error();
+  }
   s.add_routes();
   HttpServerOptions http_options{s.options.config.listen, s.options.http_threads, s.options.config.max_body_bytes};
   s.http = std::make_unique<HttpServer>(
@@ -105,6 +169,7 @@ Result<std::string> Server::start() {
         s.observe(request, status, elapsed);
       });
   if (Status listening = s.http->start(); !listening) {
+    s.stop_deployments();
     s.queue.stop();
     return listening.error();
   }
@@ -120,6 +185,7 @@ void Server::stop() {
   s.started = false;
   s.queue.stop();
   s.http->stop();
+  s.stop_deployments();
 }
 
 }  // namespace slipway

@@ -16,7 +16,8 @@ namespace slipway {
 namespace {
 
 const std::vector<std::string> kRootKeys = {"listen",         "concurrency", "cancel_superseded", "anonymous_read",
-                                            "max_body_bytes", "executor",    "environments",      "repositories"};
+                                            "max_body_bytes", "executor",    "environments",      "repositories",
+                                            "registry_poll_interval"};
 
 // SpecReader has no boolean: .slipway.yml never needed one. YAML 1.1's yes/no/on/off are
 // refused on purpose: `on` meaning true surprises people.
@@ -204,6 +205,9 @@ void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* anonymous = root.find("anonymous_read")) assign(config.anonymous_read, read_boolean(reader, *anonymous));
   if (auto* limit = root.find("max_body_bytes")) {
     if (auto bytes = reader.memory_size(*limit)) config.max_body_bytes = static_cast<size_t>(*bytes);
+  }
+  if (auto* poll = root.find("registry_poll_interval")) {
+    assign(config.registry_poll_interval, reader.duration_or_zero(*poll));
   }
   if (auto* executor = root.find("executor")) assign(config.executor, reader.choice(*executor, "executor", {"sandbox", "host"}));
   if (auto* environments = root.find("environments")) config.environments = read_environments(reader, *environments);

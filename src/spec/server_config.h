@@ -67,6 +67,9 @@ struct ServerConfig {
   bool anonymous_read = false;          // GET routes without a token
   size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413
   std::string executor = "sandbox";     // "sandbox" | "host"
+  // How often each environment's registry is asked for the digest of every application's
+  // `latest` tag, in case a push notification was lost. 0 disables the poll.
+  Milliseconds registry_poll_interval{30'000};
   std::vector<EnvironmentConfig> environments = {
       {"development", false, {}, {}, {}, {}}, {"staging", true, {}, {}, {}, {}},
       {"production", true, {}, {}, {}, {}}};

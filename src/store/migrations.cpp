@@ -170,6 +170,51 @@ CREATE TABLE image_pushes (
 CREATE INDEX image_pushes_by_tag ON image_pushes (repository, tag, received_ms);
 )sql";
 
+// Issue 6: continuous deployment. Each rollout of a digest to an application's environment and
+// every state it entered (written before the action it names, so a restarted server resumes it);
+// image_pushes.handled_ms marks the pushes a deployment decision has been taken on, so a push
+// that arrived while the server was down is still acted on exactly once.
+constexpr std::string_view kMigration5 = R"sql(
+CREATE TABLE deployments (
+  id              INTEGER PRIMARY KEY,
+  application     TEXT    NOT NULL,
+  environment     TEXT    NOT NULL,
+  kind            TEXT    NOT NULL DEFAULT 'deploy',   -- 'deploy' | 'rollback'
+  image           TEXT    NOT NULL DEFAULT '',
+  digest          TEXT    NOT NULL DEFAULT '',
+  tag             TEXT    NOT NULL DEFAULT '',
+  state           TEXT    NOT NULL DEFAULT 'queued',
+  outcome         TEXT    NOT NULL DEFAULT '',         -- '' while active
+  reason          TEXT    NOT NULL DEFAULT '',
+  slot            TEXT    NOT NULL DEFAULT '',
+  port            INTEGER NOT NULL DEFAULT 0,
+  container       TEXT    NOT NULL DEFAULT '',
+  container_state TEXT    NOT NULL DEFAULT '',
+  previous_id     INTEGER REFERENCES deployments (id), -- NULL: nothing was live before
+  settings        TEXT    NOT NULL DEFAULT '{}',       -- JSON, opaque to the store
+  created_ms      INTEGER NOT NULL DEFAULT 0,
+  updated_ms      INTEGER NOT NULL DEFAULT 0,
+  finished_ms     INTEGER NOT NULL DEFAULT 0
+);
+-- History per application and environment, newest first; the live one is the newest succeeded.
+CREATE INDEX deployments_by_application ON deployments (application, environment, id);
+-- The active ones (outcome '') are what a restarted server resumes.
+CREATE INDEX deployments_by_outcome ON deployments (outcome, id);
+
+CREATE TABLE deployment_steps (
+  id              INTEGER PRIMARY KEY,
+  deployment_id   INTEGER NOT NULL REFERENCES deployments (id),
+  state           TEXT    NOT NULL,
+  message         TEXT    NOT NULL DEFAULT '',
+  at_ms           INTEGER NOT NULL
+);
+CREATE INDEX deployment_steps_by_deployment ON deployment_steps (deployment_id, id);
+
+ALTER TABLE image_pushes ADD COLUMN handled_ms INTEGER;  -- NULL: no decision taken yet
+-- Only the few unhandled pushes are indexed, so finding them stays cheap as history grows.
+CREATE INDEX image_pushes_unhandled ON image_pushes (received_ms) WHERE handled_ms IS NULL;
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -192,6 +237,7 @@ const std::vector<std::string_view>& schema_migrations() {
       kMigration2,
       kMigration3,
       kMigration4,
+      kMigration5,
   };
   return migrations;
 }

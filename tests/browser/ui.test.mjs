@@ -1,9 +1,11 @@
 // The web UI end to end: the real `slipway serve` ($SLIPWAY_BINARY), a real git repository, and
 // Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
 // (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
-// follows a live log, opens the repository page and starts a run from its form; each page is saved as a screenshot in
+// follows a live log, opens the repository page and starts a run from its form, and reads the deployments pages over a
+// deployment written into the store; each page is saved as a screenshot in
 // $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -203,6 +205,36 @@ test('a run started from the repository page opens its page; refusals stay inlin
   assert.equal(run.trigger, 'manual');
   assert.equal(run.commit, reportRun.commit);
   assert.deepEqual(run.environments, ['development']);
+});
+
+test('the deployments page shows each environment\'s live version, its history and the steps', async () => {
+  // No registry or Docker here: the deployment is written into the running server's store, as
+  // its DeploymentController would have (SQLite lets a second process write, and the API reads
+  // the store on every request).
+  const start = Date.now() - 5000;
+  const digest = `sha256:${'a'.repeat(64)}`;
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(work, 'data', 'slipway.db'), `
+    INSERT INTO deployments (id, application, environment, image, digest, tag, state, outcome, slot, port, container,
+                             container_state, created_ms, updated_ms, finished_ms)
+      VALUES (1, 'webapp', 'production', '127.0.0.1:5000/production/webapp@${digest}', '${digest}', 'v1.0.0',
+              'succeeded', 'succeeded', 'green', 40001, 'slipway-webapp-production-1', 'running',
+              ${start}, ${start + 4000}, ${start + 4000});
+    INSERT INTO deployment_steps (deployment_id, state, message, at_ms) VALUES
+      (1, 'queued', 'image pushed: v1.0.0', ${start}),
+      (1, 'health_checking', 'green healthy: 3 checks passed', ${start + 1200}),
+      (1, 'succeeded', 'blue removed', ${start + 4000});`]);
+  await page.goto(`${server.base}/#/deployments`);
+  const timeline = page.locator('section[data-environment="production"] .timeline[data-application="webapp"]');
+  await timeline.waitFor();
+  assert.match(await timeline.locator('.live').textContent(), /Live: v1\.0\.0 \(aaaaaaaaaaaa\) #1/);
+  assert.equal(await timeline.locator('tr[data-deployment-id="1"] .badge').getAttribute('data-status'), 'succeeded');
+  await screenshot('deployments.png');
+  await timeline.locator('tr[data-deployment-id="1"] a', { hasText: '#1' }).click();
+  await page.locator('h1', { hasText: 'Deployment #1' }).waitFor();
+  const healthy = page.locator('tr[data-state="health_checking"]');
+  assert.match(await healthy.textContent(), /\+1\.2s.*green healthy: 3 checks passed/);
+  assert.equal(await page.locator('.deployment-steps tbody tr').count(), 3);
+  await screenshot('deployment.png');
 });
 
 function liveStep(run) {

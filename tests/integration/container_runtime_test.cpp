@@ -56,7 +56,7 @@ Result<HttpClientResponse> get_when_up(int port, const std::string& path) {
 }
 
 // Pushes repository:tag through the Engine (POST /images/{name}/push); returns the manifest digest.
-Result<std::string> push_image(const std::string& repository, const std::string& tag, const RegistryCredentials& login) {
+Result<std::string> push_image(const std::string& repository, const std::string& tag, const PullCredentials& login) {
   nlohmann::json auth = {{"username", login.username}, {"password", login.password}, {"serveraddress", login.server_address}};
   std::string encoded = to_base64(auth.dump());
   for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
@@ -279,7 +279,7 @@ TEST_F(ContainerRuntimeTest, PullsAMissingImageByDigestFromALoopbackRegistryWith
   testing::RegistryServer registry;
   ASSERT_EQ(registry.error(), "");
   std::string repository = registry.address() + "/bluegreen";
-  RegistryCredentials login{registry.username(), registry.password(), registry.address()};
+  PullCredentials login{registry.username(), registry.password(), registry.address()};
   // The names this test gives the suite's image go again, whatever happens; the image stays.
   struct Names {
     DockerEngine& engine;

@@ -66,14 +66,18 @@ inline HttpAnswer http_request(const std::string& address, const std::string& me
 // SIGKILL if it lingers) when destroyed.
 class ServerProcess {
  public:
-  ServerProcess(std::vector<std::string> arguments, const std::string& admin_token) : output_("slipway-serve") {
+  // `listen` "127.0.0.1:0" lets the kernel choose; a test that must name the address before the
+  // server starts (a registry's notification endpoint) passes one it reserved.
+  ServerProcess(std::vector<std::string> arguments, const std::string& admin_token,
+                std::string listen = "127.0.0.1:0")
+      : output_("slipway-serve") {
     std::string log = (output_.path() / "serve.log").string();
     pid_ = fork();
     if (pid_ == 0) {
       setenv("SLIPWAY_ADMIN_TOKEN", admin_token.c_str(), 1);
       freopen(log.c_str(), "w", stdout);
       dup2(fileno(stdout), 2);
-      arguments.insert(arguments.begin(), {SLIPWAY_BINARY, "serve", "--listen", "127.0.0.1:0"});
+      arguments.insert(arguments.begin(), {SLIPWAY_BINARY, "serve", "--listen", listen});
       std::vector<char*> argv;
       for (auto& argument : arguments) argv.push_back(argument.data());
       argv.push_back(nullptr);
@@ -116,6 +120,15 @@ class ServerProcess {
     waitpid(pid_, &status, 0);
     pid_ = 0;
     return exit_status_ = -1;
+  }
+
+  // SIGKILL, as a crash would: nothing of the server's own shutdown runs.
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
   }
 
  private:

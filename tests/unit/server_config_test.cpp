@@ -93,6 +93,15 @@ TEST(ServerConfig, EmptyFileIsTheDefaults) {
   }
 }
 
+TEST(ServerConfig, RegistryPollInterval) {
+  EXPECT_EQ(parse("").config->registry_poll_interval, Milliseconds(30'000));
+  EXPECT_EQ(parse("registry_poll_interval: 5s\n").config->registry_poll_interval, Milliseconds(5'000));
+  EXPECT_EQ(parse("registry_poll_interval: 0s\n").config->registry_poll_interval, Milliseconds(0));
+  auto wrong = parse("registry_poll_interval: often\n");
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_TRUE(has_diagnostic(wrong, "registry_poll_interval", 1, 25));
+}
+
 TEST(ServerConfig, UnknownKeySuggestsTheRightOne) {
   auto parsed = parse("listen: 127.0.0.1:7700\nconcurency: 2\n");
   EXPECT_FALSE(parsed.ok());

@@ -1,0 +1,211 @@
+#include "server/chat_notices.h"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/strings.h"
+#include "store/events.h"
+#include "store/secret_store.h"
+#include "store/store.h"
+
+namespace slipway {
+
+namespace {
+
+// What a reader of the channel calls each state.
+const std::map<std::string, std::pair<std::string, std::string>>& step_labels() {
+  static const std::map<std::string, std::pair<std::string, std::string>> labels = {
+      {"starting", {"deployment started", "info"}},
+      {"health_checking", {"green running", "info"}},
+      {"verifying", {"green healthy, test traffic next", "info"}},
+      {"switching", {"green healthy", "info"}},
+      {"baking", {"traffic switched", "info"}},
+      {"draining", {"bake passed", "info"}},
+      {"retiring", {"old version drained", "info"}},
+      {"succeeded", {"deployed; old version removed", "success"}},
+      {"rolling_back", {"rolling back", "failure"}},
+      {"rolled_back", {"rolled back", "failure"}},
+      {"failed", {"deployment failed", "failure"}},
+      {"superseded", {"superseded by a newer image", "info"}},
+  };
+  return labels;
+}
+
+std::string version_of(const DeploymentRecord& deployment) {
+  return deployment.tag.empty() ? short_digest(deployment.digest) : deployment.tag;
+}
+
+}  // namespace
+
+ChatNotice deployment_notice(const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
+  auto label = step_labels().find(step.state);
+  std::string what = label != step_labels().end() ? label->second.first : step.state;
+  ChatNotice notice;
+  notice.event = "deployment." + step.state;
+  notice.severity = label != step_labels().end() ? label->second.second : "info";
+  if (deployment.kind == "rollback" && step.state == "succeeded") {
+    what = "rolled back to this version";
+    notice.severity = "success";
+  }
+  notice.title = fmt::format("{} → {}: {} ({})", deployment.application, deployment.environment, what,
+                             version_of(deployment));
+  notice.text = step.message;
+  notice.repository = deployment.application;
+  notice.environment = deployment.environment;
+  notice.deployment_id = deployment.id;
+  notice.fields = {{"Deployment", "#" + std::to_string(deployment.id) + (deployment.kind == "rollback" ? " (rollback)" : "")},
+                   {"Image", deployment.image}};
+  if (!deployment.reason.empty() && (step.state == "rolled_back" || step.state == "failed")) {
+    notice.fields.push_back({"Reason", deployment.reason});
+  }
+  notice.link = "#/deployments/" + std::to_string(deployment.id);
+  notice.at_ms = step.at_ms;
+  return notice;
+}
+
+struct ChatNotices::Impl {
+  const ServerConfig& config;
+  std::filesystem::path database;
+  std::string master_key;
+  Notifier notifier;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool stopping = false;
+  std::thread follower;
+
+  Impl(const ServerConfig& c, std::filesystem::path d, std::string k, NotifierOptions o)
+      : config(c), database(std::move(d)), master_key(std::move(k)), notifier(o) {}
+
+  std::vector<ChatChannel> channels(const std::string& repository, const std::string& environment);
+  void follow_runs(int64_t after_id);
+  void run_finished(Store& store, const EventRecord& event);
+};
+
+// The environment's notify targets with their URLs from the secret store (the repository's own
+// value first, then the environment-wide one). A target whose secret is unset is skipped, loudly.
+std::vector<ChatChannel> ChatNotices::Impl::channels(const std::string& repository, const std::string& environment) {
+  std::vector<ChatChannel> channels;
+  const EnvironmentConfig* found = nullptr;
+  for (const EnvironmentConfig& candidate : config.environments) {
+    if (candidate.name == environment) found = &candidate;
+  }
+  if (!found || found->notify.empty()) return channels;
+  auto store = Store::open(database);
+  if (!store) {
+    spdlog::warn("notifications for {}: {}", environment, store.error().message);
+    return channels;
+  }
+  SecretStore secrets(**store, master_key);
+  auto values = secrets.resolve(repository.empty() ? "*" : repository, environment);
+  if (!values) {
+    spdlog::warn("notifications for {}: {}", environment, values.error().message);
+    return channels;
+  }
+  for (const NotifyTarget& target : found->notify) {
+    auto url = values->find(target.url_secret);
+    if (url == values->end()) {
+      spdlog::warn("notifications for {}: secret {} is not set (slipway secret set '*' {} {})", environment,
+                   target.url_secret, environment, target.url_secret);
+      continue;
+    }
+    channels.push_back({target.kind, url->second, target.url_secret});
+  }
+  return channels;
+}
+
+void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {
+  auto run = store.find_run(event.run_id);
+  auto jobs = store.jobs_of_run(event.run_id);
+  if (!run || !*run || !jobs) return;
+  const RunRecord& record = **run;
+  std::string commit = record.commit.substr(0, 12);
+  for (const JobRecord& job : *jobs) {
+    if (job.environment.empty()) continue;
+    ChatNotice notice;
+    notice.repository = record.repository;
+    notice.environment = job.environment;
+    notice.run_id = record.id;
+    notice.at_ms = record.finished_ms;
+    notice.link = "#/runs/" + std::to_string(record.id);
+    notice.fields = {{"Run", "#" + std::to_string(record.id)}, {"Commit", commit}, {"Branch", record.branch}};
+    if (job.status == "passed") {
+      notice.event = "publish.done";
+      notice.severity = "success";
+      notice.title = fmt::format("{}: published {} to {}", record.repository, commit, job.environment);
+    } else if (record.status == "failed") {
+      notice.event = "run.failed";
+      notice.severity = "failure";
+      notice.title = fmt::format("{}: run #{} failed ({})", record.repository, record.id, commit);
+      notice.text = record.reason.empty() ? job.reason : record.reason;
+    } else {
+      continue;
+    }
+    notifier.send(channels(record.repository, job.environment), notice);
+  }
+}
+
+void ChatNotices::Impl::follow_runs(int64_t after_id) {
+  auto store = Store::open(database);
+  if (!store) return;
+  std::unique_lock lock(mutex);
+  while (!stopping) {
+    lock.unlock();
+    auto events = list_events(**store, after_id, 200);
+    if (events) {
+      for (const EventRecord& event : *events) {
+        after_id = event.id;
+        if (event.kind == "run.finished" && event.run_id != 0) run_finished(**store, event);
+      }
+    }
+    lock.lock();
+    changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; });
+  }
+}
+
+ChatNotices::ChatNotices(const ServerConfig& config, std::filesystem::path database, std::string master_key,
+                         NotifierOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(database), std::move(master_key), options)) {}
+
+ChatNotices::~ChatNotices() { stop(); }
+
+Status ChatNotices::start() {
+  auto store = Store::open(impl_->database);
+  if (!store) return store.error();
+  // Only what happens from now on: a restart does not repeat old news.
+  int64_t last = 0;
+  for (;;) {
+    auto events = list_events(**store, last, 10000);
+    if (!events) return events.error();
+    if (events->empty()) break;
+    last = events->back().id;
+  }
+  impl_->stopping = false;
+  impl_->follower = std::thread([this, last] { impl_->follow_runs(last); });
+  return {};
+}
+
+void ChatNotices::stop() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->changed.notify_all();
+  if (impl_->follower.joinable()) impl_->follower.join();
+  impl_->notifier.stop();
+}
+
+void ChatNotices::deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
+  if (step.state == "queued") return;
+  impl_->notifier.send(impl_->channels(deployment.application, deployment.environment),
+                       deployment_notice(deployment, step));
+}
+
+Notifier& ChatNotices::notifier() { return impl_->notifier; }
+
+}  // namespace slipway

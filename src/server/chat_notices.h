@@ -1,0 +1,42 @@
+// ChatNotices: what Slipway tells each environment's chat channels (the server config's
+// `notify:` list, URLs held as secrets): every deployment step, and the CI events of runs — a
+// run that failed, a publish that was done. Deliveries go through a Notifier, so a dead channel
+// never holds up a deployment or a run. Run events are read from the event log (after the last
+// one present at start), so the run queue knows nothing of chat.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "notify/notifier.h"
+#include "spec/server_config.h"
+#include "store/deployments.h"
+
+namespace slipway {
+
+class ChatNotices {
+ public:
+  ChatNotices(const ServerConfig& config, std::filesystem::path database, std::string master_key,
+              NotifierOptions options = {});
+  ~ChatNotices();  // stop()s
+
+  // Starts following the event log for run events. Error when the store cannot be opened.
+  Status start();
+  void stop();  // delivers what is queued within the Notifier's stop() bound; idempotent
+
+  // The DeploymentObserver: one notice per step, to the deployment's environment's channels.
+  void deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step);
+
+  Notifier& notifier();
+
+  struct Impl;
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The notice for one deployment step: title "hello-app → production: traffic switched (3f2a…)".
+ChatNotice deployment_notice(const DeploymentRecord& deployment, const DeploymentStepRecord& step);
+
+}  // namespace slipway

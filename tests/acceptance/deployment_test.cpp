@@ -1,0 +1,323 @@
+// Blue/green continuous deployment end to end, on real components only: an image pushed to a real
+// registry notifies a real `slipway serve`, which pulls it into the Docker Engine, health-checks
+// it, switches a real HAProxy, bakes, drains and retires the old version, and posts every step to
+// two local chat receivers. Failures roll back (before and after the switch); a newer image
+// supersedes one not yet switched; a server killed mid-bake finishes the deployment on restart;
+// a lost notification is made up for by the registry poll; a rollback on request returns to the
+// previous version's retained container.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "support/deployment_fixture.h"
+
+namespace slipway {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::DeploymentFixture;
+using testing::DeploySettings;
+
+// Requests through the production listener for as long as it lives; counts what was not a 200.
+class TrafficProbe {
+ public:
+  explicit TrafficProbe(std::string address) : address_(std::move(address)) {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        int status = 0;
+        std::string version = DeploymentFixture::version_at(address_, &status);
+        ++requests_;
+        if (status != 200) {
+          ++failures_;
+          std::lock_guard lock(mutex_);
+          failed_ += fmt::format("status {} at {} ms\n", status, now_ms());
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+  }
+  ~TrafficProbe() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int requests() const { return requests_; }
+  int failures() const { return failures_; }
+  std::string failed() const {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+ private:
+  std::string address_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::atomic<int> failures_{0};
+  mutable std::mutex mutex_;
+  std::string failed_;
+  std::thread thread_;
+};
+
+std::vector<std::string> states_of(const DeploymentRecord& deployment) {
+  std::vector<std::string> states;
+  for (const auto& step : deployment.steps) states.push_back(step.state);
+  return states;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string describe(const std::vector<DeploymentRecord>& deployments) {
+  std::string text;
+  for (const auto& deployment : deployments) {
+    text += fmt::format("#{} {} {} outcome={} reason={}\n", deployment.id, deployment.kind, deployment.tag,
+                        deployment.outcome, deployment.reason);
+    for (const auto& step : deployment.steps) text += "    " + step.state + ": " + step.message + "\n";
+  }
+  return text;
+}
+
+#define ASSERT_FIXTURE(fixture) ASSERT_EQ((fixture).error(), "") << (fixture).server().log()
+
+TEST(DeploymentTest, EachPushDeploysBlueGreenWithoutDroppingARequest) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s)) << describe(fixture.deployments());
+
+  TrafficProbe probe(fixture.router_listen());
+  ASSERT_FALSE(fixture.push_version("v2").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s)) << describe(fixture.deployments());
+  ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments());
+  probe.stop();
+  EXPECT_GT(probe.requests(), 50);
+  EXPECT_EQ(probe.failures(), 0) << "requests: " << probe.requests() << "\n" << probe.failed()
+                                 << describe(fixture.deployments());
+
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 2u) << describe(deployments);
+  const DeploymentRecord& second = deployments[0];
+  EXPECT_EQ(second.outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(second.tag, "v2");
+  EXPECT_EQ(states_of(second), (std::vector<std::string>{"queued", "starting", "health_checking", "verifying",
+                                                         "switching", "baking", "draining", "retiring", "succeeded"}))
+      << describe(deployments);
+  EXPECT_NE(second.slot, deployments[1].slot);
+  // Blue is stopped and kept (retain 1) for an instant rollback; green runs.
+  auto containers = fixture.containers();
+  EXPECT_EQ(containers[second.container], "running");
+  EXPECT_EQ(containers[deployments[1].container], "exited") << describe(deployments) << fixture.server().log()
+                                                           << testing::describe_containers(containers);
+
+  // Every step reached both channels: the JSON webhook by event name, Slack with blocks.
+  ASSERT_TRUE(fixture.webhook().wait_for(14, 10s));
+  auto events = fixture.webhook_events();
+  for (const char* step : {"deployment.starting", "deployment.health_checking", "deployment.switching",
+                           "deployment.baking", "deployment.draining", "deployment.retiring", "deployment.succeeded"}) {
+    EXPECT_EQ(std::count(events.begin(), events.end(), step), 2) << step;
+  }
+  ASSERT_TRUE(fixture.slack().wait_for(14, 10s));
+  auto slack = nlohmann::json::parse(fixture.slack().messages().back().body, nullptr, false);
+  ASSERT_TRUE(slack.is_object());
+  EXPECT_TRUE(slack["blocks"].is_array());
+  EXPECT_NE(slack.value("text", "").find("hello → production"), std::string::npos) << slack.dump();
+
+  // A third version: retention removes the oldest container and keeps the one before.
+  ASSERT_FALSE(fixture.push_version("v3").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v3", 30s)) << describe(fixture.deployments());
+  ASSERT_TRUE(fixture.wait_settled(3, 30s));
+  containers = fixture.containers();
+  EXPECT_EQ(containers.count(deployments[1].container), 0u) << "v1's container should be removed";
+  EXPECT_EQ(containers[second.container], "exited");
+}
+
+TEST(DeploymentTest, AFailingHealthCheckNeverMovesTraffic) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+
+  TrafficProbe probe(fixture.router_listen());
+  ASSERT_FALSE(fixture.push_version("broken", {{"HEALTH_FAIL", "1"}}).empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_settled(3, 30s)) << describe(fixture.deployments());
+  probe.stop();
+  EXPECT_EQ(probe.failures(), 0);
+  EXPECT_EQ(fixture.live_version(), "v1");
+
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
+  const DeploymentRecord& broken = deployments[1];
+  EXPECT_EQ(broken.tag, "broken");
+  EXPECT_EQ(broken.outcome, "rolled_back");
+  EXPECT_NE(broken.reason.find("503"), std::string::npos) << broken.reason;
+  EXPECT_FALSE(contains(states_of(broken), "switching"));
+  // The return to v1 is a deployment of its own, and it is what is live.
+  EXPECT_EQ(deployments[0].kind, "rollback");
+  EXPECT_EQ(deployments[0].outcome, "succeeded");
+  EXPECT_EQ(deployments[0].tag, "v1");
+  EXPECT_EQ(fixture.containers().count(broken.container), 0u);
+
+  ASSERT_TRUE(fixture.webhook().wait_for(1, 5s));
+  std::this_thread::sleep_for(1s);
+  bool told = false;
+  for (const auto& message : fixture.webhook().messages()) {
+    auto body = nlohmann::json::parse(message.body, nullptr, false);
+    if (body.is_object() && body.value("event", "") == "deployment.rolled_back") {
+      told = body.dump().find("503") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(told) << "no rolled_back notice naming the failed check";
+}
+
+TEST(DeploymentTest, AFailingVerifyCommandRollsBackBeforeTheSwitch) {
+  // Through the test listener, only a version whose name starts with "v" is accepted.
+  DeploymentFixture fixture(DeploySettings{.verify = "curl -fsS \"$SLIPWAY_TEST_URL/\" | grep -q '^version v'"});
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+
+  ASSERT_FALSE(fixture.push_version("unverified").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_settled(3, 30s)) << describe(fixture.deployments());
+  EXPECT_EQ(fixture.live_version(), "v1");
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
+  EXPECT_EQ(deployments[1].outcome, "rolled_back");
+  EXPECT_NE(deployments[1].reason.find("deploy.verify"), std::string::npos) << deployments[1].reason;
+  EXPECT_TRUE(contains(states_of(deployments[1]), "verifying"));
+  EXPECT_FALSE(contains(states_of(deployments[1]), "switching"));
+}
+
+TEST(DeploymentTest, AFailureDuringTheBakeSwitchesTrafficBack) {
+  DeploymentFixture fixture(DeploySettings{.bake = "4s"});
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+
+  // Healthy for 1.5 s (the gate passes), then its /health fails during the bake.
+  ASSERT_FALSE(fixture.push_version("flaky", {{"FAIL_AFTER_MS", "1500"}}).empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("flaky", 30s)) << describe(fixture.deployments());
+  ASSERT_TRUE(fixture.wait_settled(3, 30s)) << describe(fixture.deployments());
+  EXPECT_EQ(fixture.live_version(), "v1");
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
+  EXPECT_EQ(deployments[1].outcome, "rolled_back");
+  EXPECT_NE(deployments[1].reason.find("bake"), std::string::npos) << deployments[1].reason;
+  EXPECT_TRUE(contains(states_of(deployments[1]), "baking"));
+  EXPECT_EQ(deployments[0].kind, "rollback");
+  EXPECT_EQ(fixture.containers()[deployments[2].container], "running");
+}
+
+TEST(DeploymentTest, ANewerImageSupersedesOneNotYetSwitched) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+
+  ASSERT_FALSE(fixture.push_version("slow", {{"START_DELAY_MS", "20000"}}).empty()) << fixture.error();
+  // Wait until the slow one is being health-checked, then push the next.
+  for (int i = 0; i < 200; ++i) {
+    auto all = fixture.deployments();
+    if (!all.empty() && all[0].tag == "slow" && all[0].state == "health_checking") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(fixture.push_version("v3").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v3", 30s)) << describe(fixture.deployments());
+  ASSERT_TRUE(fixture.wait_settled(3, 30s)) << describe(fixture.deployments());
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
+  EXPECT_EQ(deployments[1].tag, "slow");
+  EXPECT_EQ(deployments[1].outcome, "superseded") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, "succeeded");
+  EXPECT_EQ(fixture.containers().count(deployments[1].container), 0u);
+}
+
+TEST(DeploymentTest, AServerKilledDuringTheBakeFinishesTheDeploymentOnRestart) {
+  DeploymentFixture fixture(DeploySettings{.bake = "3s"});
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+  pid_t haproxy = fixture.haproxy_pid();
+  ASSERT_GT(haproxy, 0);
+
+  ASSERT_FALSE(fixture.push_version("v2").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s)) << describe(fixture.deployments());
+  fixture.server().kill_hard();
+  // Traffic does not depend on Slipway: HAProxy goes on serving v2 while the server is down.
+  EXPECT_EQ(fixture.live_version(), "v2");
+
+  fixture.start_server();
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  auto deployments = fixture.deployments();
+  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(fixture.live_version(), "v2");
+  EXPECT_EQ(fixture.haproxy_pid(), haproxy) << "the restarted server should adopt the running HAProxy";
+  // v2 running, v1 stopped and retained: nothing else.
+  auto containers = fixture.containers();
+  EXPECT_EQ(containers.size(), 2u);
+  EXPECT_EQ(containers[deployments[0].container], "running");
+  EXPECT_EQ(containers[deployments[1].container], "exited");
+}
+
+TEST(DeploymentTest, ALostNotificationIsMadeUpForByTheRegistryPoll) {
+  DeploymentFixture fixture(DeploySettings{.poll_interval = "1s", .notifications = false});
+  ASSERT_EQ(fixture.error(), "");
+  // The poll reads the `latest` tag.
+  ASSERT_FALSE(fixture.push_version("latest").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("latest", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+  EXPECT_EQ(fixture.deployments()[0].outcome, "succeeded");
+}
+
+TEST(DeploymentTest, RollbackOnRequestReturnsToThePreviousVersion) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+  // One version only: nothing to go back to, said so.
+  testing::HttpAnswer refused = testing::http_request(
+      fixture.server().address(), "POST", "/api/v1/deployments/rollback",
+      {{"Authorization", std::string("Bearer ") + DeploymentFixture::kAdminToken}},
+      R"({"application":"hello","environment":"production"})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("no earlier one"), std::string::npos) << refused.body;
+
+  ASSERT_FALSE(fixture.push_version("v2").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s));
+  ASSERT_TRUE(fixture.wait_settled(2, 30s));
+  std::string retained = fixture.deployments()[1].container;
+
+  testing::HttpAnswer answer = testing::http_request(
+      fixture.server().address(), "POST", "/api/v1/deployments/rollback",
+      {{"Authorization", std::string("Bearer ") + DeploymentFixture::kAdminToken}, {"Content-Type", "application/json"}},
+      R"({"application":"hello","environment":"production","reason":"checkout is slow"})");
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments());
+  ASSERT_TRUE(fixture.wait_settled(3, 30s));
+  auto deployments = fixture.deployments();
+  EXPECT_EQ(deployments[0].kind, "rollback");
+  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(deployments[0].container, retained) << "the retained container is started again, not made anew";
+  EXPECT_EQ(fixture.containers()[retained], "running");
+
+  // An application that is not configured is refused with its name.
+  answer = testing::http_request(fixture.server().address(), "POST", "/api/v1/deployments/rollback",
+                                 {{"Authorization", std::string("Bearer ") + DeploymentFixture::kAdminToken}},
+                                 R"({"application":"nothing","environment":"production"})");
+  EXPECT_EQ(answer.status, 404) << answer.body;
+  EXPECT_NE(answer.body.find("nothing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,327 @@
+// DeploymentFixture: everything a blue/green deployment test needs, real and on loopback — the
+// Docker Engine, a distribution registry (htpasswd) whose notifications go to a `slipway serve`,
+// the application repository, two chat receivers (Slack and JSON webhook) and the router ports
+// HAProxy will listen on. Versions of the test application (tests/apps/bluegreen_app.c, built
+// once per process with gcc -static) are pushed FROM scratch images with their switches baked
+// into ENV. Cleanup, even after a failed assertion: the server, the HAProxy it started (by its
+// pidfile) and every container labelled with this fixture's data directory.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "base/files.h"
+#include "base/http_client.h"
+#include "base/ports.h"
+#include "base/run_command.h"
+#include "base/strings.h"
+#include "cd/container_runtime.h"
+#include "publish/docker_engine.h"
+#include "store/deployments.h"
+#include "support/chat_receiver.h"
+#include "support/command_with_input.h"
+#include "support/docker_daemon.h"
+#include "support/http_test_client.h"
+#include "support/registry_fixture.h"
+#include "support/scratch_repository.h"
+
+namespace slipway::testing {
+
+struct DeploySettings {
+  std::string health = "{ path: /health, interval: 200ms, timeout: 1s, healthy: 3, unhealthy: 2 }";
+  std::string bake = "2s";
+  std::string drain = "2s";
+  int retain = 1;
+  std::string verify;                   // "" = none
+  std::string poll_interval = "0s";     // the registry poll; 0 = off
+  bool notifications = true;            // registry notifications to Slipway
+};
+
+inline std::string describe_containers(const std::map<std::string, std::string>& containers) {
+  std::string text = "containers:";
+  for (const auto& [name, state] : containers) text += " " + name + "=" + state;
+  return text + "\n";
+}
+
+class DeploymentFixture {
+ public:
+  static constexpr const char* kAdminToken = "deployment-fixture-admin-token";
+  static constexpr const char* kApplication = "hello";
+  static constexpr const char* kEnvironment = "production";
+
+  explicit DeploymentFixture(DeploySettings settings = {})
+      : settings_(std::move(settings)), folder_("slipway-deploy"), engine_(DockerDaemon::kSocket) {
+    if (!daemon_.error().empty()) {
+      error_ = "dockerd: " + daemon_.error();
+      return;
+    }
+    auto server_port = slipway::free_loopback_port();
+    auto router_port = slipway::free_loopback_port();
+    auto test_port = slipway::free_loopback_port();
+    if (!server_port || !router_port || !test_port) {
+      error_ = "no free loopback port";
+      return;
+    }
+    server_listen_ = fmt::format("127.0.0.1:{}", *server_port);
+    router_listen_ = fmt::format("127.0.0.1:{}", *router_port);
+    test_listen_ = fmt::format("127.0.0.1:{}", *test_port);
+    RegistryOptions registry_options;
+    if (settings_.notifications) {
+      registry_options.notifications_url = "http://" + server_listen_ + "/api/v1/registry/events";
+      registry_options.notifications_token = kAdminToken;
+    }
+    registry_ = std::make_unique<RegistryServer>(registry_options);
+    if (!registry_->error().empty()) {
+      error_ = "registry: " + registry_->error();
+      return;
+    }
+    if (!compile_app() || !write_repository() || !set_secrets()) return;
+    start_server();
+  }
+
+  ~DeploymentFixture() {
+    if (server_) server_->stop();
+    cleanup_router_and_containers();
+    for (const std::string& tag : built_tags_) (void)engine_.remove_image(tag, true);
+  }
+
+  const std::string& error() const { return error_; }
+  ServerProcess& server() { return *server_; }
+  RegistryServer& registry() { return *registry_; }
+  ChatReceiver& slack() { return slack_; }
+  ChatReceiver& webhook() { return webhook_; }
+  const std::string& router_listen() const { return router_listen_; }
+  const std::string& test_listen() const { return test_listen_; }
+  std::filesystem::path data() const { return folder_.path() / "data"; }
+  std::string owner() const { return std::filesystem::absolute(data()).string(); }
+  std::string image_repository() const { return registry_->address() + "/prod/hello"; }
+
+  void start_server() {
+    server_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"--config", (folder_.path() / "slipway.yml").string(), "--data-dir", data().string()},
+        kAdminToken, server_listen_);
+    if (server_->address().empty()) error_ = "slipway serve did not start:\n" + server_->log();
+  }
+
+  // Builds the application with `env` baked in, pushes it as `tag` and removes the local copy
+  // (so the deployment pulls it from the registry with the environment's credentials). Returns
+  // the digest, or "" with error() set.
+  std::string push_version(const std::string& tag, const std::map<std::string, std::string>& env = {}) {
+    std::string dockerfile = "FROM scratch\nCOPY bluegreen_app /app\n";
+    std::map<std::string, std::string> all = env;
+    all.emplace("APP_VERSION", tag);
+    for (const auto& [name, value] : all) dockerfile += fmt::format("ENV {}={}\n", name, value);
+    dockerfile += "ENTRYPOINT [\"/app\"]\n";
+    if (!write_file_atomically(app_dir() / "Dockerfile", dockerfile)) return fail("cannot write the Dockerfile");
+    std::string reference = image_repository() + ":" + tag;
+    ImageBuildRequest build;
+    build.context = app_dir();
+    build.tags = {reference};
+    auto built = engine_.build_image(build, [](std::string_view) {});
+    if (!built) return fail("build: " + built.error().message);
+    auto digest = engine_push(reference);
+    (void)engine_.remove_image(reference, true);
+    if (!digest) return fail("push: " + digest.error().message);
+    return *digest;
+  }
+
+  // GET / through the production listener: "v1" from "version v1\n", or "" with `status` set.
+  std::string live_version(int* status = nullptr) const { return version_at(router_listen_, status); }
+
+  static std::string version_at(const std::string& address, int* status = nullptr) {
+    HttpAnswer answer = http_request(address, "GET", "/", {});
+    if (status) *status = answer.status;
+    if (answer.status != 200 || answer.body.rfind("version ", 0) != 0) return "";
+    return std::string(trim(answer.body.substr(8)));
+  }
+
+  bool wait_for_live_version(const std::string& version, std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (live_version() == version) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  // Every deployment of the application, newest first, with its steps.
+  std::vector<DeploymentRecord> deployments() const {
+    std::vector<DeploymentRecord> found;
+    auto store = Store::open(data() / "slipway.db");
+    if (!store) return found;
+    auto listed = list_deployments(**store, {kApplication, kEnvironment, false, 0, 100});
+    if (!listed) return found;
+    for (const DeploymentRecord& record : *listed) {
+      auto full = find_deployment(**store, record.id);
+      if (full && *full) found.push_back(**full);
+    }
+    return found;
+  }
+
+  // Waits until `count` deployments exist and none is active.
+  bool wait_settled(size_t count, std::chrono::milliseconds timeout) const {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto all = deployments();
+      bool active = false;
+      for (const auto& deployment : all) active = active || deployment.outcome.empty();
+      if (all.size() >= count && !active) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // This fixture's containers, by name → state ("running", "exited", ...).
+  std::map<std::string, std::string> containers() const {
+    std::map<std::string, std::string> found;
+    ContainerRuntime runtime(DockerDaemon::kSocket);
+    auto listed = runtime.list({{"slipway.owner", owner()}});
+    if (!listed) return found;
+    for (const auto& container : *listed) found[container.name] = container.state;
+    return found;
+  }
+
+  pid_t haproxy_pid() const {
+    auto text = read_file(data() / "routers" / "hello-production" / "haproxy.pid");
+    return text ? static_cast<pid_t>(std::atoi(text->c_str())) : 0;
+  }
+
+  // Events posted to the JSON webhook, by their "event" field, in order.
+  std::vector<std::string> webhook_events() {
+    std::vector<std::string> events;
+    for (const auto& message : webhook_.messages()) {
+      auto body = nlohmann::json::parse(message.body, nullptr, false);
+      if (body.is_object()) events.push_back(body.value("event", ""));
+    }
+    return events;
+  }
+
+ private:
+  std::string fail(const std::string& message) {
+    error_ = message;
+    return "";
+  }
+
+  std::filesystem::path app_dir() const { return folder_.path() / "app"; }
+
+  bool compile_app() {
+    std::filesystem::create_directories(app_dir());
+    auto compiled = run_command_checked({"gcc", "-static", "-O2", "-pthread", "-o", (app_dir() / "bluegreen_app").string(),
+                                         std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/bluegreen_app.c"});
+    if (!compiled) error_ = "cannot compile the test application: " + compiled.error().message;
+    return compiled.ok();
+  }
+
+  bool write_repository() {
+    std::string deploy = fmt::format("deploy:\n  health: {}\n  bake: {}\n  drain: {}\n  retain: {}\n", settings_.health,
+                                     settings_.bake, settings_.drain, settings_.retain);
+    if (!settings_.verify.empty()) deploy += "  verify: " + settings_.verify + "\n";
+    repository_.write(".slipway.yml", "kind: application\ntest:\n  suites:\n    unit: { run: 'true' }\n"
+                                      "publish:\n  image: { repository: hello }\n" + deploy);
+    repository_.write("Dockerfile", "FROM scratch\n");
+    repository_.commit("application");
+    std::string config = fmt::format(
+        "executor: host\n"
+        "registry_poll_interval: {}\n"
+        "environments:\n"
+        "  production:\n"
+        "    publish: manual\n"
+        "    registry: {{ url: {}/prod, username: REGISTRY_USER, password: REGISTRY_PASSWORD }}\n"
+        "    router: {{ listen: {}, test_listen: {} }}\n"
+        "    notify: [ {{ slack: SLACK_URL }}, {{ webhook: OPS_URL }} ]\n"
+        "repositories:\n"
+        "  - {{ name: hello, url: {}, poll_interval: 0s }}\n",
+        settings_.poll_interval, registry_->address(), router_listen_, test_listen_, repository_.path().string());
+    std::filesystem::create_directories(data());
+    if (!write_file_atomically(folder_.path() / "slipway.yml", config)) {
+      error_ = "cannot write slipway.yml";
+      return false;
+    }
+    return true;
+  }
+
+  bool set_secrets() {
+    const std::map<std::string, std::string> values = {{"REGISTRY_USER", registry_->username()},
+                                                       {"REGISTRY_PASSWORD", registry_->password()},
+                                                       {"SLACK_URL", slack_.url()},
+                                                       {"OPS_URL", webhook_.url()}};
+    for (const auto& [name, value] : values) {
+      CommandOutput set = run_with_input({SLIPWAY_BINARY, "secret", "set", "*", kEnvironment, name, "--data-dir",
+                                          data().string()},
+                                         value);
+      if (set.exit_code != 0) {
+        error_ = "slipway secret set " + name + ": " + set.err;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // POST /images/{name}/push on the Engine with the registry login; the manifest digest.
+  Result<std::string> engine_push(const std::string& reference) {
+    nlohmann::json auth = {{"username", registry_->username()},
+                           {"password", registry_->password()},
+                           {"serveraddress", registry_->address()}};
+    std::string encoded = to_base64(auth.dump());
+    for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    auto colon = reference.rfind(':');
+    HttpClientRequest post;
+    post.method = "POST";
+    post.url = "http://localhost/v1.41/images/" + reference.substr(0, colon) + "/push?tag=" + reference.substr(colon + 1);
+    post.unix_socket = DockerDaemon::kSocket;
+    post.headers.set("X-Registry-Auth", encoded);
+    post.timeout = Milliseconds(120'000);
+    HttpClient client;
+    auto answer = client.send(post);
+    if (!answer) return answer.error();
+    for (const std::string& line : split(answer->body, '\n')) {
+      nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
+      if (!message.is_object()) continue;
+      if (message.contains("error")) return make_error("push failed: " + message["error"].dump());
+      if (message.contains("aux") && message["aux"].contains("Digest")) return message["aux"]["Digest"].get<std::string>();
+    }
+    return make_error("push answered " + std::to_string(answer->status) + " without a digest: " + answer->body);
+  }
+
+  // The server leaves HAProxy and the containers running when it stops (traffic must outlive a
+  // Slipway restart), so the fixture takes them down itself.
+  void cleanup_router_and_containers() {
+    if (pid_t pid = haproxy_pid(); pid > 0) {
+      auto command = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+      if (command && command->find("haproxy") != std::string::npos) {
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    ContainerRuntime runtime(DockerDaemon::kSocket);
+    auto listed = runtime.list({{"slipway.owner", owner()}});
+    if (listed) {
+      for (const auto& container : *listed) (void)runtime.remove(container.name, true);
+    }
+  }
+
+  DeploySettings settings_;
+  TemporaryDirectory folder_;
+  DockerDaemon daemon_;
+  DockerEngine engine_;
+  ChatReceiver slack_;
+  ChatReceiver webhook_;
+  ScratchRepository repository_;
+  std::unique_ptr<RegistryServer> registry_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string server_listen_, router_listen_, test_listen_;
+  std::vector<std::string> built_tags_;
+  std::string error_;
+};
+
+}  // namespace slipway::testing
