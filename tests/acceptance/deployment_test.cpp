@@ -2,10 +2,16 @@
 // registry notifies a real `slipway serve`, which pulls it into the Docker Engine, health-checks
 // it, switches a real HAProxy, bakes, drains and retires the old version, and posts every step to
 // two local chat receivers. Failures roll back (before and after the switch); a newer image
-// supersedes one not yet switched; a server killed mid-bake finishes the deployment on restart;
+// supersedes one not yet switched; a server killed before the switch or mid-bake finishes the
+// deployment on restart;
 // a lost notification is made up for by the registry poll; a rollback on request returns to the
 // previous version's retained container.
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +65,58 @@ class TrafficProbe {
   mutable std::mutex mutex_;
   std::string failed_;
   std::thread thread_;
+};
+
+// A WebSocket client just big enough for the test application's echo (RFC 6455: masked text
+// frames out, unmasked frames back).
+class WebSocketClient {
+ public:
+  explicit WebSocketClient(const std::string& address) {
+    auto colon = address.rfind(':');
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+    inet_pton(AF_INET, address.substr(0, colon).c_str(), &target.sin_addr);
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval timeout{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&target), sizeof target) != 0) return;
+    std::string request = "GET /ws HTTP/1.1\r\nHost: " + address +
+                          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return;
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos && recv(fd_, &c, 1, 0) == 1) head += c;
+    upgraded_ = head.rfind("HTTP/1.1 101", 0) == 0;
+    // HAProxy writes header names in lower case.
+    std::string lower = head;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    auto version = lower.find("x-app-version: ");
+    if (version != std::string::npos) version_ = head.substr(version + 15, head.find("\r\n", version) - version - 15);
+  }
+  ~WebSocketClient() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool upgraded() const { return upgraded_; }
+  const std::string& version() const { return version_; }
+
+  // Sends `text`, returns what came back ("" when the connection is gone or answered a close).
+  std::string echo(const std::string& text) {
+    std::string frame = {static_cast<char>(0x81), static_cast<char>(0x80 | text.size()), 1, 2, 3, 4};
+    for (size_t i = 0; i < text.size(); ++i) frame += static_cast<char>(text[i] ^ (1 + i % 4));
+    if (send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) return "";
+    unsigned char header[2];
+    if (recv(fd_, header, 2, MSG_WAITALL) != 2 || (header[0] & 0x0F) != 0x1) return "";
+    std::string payload(header[1] & 0x7F, '\0');
+    if (recv(fd_, payload.data(), payload.size(), MSG_WAITALL) != static_cast<ssize_t>(payload.size())) return "";
+    return payload;
+  }
+
+ private:
+  int fd_ = -1;
+  bool upgraded_ = false;
+  std::string version_;
 };
 
 std::vector<std::string> states_of(const DeploymentRecord& deployment) {
@@ -134,6 +192,33 @@ TEST(DeploymentTest, EachPushDeploysBlueGreenWithoutDroppingARequest) {
   containers = fixture.containers();
   EXPECT_EQ(containers.count(deployments[1].container), 0u) << "v1's container should be removed";
   EXPECT_EQ(containers[second.container], "exited");
+}
+
+TEST(DeploymentTest, AWebSocketOnTheOldVersionLivesThroughTheSwitchUntilTheDrainEnds) {
+  DeploymentFixture fixture(DeploySettings{.bake = "1s", .drain = "4s"});
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+  WebSocketClient socket(fixture.router_listen());
+  ASSERT_TRUE(socket.upgraded());
+  EXPECT_EQ(socket.version(), "v1");
+  EXPECT_EQ(socket.echo("before"), "before");
+
+  ASSERT_FALSE(fixture.push_version("v2").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s)) << describe(fixture.deployments());
+  // New requests go to v2; the open WebSocket is still v1's, and still works (Kamal cuts it here).
+  EXPECT_EQ(socket.echo("after the switch"), "after the switch");
+  ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments());
+  auto deployments = fixture.deployments();
+  std::string drained;
+  for (const auto& step : deployments[0].steps) {
+    if (step.state == "retiring") drained = step.message;
+  }
+  EXPECT_NE(drained.find("drain window of 4.00s ended with 1 sessions open"), std::string::npos)
+      << describe(deployments);
+  // Once the drain window is over, the old version is stopped and says goodbye.
+  EXPECT_EQ(socket.echo("too late"), "");
 }
 
 TEST(DeploymentTest, AFailingHealthCheckNeverMovesTraffic) {
@@ -267,6 +352,40 @@ TEST(DeploymentTest, AServerKilledDuringTheBakeFinishesTheDeploymentOnRestart) {
   EXPECT_EQ(containers.size(), 2u);
   EXPECT_EQ(containers[deployments[0].container], "running");
   EXPECT_EQ(containers[deployments[1].container], "exited");
+}
+
+TEST(DeploymentTest, AServerKilledBeforeTheSwitchReplacesGreenOnRestart) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+
+  // A slow start keeps the deployment in health_checking long enough to kill the server there.
+  ASSERT_FALSE(fixture.push_version("v2", {{"START_DELAY_MS", "3000"}}).empty()) << fixture.error();
+  bool checking = false;
+  std::string green;
+  for (int i = 0; i < 300 && !checking; ++i) {
+    auto all = fixture.deployments();
+    checking = !all.empty() && all[0].tag == "v2" && all[0].state == "health_checking";
+    if (checking) green = all[0].container;
+    else std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(checking) << describe(fixture.deployments());
+  fixture.server().kill_hard();
+  EXPECT_EQ(fixture.live_version(), "v1") << "traffic stays on v1 while the server is down";
+
+  fixture.start_server();
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments());
+  auto deployments = fixture.deployments();
+  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  // The restarted server checked the green that kept running while it was down, and used it.
+  EXPECT_EQ(deployments[0].container, green);
+  auto containers = fixture.containers();
+  EXPECT_EQ(containers[green], "running");
+  EXPECT_EQ(containers.size(), 2u) << testing::describe_containers(containers);
 }
 
 TEST(DeploymentTest, ALostNotificationIsMadeUpForByTheRegistryPoll) {
