@@ -1,5 +1,5 @@
 // The UI's entry point: a hash router (#/runs, #/runs/ID, #/runs/ID/steps/STEP_ID,
-// #/repositories/NAME, #/deployments, #/deployments/ID) that renders one page at a time into <main>, and the token prompt.
+// #/repositories/NAME, #/deployments, #/deployments/ID, #/tasks, #/tasks/ENV/NAME) that renders one page at a time into <main>, and the token prompt.
 // Each page's render(main, route) returns a cleanup function (timers, streams), called when
 // the route changes. A page that meets a 401 brings up the prompt, then renders again.
 import { AuthError, storeToken, storedToken } from './api.js';
@@ -9,6 +9,7 @@ import { renderStepLog } from './log_view.js';
 import { renderRepository } from './repository.js';
 import { renderRun } from './run.js';
 import { renderRuns } from './runs.js';
+import { renderTask, renderTasks } from './tasks.js';
 
 const ROUTES = [
   { pattern: /^\/runs$/, names: [], render: renderRuns, title: 'Runs' },
@@ -17,6 +18,8 @@ const ROUTES = [
   { pattern: /^\/repositories\/([^/]+)$/, names: ['name'], render: renderRepository, title: 'Repository' },
   { pattern: /^\/deployments$/, names: [], render: renderDeployments, title: 'Deployments' },
   { pattern: /^\/deployments\/(\d+)$/, names: ['deployment'], render: renderDeployment, title: 'Deployment' },
+  { pattern: /^\/tasks$/, names: [], render: renderTasks, title: 'Tasks' },
+  { pattern: /^\/tasks\/([^/]+)\/([^/]+)$/, names: ['environment', 'name'], render: renderTask, title: 'Task' },
 ];
 
 const main = document.getElementById('main');

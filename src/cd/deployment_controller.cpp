@@ -38,7 +38,7 @@ nlohmann::json settings_json(const ApplicationTarget& target) {
 }  // namespace
 
 // One application in one environment: deployments there run one at a time, on this thread.
-struct Lane {
+struct DeploymentLane {
   std::string application;
   std::string environment;
   std::atomic<bool> interrupt{false};
@@ -54,28 +54,28 @@ struct DeploymentController::Impl {
   DeploymentControllerOptions options;
   std::mutex mutex;
   std::condition_variable changed;
-  std::map<LaneKey, std::unique_ptr<Lane>> lanes;
+  std::map<LaneKey, std::unique_ptr<DeploymentLane>> lanes;
   std::atomic<bool> stopping{false};
   bool started = false;
   std::unique_ptr<Store> store;  // for offer() and rollback(), under mutex
 
   explicit Impl(DeploymentControllerOptions o) : options(std::move(o)) {}
 
-  Lane& lane(const std::string& application, const std::string& environment);  // under mutex
-  void run_lane(Lane& lane);
-  Status prepare_router(Lane& lane, Store& store, const ApplicationTarget& target);
-  void supersede_others(Store& store, Lane& lane, int64_t newest_id);
+  DeploymentLane& lane(const std::string& application, const std::string& environment);  // under mutex
+  void run_lane(DeploymentLane& lane);
+  Status prepare_router(DeploymentLane& lane, Store& store, const ApplicationTarget& target);
+  void supersede_others(Store& store, DeploymentLane& lane, int64_t newest_id);
   Result<int64_t> create(Store& store, DeploymentRecord record, const std::string& message,
                          const std::string& handled_push);
 };
 
-Lane& DeploymentController::Impl::lane(const std::string& application, const std::string& environment) {
+DeploymentLane& DeploymentController::Impl::lane(const std::string& application, const std::string& environment) {
   auto& slot = lanes[{application, environment}];
   if (!slot) {
-    slot = std::make_unique<Lane>();
+    slot = std::make_unique<DeploymentLane>();
     slot->application = application;
     slot->environment = environment;
-    Lane* lane = slot.get();
+    DeploymentLane* lane = slot.get();
     lane->idle = false;
     lane->thread = std::thread([this, lane] { run_lane(*lane); });
   }
@@ -84,7 +84,7 @@ Lane& DeploymentController::Impl::lane(const std::string& application, const std
 
 // The router starts with the lane (or is adopted when it outlived a restart). A router started
 // afresh knows no version: the live one is pointed at again before anything else happens.
-Status DeploymentController::Impl::prepare_router(Lane& lane, Store& store, const ApplicationTarget& target) {
+Status DeploymentController::Impl::prepare_router(DeploymentLane& lane, Store& store, const ApplicationTarget& target) {
   if (lane.router) return {};
   if (target.router.listen.empty()) {
     return make_error(fmt::format("environment '{}' has no router in the server's configuration: add "
@@ -111,7 +111,7 @@ Status DeploymentController::Impl::prepare_router(Lane& lane, Store& store, cons
   return {};
 }
 
-void DeploymentController::Impl::run_lane(Lane& lane) {
+void DeploymentController::Impl::run_lane(DeploymentLane& lane) {
   auto store = Store::open(options.database);
   if (!store) {
     spdlog::error("deployments of {}/{}: {}", lane.application, lane.environment, store.error().message);
@@ -161,7 +161,7 @@ void DeploymentController::Impl::run_lane(Lane& lane) {
 }
 
 // Queued ones end "superseded" at once; one in progress is told to stop before its switch.
-void DeploymentController::Impl::supersede_others(Store& store, Lane& lane, int64_t newest_id) {
+void DeploymentController::Impl::supersede_others(Store& store, DeploymentLane& lane, int64_t newest_id) {
   lane.newest_id = newest_id;
   auto active = list_deployments(store, {lane.application, lane.environment, true, 0, 1000});
   if (!active) return;
@@ -223,7 +223,7 @@ Result<std::optional<int64_t>> DeploymentController::offer(const ImageOffer& off
   std::string message = fmt::format("image {} pushed{}", offer.image, offer.tag.empty() ? "" : " as " + offer.tag);
   auto id = s.create(store, record, message, offer.push_event_id);
   if (!id) return id.error();
-  Lane& lane = s.lane(offer.application, offer.environment);
+  DeploymentLane& lane = s.lane(offer.application, offer.environment);
   s.supersede_others(store, lane, *id);
   lane.wake = true;
   s.changed.notify_all();
@@ -283,7 +283,7 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
                                     target->tag.empty() ? target->digest : target->tag, reason);
   auto id = s.create(store, record, message, "");
   if (!id) return id.error();
-  Lane& lane = s.lane(application, environment);
+  DeploymentLane& lane = s.lane(application, environment);
   s.supersede_others(store, lane, *id);
   lane.wake = true;
   s.changed.notify_all();

@@ -37,6 +37,21 @@ void ImageIntake::Impl::take_pushes(Store& store) {
     return;
   }
   for (const ImagePushRecord& push : *pushes) {
+    if (options.tasks) {
+      auto changed = options.tasks->image_pushed(store, push);
+      if (!changed) {
+        spdlog::warn("image intake: task definitions for {}: {}", push.repository, changed.error().message);
+        continue;
+      }
+      if (*changed) {
+        if (!(*changed)->tasks.empty()) {
+          spdlog::info("image {}@{}: {} task definitions in {} at a new revision", push.repository, push.digest,
+                       (*changed)->tasks.size(), (*changed)->environment);
+          if (options.on_tasks_changed) options.on_tasks_changed(**changed);
+        }
+        continue;
+      }
+    }
     auto address = options.directory->match_push(push.registry, push.repository);
     if (!address) {
       if (Status handled = mark_image_push_handled(store, push.event_id); !handled) {

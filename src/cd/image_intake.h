@@ -1,4 +1,4 @@
-// ImageIntake: turns stored image pushes into deployments. Pushes are stored by the registry
+// ImageIntake: turns stored image pushes into deployments and task-definition revisions. Pushes are stored by the registry
 // webhook (or by the digest poll) before anything acts on them; this thread takes the unhandled
 // ones oldest first, finds the application and environment each belongs to, and offers the
 // image to the DeploymentController, which marks the push handled in the same transaction as
@@ -19,6 +19,7 @@
 #include "base/time.h"
 #include "cd/application_directory.h"
 #include "cd/deployment_controller.h"
+#include "cd/task_registry.h"
 
 namespace slipway {
 
@@ -35,6 +36,10 @@ struct ImageIntakeOptions {
   TagDigestLookup lookup;                            // optional: no poll without it
   Milliseconds poll_interval{30'000};                // 0: no poll
   std::string poll_tag = "latest";
+  // Data tasks: a push that concerns task definitions registers their new revisions (and is
+  // then handled); what changed is told to on_tasks_changed (one notice per push).
+  const TaskRegistry* tasks = nullptr;
+  std::function<void(const TaskRegistryChange&)> on_tasks_changed;
 };
 
 class ImageIntake {

@@ -25,6 +25,7 @@ int run_cli(int argc, char** argv) {
   add_hook_command(app, exit_code);
   add_secret_command(app, global, exit_code);
   add_deploy_command(app, exit_code);
+  add_task_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

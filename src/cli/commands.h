@@ -27,6 +27,7 @@ void add_trigger_command(CLI::App& app, int& exit_code);
 void add_hook_command(CLI::App& app, int& exit_code);
 void add_secret_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_deploy_command(CLI::App& app, int& exit_code);
+void add_task_command(CLI::App& app, int& exit_code);
 
 // The server's data directory: the command's own --data-dir, else the global one, else
 // ./.slipway (unlike `slipway run`, a server keeps its state beside its configuration).

@@ -11,6 +11,7 @@ void add_api_routes(Router& router, ApiContext& context) {
   add_secret_routes(router, context);
   add_registry_routes(router, context);
   add_deployment_routes(router, context);
+  add_task_routes(router, context);
 }
 
 }  // namespace slipway

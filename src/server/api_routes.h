@@ -8,6 +8,7 @@
 
 #include "ci/local_run.h"
 #include "cd/deployment_controller.h"
+#include "cd/task_runner.h"
 #include "ci/run_queue.h"
 #include "server/http_router.h"
 #include "server/store_pool.h"
@@ -24,6 +25,7 @@ struct ApiContext {
   std::string master_key;   // seals the secret store (store/master_key.h); set by Server::start
   DeploymentController* deployments = nullptr;  // set by Server::start; null: no deployments here
   std::function<void()> image_pushed;            // a push was stored: the intake looks now
+  TaskRunner* tasks = nullptr;                   // set by Server::start; runs data tasks on demand
   Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
 };
 
@@ -38,5 +40,6 @@ void add_token_routes(Router& router, ApiContext& context);
 void add_secret_routes(Router& router, ApiContext& context);
 void add_registry_routes(Router& router, ApiContext& context);
 void add_deployment_routes(Router& router, ApiContext& context);
+void add_task_routes(Router& router, ApiContext& context);
 
 }  // namespace slipway

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "base/time.h"
 #include "store/events.h"
 #include "store/secret_store.h"
 #include "store/store.h"
@@ -66,6 +67,33 @@ ChatNotice deployment_notice(const DeploymentRecord& deployment, const Deploymen
   }
   notice.link = "#/deployments/" + std::to_string(deployment.id);
   notice.at_ms = step.at_ms;
+  return notice;
+}
+
+ChatNotice tasks_notice(const TaskRegistryChange& change) {
+  ChatNotice notice;
+  notice.event = "tasks.revised";
+  notice.severity = "success";
+  notice.title = fmt::format("{} → {}: {} task definition{} at image {}", change.repository, change.environment,
+                             change.tasks.size(), change.tasks.size() == 1 ? "" : "s", short_digest(change.digest));
+  std::string listed;
+  size_t shown = 0;
+  for (const auto& [task, revision] : change.tasks) {
+    if (shown++ == 20) {
+      listed += fmt::format(", and {} more", change.tasks.size() - 20);
+      break;
+    }
+    listed += fmt::format("{}{} r{}", listed.empty() ? "" : ", ", task, revision);
+  }
+  notice.text = listed;
+  notice.repository = change.repository;
+  notice.environment = change.environment;
+  notice.fields = {{"Image", change.image + "@" + change.digest}};
+  if (!change.tag.empty()) notice.fields.push_back({"Tag", change.tag});
+  if (change.deregistered > 0) notice.fields.push_back({"Deregistered", std::to_string(change.deregistered) + " old revisions"});
+  if (change.schedules_moved > 0) notice.fields.push_back({"Schedules moved", std::to_string(change.schedules_moved)});
+  notice.link = "#/tasks";
+  notice.at_ms = now_ms();
   return notice;
 }
 
@@ -204,6 +232,21 @@ void ChatNotices::deployment_step(const DeploymentRecord& deployment, const Depl
   if (step.state == "queued") return;
   impl_->notifier.send(impl_->channels(deployment.application, deployment.environment),
                        deployment_notice(deployment, step));
+}
+
+void ChatNotices::tasks_changed(const TaskRegistryChange& change) {
+  impl_->notifier.send(impl_->channels(change.repository, change.environment), tasks_notice(change));
+}
+
+void ChatNotices::schedule_failed(const ScheduleConfig& schedule, const std::string& error) {
+  ChatNotice notice;
+  notice.event = "schedule.failed";
+  notice.severity = "failure";
+  notice.title = fmt::format("schedule {}: task {} in {} did not start", schedule.name, schedule.task, schedule.environment);
+  notice.text = error;
+  notice.environment = schedule.environment;
+  notice.at_ms = now_ms();
+  impl_->notifier.send(impl_->channels("", schedule.environment), notice);
 }
 
 Notifier& ChatNotices::notifier() { return impl_->notifier; }

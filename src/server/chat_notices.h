@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cd/task_registry.h"
 #include "notify/notifier.h"
 #include "spec/server_config.h"
 #include "store/deployments.h"
@@ -28,6 +29,11 @@ class ChatNotices {
 
   // The DeploymentObserver: one notice per step, to the deployment's environment's channels.
   void deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step);
+
+  // One notice per image push that moved task definitions, listing each task's new revision.
+  void tasks_changed(const TaskRegistryChange& change);
+  // A schedule that could not start its task (no image yet, a secret not set).
+  void schedule_failed(const ScheduleConfig& schedule, const std::string& error);
 
   Notifier& notifier();
 

@@ -10,6 +10,9 @@
 #include "cd/container_runtime.h"
 #include "cd/deployment_controller.h"
 #include "cd/image_intake.h"
+#include "cd/task_registry.h"
+#include "cd/task_runner.h"
+#include "cd/task_scheduler.h"
 #include "ci/run_queue.h"
 #include "publish/artifact_publisher.h"
 #include "publish/registry_client.h"
@@ -22,6 +25,7 @@
 #include "server/ui_assets.h"
 #include "server/webhook_routes.h"
 #include "store/master_key.h"
+#include "store/secret_store.h"
 
 namespace slipway {
 
@@ -40,6 +44,9 @@ struct Server::Impl {
   std::unique_ptr<ChatNotices> notices;
   std::unique_ptr<ApplicationDirectory> directory;
   std::unique_ptr<DeploymentController> deployments;
+  std::unique_ptr<TaskRegistry> task_registry;
+  std::unique_ptr<TaskRunner> tasks;
+  std::unique_ptr<TaskScheduler> scheduler;
   std::unique_ptr<ImageIntake> intake;
   std::unique_ptr<HttpServer> http;
   bool started = false;
@@ -61,6 +68,9 @@ struct Server::Impl {
 
   void add_routes();
   Status start_deployments(const std::string& master_key);
+  Status start_tasks(const std::string& master_key);
+  Result<TaskEnvironment> task_environment(const std::string& master_key, const std::string& repository,
+                                           const std::string& environment);
   void stop_deployments();
   HttpResponse handle(HttpRequest& request);
   void observe(const HttpRequest& request, int status, std::chrono::microseconds elapsed);
@@ -97,16 +107,65 @@ Status Server::Impl::start_deployments(const std::string& master_key) {
   controller.owner = std::filesystem::absolute(options.data.root).string();
   deployments = std::make_unique<DeploymentController>(std::move(controller));
   if (Status started = deployments->start(); !started) return started;
-  intake = std::make_unique<ImageIntake>(ImageIntakeOptions{database, directory.get(), deployments.get(),
-                                                            lookup_tag_digest, options.config.registry_poll_interval});
+  if (Status started = start_tasks(master_key); !started) return started;
+  ImageIntakeOptions intake_options{database, directory.get(), deployments.get(), lookup_tag_digest,
+                                    options.config.registry_poll_interval};
+  intake_options.tasks = task_registry.get();
+  intake_options.on_tasks_changed = [this](const TaskRegistryChange& change) { notices->tasks_changed(change); };
+  intake = std::make_unique<ImageIntake>(std::move(intake_options));
   if (Status started = intake->start(); !started) return started;
   api.deployments = deployments.get();
   api.image_pushed = [this] { intake->wake(); };
   return {};
 }
 
+// Data tasks: a run's secrets and pull credentials come from the secret store, as a deployment's.
+Result<TaskEnvironment> Server::Impl::task_environment(const std::string& master_key, const std::string& repository,
+                                                       const std::string& environment) {
+  auto store = Store::open(options.data.database());
+  if (!store) return store.error();
+  SecretStore secrets(**store, master_key);
+  auto values = secrets.resolve(repository, environment);
+  if (!values) return values.error();
+  TaskEnvironment resolved{*values, std::nullopt};
+  for (const EnvironmentConfig& candidate : options.config.environments) {
+    if (candidate.name != environment || !candidate.registry || candidate.registry->username_secret.empty()) continue;
+    auto user = values->find(candidate.registry->username_secret);
+    auto password = values->find(candidate.registry->password_secret);
+    if (user != values->end() && password != values->end()) {
+      resolved.credentials = PullCredentials{user->second, password->second,
+                                             split_registry_url(candidate.registry->url).first};
+    }
+  }
+  return resolved;
+}
+
+Status Server::Impl::start_tasks(const std::string& master_key) {
+  std::filesystem::path database = options.data.database();
+  task_registry = std::make_unique<TaskRegistry>(*directory, options.config.task_revisions_kept);
+  TaskRunnerOptions runner;
+  runner.database = database;
+  runner.runs_directory = options.data.root / "task-runs";
+  runner.containers = &containers;
+  runner.resolve = [this, master_key](const std::string& repository, const std::string& environment) {
+    return task_environment(master_key, repository, environment);
+  };
+  runner.owner = std::filesystem::absolute(options.data.root).string();
+  tasks = std::make_unique<TaskRunner>(std::move(runner));
+  if (Status started = tasks->start(); !started) return started;
+  api.tasks = tasks.get();
+  TaskSchedulerOptions timer{database, &options.config, tasks.get(),
+                             [this](const ScheduleConfig& schedule, const std::string& error) {
+                               notices->schedule_failed(schedule, error);
+                             }};
+  scheduler = std::make_unique<TaskScheduler>(std::move(timer));
+  return scheduler->start();
+}
+
 void Server::Impl::stop_deployments() {
   if (intake) intake->stop();
+  if (scheduler) scheduler->stop();
+  if (tasks) tasks->stop();
   if (deployments) deployments->stop();
   if (notices) notices->stop();
 }

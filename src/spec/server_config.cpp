@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "base/strings.h"
+#include "spec/cron_expression.h"
 #include "spec/spec_values.h"
 #include "spec/yaml_document.h"
 #include "spec/yaml_reader.h"
@@ -17,7 +18,7 @@ namespace {
 
 const std::vector<std::string> kRootKeys = {"listen",         "concurrency", "cancel_superseded", "anonymous_read",
                                             "max_body_bytes", "executor",    "environments",      "repositories",
-                                            "registry_poll_interval"};
+                                            "registry_poll_interval", "schedules", "task_revisions_kept"};
 
 // SpecReader has no boolean: .slipway.yml never needed one. YAML 1.1's yes/no/on/off are
 // refused on purpose: `on` meaning true surprises people.
@@ -159,15 +160,23 @@ std::vector<EnvironmentConfig> read_environments(SpecReader& reader, const Field
   return environments;
 }
 
+// A repository, schedule or task name: [A-Za-z0-9_.-]+, as it appears in URLs and messages.
+std::optional<std::string> read_name(SpecReader& reader, const Field& field, std::string_view noun) {
+  auto text = reader.string(field);
+  if (text && is_valid_job_name(*text)) return text;
+  if (text) {
+    reader.report(field.value, fmt::format("invalid {} name {} in '{}': use letters, digits, '_', '.' and '-'", noun,
+                                           describe_value(field.value), field.path));
+  }
+  return std::nullopt;
+}
+
 RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
   RepositoryConfig repository;
   auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
-    auto text = reader.string(*name);
-    if (text && is_valid_job_name(*text)) repository.name = *text;
-    else if (text) reader.report(name->value, fmt::format("invalid repository name {} in '{}': use letters, "
-                                                          "digits, '_', '.' and '-'", describe_value(name->value), name->path));
+    assign(repository.name, read_name(reader, *name, "repository"));
   }
   if (auto* url = reader.require(*mapping, "url", "the path of the git repository, e.g. /srv/git/hello-app.git")) {
     assign(repository.url, reader.non_empty_string(*url));
@@ -198,6 +207,71 @@ std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field&
   return repositories;
 }
 
+// The environment must be one of the file's (or the default) environments, whichever order
+// the keys are written in: schedules are read after environments.
+std::optional<std::string> read_schedule_environment(SpecReader& reader, const Field& field,
+                                                     const std::vector<EnvironmentConfig>& environments) {
+  auto name = reader.non_empty_string(field);
+  if (!name) return std::nullopt;
+  std::vector<std::string> names;
+  for (const auto& environment : environments) names.push_back(environment.name);
+  for (const auto& known : names) {
+    if (known == *name) return name;
+  }
+  std::string suggestion = closest_match(*name, names);
+  reader.report(field.value, fmt::format("'{}' names unknown environment '{}'; {}", field.path, *name,
+                                         suggestion.empty() ? "configured: " + (names.empty() ? "none" : join(names, ", "))
+                                                            : "did you mean '" + suggestion + "'?"));
+  return std::nullopt;
+}
+
+std::optional<std::string> read_cron(SpecReader& reader, const Field& field) {
+  auto text = reader.non_empty_string(field);
+  if (!text) return std::nullopt;
+  auto cron = CronExpression::parse(*text);
+  if (cron) return text;
+  reader.report(field.value,
+                fmt::format("'{}' is not a valid cron expression: {}", field.path, cron.error().message));
+  return std::nullopt;
+}
+
+ScheduleConfig read_schedule(SpecReader& reader, const Field& field,
+                             const std::vector<EnvironmentConfig>& environments) {
+  ScheduleConfig schedule;
+  auto mapping = reader.mapping(field, {"name", "task", "environment", "cron", "revision"});
+  if (!mapping) return schedule;
+  if (auto* name = reader.require(*mapping, "name", "e.g. name: nightly-sync")) {
+    assign(schedule.name, read_name(reader, *name, "schedule"));
+  }
+  if (auto* task = reader.require(*mapping, "task", "the task definition to run, e.g. task: sync-orders")) {
+    assign(schedule.task, read_name(reader, *task, "task"));
+  }
+  if (auto* environment = reader.require(*mapping, "environment", "e.g. environment: production")) {
+    assign(schedule.environment, read_schedule_environment(reader, *environment, environments));
+  }
+  if (auto* cron = reader.require(*mapping, "cron", "when it runs, in UTC, e.g. cron: \"0 2 * * *\"")) {
+    assign(schedule.cron, read_cron(reader, *cron));
+  }
+  if (auto* revision = mapping->find("revision")) assign(schedule.revision, reader.integer(*revision, 1));
+  return schedule;
+}
+
+std::vector<ScheduleConfig> read_schedules(SpecReader& reader, const Field& field,
+                                           const std::vector<EnvironmentConfig>& environments) {
+  std::vector<ScheduleConfig> schedules;
+  auto items = reader.sequence(field);
+  if (!items) return schedules;
+  std::set<std::string> seen;
+  for (const auto& item : *items) {
+    ScheduleConfig schedule = read_schedule(reader, item, environments);
+    if (!schedule.name.empty() && !seen.insert(schedule.name).second) {
+      reader.report(item.value, fmt::format("schedule '{}' is listed twice in 'schedules'", schedule.name));
+    }
+    schedules.push_back(std::move(schedule));
+  }
+  return schedules;
+}
+
 void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* listen = root.find("listen")) assign(config.listen, read_address(reader, *listen));
   if (auto* concurrency = root.find("concurrency")) assign(config.concurrency, reader.integer(*concurrency, 0));
@@ -212,6 +286,10 @@ void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* executor = root.find("executor")) assign(config.executor, reader.choice(*executor, "executor", {"sandbox", "host"}));
   if (auto* environments = root.find("environments")) config.environments = read_environments(reader, *environments);
   if (auto* repositories = root.find("repositories")) config.repositories = read_repositories(reader, *repositories);
+  if (auto* schedules = root.find("schedules")) {
+    config.schedules = read_schedules(reader, *schedules, config.environments);
+  }
+  if (auto* kept = root.find("task_revisions_kept")) assign(config.task_revisions_kept, reader.integer(*kept, 1));
 }
 
 // Only comments and blank lines: a server with the defaults and no repositories yet.

@@ -51,6 +51,15 @@ struct NotifyTarget {
   std::string url_secret;               // the secret holding the URL
 };
 
+// A task run on a timer (issue 6): `schedules: [{ name, task, environment, cron, revision? }]`.
+struct ScheduleConfig {
+  std::string name;                     // [A-Za-z0-9_.-]+, unique
+  std::string task;
+  std::string environment;              // one of the configured environments
+  std::string cron;                     // checked with CronExpression::parse
+  int revision = 0;                     // pin a revision (it moves with new images); 0 = latest
+};
+
 struct EnvironmentConfig {
   std::string name;
   bool on_main = false;                 // `publish: on-main` (else `manual`)
@@ -74,6 +83,8 @@ struct ServerConfig {
       {"development", false, {}, {}, {}, {}}, {"staging", true, {}, {}, {}, {}},
       {"production", true, {}, {}, {}, {}}};
   std::vector<RepositoryConfig> repositories;
+  std::vector<ScheduleConfig> schedules;
+  int task_revisions_kept = 10;         // revisions per task beyond which old ones are deregistered
 
   // nullptr when no repository has that name.
   const RepositoryConfig* find_repository(std::string_view name) const;

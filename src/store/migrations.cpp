@@ -215,6 +215,70 @@ ALTER TABLE image_pushes ADD COLUMN handled_ms INTEGER;  -- NULL: no decision ta
 CREATE INDEX image_pushes_unhandled ON image_pushes (received_ms) WHERE handled_ms IS NULL;
 )sql";
 
+// Issue 6: data tasks. A task's definition is a chain of immutable revisions per environment
+// (a push of its image adds one pinned to the digest), so what ran is always on record; the
+// schedules from the server config keep the revision they pin (configured_revision remembers what
+// the config said, so a pin moved by new images survives a restart); and each run is written
+// before its container exists, so a restarted server finds what a killed one left running.
+constexpr std::string_view kMigration6 = R"sql(
+CREATE TABLE task_revisions (
+  id            INTEGER PRIMARY KEY,
+  environment   TEXT    NOT NULL,
+  task          TEXT    NOT NULL,
+  repository    TEXT    NOT NULL DEFAULT '',
+  revision      INTEGER NOT NULL,              -- 1, 2, 3... per (environment, task)
+  image         TEXT    NOT NULL,              -- without tag or digest
+  digest        TEXT    NOT NULL DEFAULT '',   -- '' until an image is pushed
+  command       TEXT    NOT NULL DEFAULT '[]', -- JSON array of strings
+  env           TEXT    NOT NULL DEFAULT '{}', -- JSON object of strings
+  secrets       TEXT    NOT NULL DEFAULT '[]', -- JSON array of secret names
+  cpus          REAL    NOT NULL DEFAULT 0,
+  memory_bytes  INTEGER NOT NULL DEFAULT 0,
+  timeout_ms    INTEGER NOT NULL DEFAULT 0,
+  status        TEXT    NOT NULL DEFAULT 'active', -- active | inactive | deregistered
+  reason        TEXT    NOT NULL DEFAULT '',
+  created_ms    INTEGER NOT NULL,
+  UNIQUE (environment, task, revision)
+);
+-- The active revision of a task, and of every task, is looked up on each trigger and listing.
+CREATE INDEX task_revisions_by_status ON task_revisions (status, environment, task);
+-- A pushed image finds the active tasks of its environment that use it.
+CREATE INDEX task_revisions_by_image ON task_revisions (environment, image, status);
+
+CREATE TABLE task_schedules (
+  name                TEXT PRIMARY KEY,
+  environment         TEXT    NOT NULL,
+  task                TEXT    NOT NULL,
+  cron                TEXT    NOT NULL,
+  revision            INTEGER NOT NULL DEFAULT 0, -- pinned revision; 0 = the latest active
+  configured_revision INTEGER NOT NULL DEFAULT 0, -- what the server config named
+  last_fired_ms       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX task_schedules_by_task ON task_schedules (environment, task, revision);
+
+CREATE TABLE task_runs (
+  id            INTEGER PRIMARY KEY,
+  environment   TEXT    NOT NULL,
+  task          TEXT    NOT NULL,
+  revision_id   INTEGER REFERENCES task_revisions (id), -- NULL: none recorded
+  revision      INTEGER NOT NULL DEFAULT 0,
+  trigger       TEXT    NOT NULL DEFAULT '',
+  status        TEXT    NOT NULL DEFAULT 'queued',
+  exit_code     INTEGER NOT NULL DEFAULT -1,
+  reason        TEXT    NOT NULL DEFAULT '',
+  container     TEXT    NOT NULL DEFAULT '',
+  env           TEXT    NOT NULL DEFAULT '{}',        -- JSON: the trigger's overrides
+  log_path      TEXT    NOT NULL DEFAULT '',
+  created_ms    INTEGER NOT NULL,
+  started_ms    INTEGER NOT NULL DEFAULT 0,
+  finished_ms   INTEGER NOT NULL DEFAULT 0
+);
+-- A task's runs newest first.
+CREATE INDEX task_runs_by_task ON task_runs (environment, task, id);
+-- Only the few unfinished runs are indexed: what a restarted server marks interrupted.
+CREATE INDEX task_runs_unfinished ON task_runs (id) WHERE status IN ('queued', 'running');
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -238,6 +302,7 @@ const std::vector<std::string_view>& schema_migrations() {
       kMigration3,
       kMigration4,
       kMigration5,
+      kMigration6,
   };
   return migrations;
 }

@@ -2,7 +2,7 @@
 // Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
 // (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
 // follows a live log, opens the repository page and starts a run from its form, and reads the deployments pages over a
-// deployment written into the store; each page is saved as a screenshot in
+// deployment written into the store and the tasks pages over task rows written there too; each page is saved as a screenshot in
 // $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -235,6 +235,45 @@ test('the deployments page shows each environment\'s live version, its history a
   assert.match(await healthy.textContent(), /\+1\.2s.*green healthy: 3 checks passed/);
   assert.equal(await page.locator('.deployment-steps tbody tr').count(), 3);
   await screenshot('deployment.png');
+});
+
+test('the tasks pages show each task\'s revision and last run, its revisions, runs and a run\'s log', async () => {
+  // As for deployments: the rows a TaskRegistry and TaskRunner would have written go straight into
+  // the running server's store, and the run's log file is written as the runner writes it.
+  const start = Date.now() - 5000;
+  const [old, current] = [`sha256:${'c'.repeat(64)}`, `sha256:${'d'.repeat(64)}`];
+  const image = '127.0.0.1:5000/production/orders';
+  const log = path.join(work, 'task-run-1.log');
+  fs.writeFileSync(log, `${start + 100} o exporting orders\n${start + 200} e warning: 2 rows skipped\n${start + 300} o done\n`);
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(work, 'data', 'slipway.db'), `
+    INSERT INTO task_revisions (id, environment, task, repository, revision, image, digest, command, status, reason,
+                                created_ms)
+      VALUES (1, 'production', 'orders-export', 'etl', 1, '${image}', '${old}', '["/bin/export"]', 'inactive',
+              'defined', ${start - 60000}),
+             (2, 'production', 'orders-export', 'etl', 2, '${image}', '${current}', '["/bin/export"]', 'active',
+              'image ${current} pushed', ${start});
+    INSERT INTO task_runs (id, environment, task, revision_id, revision, trigger, status, exit_code, reason, log_path,
+                           created_ms, started_ms, finished_ms)
+      VALUES (1, 'production', 'orders-export', 2, 2, 'api', 'succeeded', 0, 'exited with 0', '${log}',
+              ${start}, ${start + 50}, ${start + 400});`]);
+  await page.goto(`${server.base}/#/tasks`);
+  const row = page.locator('section[data-environment="production"] tr[data-task="orders-export"]');
+  await row.waitFor();
+  assert.match(await row.textContent(), /orders-export2dddddddddddd/);
+  assert.equal(await row.locator('.badge').getAttribute('data-status'), 'succeeded');
+  await screenshot('tasks.png');
+  await row.locator('a', { hasText: 'orders-export' }).click();
+  await page.locator('h1', { hasText: 'orders-export in production' }).waitFor();
+  assert.equal(await page.locator('.task-revisions tbody tr').count(), 2);
+  assert.match(await page.locator('.task-revisions tr[data-revision="1"]').textContent(), /inactive.*cccccccccccc/);
+  await page.locator('.task-runs tr[data-run-id="1"] a', { hasText: '#1' }).click();
+  const output = page.locator('.task-log[data-run-id="1"]');
+  await page.locator('.log-end').waitFor();
+  assert.deepEqual(await output.locator('.log-line .text').allTextContents(),
+    ['exporting orders', 'warning: 2 rows skipped', 'done']);
+  assert.equal(await output.locator('.log-line.stream-e').count(), 1);
+  assert.match(page.url(), /#\/tasks\/production\/orders-export\?run=1$/);
+  await screenshot('task.png');
 });
 
 function liveStep(run) {

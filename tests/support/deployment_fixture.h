@@ -45,6 +45,8 @@ struct DeploySettings {
   std::string verify;                   // "" = none
   std::string poll_interval = "0s";     // the registry poll; 0 = off
   bool notifications = true;            // registry notifications to Slipway
+  std::string repository_file;          // .slipway.yml of the repository; "" = the application's
+  std::string extra_config;             // top-level lines added to the server's slipway.yml
 };
 
 inline std::string describe_containers(const std::map<std::string, std::string>& containers) {
@@ -106,6 +108,15 @@ class DeploymentFixture {
   std::string owner() const { return std::filesystem::absolute(data()).string(); }
   std::string image_repository() const { return registry_->address() + "/prod/hello"; }
 
+  // Sets a secret of the fixture's server (its data directory, the server may be running).
+  bool set_secret(const std::string& scope, const std::string& name, const std::string& value) {
+    CommandOutput set = run_with_input({SLIPWAY_BINARY, "secret", "set", scope, kEnvironment, name, "--data-dir",
+                                        data().string()},
+                                       value);
+    if (set.exit_code != 0) error_ = "slipway secret set " + name + ": " + set.err;
+    return set.exit_code == 0;
+  }
+
   void start_server() {
     server_ = std::make_unique<ServerProcess>(
         std::vector<std::string>{"--config", (folder_.path() / "slipway.yml").string(), "--data-dir", data().string()},
@@ -122,6 +133,16 @@ class DeploymentFixture {
     all.emplace("APP_VERSION", tag);
     for (const auto& [name, value] : all) dockerfile += fmt::format("ENV {}={}\n", name, value);
     dockerfile += "ENTRYPOINT [\"/app\"]\n";
+    return push_image(tag, dockerfile);
+  }
+
+  // The data-task test program (tests/apps/task_app.c) as /task; `tag` goes into a label so that
+  // each tag is an image of its own digest.
+  std::string push_task_version(const std::string& tag) {
+    return push_image(tag, "FROM scratch\nCOPY task_app /task\nLABEL version=" + tag + "\nENTRYPOINT [\"/task\"]\n");
+  }
+
+  std::string push_image(const std::string& tag, const std::string& dockerfile) {
     if (!write_file_atomically(app_dir() / "Dockerfile", dockerfile)) return fail("cannot write the Dockerfile");
     std::string reference = image_repository() + ":" + tag;
     ImageBuildRequest build;
@@ -216,22 +237,30 @@ class DeploymentFixture {
 
   bool compile_app() {
     std::filesystem::create_directories(app_dir());
-    auto compiled = run_command_checked({"gcc", "-static", "-O2", "-pthread", "-o", (app_dir() / "bluegreen_app").string(),
-                                         std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/bluegreen_app.c"});
-    if (!compiled) error_ = "cannot compile the test application: " + compiled.error().message;
-    return compiled.ok();
+    for (const char* program : {"bluegreen_app", "task_app"}) {
+      auto compiled = run_command_checked({"gcc", "-static", "-O2", "-pthread", "-o", (app_dir() / program).string(),
+                                           std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/" + program + ".c"});
+      if (!compiled) {
+        error_ = std::string("cannot compile tests/apps/") + program + ".c: " + compiled.error().message;
+        return false;
+      }
+    }
+    return true;
   }
 
   bool write_repository() {
     std::string deploy = fmt::format("deploy:\n  health: {}\n  bake: {}\n  drain: {}\n  retain: {}\n", settings_.health,
                                      settings_.bake, settings_.drain, settings_.retain);
     if (!settings_.verify.empty()) deploy += "  verify: " + settings_.verify + "\n";
-    repository_.write(".slipway.yml", "kind: application\ntest:\n  suites:\n    unit: { run: 'true' }\n"
-                                      "publish:\n  image: { repository: hello }\n" + deploy);
+    repository_.write(".slipway.yml", !settings_.repository_file.empty()
+                                          ? settings_.repository_file
+                                          : "kind: application\ntest:\n  suites:\n    unit: { run: 'true' }\n"
+                                            "publish:\n  image: { repository: hello }\n" + deploy);
     repository_.write("Dockerfile", "FROM scratch\n");
     repository_.commit("application");
     std::string config = fmt::format(
         "executor: host\n"
+        "{}"
         "registry_poll_interval: {}\n"
         "environments:\n"
         "  production:\n"
@@ -241,7 +270,7 @@ class DeploymentFixture {
         "    notify: [ {{ slack: SLACK_URL }}, {{ webhook: OPS_URL }} ]\n"
         "repositories:\n"
         "  - {{ name: hello, url: {}, poll_interval: 0s }}\n",
-        settings_.poll_interval, registry_->address(), router_listen_, test_listen_, repository_.path().string());
+        settings_.extra_config, settings_.poll_interval, registry_->address(), router_listen_, test_listen_, repository_.path().string());
     std::filesystem::create_directories(data());
     if (!write_file_atomically(folder_.path() / "slipway.yml", config)) {
       error_ = "cannot write slipway.yml";

@@ -154,6 +154,93 @@ TEST(ServerConfig, EnvironmentMistakes) {
   EXPECT_TRUE(has_diagnostic(parsed, "is missing 'test_listen'", 6));
 }
 
+TEST(ServerConfig, Schedules) {
+  auto parsed = parse(R"(environments:
+  staging: {}
+  production: { publish: on-main }
+task_revisions_kept: 3
+schedules:
+  - { name: nightly-sync, task: sync-orders, environment: production, cron: "0 2 * * *" }
+  - name: weekly.report_v2
+    task: report
+    environment: staging
+    cron: "@weekly"
+    revision: 4
+)");
+  ASSERT_TRUE(parsed.ok()) << has_diagnostic(parsed, "").message();
+  const ServerConfig& config = *parsed.config;
+  EXPECT_EQ(config.task_revisions_kept, 3);
+  ASSERT_EQ(config.schedules.size(), 2u);
+  EXPECT_EQ(config.schedules[0].name, "nightly-sync");
+  EXPECT_EQ(config.schedules[0].task, "sync-orders");
+  EXPECT_EQ(config.schedules[0].environment, "production");
+  EXPECT_EQ(config.schedules[0].cron, "0 2 * * *");
+  EXPECT_EQ(config.schedules[0].revision, 0);
+  EXPECT_EQ(config.schedules[1].name, "weekly.report_v2");
+  EXPECT_EQ(config.schedules[1].cron, "@weekly");
+  EXPECT_EQ(config.schedules[1].revision, 4);
+
+  // The default environments count, whichever order the keys come in.
+  auto defaults = parse("schedules: [ { name: a, task: t, environment: development, cron: '* * * * *' } ]\n");
+  ASSERT_TRUE(defaults.ok()) << has_diagnostic(defaults, "").message();
+  EXPECT_EQ(defaults.config->schedules.at(0).environment, "development");
+  EXPECT_TRUE(parse("").config->schedules.empty());
+}
+
+TEST(ServerConfig, ScheduleCronMistakeIsReportedAtItsValue) {
+  auto parsed = parse(R"(schedules:
+  - name: nightly
+    task: sync
+    environment: staging
+    cron: "0 24 * * *"
+  - { name: other, task: sync, environment: staging, cron: "0 2 * *" }
+)");
+  EXPECT_FALSE(parsed.ok());
+  EXPECT_TRUE(has_diagnostic(parsed, "'schedules[0].cron' is not a valid cron expression: hour 24 is out of range 0-23",
+                             5, 11));
+  EXPECT_TRUE(has_diagnostic(parsed, "'0 2 * *' has 4 fields; cron needs 5", 6, 60));
+}
+
+TEST(ServerConfig, ScheduleMistakes) {
+  auto parsed = parse(R"(environments:
+  staging: {}
+  production: {}
+schedules:
+  - { name: a, task: t, environment: prodution, cron: "@daily" }
+  - { name: b, task: t, environment: qa, cron: "@daily" }
+  - { name: a, task: t, environment: staging, cron: "@daily" }
+  - { name: c, task: t, environment: staging, cron: "@daily", revison: 2 }
+  - { name: d, task: t, environment: staging, cron: "@daily", revision: 0 }
+  - { name: e, task: t, environment: staging, cron: "@daily", revision: latest }
+  - { name: "f g", task: "t/x", environment: staging, cron: "@daily" }
+  - { name: h, environment: staging }
+)");
+  EXPECT_FALSE(parsed.ok());
+  EXPECT_TRUE(has_diagnostic(parsed, "'schedules[0].environment' names unknown environment 'prodution'; "
+                                     "did you mean 'production'?", 5, 38));
+  EXPECT_TRUE(has_diagnostic(parsed, "unknown environment 'qa'; configured: staging, production", 6));
+  EXPECT_TRUE(has_diagnostic(parsed, "schedule 'a' is listed twice in 'schedules'", 7));
+  EXPECT_TRUE(has_diagnostic(parsed, "unknown key 'revison'", 8));
+  EXPECT_TRUE(has_diagnostic(parsed, "did you mean 'revision'?", 8));
+  EXPECT_TRUE(has_diagnostic(parsed, "'schedules[4].revision' must be a whole number of at least 1", 9));
+  EXPECT_TRUE(has_diagnostic(parsed, "'schedules[5].revision' must be a whole number of at least 1", 10));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid schedule name 'f g'", 11));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid task name 't/x'", 11));
+  EXPECT_TRUE(has_diagnostic(parsed, "is missing 'task'", 12));
+  EXPECT_TRUE(has_diagnostic(parsed, "is missing 'cron'", 12));
+  EXPECT_TRUE(has_diagnostic(parse("schedules: { name: a }\n"), "'schedules' must be a list"));
+}
+
+TEST(ServerConfig, TaskRevisionsKept) {
+  EXPECT_EQ(parse("").config->task_revisions_kept, 10);
+  EXPECT_EQ(parse("task_revisions_kept: 1\n").config->task_revisions_kept, 1);
+  EXPECT_EQ(parse("task_revisions_kept: 250\n").config->task_revisions_kept, 250);
+  EXPECT_TRUE(has_diagnostic(parse("task_revisions_kept: 0\n"),
+                             "'task_revisions_kept' must be a whole number of at least 1", 1, 22));
+  EXPECT_TRUE(has_diagnostic(parse("task_revisions_kept: all\n"), "must be a whole number of at least 1", 1, 22));
+  EXPECT_TRUE(has_diagnostic(parse("task_revision_kept: 3\n"), "did you mean 'task_revisions_kept'?", 1, 1));
+}
+
 TEST(ServerConfig, SyntaxErrorsHavePositions) {
   auto parsed = parse("listen: 127.0.0.1:7700\n\tconcurrency: 2\n");
   EXPECT_FALSE(parsed.ok());
