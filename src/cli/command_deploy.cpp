@@ -11,7 +11,7 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/deploy_text.h"
-#include "cli/json_fields.h"
+#include "base/json_fields.h"
 #include "cli/terminal.h"
 #include "server/deployment_json.h"
 

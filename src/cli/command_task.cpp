@@ -10,7 +10,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
-#include "cli/json_fields.h"
+#include "base/json_fields.h"
 #include "cli/task_text.h"
 #include "cli/terminal.h"
 #include "server/task_json.h"

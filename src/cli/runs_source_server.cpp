@@ -6,7 +6,7 @@
 
 #include "base/strings.h"
 #include "cli/api_client.h"
-#include "cli/json_fields.h"
+#include "base/json_fields.h"
 #include "cli/runs_source.h"
 
 namespace slipway {

@@ -2,22 +2,11 @@
 
 #include <string>
 
+#include "base/json_fields.h"
+
 namespace slipway {
-namespace {
 
 using nlohmann::json;
-
-std::string text_of(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-int64_t integer_of(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : 0;
-}
-
-}  // namespace
 
 json deployment_step_json(const DeploymentStepRecord& step) {
   return {{"state", step.state}, {"message", step.message}, {"at_ms", step.at_ms}};
@@ -57,31 +46,31 @@ json deployment_json(const DeploymentRecord& deployment, bool with_steps) {
 DeploymentRecord deployment_from_json(const json& object) {
   DeploymentRecord record;
   if (!object.is_object()) return record;
-  record.id = integer_of(object, "id");
-  record.application = text_of(object, "application");
-  record.environment = text_of(object, "environment");
-  record.kind = text_of(object, "kind");
-  record.image = text_of(object, "image");
-  record.digest = text_of(object, "digest");
-  record.tag = text_of(object, "tag");
-  record.state = text_of(object, "state");
-  record.outcome = text_of(object, "outcome");
-  record.reason = text_of(object, "reason");
-  record.slot = text_of(object, "slot");
-  record.port = static_cast<int>(integer_of(object, "port"));
-  record.container = text_of(object, "container");
-  record.container_state = text_of(object, "container_state");
-  record.previous_id = integer_of(object, "previous_id");
+  record.id = json_integer(object, "id");
+  record.application = json_text(object, "application");
+  record.environment = json_text(object, "environment");
+  record.kind = json_text(object, "kind");
+  record.image = json_text(object, "image");
+  record.digest = json_text(object, "digest");
+  record.tag = json_text(object, "tag");
+  record.state = json_text(object, "state");
+  record.outcome = json_text(object, "outcome");
+  record.reason = json_text(object, "reason");
+  record.slot = json_text(object, "slot");
+  record.port = static_cast<int>(json_integer(object, "port"));
+  record.container = json_text(object, "container");
+  record.container_state = json_text(object, "container_state");
+  record.previous_id = json_integer(object, "previous_id");
   auto settings = object.find("settings");
   record.settings = settings != object.end() && settings->is_object() ? settings->dump() : "{}";
-  record.created_ms = integer_of(object, "created_ms");
-  record.updated_ms = integer_of(object, "updated_ms");
-  record.finished_ms = integer_of(object, "finished_ms");
+  record.created_ms = json_integer(object, "created_ms");
+  record.updated_ms = json_integer(object, "updated_ms");
+  record.finished_ms = json_integer(object, "finished_ms");
   auto steps = object.find("steps");
   if (steps != object.end() && steps->is_array()) {
     for (const auto& step : *steps) {
       if (!step.is_object()) continue;
-      record.steps.push_back({text_of(step, "state"), text_of(step, "message"), integer_of(step, "at_ms")});
+      record.steps.push_back({json_text(step, "state"), json_text(step, "message"), json_integer(step, "at_ms")});
     }
   }
   return record;

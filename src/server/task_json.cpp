@@ -2,47 +2,11 @@
 
 #include <string>
 
+#include "base/json_fields.h"
+
 namespace slipway {
-namespace {
 
 using nlohmann::json;
-
-std::string text_of(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-int64_t integer_of(const json& object, const char* key, int64_t fallback = 0) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number_integer() ? found->get<int64_t>() : fallback;
-}
-
-double number_of(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_number() ? found->get<double>() : 0.0;
-}
-
-std::map<std::string, std::string> strings_of(const json& object, const char* key) {
-  std::map<std::string, std::string> values;
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_object()) return values;
-  for (const auto& [name, value] : found->items()) {
-    if (value.is_string()) values[name] = value.get<std::string>();
-  }
-  return values;
-}
-
-std::vector<std::string> list_of(const json& object, const char* key) {
-  std::vector<std::string> values;
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_array()) return values;
-  for (const auto& value : *found) {
-    if (value.is_string()) values.push_back(value.get<std::string>());
-  }
-  return values;
-}
-
-}  // namespace
 
 json task_revision_json(const TaskRevisionRecord& revision) {
   return {{"id", revision.id},
@@ -67,22 +31,22 @@ json task_revision_json(const TaskRevisionRecord& revision) {
 TaskRevisionRecord task_revision_from_json(const json& object) {
   TaskRevisionRecord record;
   if (!object.is_object()) return record;
-  record.id = integer_of(object, "id");
-  record.environment = text_of(object, "environment");
-  record.task = text_of(object, "task");
-  record.repository = text_of(object, "repository");
-  record.revision = static_cast<int>(integer_of(object, "revision"));
-  record.image = text_of(object, "image");
-  record.digest = text_of(object, "digest");
-  record.command = list_of(object, "command");
-  record.env = strings_of(object, "env");
-  record.secrets = list_of(object, "secrets");
-  record.cpus = number_of(object, "cpus");
-  record.memory_bytes = integer_of(object, "memory_bytes");
-  record.timeout_ms = integer_of(object, "timeout_ms");
-  record.status = text_of(object, "status");
-  record.reason = text_of(object, "reason");
-  record.created_ms = integer_of(object, "created_ms");
+  record.id = json_integer(object, "id");
+  record.environment = json_text(object, "environment");
+  record.task = json_text(object, "task");
+  record.repository = json_text(object, "repository");
+  record.revision = static_cast<int>(json_integer(object, "revision"));
+  record.image = json_text(object, "image");
+  record.digest = json_text(object, "digest");
+  record.command = json_strings(object, "command");
+  record.env = json_string_map(object, "env");
+  record.secrets = json_strings(object, "secrets");
+  record.cpus = json_number(object, "cpus");
+  record.memory_bytes = json_integer(object, "memory_bytes");
+  record.timeout_ms = json_integer(object, "timeout_ms");
+  record.status = json_text(object, "status");
+  record.reason = json_text(object, "reason");
+  record.created_ms = json_integer(object, "created_ms");
   return record;
 }
 
@@ -106,20 +70,20 @@ json task_run_json(const TaskRunRecord& run) {
 TaskRunRecord task_run_from_json(const json& object) {
   TaskRunRecord record;
   if (!object.is_object()) return record;
-  record.id = integer_of(object, "id");
-  record.environment = text_of(object, "environment");
-  record.task = text_of(object, "task");
-  record.revision_id = integer_of(object, "revision_id");
-  record.revision = static_cast<int>(integer_of(object, "revision"));
-  record.trigger = text_of(object, "trigger");
-  record.status = text_of(object, "status");
-  record.exit_code = static_cast<int>(integer_of(object, "exit_code", -1));
-  record.reason = text_of(object, "reason");
-  record.container = text_of(object, "container");
-  record.env = strings_of(object, "env");
-  record.created_ms = integer_of(object, "created_ms");
-  record.started_ms = integer_of(object, "started_ms");
-  record.finished_ms = integer_of(object, "finished_ms");
+  record.id = json_integer(object, "id");
+  record.environment = json_text(object, "environment");
+  record.task = json_text(object, "task");
+  record.revision_id = json_integer(object, "revision_id");
+  record.revision = static_cast<int>(json_integer(object, "revision"));
+  record.trigger = json_text(object, "trigger");
+  record.status = json_text(object, "status");
+  record.exit_code = static_cast<int>(json_integer(object, "exit_code", -1));
+  record.reason = json_text(object, "reason");
+  record.container = json_text(object, "container");
+  record.env = json_string_map(object, "env");
+  record.created_ms = json_integer(object, "created_ms");
+  record.started_ms = json_integer(object, "started_ms");
+  record.finished_ms = json_integer(object, "finished_ms");
   return record;
 }
 
@@ -132,12 +96,12 @@ json task_schedule_json(const TaskScheduleRecord& schedule) {
 TaskScheduleRecord task_schedule_from_json(const json& object) {
   TaskScheduleRecord record;
   if (!object.is_object()) return record;
-  record.name = text_of(object, "name");
-  record.environment = text_of(object, "environment");
-  record.task = text_of(object, "task");
-  record.cron = text_of(object, "cron");
-  record.revision = static_cast<int>(integer_of(object, "revision"));
-  record.last_fired_ms = integer_of(object, "last_fired_ms");
+  record.name = json_text(object, "name");
+  record.environment = json_text(object, "environment");
+  record.task = json_text(object, "task");
+  record.cron = json_text(object, "cron");
+  record.revision = static_cast<int>(json_integer(object, "revision"));
+  record.last_fired_ms = json_integer(object, "last_fired_ms");
   return record;
 }
 

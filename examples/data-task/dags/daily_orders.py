@@ -20,5 +20,5 @@ with DAG(
     # Reruns are safe: a load replaces that day's output.
     load = BashOperator(
         task_id="daily_load",
-        bash_command="slipway task run daily-load -- --date {{ ds }}",
+        bash_command="slipway task run daily-load --environment production --env ETL_DATE={{ ds }} --wait",
     )

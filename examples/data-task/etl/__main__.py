@@ -1,6 +1,7 @@
 """python3 -m etl --date DAY [--input DIR] [--output DIR]
 
-DAY is YYYY-MM-DD, `today` or `yesterday` (UTC). --output defaults to $WAREHOUSE_URL, which must
+DAY is YYYY-MM-DD, `today` or `yesterday` (UTC); without --date, $ETL_DATE (how a Slipway task run
+passes it: `slipway task run daily-load --env ETL_DATE=2024-05-01`). --output defaults to $WAREHOUSE_URL, which must
 be a file:// URL in this example. Prints the load's summary as one JSON line.
 Exit status: 0 loaded, 1 no input for that day, 2 usage error.
 """
@@ -41,7 +42,9 @@ def default_output():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m etl", description=__doc__.split("\n")[0])
-    parser.add_argument("--date", required=True, type=parse_day, help="YYYY-MM-DD|today|yesterday")
+    from_env = os.environ.get("ETL_DATE") or None
+    parser.add_argument("--date", required=from_env is None, default=from_env, type=parse_day,
+                        help="YYYY-MM-DD|today|yesterday (default: $ETL_DATE)")
     parser.add_argument("--input", default="raw", help="folder holding DAY/*.csv (default: raw)")
     parser.add_argument("--output", help="folder for DAY/ results (default: $WAREHOUSE_URL)")
     args = parser.parse_args(argv)

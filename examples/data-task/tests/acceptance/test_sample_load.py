@@ -96,3 +96,9 @@ def test_a_bad_date_is_a_usage_error(raw, tmp_path):
     done = etl("--date", "last tuesday", "--input", raw, "--output", tmp_path / "out")
     assert done.returncode == 2
     assert "not a date" in done.stderr
+
+
+def test_the_day_can_come_from_etl_date_as_a_task_run_passes_it(raw, tmp_path):
+    done = etl("--input", raw, "--output", tmp_path / "out", env={"ETL_DATE": "2024-05-02"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["day"] == "2024-05-02"
