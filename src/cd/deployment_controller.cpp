@@ -117,6 +117,15 @@ void DeploymentController::Impl::run_lane(DeploymentLane& lane) {
     spdlog::error("deployments of {}/{}: {}", lane.application, lane.environment, store.error().message);
     return;
   }
+  // A router that did not survive (HAProxy gone with a reboot) is started and pointed at the
+  // live version now, not when the next deployment comes.
+  if (auto live = live_deployment(**store, lane.application, lane.environment); live && *live) {
+    auto target = options.resolve(lane.application, lane.environment);
+    Status router = target ? prepare_router(lane, **store, *target) : Status(target.error());
+    if (!router) {
+      spdlog::error("router of {}/{}: {}", lane.application, lane.environment, router.error().message);
+    }
+  }
   while (!stopping) {
     auto active = list_deployments(**store, {lane.application, lane.environment, true, 0, 1000});
     if (!active || active->empty()) {

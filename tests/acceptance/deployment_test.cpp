@@ -388,6 +388,26 @@ TEST(DeploymentTest, AServerKilledBeforeTheSwitchReplacesGreenOnRestart) {
   EXPECT_EQ(containers.size(), 2u) << testing::describe_containers(containers);
 }
 
+TEST(DeploymentTest, ARestartedServerBringsBackARouterThatDidNotSurvive) {
+  DeploymentFixture fixture;
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_for_live_version("v1", 30s)) << describe(fixture.deployments()) << fixture.server().log();
+  ASSERT_TRUE(fixture.wait_settled(1, 30s));
+  // The server stops, then HAProxy goes too (a reboot would take both).
+  fixture.server().stop();
+  pid_t haproxy = fixture.haproxy_pid();
+  ASSERT_GT(haproxy, 0);
+  kill(haproxy, SIGTERM);
+  for (int i = 0; i < 100 && kill(haproxy, 0) == 0; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fixture.live_version(), "");
+
+  fixture.start_server();
+  ASSERT_EQ(fixture.error(), "");
+  EXPECT_TRUE(fixture.wait_for_live_version("v1", 20s)) << fixture.server().log();
+  EXPECT_NE(fixture.haproxy_pid(), haproxy);
+}
+
 TEST(DeploymentTest, ALostNotificationIsMadeUpForByTheRegistryPoll) {
   DeploymentFixture fixture(DeploySettings{.poll_interval = "1s", .notifications = false});
   ASSERT_EQ(fixture.error(), "");
