@@ -39,10 +39,6 @@ class ApplicationDirectory {
   // deploy, or to an environment without a router).
   std::optional<ApplicationAddress> match_push(const std::string& registry, const std::string& repository) const;
 
-  // The image repository ("prefix/name", without the registry) of an application in an
-  // environment, or nullopt when either has no registry or image.
-  std::optional<std::string> image_repository(const std::string& application, const std::string& environment) const;
-
   // Errors: unknown application or environment, a repository that is not an application, an
   // unreadable .slipway.yml, a deploy secret or the registry credentials not set (the message
   // says which `slipway secret set` to run). No `deploy:` section means the defaults.
@@ -51,6 +47,10 @@ class ApplicationDirectory {
   const ServerConfig& config() const { return config_; }
 
  private:
+  // The image repository ("prefix/name", without the registry) of an application in an
+  // environment, or nullopt when either has no registry or image.
+  std::optional<std::string> image_repository(const std::string& application, const std::string& environment) const;
+
   const ServerConfig& config_;
   std::filesystem::path database_;
   std::string master_key_;

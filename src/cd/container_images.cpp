@@ -61,19 +61,6 @@ bool is_loopback_registry(std::string_view registry) {
   return host == "127.0.0.1" || host == "localhost";
 }
 
-// The Engine decodes X-Registry-Auth as base64url.
-std::string registry_auth_header(const PullCredentials& credentials) {
-  nlohmann::json auth = {{"username", credentials.username},
-                         {"password", credentials.password},
-                         {"serveraddress", credentials.server_address}};
-  std::string encoded = to_base64(auth.dump());
-  for (char& c : encoded) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return encoded;
-}
-
 // A pull answers 200 and then reports failure inside its JSON message stream.
 std::string pull_stream_error(const std::string& body) {
   for (const std::string& line : split(body, '\n')) {
@@ -86,6 +73,19 @@ std::string pull_stream_error(const std::string& body) {
 }
 
 }  // namespace
+
+// The Engine decodes X-Registry-Auth as base64url.
+std::string registry_auth_header(const PullCredentials& credentials) {
+  nlohmann::json auth = {{"username", credentials.username},
+                         {"password", credentials.password},
+                         {"serveraddress", credentials.server_address}};
+  std::string encoded = to_base64(auth.dump());
+  for (char& c : encoded) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return encoded;
+}
 
 Result<bool> ContainerRuntime::image_present(const std::string& image) {
   HttpClientRequest get = api_.request("GET", "/images/" + image_path(image) + "/json");

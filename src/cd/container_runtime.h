@@ -60,6 +60,10 @@ struct ContainerSummary {
   std::map<std::string, std::string> labels;
 };
 
+// The X-Registry-Auth header value the Engine expects for `credentials` (base64url JSON), for a
+// pull here and for anything else that asks the Engine to talk to a registry (a push in tests).
+std::string registry_auth_header(const PullCredentials& credentials);
+
 class ContainerRuntime {
  public:
   explicit ContainerRuntime(std::string socket_path = "/var/run/docker.sock");

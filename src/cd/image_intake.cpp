@@ -76,26 +76,26 @@ Result<int> ImageIntake::Impl::poll(Store& store) {
   const ServerConfig& config = options.directory->config();
   for (const EnvironmentConfig& environment : config.environments) {
     if (!environment.registry || !environment.router) continue;
+    auto [host, prefix] = split_registry_url(environment.registry->url);
     for (const RepositoryConfig& repository : config.repositories) {
-      auto image = options.directory->image_repository(repository.name, environment.name);
-      if (!image) continue;
+      // Not an application (or its secrets unset): nothing of it is deployed here to poll for.
       auto target = options.directory->resolve(repository.name, environment.name);
       if (!target) {
         spdlog::debug("registry poll: {} in {}: {}", repository.name, environment.name, target.error().message);
         continue;
       }
+      std::string image = target->image_repository.substr(host.size() + 1);  // "prod/hello-app"
       auto digest = options.lookup(target->image_repository, options.poll_tag, target->credentials);
       if (!digest) {
         spdlog::warn("registry poll: {}:{}: {}", target->image_repository, options.poll_tag, digest.error().message);
         continue;
       }
       if (!*digest) continue;
-      auto known = image_push_known(store, *image, **digest);
+      auto known = image_push_known(store, image, **digest);
       if (!known) return known.error();
       if (*known) continue;
-      auto [host, prefix] = split_registry_url(environment.registry->url);
-      std::string id = fmt::format("poll:{}/{}:{}@{}", host, *image, options.poll_tag, **digest);
-      auto stored = record_image_push(store, ImagePushRecord{id, host, *image, options.poll_tag, **digest, "", 0});
+      std::string id = fmt::format("poll:{}/{}:{}@{}", host, image, options.poll_tag, **digest);
+      auto stored = record_image_push(store, ImagePushRecord{id, host, image, options.poll_tag, **digest, "", 0});
       if (!stored) return stored.error();
       if (*stored) {
         ++recorded;

@@ -50,24 +50,28 @@ Result<std::optional<TaskRegistryChange>> TaskRegistry::image_pushed(Store& stor
   std::vector<TaskRevisionRecord> revisions;
   TaskRegistryChange change;
   bool concerned = false;
+  // Each repository's .slipway.yml is read once per push (a git call), whatever the environments.
+  std::vector<std::pair<const RepositoryConfig*, RepositorySpec>> data_tasks;
+  for (const RepositoryConfig& repository : config.repositories) {
+    auto spec = directory_.main_spec(repository);
+    if (spec && spec->kind == Kind::data_task) data_tasks.emplace_back(&repository, std::move(*spec));
+  }
   for (const EnvironmentConfig& environment : config.environments) {
     if (!environment.registry) continue;
     auto [host, prefix] = split_registry_url(environment.registry->url);
     if (host != push.registry) continue;
-    for (const RepositoryConfig& repository : config.repositories) {
-      auto spec = directory_.main_spec(repository);
-      if (!spec || spec->kind != Kind::data_task) continue;
-      for (const TaskSpec& task : spec->tasks) {
+    for (const auto& [repository, spec] : data_tasks) {
+      for (const TaskSpec& task : spec.tasks) {
         if (join_repository(prefix, task.image) != push.repository) continue;
         concerned = true;
         std::string image = host + "/" + push.repository;
-        TaskRevisionRecord desired = desired_revision(task, environment.name, repository.name, image, push);
+        TaskRevisionRecord desired = desired_revision(task, environment.name, repository->name, image, push);
         auto active = active_task_revision(store, environment.name, task.name);
         if (!active) return active.error();
         if (*active && same_definition(**active, desired)) continue;
         revisions.push_back(std::move(desired));
         change.environment = environment.name;
-        change.repository = repository.name;
+        change.repository = repository->name;
         change.image = image;
       }
     }

@@ -206,15 +206,10 @@ Status ChatNotices::start() {
   auto store = Store::open(impl_->database);
   if (!store) return store.error();
   // Only what happens from now on: a restart does not repeat old news.
-  int64_t last = 0;
-  for (;;) {
-    auto events = list_events(**store, last, 10000);
-    if (!events) return events.error();
-    if (events->empty()) break;
-    last = events->back().id;
-  }
+  auto last = latest_event_id(**store);
+  if (!last) return last.error();
   impl_->stopping = false;
-  impl_->follower = std::thread([this, last] { impl_->follow_runs(last); });
+  impl_->follower = std::thread([this, after = *last] { impl_->follow_runs(after); });
   return {};
 }
 

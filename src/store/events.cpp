@@ -16,6 +16,15 @@ Result<int64_t> append_event(Store& store, const EventRecord& event) {
   return db.last_insert_id();
 }
 
+Result<int64_t> latest_event_id(Store& store) {
+  int64_t latest = 0;
+  Status read = store.database().stmt("SELECT IFNULL(MAX(id), 0) FROM events").fetch<int64_t>([&](int64_t id) {
+    latest = id;
+  });
+  if (!read) return store_error("read the latest event", read.error().message);
+  return latest;
+}
+
 Result<std::vector<EventRecord>> list_events(Store& store, int64_t after_id, int limit) {
   std::vector<EventRecord> events;
   Status read = store.database()

@@ -23,6 +23,8 @@ struct EventRecord {
 
 // Returns the new id; ids only grow, so a reader resumes after the last one it saw.
 Result<int64_t> append_event(Store& store, const EventRecord& event);
+// The newest event's id (0 when there is none): where a reader that wants only news starts.
+Result<int64_t> latest_event_id(Store& store);
 // Events with id > after_id, oldest first, at most `limit`.
 Result<std::vector<EventRecord>> list_events(Store& store, int64_t after_id, int limit);
 

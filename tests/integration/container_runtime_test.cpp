@@ -21,6 +21,7 @@
 #include "publish/docker_engine.h"
 #include "support/bluegreen_app_image.h"
 #include "support/docker_daemon.h"
+#include "support/test_images.h"
 #include "support/registry_fixture.h"
 
 namespace slipway {
@@ -55,28 +56,6 @@ Result<HttpClientResponse> get_when_up(int port, const std::string& path) {
   return answer;
 }
 
-// Pushes repository:tag through the Engine (POST /images/{name}/push); returns the manifest digest.
-Result<std::string> push_image(const std::string& repository, const std::string& tag, const PullCredentials& login) {
-  nlohmann::json auth = {{"username", login.username}, {"password", login.password}, {"serveraddress", login.server_address}};
-  std::string encoded = to_base64(auth.dump());
-  for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  HttpClientRequest post;
-  post.method = "POST";
-  post.url = "http://localhost/v1.41/images/" + repository + "/push?tag=" + tag;
-  post.unix_socket = DockerDaemon::kSocket;
-  post.headers.set("X-Registry-Auth", encoded);
-  post.timeout = Milliseconds(120'000);
-  HttpClient client;
-  auto answer = client.send(post);
-  if (!answer) return answer.error();
-  for (const std::string& line : split(answer->body, '\n')) {
-    nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
-    if (!message.is_object()) continue;
-    if (message.contains("error")) return make_error("push failed: " + message["error"].dump());
-    if (message.contains("aux") && message["aux"].contains("Digest")) return message["aux"]["Digest"].get<std::string>();
-  }
-  return make_error("push answered " + std::to_string(answer->status) + " without a digest: " + answer->body);
-}
 
 class ContainerRuntimeTest : public ::testing::Test {
  protected:
@@ -289,7 +268,7 @@ TEST_F(ContainerRuntimeTest, PullsAMissingImageByDigestFromALoopbackRegistryWith
     }
   } names{*engine_, {repository + ":pushed"}};
   ASSERT_TRUE(engine_->tag_image(image_->tag(), repository, "pushed"));
-  auto digest = push_image(repository, "pushed", login);
+  auto digest = testing::push_through_engine(DockerDaemon::kSocket, repository, "pushed", login);
   ASSERT_TRUE(digest) << digest.error().message;
   std::string by_digest = repository + "@" + *digest;
   names.names.push_back(by_digest);

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "base/files.h"
-#include "base/run_command.h"
 #include "publish/docker_engine.h"
+#include "support/test_images.h"
 
 namespace slipway::testing {
 
@@ -23,10 +23,8 @@ class BluegreenAppImage {
     namespace fs = std::filesystem;
     context_ = fs::temp_directory_path() / ("slipway-bluegreen-" + std::to_string(getpid()));
     fs::create_directories(context_);
-    auto compiled = run_command_checked({"gcc", "-static", "-O2", "-pthread", "-o", (context_ / "bluegreen_app").string(),
-                                         std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/bluegreen_app.c"});
-    if (!compiled) {
-      error_ = "cannot compile the test application: " + compiled.error().message;
+    if (Status compiled = compile_test_program("bluegreen_app", context_ / "bluegreen_app"); !compiled) {
+      error_ = compiled.error().message;
       return;
     }
     auto written = write_file_atomically(context_ / "Dockerfile",

@@ -31,6 +31,7 @@
 #include "support/chat_receiver.h"
 #include "support/command_with_input.h"
 #include "support/docker_daemon.h"
+#include "support/test_images.h"
 #include "support/http_test_client.h"
 #include "support/registry_fixture.h"
 #include "support/scratch_repository.h"
@@ -94,7 +95,6 @@ class DeploymentFixture {
   ~DeploymentFixture() {
     if (server_) server_->stop();
     cleanup_router_and_containers();
-    for (const std::string& tag : built_tags_) (void)engine_.remove_image(tag, true);
   }
 
   const std::string& error() const { return error_; }
@@ -150,7 +150,9 @@ class DeploymentFixture {
     build.tags = {reference};
     auto built = engine_.build_image(build, [](std::string_view) {});
     if (!built) return fail("build: " + built.error().message);
-    auto digest = engine_push(reference);
+    auto colon = reference.rfind(':');
+    auto digest = push_through_engine(DockerDaemon::kSocket, reference.substr(0, colon), reference.substr(colon + 1),
+                                      {registry_->username(), registry_->password(), registry_->address()});
     (void)engine_.remove_image(reference, true);
     if (!digest) return fail("push: " + digest.error().message);
     return *digest;
@@ -238,10 +240,8 @@ class DeploymentFixture {
   bool compile_app() {
     std::filesystem::create_directories(app_dir());
     for (const char* program : {"bluegreen_app", "task_app"}) {
-      auto compiled = run_command_checked({"gcc", "-static", "-O2", "-pthread", "-o", (app_dir() / program).string(),
-                                           std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/" + program + ".c"});
-      if (!compiled) {
-        error_ = std::string("cannot compile tests/apps/") + program + ".c: " + compiled.error().message;
+      if (Status compiled = compile_test_program(program, app_dir() / program); !compiled) {
+        error_ = compiled.error().message;
         return false;
       }
     }
@@ -296,31 +296,6 @@ class DeploymentFixture {
     return true;
   }
 
-  // POST /images/{name}/push on the Engine with the registry login; the manifest digest.
-  Result<std::string> engine_push(const std::string& reference) {
-    nlohmann::json auth = {{"username", registry_->username()},
-                           {"password", registry_->password()},
-                           {"serveraddress", registry_->address()}};
-    std::string encoded = to_base64(auth.dump());
-    for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    auto colon = reference.rfind(':');
-    HttpClientRequest post;
-    post.method = "POST";
-    post.url = "http://localhost/v1.41/images/" + reference.substr(0, colon) + "/push?tag=" + reference.substr(colon + 1);
-    post.unix_socket = DockerDaemon::kSocket;
-    post.headers.set("X-Registry-Auth", encoded);
-    post.timeout = Milliseconds(120'000);
-    HttpClient client;
-    auto answer = client.send(post);
-    if (!answer) return answer.error();
-    for (const std::string& line : split(answer->body, '\n')) {
-      nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
-      if (!message.is_object()) continue;
-      if (message.contains("error")) return make_error("push failed: " + message["error"].dump());
-      if (message.contains("aux") && message["aux"].contains("Digest")) return message["aux"]["Digest"].get<std::string>();
-    }
-    return make_error("push answered " + std::to_string(answer->status) + " without a digest: " + answer->body);
-  }
 
   // The server leaves HAProxy and the containers running when it stops (traffic must outlive a
   // Slipway restart), so the fixture takes them down itself.
@@ -349,7 +324,6 @@ class DeploymentFixture {
   std::unique_ptr<RegistryServer> registry_;
   std::unique_ptr<ServerProcess> server_;
   std::string server_listen_, router_listen_, test_listen_;
-  std::vector<std::string> built_tags_;
   std::string error_;
 };
 

@@ -11,14 +11,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "base/crypto.h"
 #include "base/files.h"
-#include "base/http_client.h"
-#include "base/run_command.h"
-#include "base/strings.h"
 #include "publish/docker_engine.h"
+#include "support/test_images.h"
 
 namespace slipway::testing {
 
@@ -29,10 +24,8 @@ class TaskAppImage {
     namespace fs = std::filesystem;
     context_ = fs::temp_directory_path() / ("slipway-task-app-" + std::to_string(getpid()));
     fs::create_directories(context_);
-    auto compiled = run_command_checked({"gcc", "-static", "-O2", "-o", (context_ / "task").string(),
-                                         std::string(SLIPWAY_SOURCE_DIR) + "/tests/apps/task_app.c"});
-    if (!compiled) {
-      error_ = "cannot compile the test task: " + compiled.error().message;
+    if (Status compiled = compile_test_program("task_app", context_ / "task"); !compiled) {
+      error_ = compiled.error().message;
       return;
     }
     if (auto written = write_file_atomically(context_ / "Dockerfile", "FROM scratch\nCOPY task /task\nCMD [\"/task\"]\n");
@@ -70,29 +63,10 @@ class TaskAppImage {
                            const std::string& password = "") {
     if (Status tagged = engine_.tag_image(tag_, repository, tag); !tagged) return tagged.error();
     names_.push_back(repository + ":" + tag);
-    nlohmann::json auth = {{"username", username}, {"password", password},
-                           {"serveraddress", repository.substr(0, repository.find('/'))}};
-    std::string encoded = to_base64(auth.dump());
-    for (char& c : encoded) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    HttpClientRequest post;
-    post.method = "POST";
-    post.url = "http://localhost/v1.41/images/" + repository + "/push?tag=" + tag;
-    post.unix_socket = engine_.socket_path();
-    post.headers.set("X-Registry-Auth", encoded);
-    post.timeout = Milliseconds(120'000);
-    auto answer = HttpClient().send(post);
-    if (!answer) return answer.error();
-    for (const std::string& line : split(answer->body, '\n')) {
-      nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
-      if (!message.is_object()) continue;
-      if (message.contains("error")) return make_error("push failed: " + message["error"].dump());
-      if (message.contains("aux") && message["aux"].contains("Digest")) {
-        std::string digest = message["aux"]["Digest"].get<std::string>();
-        names_.push_back(repository + "@" + digest);
-        return digest;
-      }
-    }
-    return make_error("push answered " + std::to_string(answer->status) + " without a digest: " + answer->body);
+    auto digest = push_through_engine(engine_.socket_path(), repository, tag,
+                                      {username, password, repository.substr(0, repository.find('/'))});
+    if (digest) names_.push_back(repository + "@" + *digest);
+    return digest;
   }
 
  private:
