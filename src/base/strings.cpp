@@ -1,6 +1,10 @@
 #include "base/strings.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/core.h>
 #include <cstdint>
 
 namespace slipway {
@@ -151,6 +155,19 @@ int hex_digit_value(char c) {
 std::string short_digest(std::string_view digest) {
   size_t colon = digest.find(':');
   return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
+}
+
+std::string format_bytes(int64_t bytes) {
+  constexpr const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return fmt::format("{} bytes", bytes);
+  if (std::fabs(value - std::round(value)) < 0.05) return fmt::format("{:.0f} {}", value, kUnits[unit]);
+  return fmt::format("{:.1f} {}", value, kUnits[unit]);
 }
 
 }  // namespace slipway

@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer. Pure functions, no allocation surprises.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,9 @@ bool starts_with(std::string_view text, std::string_view prefix);
 bool ends_with(std::string_view text, std::string_view suffix);
 // The first 12 hex digits of a digest ("sha256:3f2a…" → "3f2a1c9e0b4d"), how people name images.
 std::string short_digest(std::string_view digest);
+
+// "512 bytes", "64 MiB", "1.5 GiB": a size for people (binary units).
+std::string format_bytes(int64_t bytes);
 
 // Edit distance (insertions, deletions, substitutions, and swaps of two neighbouring
 // characters — the commonest typo — each counting one), for "did you mean" suggestions.

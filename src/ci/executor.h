@@ -1,19 +1,22 @@
 // Executor: runs one step's shell command to completion, streaming its output, and guarantees
 // that when run() returns nothing the step started is still running (the whole process tree is
 // stopped: SIGTERM, a grace period, then SIGKILL), whether it exited, timed out or was
-// cancelled. Two implementations: host (a process group per step under a subreaper) and
-// sandbox (bubblewrap: read-only host, writable workspace, private /tmp, own PID namespace).
+// cancelled. Two implementations: host (a process group per step under a subreaper, for trusted
+// code only) and sandbox (every step of a job inside the job's JobSandbox: see job_sandbox.h).
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "base/time.h"
+#include "ci/job_limits.h"
 
 namespace slipway {
 
@@ -27,12 +30,31 @@ class OutputSink {
   virtual void on_output(OutputStream stream, std::string_view bytes) = 0;
 };
 
+// What a job shares between its steps and services. Opened before the job's first step and
+// closed (destroyed) after its last service stopped; every StepCommand of the job points at it.
+class JobScope {
+ public:
+  virtual ~JobScope() = default;
+  // The limit the job hit, as a phrase for a step's reason ("out of memory (job limit 4 GiB)");
+  // "" when none, or when the executor enforces none.
+  virtual std::string limit_reached() const { return ""; }
+};
+
+struct JobRequest {
+  std::filesystem::path workspace;
+  bool network_none = false;   // loopback only
+  bool has_services = false;   // steps and services must share one network namespace
+  JobLimits limits;
+  bool docker = false;         // the Docker Engine's socket is shown (granted by the server)
+};
+
 struct StepCommand {
   std::string script;                      // run as: bash -e -o pipefail -c SCRIPT
   std::filesystem::path workspace;         // working directory, writable in the sandbox
   std::map<std::string, std::string> env;  // added to a minimal base environment
   Milliseconds timeout{0};                 // 0: no limit
   bool network_none = false;               // sandbox only: no network at all
+  JobScope* job = nullptr;                 // the job it belongs to; null: a job of its own
 };
 
 struct StepOutcome {
@@ -67,12 +89,24 @@ class Executor {
   // stops. The sink must outlive the returned process.
   virtual Result<std::unique_ptr<BackgroundProcess>> start(const StepCommand& command,
                                                            OutputSink& sink) = 0;
+
+  // Opens what the steps and services of one job share (the sandbox's namespaces, private
+  // /tmp, limits). Fails, with a message naming what is missing, when it cannot be made.
+  virtual Result<std::unique_ptr<JobScope>> open_job(const JobRequest& request) = 0;
 };
 
 // Tunables of both executors, with their defaults. Tests shorten the grace.
 struct ExecutorOptions {
   // Between SIGTERM and SIGKILL when a step times out or is cancelled.
   Milliseconds kill_grace{5000};
+  // Sandbox, as root: the unprivileged uid the job's processes run as. The server gives each
+  // worker its own, so that two jobs running at once never share a uid.
+  uint32_t job_uid = kFirstJobUid;
+  // Sandbox: paths never shown to a step even inside a tree it sees (the data directory, the
+  // server's configuration file).
+  std::vector<std::filesystem::path> hidden_paths;
+
+  static constexpr uint32_t kFirstJobUid = 2'000'000;
 };
 
 std::unique_ptr<Executor> make_host_executor();

@@ -38,6 +38,9 @@ class HostExecutor : public Executor {
     return start_step(std::move(*plan), sink, {command.timeout, nullptr, options_.kill_grace});
   }
 
+  // The host shares everything with everything: a job has nothing of its own to open.
+  Result<std::unique_ptr<JobScope>> open_job(const JobRequest&) override { return std::make_unique<JobScope>(); }
+
  private:
   static Result<LaunchPlan> plan_for(const StepCommand& command) {
     if (Status valid = check_workspace(command.workspace); !valid) return valid.error();

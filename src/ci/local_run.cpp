@@ -58,8 +58,8 @@ bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->lo
 
 }  // namespace
 
-LocalRunner::LocalRunner(DataDirectory data, Store& store, Executor& executor, Executor& service_executor)
-    : data_(std::move(data)), store_(store), executor_(executor), service_executor_(service_executor) {}
+LocalRunner::LocalRunner(DataDirectory data, Store& store, Executor& executor)
+    : data_(std::move(data)), store_(store), executor_(executor) {}
 
 Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObserver* observer,
                                          const std::atomic<bool>* cancel) {
@@ -155,7 +155,8 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
     job_settings.secrets = std::move(*test_secrets);
   }
   job_settings.executor = &executor_;
-  job_settings.service_executor = &service_executor_;
+  job_settings.limits = settings.limits;
+  job_settings.docker = settings.docker;
   job_settings.observer = &recorder;
   job_settings.cancel = cancel;
   TestJobResult result = run_test_job(job, job_settings);

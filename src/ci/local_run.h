@@ -66,11 +66,13 @@ struct RunSettings {
   std::optional<PlanRequest> plan;
   Publisher* publisher = nullptr;               // required when `plan` may hold publish jobs
   SecretResolver secrets_for;                   // may be empty: then `secrets` / none
+  JobLimits limits = default_job_limits();      // the test job's ceiling (the server's `limits:`)
+  bool docker = false;                          // the server granted the Docker Engine (root-equivalent)
 };
 
 class LocalRunner {
  public:
-  LocalRunner(DataDirectory data, Store& store, Executor& executor, Executor& service_executor);
+  LocalRunner(DataDirectory data, Store& store, Executor& executor);
 
   // create_run() then execute().
   Result<LocalRunOutcome> run(const LocalRunRequest& request, RunObserver* observer,
@@ -92,7 +94,6 @@ class LocalRunner {
   DataDirectory data_;
   Store& store_;
   Executor& executor_;
-  Executor& service_executor_;
 };
 
 }  // namespace slipway

@@ -44,7 +44,6 @@ struct ActiveRun {
 struct WorkerTools {
   std::unique_ptr<Store> store;
   std::unique_ptr<Executor> executor;
-  std::unique_ptr<Executor> service_executor;
 };
 
 struct RunQueue::Impl {

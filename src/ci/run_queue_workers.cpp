@@ -28,9 +28,9 @@ void record_event(Store& store, std::string_view kind, const RunRecord& run) {
   }
 }
 
-Result<std::unique_ptr<Executor>> make_step_executor(const std::string& name) {
-  if (name == "host") return make_host_executor();
-  if (name == "sandbox") return make_sandbox_executor();
+Result<std::unique_ptr<Executor>> make_step_executor(const std::string& name, const ExecutorOptions& options) {
+  if (name == "host") return make_host_executor(options);
+  if (name == "sandbox") return make_sandbox_executor(options);
   return make_error(fmt::format("unknown executor '{}' (use sandbox or host)", name));
 }
 
@@ -109,10 +109,13 @@ Result<std::vector<WorkerTools>> RunQueue::Impl::make_worker_tools() const {
     auto store = Store::open(data.database());
     if (!store) return store.error();
     worker.store = std::move(*store);
-    auto executor = make_step_executor(config.executor);
+    // Each worker's jobs run as a uid of their own: two jobs at once never share one.
+    ExecutorOptions options;
+    options.job_uid = ExecutorOptions::kFirstJobUid + static_cast<uint32_t>(i);
+    options.hidden_paths = {data.root};
+    auto executor = make_step_executor(config.executor, options);
     if (!executor) return executor.error();
     worker.executor = std::move(*executor);
-    worker.service_executor = make_host_executor();  // services are host commands (README)
     tools.push_back(std::move(worker));
   }
   return tools;
@@ -120,7 +123,7 @@ Result<std::vector<WorkerTools>> RunQueue::Impl::make_worker_tools() const {
 
 void RunQueue::Impl::work(WorkerTools tools) {
   StepMarkerScope scope(marker_scope);
-  LocalRunner runner(data, *tools.store, *tools.executor, *tools.service_executor);
+  LocalRunner runner(data, *tools.store, *tools.executor);
   while (std::shared_ptr<ActiveRun> active = take_next()) {
     carry_out(*tools.store, runner, *active);
     std::lock_guard<std::mutex> lock(mutex);
@@ -176,11 +179,13 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
   plan.trigger = run.trigger == "manual" ? Trigger::manual : run.trigger == "schedule" ? Trigger::schedule : Trigger::push;
   if (const RepositoryConfig* repository = config.find_repository(run.repository)) {
     plan.main_branch = repository->main_branch;
+    settings.docker = repository->docker;
   }
   if (!run.environments.empty()) plan.environments = split(run.environments, ',');
   plan.policies = config.policies();
   plan.test_only = publishing.publisher == nullptr;
   settings.plan = plan;
+  settings.limits = config.limits;
   settings.publisher = publishing.publisher;
   if (!publishing.master_key.empty()) {
     settings.secrets_for = [&store, key = publishing.master_key, repository = run.repository](const std::string& environment) {

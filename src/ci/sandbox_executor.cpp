@@ -1,23 +1,23 @@
-// The sandbox executor: the step runs under bubblewrap with the host's file system read-only,
-// its workspace writable at the same path, a private /tmp, fresh /proc and /dev, and its own
-// PID, IPC and UTS namespaces (and network namespace, loopback only, for network_none).
+// The sandbox executor: every step and service of a job runs inside the job's JobSandbox
+// (job_sandbox.h: own namespaces, unprivileged uid, minimal file system, limits), started as
+// bubblewrap's command.
 //
 // Decisions:
-// - No --new-session: the supervisor already starts bwrap in a new session with no controlling
-//   terminal, which is what --new-session protects against (TIOCSTI injection), and keeping one
-//   session lets the process-tree scan find every sandboxed process by it.
-// - bwrap's two processes (the outer monitor and the namespace's init) are "wrappers": on
+// - No --new-session: the supervisor already starts the step in a new session with no
+//   controlling terminal, which is what --new-session protects against (TIOCSTI injection), and
+//   keeping one session lets the process-tree scan find every sandboxed process by it.
+// - bwrap's two processes (the outer monitor and the PID namespace's init) are "wrappers": on
 //   timeout or cancel, SIGTERM goes to the command and its children inside, never to bwrap,
-//   whose death would SIGKILL the namespace at once (--die-with-parent) and void the grace.
-// - --cap-drop ALL: bwrap started by root keeps every capability inside the sandbox, and a step
-//   with CAP_SYS_ADMIN could simply remount / read-write. Without capabilities, root inside is
-//   an ordinary uid 0 behind read-only mounts.
+//   whose death would SIGKILL the namespace at once (--die-with-parent) and void the grace. The
+//   programs in front of bwrap (sh joining the cgroups, nsenter, prlimit) exec in place.
 // - Leftovers are the kernel's job: when the command exits, init exits and the kernel kills
 //   everything else in the PID namespace; the supervisor's scan then finds nothing to kill.
+// - A step run without a job (a probe, a one-off) gets a job of its own for its duration.
 #include <fmt/core.h>
 
 #include "ci/background_step.h"
 #include "ci/executor.h"
+#include "ci/job_sandbox.h"
 #include "ci/step_environment.h"
 #include "ci/step_supervisor.h"
 
@@ -27,29 +27,15 @@ namespace {
 
 constexpr int kBubblewrapWrappers = 2;  // the outer bwrap and the PID namespace's init
 
-std::vector<std::string> bwrap_arguments(const std::filesystem::path& bwrap,
-                                         const std::filesystem::path& workspace,
-                                         bool network_none) {
-  // clang-format off
-  std::vector<std::string> argv = {
-      bwrap.string(),
-      "--die-with-parent",
-      "--cap-drop", "ALL",
-      "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-      "--ro-bind", "/", "/",
-      "--proc", "/proc",
-      "--dev", "/dev",
-      "--tmpfs", "/tmp",
-  };
-  // clang-format on
-  if (network_none) argv.push_back("--unshare-net");
-  if (!workspace.empty()) {
-    // After --tmpfs /tmp, so that a workspace under /tmp is mounted over the private /tmp.
-    const std::string path = workspace.string();
-    argv.insert(argv.end(), {"--bind", path, path, "--chdir", path});
-  }
-  return argv;
-}
+class SandboxJob : public JobScope {
+ public:
+  explicit SandboxJob(std::unique_ptr<JobSandbox> sandbox) : sandbox_(std::move(sandbox)) {}
+  std::string limit_reached() const override { return sandbox_->limit_reached(); }
+  const JobSandbox& sandbox() const { return *sandbox_; }
+
+ private:
+  std::unique_ptr<JobSandbox> sandbox_;
+};
 
 // Collects a probe's output for an error message.
 class TextSink : public OutputSink {
@@ -63,65 +49,91 @@ class TextSink : public OutputSink {
 class SandboxExecutor : public Executor {
  public:
   SandboxExecutor(std::filesystem::path bwrap, ExecutorOptions options)
-      : bwrap_(std::move(bwrap)), options_(options) {}
+      : bwrap_(std::move(bwrap)), options_(std::move(options)) {}
 
   std::string_view name() const override { return "sandbox"; }
 
   Result<StepOutcome> run(const StepCommand& command, OutputSink& sink,
                           const std::atomic<bool>* cancel) override {
-    Result<LaunchPlan> plan = plan_for(command);
+    std::unique_ptr<JobScope> own_job;
+    const StepCommand* effective = &command;
+    StepCommand with_job;
+    if (!command.job) {
+      auto opened = open_job({command.workspace, command.network_none, false, default_job_limits()});
+      if (!opened) return opened.error();
+      own_job = std::move(*opened);
+      with_job = command;
+      with_job.job = own_job.get();
+      effective = &with_job;
+    }
+    Result<LaunchPlan> plan = plan_for(*effective);
     if (!plan) return plan.error();
     return run_step(std::move(*plan), sink, {command.timeout, cancel, options_.kill_grace});
   }
 
   Result<std::unique_ptr<BackgroundProcess>> start(const StepCommand& command,
                                                    OutputSink& sink) override {
+    if (!command.job) return make_error("a service runs inside its job's sandbox: open_job() first");
     Result<LaunchPlan> plan = plan_for(command);
     if (!plan) return plan.error();
     return start_step(std::move(*plan), sink, {command.timeout, nullptr, options_.kill_grace});
   }
 
+  Result<std::unique_ptr<JobScope>> open_job(const JobRequest& request) override {
+    if (Status valid = check_workspace(request.workspace); !valid) return valid.error();
+    std::error_code error;
+    std::filesystem::path workspace = std::filesystem::canonical(request.workspace, error);
+    if (error) {
+      return make_error(fmt::format("cannot resolve the workspace {}: {}", request.workspace.string(), error.message()));
+    }
+    JobSandboxRequest sandbox;
+    sandbox.workspace = workspace;
+    sandbox.network_none = request.network_none;
+    sandbox.shared_network = request.has_services;
+    sandbox.limits = request.limits;
+    sandbox.docker = request.docker;
+    sandbox.uid = options_.job_uid;
+    sandbox.hidden_paths = options_.hidden_paths;
+    auto opened = JobSandbox::open(bwrap_, sandbox);
+    if (!opened) return make_error(fmt::format("cannot open the job's sandbox: {}", opened.error().message));
+    return std::unique_ptr<JobScope>(std::make_unique<SandboxJob>(std::move(*opened)));
+  }
+
  private:
   Result<LaunchPlan> plan_for(const StepCommand& command) const {
     if (Status valid = check_workspace(command.workspace); !valid) return valid.error();
-    // Bound at its real path: a symlinked workspace would otherwise be bound at the link.
-    std::error_code error;
-    std::filesystem::path workspace = std::filesystem::canonical(command.workspace, error);
-    if (error) {
-      return make_error(fmt::format("cannot resolve the workspace {}: {}",
-                                    command.workspace.string(), error.message()));
-    }
-    Result<std::vector<std::string>> env = step_environment(command.env, "/tmp");
+    auto* job = dynamic_cast<SandboxJob*>(command.job);
+    if (!job) return make_error("the sandbox executor was given a job it did not open");
+    Result<std::vector<std::string>> env = step_environment(command.env, JobSandbox::home());
     if (!env) return env.error();
-    std::vector<std::string> argv = bwrap_arguments(bwrap_, workspace, command.network_none);
-    for (std::string& word : shell_command(command.script)) argv.push_back(std::move(word));
-    return LaunchPlan{{std::move(argv), std::move(*env), workspace}, kBubblewrapWrappers, true};
+    std::vector<std::string> argv = job->sandbox().wrap(shell_command(command.script));
+    return LaunchPlan{{std::move(argv), std::move(*env), "/"}, kBubblewrapWrappers, true};
   }
 
   std::filesystem::path bwrap_;
   ExecutorOptions options_;
 };
 
-// Runs bwrap once with every namespace a step may use, to fail at start-up rather than at the
-// first step when this machine (a container without user namespaces, say) cannot sandbox.
-Status probe_bubblewrap(const std::filesystem::path& bwrap) {
-  std::vector<std::string> argv = bwrap_arguments(bwrap, {}, true);
-  argv.push_back("/bin/true");
-  Result<std::vector<std::string>> env = step_environment({}, "/tmp");
-  if (!env) return env.error();
+// Runs one step in a job sandbox of its own, to fail at start-up rather than at the first step
+// when this machine (a container without user namespaces, say) cannot sandbox.
+Status probe_sandbox(Executor& executor) {
+  std::filesystem::path probe_dir = std::filesystem::temp_directory_path() / fmt::format("slipway-probe-{}", ::getpid());
+  std::error_code error;
+  std::filesystem::create_directories(probe_dir, error);
+  StepCommand command;
+  command.script = "true";
+  command.workspace = probe_dir;
+  command.network_none = true;
+  command.timeout = Milliseconds(10000);
   TextSink output;
-  Result<StepOutcome> outcome =
-      run_step(LaunchPlan{{argv, std::move(*env), "/"}, kBubblewrapWrappers}, output,
-               {Milliseconds(10000), nullptr, Milliseconds(1000)});
+  Result<StepOutcome> outcome = executor.run(command, output);
+  std::filesystem::remove_all(probe_dir, error);
   if (!outcome) return outcome.error();
   if (outcome->succeeded()) return {};
   return make_error(fmt::format(
-      "bubblewrap ({}) cannot create a sandbox on this machine ({}{}); use `--executor host`",
-      bwrap.string(),
-      outcome->timed_out ? "it did not finish within 10 s"
-                         : fmt::format("exit status {}", outcome->exit_code),
-      output.text.empty() ? ""
-                          : ": " + output.text.substr(0, output.text.find_last_not_of('\n') + 1)));
+      "bubblewrap cannot create a sandbox on this machine ({}{}); use `--executor host`",
+      outcome->timed_out ? "it did not finish within 10 s" : fmt::format("exit status {}", outcome->exit_code),
+      output.text.empty() ? "" : ": " + output.text.substr(0, output.text.find_last_not_of('\n') + 1)));
 }
 
 }  // namespace
@@ -138,8 +150,10 @@ Result<std::unique_ptr<Executor>> make_sandbox_executor(const ExecutorOptions& o
         "`bubblewrap` package, or use `--executor host`");
   }
   become_subreaper();  // see make_host_executor
-  if (Status usable = probe_bubblewrap(bwrap); !usable) return usable.error();
-  return std::unique_ptr<Executor>(std::make_unique<SandboxExecutor>(bwrap, options));
+  clean_stale_job_sandboxes();
+  auto executor = std::make_unique<SandboxExecutor>(bwrap, options);
+  if (Status usable = probe_sandbox(*executor); !usable) return usable.error();
+  return std::unique_ptr<Executor>(std::move(executor));
 }
 
 }  // namespace slipway

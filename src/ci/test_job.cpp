@@ -56,7 +56,7 @@ class TestJobRun {
   TestJobResult run() {
     auto summaries = settings_.workspace / ".slipway-summary";
     if (auto made = make_directories(summaries); !made) fail_job(made.error().message);
-    bool prerequisites_ok = true;
+    bool prerequisites_ok = open_job();
     for (size_t i = 0; i < job_.steps.size(); ++i) {
       const PlannedStep& step = job_.steps[i];
       if (step.kind == StepKind::suite) {
@@ -70,6 +70,7 @@ class TestJobRun {
       }
     }
     stop_services();
+    job_scope_.reset();
     result_.passed = result_.reason.empty() && result_.report.passed();
     if (!result_.passed && result_.reason.empty()) result_.reason = failed_suites();
     return std::move(result_);
@@ -77,6 +78,28 @@ class TestJobRun {
 
  private:
   bool cancelled() const { return settings_.cancel && settings_.cancel->load(); }
+
+  // The sandbox (or nothing, on the host) that every step and service of the job shares.
+  bool open_job() {
+    bool has_services = false;
+    for (const PlannedStep& step : job_.steps) has_services = has_services || step.kind == StepKind::service;
+    JobRequest request{settings_.workspace, job_.network_none, has_services, lower_limits(settings_.limits, job_.limits),
+                       settings_.docker};
+    auto opened = settings_.executor->open_job(request);
+    if (opened) {
+      job_scope_ = std::move(*opened);
+      return true;
+    }
+    fail_job(opened.error().message);
+    return false;
+  }
+
+  // "unit exited with status 137 (out of memory (job limit 64 MiB))" when the job hit a limit
+  // during the step: the reason names the limit rather than only its symptom.
+  std::string with_limit(const std::string& reason, const std::string& limit_before) const {
+    std::string limit = job_scope_ ? job_scope_->limit_reached() : "";
+    return limit.empty() || limit == limit_before ? reason : fmt::format("{}: {}", reason, limit);
+  }
 
   // The time left before the job's timeout; nullopt when the job has no limit.
   std::optional<Milliseconds> remaining() const {
@@ -98,6 +121,7 @@ class TestJobRun {
     command.env["SLIPWAY_STEP"] = job_.steps[index].name;
     command.env["SLIPWAY_SUMMARY"] = summary_file(index).string();
     command.network_none = job_.network_none;
+    command.job = job_scope_.get();
     Milliseconds limit = step_timeout;
     if (auto left = remaining(); left && (limit.count() == 0 || *left < limit)) limit = *left;
     command.timeout = limit;
@@ -157,6 +181,7 @@ class TestJobRun {
     const PlannedStep& step = job_.steps[index];
     auto log = begin_logged(index);
     if (!log) return false;
+    const std::string limit_before = job_scope_->limit_reached();
     auto outcome = settings_.executor->run(command_for(index, step.command, step.timeout), *log, settings_.cancel);
     StepResult& result = result_.steps[index];
     if (!outcome) {
@@ -168,8 +193,8 @@ class TestJobRun {
     }
     result.outcome = *outcome;
     bool ok = outcome->succeeded();
-    log->write_system_line(ok ? fmt::format("{} passed in {}", step.name, format_duration(outcome->duration))
-                                 : describe(step, *outcome));
+    const std::string failure = ok ? "" : with_limit(describe(step, *outcome), limit_before);
+    log->write_system_line(ok ? fmt::format("{} passed in {}", step.name, format_duration(outcome->duration)) : failure);
     if (auto closed = log->close(); !closed) fail_job(closed.error().message);
     if (tail) *tail = log->tail();
     collect_summary(index);
@@ -177,7 +202,7 @@ class TestJobRun {
       fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
     }
     if (outcome->cancelled) fail_job("cancelled");
-    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), ok ? "" : describe(step, *outcome));
+    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), failure);
     return ok;
   }
 
@@ -234,6 +259,7 @@ class TestJobRun {
   std::shared_ptr<const SecretMasker> masker_;
   TestJobResult result_;
   int64_t deadline_ms_ = 0;
+  std::unique_ptr<JobScope> job_scope_;  // outlives the services, which run inside it
   std::vector<RunningService> services_;
 };
 
@@ -241,7 +267,7 @@ bool TestJobRun::start_service(size_t index) {
   const PlannedStep& step = job_.steps[index];
   auto log = begin_logged(index);
   if (!log) return false;
-  auto process = settings_.service_executor->start(command_for(index, step.command, Milliseconds(0)), *log);
+  auto process = settings_.executor->start(command_for(index, step.command, Milliseconds(0)), *log);
   if (!process) {
     std::string reason = fmt::format("service {} could not start: {}", step.name, process.error().message);
     log->write_system_line(reason);
@@ -265,7 +291,7 @@ bool TestJobRun::wait_until_ready(size_t index, RunningService& service) {
     }
     std::string failure;
     if (!service.process->running()) {
-      failure = fmt::format("service {} exited before it was ready", step.name);
+      failure = with_limit(fmt::format("service {} exited before it was ready", step.name), "");
     } else if (now_ms() >= give_up_ms || (remaining() && remaining()->count() == 0)) {
       failure = fmt::format("service {} was not ready after {} (ready: {})", step.name,
                             format_duration(step.ready_timeout), step.ready);
@@ -278,8 +304,8 @@ bool TestJobRun::wait_until_ready(size_t index, RunningService& service) {
       return false;
     }
     probe_output.clear();
-    auto probe = settings_.service_executor->run(command_for(index, step.ready, kReadyCommandTimeout), probe_output,
-                                                 settings_.cancel);
+    auto probe = settings_.executor->run(command_for(index, step.ready, kReadyCommandTimeout), probe_output,
+                                         settings_.cancel);
     if (probe && probe->succeeded()) break;
     std::this_thread::sleep_for(kReadyPollInterval);
   }

@@ -1,7 +1,8 @@
 // run_test_job: carries out the test job of a plan in a workspace that already holds the
 // checkout. Order: setup, then the services (each started and polled until ready), then every
 // suite — each one even if an earlier one failed — then the services are stopped, whatever
-// happened. Every step logs through a masking StepLog; suites' JUnit reports and the Markdown
+// happened. Setup, services (and their ready commands) and suites run in one JobScope of the
+// executor: in the sandbox, one job sandbox with one private loopback. Every step logs through a masking StepLog; suites' JUnit reports and the Markdown
 // the steps append to $SLIPWAY_SUMMARY become the job's RunReport (masked too).
 #pragma once
 
@@ -43,8 +44,9 @@ struct TestJobSettings {
   std::filesystem::path workspace;
   std::filesystem::path log_root;                      // step N logs to log_root/NN-name/
   std::map<std::string, std::string> secrets;          // passed to every step as env vars
-  Executor* executor = nullptr;                        // setup and suites
-  Executor* service_executor = nullptr;                // services (host commands)
+  Executor* executor = nullptr;                        // setup, services, suites: one job scope
+  JobLimits limits = default_job_limits();             // the server's ceiling; the job may lower it
+  bool docker = false;                                 // the job may reach the Docker Engine
   StepObserver* observer = nullptr;                    // may be null
   const std::atomic<bool>* cancel = nullptr;           // may be null
 };

@@ -59,9 +59,11 @@ Result<std::map<std::string, std::string>> gather_secrets(const RunOptions& opti
   return secrets;
 }
 
-Result<std::unique_ptr<Executor>> choose_executor(const std::string& name) {
-  if (name == "host") return make_host_executor();
-  if (name == "sandbox") return make_sandbox_executor();
+Result<std::unique_ptr<Executor>> choose_executor(const std::string& name, const std::filesystem::path& data_dir) {
+  ExecutorOptions options;
+  options.hidden_paths = {data_dir};
+  if (name == "host") return make_host_executor(options);
+  if (name == "sandbox") return make_sandbox_executor(options);
   return make_error(fmt::format("--executor {}: unknown executor (use sandbox or host)", name));
 }
 
@@ -94,10 +96,9 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   };
   auto secrets = gather_secrets(options);
   if (!secrets) return fail(secrets.error().message);
-  auto executor = choose_executor(options.executor);
-  if (!executor) return fail(executor.error().message);
-  auto service_executor = make_host_executor();
   DataDirectory data{global.resolved_data_dir()};
+  auto executor = choose_executor(options.executor, data.root);
+  if (!executor) return fail(executor.error().message);
   auto store = Store::open(data.database());
   if (!store) return fail(store.error().message);
 
@@ -111,7 +112,7 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   // With --json, stdout carries only the answer; the live log goes to stderr.
   FILE* live_stream = options.json ? stderr : stdout;
   LivePrinter printer(live_stream, stream_is_terminal(live_stream));
-  LocalRunner runner(data, **store, **executor, *service_executor);
+  LocalRunner runner(data, **store, **executor);
   auto outcome = runner.run(request, &printer, &interrupted);
   if (!outcome) return fail(outcome.error().message);
   return print_outcome(*outcome, options);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/files.h"
+#include "ci/job_sandbox.h"
 #include "cli/commands.h"
 #include "server/server.h"
 #include "spec/server_config.h"
@@ -73,6 +74,8 @@ int serve(const ServeOptions& options, const GlobalOptions& global) {
   if (!config) return kExitBadInput;
   ServerOptions server_options;
   server_options.data = DataDirectory{server_data_dir(global, options.data_dir)};
+  const std::string server_config_executor = config->executor;
+  const JobLimits server_config_limits = config->limits;
   server_options.config = std::move(*config);
   if (const char* token = std::getenv("SLIPWAY_ADMIN_TOKEN"); token && *token) server_options.admin_token = token;
   install_stop_handlers();
@@ -81,6 +84,7 @@ int serve(const ServeOptions& options, const GlobalOptions& global) {
   if (!admin_token) return fail(admin_token.error().message);
   std::string data = server_data_dir(global, options.data_dir).string();
   std::cout << fmt::format("slipway serving on http://{} (data: {})\n", server.address(), data);
+  std::cout << describe_job_isolation(server_config_executor, server_config_limits) << "\n";
   if (!admin_token->empty()) {
     std::cout << fmt::format("admin token (shown only this once; it is stored hashed): {}\n", *admin_token);
   }

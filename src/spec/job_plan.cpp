@@ -20,6 +20,7 @@ PlannedJob plan_test_job(const TestSpec& test) {
   job.env = test.env;
   job.timeout = test.timeout;
   job.network_none = test.network_none;
+  job.limits = test.limits;
   if (!test.setup.empty()) {
     job.steps.push_back({.name = "setup", .kind = StepKind::setup, .command = test.setup});
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "spec/job_limits.h"
 #include "spec/repository_spec.h"
 
 namespace slipway {
@@ -32,6 +33,7 @@ struct PlannedJob {
   std::vector<PlannedStep> steps;
   Milliseconds timeout{0};
   bool network_none = false;
+  JobLimits limits;          // what the repository asked for (0: the server's ceiling)
 };
 
 struct JobPlan {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "spec/job_limits.h"
 
 namespace slipway {
 
@@ -36,7 +37,8 @@ struct TestSpec {
   std::vector<ServiceSpec> services;     // in file order
   std::vector<SuiteSpec> suites;         // in file order; at least one
   Milliseconds timeout{30 * 60'000};     // the whole test job
-  bool network_none = false;             // `network: none` cuts the sandbox off the network
+  bool network_none = false;             // `network: none`: loopback only (default: outbound)
+  JobLimits limits;                      // `limits:`, lower than the server's; 0: the server's
 };
 
 struct ImageSpec {

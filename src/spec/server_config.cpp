@@ -9,6 +9,7 @@
 
 #include "base/strings.h"
 #include "spec/cron_expression.h"
+#include "spec/spec_sections.h"
 #include "spec/spec_values.h"
 #include "spec/yaml_document.h"
 #include "spec/yaml_reader.h"
@@ -18,7 +19,7 @@ namespace {
 
 const std::vector<std::string> kRootKeys = {"listen",         "concurrency", "cancel_superseded", "anonymous_read",
                                             "max_body_bytes", "executor",    "environments",      "repositories",
-                                            "registry_poll_interval", "schedules", "task_revisions_kept"};
+                                            "registry_poll_interval", "schedules", "task_revisions_kept", "limits"};
 
 // SpecReader has no boolean: .slipway.yml never needed one. YAML 1.1's yes/no/on/off are
 // refused on purpose: `on` meaning true surprises people.
@@ -173,7 +174,7 @@ std::optional<std::string> read_name(SpecReader& reader, const Field& field, std
 
 RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
   RepositoryConfig repository;
-  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret"});
+  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret", "docker"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
     assign(repository.name, read_name(reader, *name, "repository"));
@@ -189,6 +190,7 @@ RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
   }
   if (auto* poll = mapping->find("poll_interval")) assign(repository.poll_interval, reader.duration_or_zero(*poll));
   if (auto* secret = mapping->find("webhook_secret")) assign(repository.webhook_secret, read_secret_name(reader, *secret));
+  if (auto* docker = mapping->find("docker")) assign(repository.docker, read_boolean(reader, *docker));
   return repository;
 }
 
@@ -290,6 +292,7 @@ void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
     config.schedules = read_schedules(reader, *schedules, config.environments);
   }
   if (auto* kept = root.find("task_revisions_kept")) assign(config.task_revisions_kept, reader.integer(*kept, 1));
+  if (auto* limits = root.find("limits")) config.limits = lower_limits(default_job_limits(), read_job_limits(reader, *limits));
 }
 
 // Only comments and blank lines: a server with the defaults and no repositories yet.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "spec/job_limits.h"
 #include "spec/job_plan.h"
 #include "spec/repository_spec.h"
 
@@ -21,6 +22,9 @@ struct RepositoryConfig {
   std::string main_branch = "main";
   Milliseconds poll_interval{60'000};   // 0 disables polling for this repository
   std::string webhook_secret;           // name of the secret holding the HMAC key; "" = none
+  // `docker: true`: this repository's test jobs see the Docker Engine's socket. Root-equivalent
+  // (docs/security.md): grant it only to repositories whose every pusher is trusted.
+  bool docker = false;
 };
 
 // The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),
@@ -85,6 +89,8 @@ struct ServerConfig {
   std::vector<RepositoryConfig> repositories;
   std::vector<ScheduleConfig> schedules;
   int task_revisions_kept = 10;         // revisions per task beyond which old ones are deregistered
+  // Each test job's ceiling (`limits:`); a repository's `test.limits` may only lower it.
+  JobLimits limits = default_job_limits();
 
   // nullptr when no repository has that name.
   const RepositoryConfig* find_repository(std::string_view name) const;

@@ -7,12 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "spec/job_limits.h"
 #include "spec/repository_spec.h"
 #include "spec/yaml_reader.h"
 
 namespace slipway {
 
 TestSpec read_test_section(SpecReader& reader, const Field& field);
+
+// `limits: { memory: 4g, pids: 2048, tmp: 1g, cpus: 2 }`, each key optional: the server's
+// ceiling in its configuration, a repository's lower limits in `test.limits`.
+JobLimits read_job_limits(SpecReader& reader, const Field& field);
 
 // `kind` is nothing when the file's kind is missing or unknown: the shape is then checked but
 // not the kind rules.

@@ -71,7 +71,7 @@ std::vector<ServiceSpec> read_services(SpecReader& reader, const Field& field) {
 
 TestSpec read_test_section(SpecReader& reader, const Field& field) {
   TestSpec test;
-  auto mapping = reader.mapping(field, {"setup", "env", "services", "suites", "timeout", "network"});
+  auto mapping = reader.mapping(field, {"setup", "env", "services", "suites", "timeout", "network", "limits"});
   if (!mapping) return test;
   if (auto* setup = mapping->find("setup")) assign(test.setup, reader.non_empty_string(*setup));
   if (auto* env = mapping->find("env")) assign(test.env, reader.variables(*env));
@@ -79,9 +79,24 @@ TestSpec read_test_section(SpecReader& reader, const Field& field) {
   test.suites = read_suites(reader, *mapping);
   if (auto* timeout = mapping->find("timeout")) assign(test.timeout, reader.duration(*timeout));
   if (auto* network = mapping->find("network")) {
-    if (auto mode = reader.choice(*network, "network", {"host", "none"})) test.network_none = *mode == "none";
+    // "host" is the earlier name of outbound: steps never share the host's network any more.
+    if (auto mode = reader.choice(*network, "network", {"outbound", "none", "host"})) test.network_none = *mode == "none";
   }
+  if (auto* limits = mapping->find("limits")) test.limits = read_job_limits(reader, *limits);
   return test;
+}
+
+JobLimits read_job_limits(SpecReader& reader, const Field& field) {
+  JobLimits limits;
+  auto mapping = reader.mapping(field, {"memory", "pids", "tmp", "cpus"});
+  if (!mapping) return limits;
+  if (auto* memory = mapping->find("memory")) assign(limits.memory_bytes, reader.memory_size(*memory));
+  if (auto* pids = mapping->find("pids")) {
+    if (auto count = reader.integer(*pids, 1)) limits.pids = *count;
+  }
+  if (auto* tmp = mapping->find("tmp")) assign(limits.tmp_bytes, reader.memory_size(*tmp));
+  if (auto* cpus = mapping->find("cpus")) assign(limits.cpus, reader.positive_number(*cpus));
+  return limits;
 }
 
 }  // namespace slipway

@@ -1,0 +1,102 @@
+// JobSandbox: the one sandbox a test job's steps and services share — the boundary between the
+// repository's code and everything else on the machine (docs/security.md).
+//
+// What it promises, when the server runs as root (the full mode):
+// - every process runs as the job's own unprivileged uid, with no capabilities and
+//   no_new_privs, in its own user, mount, PID, IPC and UTS namespaces;
+// - all of a job's processes share one network namespace (a holder process owns it): services
+//   and suites meet on the job's private 127.0.0.1, and two jobs may both use port 5432. With
+//   `network: none` that loopback is all there is; with `outbound`, slirp4netns gives the
+//   namespace a NATed way out (never to the host's loopback);
+// - the file system is the toolchain read-only (/usr, /bin, /lib*, /opt, /etc without its
+//   secrets), the job's workspace writable, a private /tmp and $HOME shared by the job's steps
+//   and limited in size — nothing of the data directory, other workspaces, /root, /home,
+//   /var/lib or /run, so no Unix socket of the host (docker.sock) is reachable;
+// - memory, processes and CPU are limited per job (job_limits.h).
+//
+// Without root, the uid cannot change and no host mount can be made: steps run as the server's
+// user in their own namespaces (each step its own network namespace), with the same file system
+// view and rlimits; the executor says so at start.
+//
+// Closing (the destructor) stops the holder and slirp4netns, removes the cgroups and unmounts
+// what the job mounted; clean_stale_job_sandboxes() does the same for a process that died.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "ci/child_process.h"
+#include "ci/job_limits.h"
+
+namespace slipway {
+
+struct JobSandboxRequest {
+  std::filesystem::path workspace;  // absolute; becomes the job uid's
+  bool network_none = false;        // loopback only, no way out
+  bool shared_network = true;       // steps share one namespace (false: each step its own)
+  JobLimits limits;
+  uid_t uid = 0;                    // the job's uid (full mode only)
+  bool docker = false;              // show the Docker Engine's socket (root-equivalent)
+  // Paths that must not be seen even where they lie inside a tree the sandbox shows (a data
+  // directory under /opt, a server configuration under /etc).
+  std::vector<std::filesystem::path> hidden_paths;
+};
+
+class JobSandbox {
+ public:
+  static Result<std::unique_ptr<JobSandbox>> open(const std::filesystem::path& bwrap, const JobSandboxRequest& request);
+  ~JobSandbox();
+  JobSandbox(const JobSandbox&) = delete;
+  JobSandbox& operator=(const JobSandbox&) = delete;
+
+  // The argv that runs `command` (an absolute program and its arguments) inside the sandbox,
+  // with `workspace` as its working directory.
+  std::vector<std::string> wrap(const std::vector<std::string>& command) const;
+
+  // $HOME inside the sandbox.
+  static std::filesystem::path home() { return "/home/slipway"; }
+
+  // The limit the job has hit, as a phrase for a step's reason; "" when none.
+  std::string limit_reached() const;
+
+  // Whether this process can run the full mode (it is root).
+  static bool full_mode();
+
+ private:
+  JobSandbox(std::filesystem::path bwrap, JobSandboxRequest request);
+
+  Status prepare_root();
+  Status prepare_files();
+  Status start_network();
+  std::vector<std::string> bubblewrap_arguments() const;
+  std::vector<std::string> file_system_arguments() const;
+
+  std::filesystem::path bwrap_;
+  JobSandboxRequest request_;
+  bool full_ = false;
+  gid_t gid_ = 0;                              // the job's group: its uid's, or the Docker socket's
+  std::filesystem::path docker_socket_;        // shown when the server granted it
+  std::filesystem::path root_;                 // the job's own folder: tmp/, home/, etc/, workspace
+  std::vector<std::filesystem::path> mounts_;  // host mounts made, innermost last
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> object_binds_;  // git alternates
+  std::unique_ptr<JobCgroup> cgroup_;
+  std::unique_ptr<ChildProcess> holder_;       // owns the shared network namespace
+  pid_t netns_pid_ = 0;                        // a process inside it
+  std::unique_ptr<ChildProcess> slirp_;        // outbound access
+};
+
+// One line for a server's start: how steps are isolated and limited, e.g. "steps: sandbox as
+// unprivileged uids (from 2000000), a network namespace per job; limits by cgroup v1 (memory,
+// pids, cpu): memory 4 GiB, 2048 processes, /tmp 1 GiB, 2 CPUs".
+std::string describe_job_isolation(std::string_view executor, const JobLimits& limits);
+
+// Unmounts and removes the job folders of sandbox-running processes that no longer exist.
+void clean_stale_job_sandboxes();
+
+}  // namespace slipway

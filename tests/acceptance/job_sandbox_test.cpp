@@ -1,0 +1,193 @@
+// The job sandbox through `slipway run`: one private loopback per job shared by its services
+// and suites, the unprivileged uid owning the workspace, the network modes, a private /tmp and
+// $HOME shared by the job's steps, and the per-job limits named in a failed step's reason.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+
+#include "support/scratch_repository.h"
+
+namespace slipway::testing {
+namespace {
+
+bool host_can_connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
+}
+
+// A service listening on 127.0.0.1:PORT inside the job, a suite that talks to it, and a pause
+// long enough for the test to look from the host.
+std::string service_job(int port, const std::string& answer) {
+  return fmt::format(R"(kind: application
+test:
+  services:
+    db:
+      run: "mkdir -p www && echo {1} > www/answer && exec python3 -m http.server {0} --bind 127.0.0.1 --directory www"
+      ready: "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:{0}/answer\")'"
+  suites:
+    unit: {{ run: "touch started; python3 -c 'import urllib.request; print(urllib.request.urlopen(\"http://127.0.0.1:{0}/answer\").read().decode().strip())'; sleep 3" }}
+)",
+                     port, answer);
+}
+
+TEST(JobSandbox, TwoJobsEachReachTheirOwnServiceOnTheSamePortAndTheHostReachesNeither) {
+  constexpr int kPort = 15432;
+  ScratchRepository first, second;
+  first.write(".slipway.yml", service_job(kPort, "first-job"));
+  first.commit();
+  second.write(".slipway.yml", service_job(kPort, "second-job"));
+  second.commit();
+  SlipwayCommand slipway_a, slipway_b;
+  auto run_a = std::async(std::launch::async, [&] { return slipway_a.run({"run", first.path().string()}); });
+  auto run_b = std::async(std::launch::async, [&] { return slipway_b.run({"run", second.path().string()}); });
+  // While both suites pause, nothing listens on the host's own loopback.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(host_can_connect(kPort)) << "a job's service was reachable from the host";
+  auto a = run_a.get();
+  auto b = run_b.get();
+  EXPECT_EQ(a.exit_code, 0) << a.out << a.err;
+  EXPECT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_NE(a.out.find("[unit] first-job"), std::string::npos) << a.out;
+  EXPECT_NE(b.out.find("[unit] second-job"), std::string::npos) << b.out;
+}
+
+TEST(JobSandbox, StepsRunAsAnUnprivilegedUidThatOwnsTheWorkspace) {
+  ScratchRepository repo;
+  repo.write("tracked.txt", "original\n");
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  suites:
+    unit: { run: "echo uid=$(id -u) owner=$(stat -c %u .) nnp=$(grep NoNewPrivs /proc/self/status | cut -f2) user=$(id -un) home=$HOME; echo changed > tracked.txt && cat tracked.txt" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  auto at = result.out.find("uid=");
+  ASSERT_NE(at, std::string::npos) << result.out;
+  std::string line = result.out.substr(at, result.out.find('\n', at) - at);
+  EXPECT_EQ(line.find("uid=0 "), std::string::npos) << line;
+  std::string uid = line.substr(4, line.find(' ') - 4);
+  EXPECT_NE(line.find("owner=" + uid + " "), std::string::npos) << line;
+  EXPECT_NE(line.find("nnp=1"), std::string::npos) << line;
+  EXPECT_NE(line.find("user=slipway"), std::string::npos) << line;
+  EXPECT_NE(line.find("home=/home/slipway"), std::string::npos) << line;
+  EXPECT_NE(result.out.find("[unit] changed"), std::string::npos) << result.out;
+}
+
+TEST(JobSandbox, TmpAndHomeAreSharedByTheJobsStepsAndGoneAfterIt) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  setup: "echo from-setup > /tmp/left-by-setup && echo in-home > $HOME/.cache-marker"
+  suites:
+    unit: { run: "cat /tmp/left-by-setup $HOME/.cache-marker" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("[unit] from-setup"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("[unit] in-home"), std::string::npos) << result.out;
+  auto second = slipway.run({"run", repo.path().string()});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+}
+
+TEST(JobSandbox, NetworkNoneHasOnlyLoopbackAndOutboundHasAWayOut) {
+  // Only the routing table is read: no packet leaves the machine.
+  const char* probe = "cat /proc/net/route | awk 'NR>1 && $2==\"00000000\" {print \"default-route \" $1}'; cut -d: -f1 /proc/net/dev | tail -n +3 | tr -d ' ' | tr '\\n' ' '; echo";
+  ScratchRepository none, outbound;
+  none.write(".slipway.yml", fmt::format("kind: library\ntest:\n  network: none\n  suites:\n    unit: {{ run: \"{}\" }}\n", probe));
+  none.commit();
+  outbound.write(".slipway.yml", fmt::format("kind: library\ntest:\n  suites:\n    unit: {{ run: \"{}\" }}\n", probe));
+  outbound.commit();
+  SlipwayCommand slipway;
+  auto closed = slipway.run({"run", none.path().string()});
+  ASSERT_EQ(closed.exit_code, 0) << closed.out << closed.err;
+  EXPECT_EQ(closed.out.find("default-route"), std::string::npos) << closed.out;
+  EXPECT_EQ(closed.out.find("tap0"), std::string::npos) << closed.out;
+  auto open = slipway.run({"run", outbound.path().string()});
+  ASSERT_EQ(open.exit_code, 0) << open.out << open.err;
+  EXPECT_NE(open.out.find("default-route tap0"), std::string::npos) << open.out;
+}
+
+TEST(JobSandbox, ForkingTenThousandProcessesFailsOnTheJobsProcessLimit) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  limits: { pids: 64 }
+  suites:
+    bomb: { run: "for i in $(seq 10000); do sleep 30 & done; echo all-forked", timeout: 60s }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_EQ(result.out.find("[bomb] all-forked"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("process limit (64 processes) reached"), std::string::npos) << result.out;
+}
+
+TEST(JobSandbox, FillingTmpPastItsLimitFailsAndSaysWhich) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  limits: { tmp: 8m }
+  suites:
+    fill: { run: "dd if=/dev/zero of=/tmp/fill bs=1M count=64 && echo filled" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_EQ(result.out.find("[fill] filled"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("the private /tmp and $HOME are full (job limit 8 MiB)"), std::string::npos) << result.out;
+}
+
+TEST(JobSandbox, UsingMoreMemoryThanTheLimitIsKilledAndNamed) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  limits: { memory: 64m }
+  suites:
+    hog: { run: "python3 -c 'x = bytearray(512 * 1024 * 1024); print(\"allocated\")'" }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_EQ(result.out.find("[hog] allocated"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("out of memory (job limit 64 MiB)"), std::string::npos) << result.out;
+}
+
+TEST(JobSandbox, ARepositoryCannotRaiseTheLimits) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", R"(kind: library
+test:
+  limits: { pids: 1000000 }
+  suites:
+    bomb: { run: "for i in $(seq 3000); do sleep 30 & done; echo all-forked", timeout: 60s }
+)");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_EQ(result.out.find("[bomb] all-forked"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("process limit (2048 processes) reached"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace slipway::testing
