@@ -195,7 +195,7 @@ Status JobSandbox::prepare_files() {
   std::vector<std::pair<std::string, std::string>> files = {{"passwd", passwd_text(request_.uid, gid_)},
                                                             {"group", group_text(gid_)}};
   // slirp4netns answers DNS on 10.0.2.3; the host's resolver (often 127.0.0.53) is not there.
-  if (full_ && !request_.network_none) files.emplace_back("resolv.conf", "nameserver 10.0.2.3\n");
+  if (full_ && !request_.network_none && !request_.host_network) files.emplace_back("resolv.conf", "nameserver 10.0.2.3\n");
   for (const auto& [name, text] : files) {
     if (Status written = write_file_atomically(root_ / "etc" / name, text); !written) return written;
     ::chmod((root_ / "etc" / name).c_str(), 0644);
@@ -206,7 +206,7 @@ Status JobSandbox::prepare_files() {
 Status JobSandbox::start_network() {
   // Without root a namespace could not be entered; without a way out and without services, each
   // step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
-  if (!full_ || (request_.network_none && !request_.shared_network)) return {};
+  if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
   std::vector<std::string> holder = {bwrap_.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
                                      "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
   for (std::string& word : toolchain_arguments()) holder.push_back(std::move(word));
@@ -273,7 +273,7 @@ std::vector<std::string> JobSandbox::bubblewrap_arguments() const {
                                    "--cap-drop", "ALL"};
   // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
   // Without root, `network: none` is a namespace per step and outbound is the host's network.
-  if (full_ ? netns_pid_ == 0 : request_.network_none) argv.push_back("--unshare-net");
+  if (!request_.host_network && (full_ ? netns_pid_ == 0 : request_.network_none)) argv.push_back("--unshare-net");
   for (std::string& word : file_system_arguments()) argv.push_back(std::move(word));
   return argv;
 }

@@ -40,6 +40,9 @@ struct JobSandboxRequest {
   std::filesystem::path workspace;  // absolute; becomes the job uid's
   bool network_none = false;        // loopback only, no way out
   bool shared_network = true;       // steps share one namespace (false: each step its own)
+  // The host's network namespace (for deploy.verify, which must reach the test listener on the
+  // host's loopback); every other wall stands.
+  bool host_network = false;
   JobLimits limits;
   uid_t uid = 0;                    // the job's uid (full mode only)
   bool docker = false;              // show the Docker Engine's socket (root-equivalent)

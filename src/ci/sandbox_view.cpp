@@ -27,7 +27,9 @@ void mask(const fs::path& path, std::vector<std::string>& argv) {
   if (fs::is_directory(status)) {
     argv.insert(argv.end(), {"--tmpfs", path.string()});
   } else if (!fs::is_symlink(status)) {
-    argv.insert(argv.end(), {"--ro-bind", "/dev/null", path.string()});
+    // --dev-bind: a read-only bind is mounted nodev, and a nodev /dev/null cannot be opened at
+    // all; writes to this one vanish.
+    argv.insert(argv.end(), {"--dev-bind", "/dev/null", path.string()});
   }
 }
 

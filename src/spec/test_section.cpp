@@ -79,8 +79,12 @@ TestSpec read_test_section(SpecReader& reader, const Field& field) {
   test.suites = read_suites(reader, *mapping);
   if (auto* timeout = mapping->find("timeout")) assign(test.timeout, reader.duration(*timeout));
   if (auto* network = mapping->find("network")) {
-    // "host" is the earlier name of outbound: steps never share the host's network any more.
-    if (auto mode = reader.choice(*network, "network", {"outbound", "none", "host"})) test.network_none = *mode == "none";
+    // "host", the earlier name of outbound, is still read as outbound: steps never share the
+    // host's network any more.
+    bool earlier_name = network->value.IsScalar() && network->value.Scalar() == "host";
+    if (auto mode = earlier_name ? std::optional<std::string>("outbound") : reader.choice(*network, "network", {"outbound", "none"})) {
+      test.network_none = *mode == "none";
+    }
   }
   if (auto* limits = mapping->find("limits")) test.limits = read_job_limits(reader, *limits);
   return test;

@@ -354,13 +354,16 @@ TEST(SpecParse, ZeroTimeoutsAreRefused) {
   EXPECT_TRUE(has_diagnostic(parsed, "'deploy.health.interval' must be longer than 0s", 7, 31));
 }
 
-TEST(SpecParse, NetworkMustBeHostOrNone) {
+TEST(SpecParse, NetworkMustBeOutboundOrNone) {
   auto parsed = parse("kind: application\npublish: { image: { repository: a } }\ntest: { suites: { unit: make }, network: hosts }\n");
-  EXPECT_TRUE(has_diagnostic(parsed, "unknown network 'hosts' (expected host or none); did you mean 'host'?", 3, 42));
-  auto swapped = parse("kind: application\npublish: { image: { repository: a } }\ntest: { suites: { unit: make }, network: hots }\n");
-  EXPECT_TRUE(has_diagnostic(swapped, "unknown network 'hots' (expected host or none); did you mean 'host'?", 3, 42));
+  EXPECT_TRUE(has_diagnostic(parsed, "unknown network 'hosts' (expected outbound or none)", 3, 42));
+  auto earlier = parse("kind: application\npublish: { image: { repository: a } }\ntest: { suites: { unit: make }, network: host }\n");
+  EXPECT_TRUE(earlier.ok()) << all_messages(earlier);
+  EXPECT_FALSE(earlier.spec->test.network_none);
+  auto swapped = parse("kind: application\npublish: { image: { repository: a } }\ntest: { suites: { unit: make }, network: nnoe }\n");
+  EXPECT_TRUE(has_diagnostic(swapped, "unknown network 'nnoe' (expected outbound or none); did you mean 'none'?", 3, 42));
   auto far = parse("kind: application\npublish: { image: { repository: a } }\ntest: { suites: { unit: make }, network: bridge }\n");
-  EXPECT_TRUE(has_diagnostic(far, "unknown network 'bridge' (expected host or none)", 3, 42));
+  EXPECT_TRUE(has_diagnostic(far, "unknown network 'bridge' (expected outbound or none)", 3, 42));
   EXPECT_EQ(far.diagnostics[0].message.find("did you mean"), std::string::npos);
 }
 
@@ -646,6 +649,34 @@ TEST(SpecParseHang, MalformedInputThatHangsYamlCppLoadAllIsRefused) {
   ASSERT_FALSE(two.ok());
   EXPECT_NE(two.diagnostics.front().message.find("more than one YAML document"), std::string::npos);
   EXPECT_EQ(two.diagnostics.front().line, 2);
+}
+
+}  // namespace
+}  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(SpecParse, TestLimitsAreReadAndCheckedAtTheirPosition) {
+  auto parsed = parse("kind: library\ntest:\n  limits: { memory: 512m, pids: 100, tmp: 64m, cpus: 1.5 }\n  suites: { unit: make }\n");
+  ASSERT_TRUE(parsed.ok()) << all_messages(parsed);
+  EXPECT_EQ(parsed.spec->test.limits.memory_bytes, int64_t{512} << 20);
+  EXPECT_EQ(parsed.spec->test.limits.pids, 100);
+  EXPECT_EQ(parsed.spec->test.limits.tmp_bytes, int64_t{64} << 20);
+  EXPECT_DOUBLE_EQ(parsed.spec->test.limits.cpus, 1.5);
+  auto bad = parse("kind: library\ntest:\n  limits: { memroy: 1g, pids: 0 }\n  suites: { unit: make }\n");
+  EXPECT_TRUE(has_diagnostic(bad, "did you mean 'memory'?", 3, 13));
+  EXPECT_TRUE(has_diagnostic(bad, "'test.limits.pids' must be a whole number of at least 1", 3, 31));
+}
+
+TEST(JobLimits, ARepositoryMayOnlyLowerTheServersLimits) {
+  JobLimits ceiling = default_job_limits();
+  JobLimits lowered = lower_limits(ceiling, JobLimits{int64_t{64} << 20, 1'000'000, 0, 0.5});
+  EXPECT_EQ(lowered.memory_bytes, int64_t{64} << 20);
+  EXPECT_EQ(lowered.pids, ceiling.pids) << "a higher request keeps the ceiling";
+  EXPECT_EQ(lowered.tmp_bytes, ceiling.tmp_bytes) << "an unset request keeps the ceiling";
+  EXPECT_DOUBLE_EQ(lowered.cpus, 0.5);
+  EXPECT_EQ(lower_limits(JobLimits{}, JobLimits{0, 10, 0, 0}).pids, 10) << "no ceiling: the request stands";
 }
 
 }  // namespace
