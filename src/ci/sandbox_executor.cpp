@@ -18,7 +18,7 @@
 
 #include "ci/background_step.h"
 #include "ci/executor.h"
-#include "ci/step_environment.h"
+#include "base/step_environment.h"
 #include "ci/step_supervisor.h"
 
 namespace slipway {

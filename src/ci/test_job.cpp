@@ -13,12 +13,6 @@ namespace slipway {
 
 namespace fs = std::filesystem;
 
-std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets) {
-  std::vector<std::string> values;
-  for (const auto& [name, value] : secrets) values.push_back(value);
-  return std::make_shared<const SecretMasker>(values);
-}
-
 namespace {
 
 constexpr Milliseconds kReadyPollInterval{200};
