@@ -61,6 +61,19 @@ class ChatNoticesTest : public ::testing::Test {
     run_id_ = *id;
   }
 
+  // Deployment `id` of hello-app to production (image, digest and tag filled), with `reason`.
+  static DeploymentRecord production_deployment(int64_t id, const std::string& reason) {
+    DeploymentRecord deployment;
+    deployment.id = id;
+    deployment.application = "hello-app";
+    deployment.environment = "production";
+    deployment.image = "127.0.0.1:5000/prod/hello-app@sha256:" + std::string(64, 'b');
+    deployment.digest = "sha256:" + std::string(64, 'b');
+    deployment.tag = "3f2a1c9e0b4d";
+    deployment.reason = reason;
+    return deployment;
+  }
+
   nlohmann::json last_webhook() {
     auto messages = webhook_.messages();
     return messages.empty() ? nlohmann::json() : nlohmann::json::parse(messages.back().body, nullptr, false);
@@ -110,14 +123,8 @@ TEST_F(ChatNoticesTest, APublishDoneIsToldAndOldEventsAreNotRepeated) {
 TEST_F(ChatNoticesTest, ADeploymentStepBecomesOneNoticeWithItsReason) {
   ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
   ASSERT_TRUE(notices.start().ok());
-  DeploymentRecord deployment;
-  deployment.id = 7;
-  deployment.application = "hello-app";
-  deployment.environment = "production";
-  deployment.image = "127.0.0.1:5000/prod/hello-app@sha256:" + std::string(64, 'b');
-  deployment.digest = "sha256:" + std::string(64, 'b');
-  deployment.tag = "3f2a1c9e0b4d";
-  deployment.reason = "health check failed before the switch: unhealthy: 2 consecutive checks failed (503, 503)";
+  DeploymentRecord deployment = production_deployment(
+      7, "health check failed before the switch: unhealthy: 2 consecutive checks failed (503, 503)");
   notices.deployment_step(deployment, {"rolled_back", "traffic on #6 (v1); green removed", 1'700'000'000'000});
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   auto body = last_webhook();
@@ -142,11 +149,8 @@ TEST_F(ChatNoticesTest, ASecretInAReasonOrStepLeavesMaskedInEveryForm) {
   ASSERT_TRUE(secrets.set("hello-app", "production", "API_KEY", "Sup3r\"Secret/Key+Value").ok());
   ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
   ASSERT_TRUE(notices.start().ok());
-  DeploymentRecord deployment;
-  deployment.id = 8;
-  deployment.application = "hello-app";
-  deployment.environment = "production";
-  deployment.reason = "deploy.verify exited with 1: plain Sup3r\"Secret/Key+Value url Sup3r%22Secret%2FKey%2BValue";
+  DeploymentRecord deployment = production_deployment(
+      8, "deploy.verify exited with 1: plain Sup3r\"Secret/Key+Value url Sup3r%22Secret%2FKey%2BValue");
   notices.deployment_step(deployment, {"failed", "base64 U3VwM3IiU2VjcmV0L0tleStWYWx1ZQ==", 1'700'000'000'000});
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   ASSERT_TRUE(slack_.wait_for(1, 10s));
