@@ -17,9 +17,9 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/mask_automaton.h"
+#include "base/secret_forms.h"
 #include "ci/log_format.h"
-#include "ci/mask_automaton.h"
-#include "ci/secret_forms.h"
 #include "ci/step_log.h"
 
 namespace slipway {

@@ -33,6 +33,13 @@ int64_t reused_from(const DeploymentRecord& deployment) {
   return settings["reuse_from"].get<int64_t>();
 }
 
+// Everything secret the deployment holds: its deploy secrets and the registry password.
+std::shared_ptr<const SecretMasker> deployment_masker(const ApplicationTarget& target) {
+  std::map<std::string, std::string> secrets = target.secrets;
+  if (target.credentials) secrets["registry password"] = target.credentials->password;
+  return make_masker(secrets);
+}
+
 }  // namespace
 
 std::string deployment_container_name(const std::string& application, const std::string& environment,
@@ -51,7 +58,8 @@ bool is_before_switch(const std::string& state) {
 }
 
 DeploymentRun::DeploymentRun(DeploymentRunContext context, ApplicationTarget target, DeploymentRecord deployment)
-    : context_(context), target_(std::move(target)), deployment_(std::move(deployment)) {}
+    : context_(context), target_(std::move(target)), deployment_(std::move(deployment)),
+      masker_(deployment_masker(target_)) {}
 
 void DeploymentRun::drive() {
   while (deployment_.outcome.empty() && !context_.stopping) {
@@ -72,6 +80,10 @@ void DeploymentRun::drive() {
 }
 
 bool DeploymentRun::enter(DeploymentTransition transition) {
+  // Reasons and steps are readable with a read-only token and go to chat: whatever text reached
+  // them (a command's output, an error quoting a response) is masked here, in one place.
+  transition.reason = masker_->mask(transition.reason);
+  transition.message = masker_->mask(transition.message);
   Status written = record_deployment_transition(context_.store, deployment_.id, transition);
   if (!written) {
     spdlog::error("deployment #{} of {} to {}: cannot record '{}': {}", deployment_.id, deployment_.application,
@@ -210,11 +222,15 @@ bool DeploymentRun::verify() {
   }
   std::string message = "test traffic on http://" + target_.router.test_listen;
   if (!target_.deploy.verify.empty()) {
-    std::map<std::string, std::string> env = {{"SLIPWAY_TEST_URL", "http://" + target_.router.test_listen},
-                                              {"SLIPWAY_APPLICATION", deployment_.application},
-                                              {"SLIPWAY_ENVIRONMENT", deployment_.environment},
-                                              {"SLIPWAY_IMAGE", deployment_.image}};
-    auto verified = run_verify_command(target_.deploy.verify, env, context_.options.verify_timeout);
+    VerifyRequest request;
+    request.command = target_.deploy.verify;
+    request.variables = {{"SLIPWAY_TEST_URL", "http://" + target_.router.test_listen},
+                         {"SLIPWAY_APPLICATION", deployment_.application},
+                         {"SLIPWAY_ENVIRONMENT", deployment_.environment},
+                         {"SLIPWAY_IMAGE", deployment_.image}};
+    request.secrets = target_.secrets;
+    request.timeout = context_.options.verify_timeout;
+    auto verified = run_verify_command(request);
     if (!verified) return roll_back("deploy.verify: " + verified.error().message);
     if (!verified->passed) {
       std::string why = verified->timed_out ? "timed out" : fmt::format("exited with {}", verified->exit_code);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "base/secret_masker.h"
 #include "cd/container_runtime.h"
 #include "cd/deployment_controller.h"
 #include "cd/haproxy_router.h"
@@ -49,7 +50,8 @@ class DeploymentRun {
   // were left. A drained slot takes no new requests, so this only lets the open ones finish.
   int drain_slot(const std::string& slot);
 
-  // Writes `transition` (state, step, event), updates the record and tells the observer.
+  // Writes `transition` (state, step, event), its texts masked, updates the record and tells the
+  // observer.
   bool enter(DeploymentTransition transition);
   // Writes rolling_back with the reason; roll_back_actions() then ends it with `outcome`.
   bool roll_back(const std::string& reason, const std::string& outcome = "rolled_back");
@@ -65,6 +67,7 @@ class DeploymentRun {
   ApplicationTarget target_;
   DeploymentRecord deployment_;
   std::string rollback_outcome_;   // the outcome roll_back_actions() ends with
+  std::shared_ptr<const SecretMasker> masker_;  // the target's secrets, over every reason and step
 };
 
 // "slipway-hello-app-production-3f2a1c9e-12": unique per deployment and per server (the owner's

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "base/secret_masker.h"
 #include "base/time.h"
 #include "cd/task_log.h"
 
@@ -194,7 +195,8 @@ TaskRunRecord execute_task_run(Store& store, ContainerRuntime& containers, const
   TaskRunUpdate finished;
   finished.status = outcome.status;
   finished.exit_code = outcome.exit_code;
-  finished.reason = outcome.reason;
+  // An Engine error may quote what it was given; the reason is shown like the log, so masked too.
+  finished.reason = SecretMasker(plan.secrets).mask(outcome.reason);
   finished.finished_ms = now_ms();
   if (Status recorded = update_task_run(store, plan.run.id, finished); !recorded) {
     spdlog::error("task run #{}: {}", plan.run.id, recorded.error().message);

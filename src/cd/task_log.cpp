@@ -1,15 +1,15 @@
 #include "cd/task_log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
+#include <system_error>
 
 #include <fmt/core.h>
 
 #include "base/files.h"
-#include "base/strings.h"
 
 namespace slipway {
 
@@ -17,36 +17,15 @@ std::string task_log_record(LogStream stream, std::string_view text, int64_t at_
   return fmt::format("{} {} {}\n", at_ms, stream == LogStream::err ? 'e' : 'o', text);
 }
 
-std::vector<std::string> secret_patterns(const std::vector<std::string>& secrets) {
-  constexpr size_t kShortest = 4;
-  std::vector<std::string> patterns;
-  for (const std::string& secret : secrets) {
-    if (secret.size() >= kShortest) patterns.push_back(secret);
-    if (secret.find('\n') == std::string::npos) continue;
-    for (const std::string& line : split(secret, '\n')) {
-      std::string_view text = trim(line);
-      if (text.size() >= kShortest) patterns.emplace_back(text);
-    }
-  }
-  std::sort(patterns.begin(), patterns.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
-  return patterns;
-}
-
-std::string mask_secrets(std::string_view text, const std::vector<std::string>& patterns) {
-  std::string masked(text);
-  for (const std::string& pattern : patterns) {
-    for (size_t at = masked.find(pattern); at != std::string::npos; at = masked.find(pattern, at + 3)) {
-      masked.replace(at, pattern.size(), "***");
-    }
-  }
-  return masked;
-}
-
 TaskLogFile::TaskLogFile(const std::filesystem::path& path, const std::vector<std::string>& secrets)
-    : masked_(secret_patterns(secrets)), path_(path.string()) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) error_ = fmt::format("cannot open the task log {}: {}", path_, errno_text(errno));
+    : masker_(secrets), path_(path.string()) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) {
+    error_ = fmt::format("cannot open the task log {}: {}", path_, errno_text(errno));
+    return;
+  }
+  // A log made by an older version (0644) is closed to others too.
+  if (::fchmod(fd_, 0600) != 0) error_ = fmt::format("cannot make the task log {} private: {}", path_, errno_text(errno));
 }
 
 TaskLogFile::~TaskLogFile() {
@@ -55,7 +34,7 @@ TaskLogFile::~TaskLogFile() {
 
 void TaskLogFile::append(LogStream stream, std::string_view text, int64_t at_ms) {
   if (fd_ < 0 || !error_.empty()) return;
-  std::string record = task_log_record(stream, masked_.empty() ? std::string(text) : mask_secrets(text, masked_), at_ms);
+  std::string record = task_log_record(stream, masker_.empty() ? std::string(text) : masker_.mask(text), at_ms);
   std::string_view left = record;
   while (!left.empty()) {
     ssize_t written = ::write(fd_, left.data(), left.size());
@@ -69,7 +48,13 @@ void TaskLogFile::append(LogStream stream, std::string_view text, int64_t at_ms)
 }
 
 Status create_task_log(const std::filesystem::path& path) {
-  if (Status made = make_directories(path.parent_path()); !made) return made;
+  const std::filesystem::path folder = path.parent_path();
+  if (Status made = make_directories(folder); !made) return made;
+  std::error_code error;
+  std::filesystem::permissions(folder, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace,
+                               error);
+  if (error) return make_error(fmt::format("{}: cannot make the task run's folder private: {}", folder.string(),
+                                           error.message()));
   TaskLogFile file(path);
   if (!file.error().empty()) return make_error(file.error());
   return {};

@@ -1,7 +1,9 @@
 // TaskLogFile: a task run's output file, one record per line — "<unix ms> <o|e> <text>\n" (o:
 // stdout, e: stderr) — each written with one write(2) as it comes, so the API can stream a run's
-// log while it is still being written and never sees half a record. The run's secret values are
-// masked ("***") in every line before it is written.
+// log while it is still being written and never sees half a record. The run's secrets are masked
+// ("***") in every line before it is written, by the same SecretMasker as step logs: exact,
+// base64, URL-encoded, JSON-escaped and each line of a multi-line secret. The file is 0600 and
+// its folder 0700: a log may still hold what a task printed of other people's data.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/secret_masker.h"
 #include "cd/docker_stream.h"
 
 namespace slipway {
@@ -28,22 +31,17 @@ class TaskLogFile {
   void append(LogStream stream, std::string_view text, int64_t at_ms);
 
  private:
-  std::vector<std::string> masked_;  // longest first, so that a secret inside another goes with it
+  SecretMasker masker_;
   int fd_ = -1;
   std::string path_;
   std::string error_;
 };
 
-// Each secret's whole value and, for a multi-line one, each of its lines, where 4+ characters
-// long: shorter values would blank out ordinary text. (The CI's SecretMasker, which also masks
-// encoded forms, lives in ci/, which cd/ may not use.)
-std::string mask_secrets(std::string_view text, const std::vector<std::string>& patterns);
-std::vector<std::string> secret_patterns(const std::vector<std::string>& secrets);
-
 // The record as written: "1767225600123 o text\n".
 std::string task_log_record(LogStream stream, std::string_view text, int64_t at_ms);
 
-// Creates the run's folder and its (empty) output file, so that a queued run has a log to open.
+// Creates the run's folder (0700) and its empty output file (0600), so that a queued run has a
+// log to open.
 Status create_task_log(const std::filesystem::path& path);
 
 }  // namespace slipway

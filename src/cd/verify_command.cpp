@@ -1,80 +1,105 @@
 #include "cd/verify_command.h"
 
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <thread>
+#include <optional>
+#include <stdexcept>
 
 #include <fmt/core.h>
+
+#include "base/child_process.h"
+#include "base/files.h"
+#include "base/masked_tail.h"
+#include "base/secret_masker.h"
+#include "base/step_environment.h"
+#include "base/strings.h"
 
 namespace slipway {
 
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
 constexpr size_t kTailBytes = 2048;
 
-// The child: own process group (so a timeout kills everything it started), output into the
-// pipe, the extra variables on top of the server's environment.
-[[noreturn]] void exec_child(const std::string& command, const std::map<std::string, std::string>& env, int output) {
-  setpgid(0, 0);
-  dup2(output, STDOUT_FILENO);
-  dup2(output, STDERR_FILENO);
-  int null_input = open("/dev/null", O_RDONLY);
-  if (null_input >= 0) dup2(null_input, STDIN_FILENO);
-  close_range(3, ~0U, 0);  // the server's sockets and database stay the server's
-  for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-  execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-  _exit(127);
+// Reads what `fd` holds now (it is non-blocking) into the tail; closes it at end of file.
+void drain(UniqueFd& fd, MaskedTail& tail) {
+  char buffer[4096];
+  while (fd.valid()) {
+    ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got > 0) {
+      tail.add(std::string_view(buffer, static_cast<size_t>(got)));
+    } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+      fd.reset();
+    } else if (errno == EAGAIN) {
+      return;
+    }
+  }
 }
 
-void append_tail(std::string& tail, const char* data, size_t size) {
-  tail.append(data, size);
-  if (tail.size() > 2 * kTailBytes) tail.erase(0, tail.size() - kTailBytes);
+// The whole process group: the shell and whatever it started that stayed in its group. The
+// child is not reaped yet, so its pid (the group's id) cannot have been reused.
+void kill_group(const ChildProcess& child) { ::kill(-child.pid(), SIGKILL); }
+
+// Reads the output until the shell exits, killing the group when the deadline passes first.
+bool watch(ChildProcess& child, MaskedTail& tail, Milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  bool timed_out = false;
+  while (!child.has_exited()) {
+    pollfd entries[3] = {{child.exit_fd(), POLLIN, 0},
+                         {child.stdout_fd().get(), POLLIN, 0},
+                         {child.stderr_fd().get(), POLLIN, 0}};  // -1 once closed: poll skips it
+    auto left = std::chrono::duration_cast<Milliseconds>(deadline - SteadyClock::now());
+    if (!timed_out && left.count() <= 0) {
+      timed_out = true;
+      kill_group(child);
+    }
+    int wait_ms = timed_out ? -1 : static_cast<int>(std::min<int64_t>(left.count() + 1, 60'000));
+    if (::poll(entries, 3, wait_ms) < 0 && errno != EINTR) break;
+    drain(child.stdout_fd(), tail);
+    drain(child.stderr_fd(), tail);
+  }
+  return timed_out;
 }
 
 }  // namespace
 
-Result<VerifyOutcome> run_verify_command(const std::string& command, const std::map<std::string, std::string>& env,
-                                         Milliseconds timeout) {
-  int pipe_ends[2];
-  if (pipe2(pipe_ends, O_CLOEXEC) != 0) return make_error(fmt::format("deploy.verify: pipe: {}", strerror(errno)));
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pipe_ends[0]);
-    close(pipe_ends[1]);
-    return make_error(fmt::format("deploy.verify: cannot start /bin/sh: {}", strerror(errno)));
-  }
-  if (pid == 0) exec_child(command, env, pipe_ends[1]);
-  close(pipe_ends[1]);
-  fcntl(pipe_ends[0], F_SETFL, O_NONBLOCK);
+std::vector<std::string> verify_argv(const VerifyRequest& request) {
+  std::vector<std::string> argv = request.launch_prefix;
+  for (const char* word : {"/bin/sh", "-c"}) argv.emplace_back(word);
+  argv.push_back(request.command);
+  return argv;
+}
 
-  VerifyOutcome outcome;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  int wait_status = 0;
-  char buffer[4096];
-  for (;;) {
-    ssize_t got;
-    while ((got = read(pipe_ends[0], buffer, sizeof buffer)) > 0) append_tail(outcome.output_tail, buffer, got);
-    pid_t done = waitpid(pid, &wait_status, WNOHANG);
-    if (done == pid) break;
-    if (!outcome.timed_out && std::chrono::steady_clock::now() >= deadline) {
-      outcome.timed_out = true;
-      kill(-pid, SIGKILL);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+Result<VerifyOutcome> run_verify_command(const VerifyRequest& request) {
+  std::optional<TemporaryDirectory> home;
+  try {
+    home.emplace("slipway-verify");
+  } catch (const std::runtime_error& error) {
+    return make_error(fmt::format("deploy.verify: no private HOME: {}", error.what()));
   }
-  // Whatever the group wrote before it went; a grandchild holding the pipe is killed with it.
-  kill(-pid, SIGKILL);
-  ssize_t got;
-  while ((got = read(pipe_ends[0], buffer, sizeof buffer)) > 0) append_tail(outcome.output_tail, buffer, got);
-  close(pipe_ends[0]);
-  if (outcome.output_tail.size() > kTailBytes) outcome.output_tail.erase(0, outcome.output_tail.size() - kTailBytes);
-  outcome.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+  std::map<std::string, std::string> variables = request.variables;
+  for (const auto& [name, value] : request.secrets) variables[name] = value;
+  auto environment = step_environment(variables, home->path());
+  if (!environment) return make_error("deploy.verify: " + environment.error().message);
+  auto child = ChildProcess::spawn({verify_argv(request), std::move(*environment), home->path()});
+  if (!child) return make_error("deploy.verify: " + child.error().message);
+
+  MaskedTail tail(make_masker(request.secrets), kTailBytes);
+  VerifyOutcome outcome;
+  outcome.timed_out = watch(*child, tail, request.timeout);
+  // What the group wrote before it went; a grandchild still holding a pipe goes with it.
+  kill_group(*child);
+  drain(child->stdout_fd(), tail);
+  drain(child->stderr_fd(), tail);
+  ExitStatus status = child->reap();
+  outcome.output_tail = sanitize_utf8(tail.text());  // the cut may have split a character
+  outcome.exit_code = status.exit_code;
   outcome.passed = !outcome.timed_out && outcome.exit_code == 0;
   return outcome;
 }

@@ -1,26 +1,49 @@
 // run_verify_command: the optional `deploy.verify` command, run by /bin/sh against the test
-// listener before the switch. It gets SLIPWAY_TEST_URL (http://TEST_LISTEN) and the deployment's
-// application, environment and image in its environment; its process group is killed when it
-// outlives the timeout, so a hung check cannot hold a deployment for ever.
+// listener before the switch. It is code from the repository, so it gets nothing of the server:
+//   - started with posix_spawn (base/child_process.h), never fork, in its own session and
+//     process group, which is killed when it outlives the timeout (and once it has exited, so a
+//     background process cannot outlive the check);
+//   - an explicit environment: the steps' small base (PATH, HOME = a private temporary folder
+//     removed afterwards, LANG, ...), then `variables` (SLIPWAY_TEST_URL, SLIPWAY_APPLICATION,
+//     SLIPWAY_ENVIRONMENT, SLIPWAY_IMAGE) and the deployment's declared deploy secrets — never
+//     the server's own variables (admin token, master key, whatever the operator's shell had);
+//   - its stdout and stderr masked with those secrets in every form (SecretMasker) before any
+//     byte is kept, so the tail that becomes the deployment's reason, steps and chat notices
+//     holds "***" where a secret was printed, plain or encoded.
 #pragma once
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/time.h"
 
 namespace slipway {
 
+struct VerifyRequest {
+  std::string command;                               // deploy.verify, as /bin/sh -c's script
+  std::map<std::string, std::string> variables;      // SLIPWAY_TEST_URL and the deployment's names
+  std::map<std::string, std::string> secrets;        // deploy.secrets: name → value; in the env, masked
+  // Prepended to the argv, e.g. a sandbox launcher ({"/usr/bin/bwrap", ..., "--"}); empty: the
+  // shell runs directly. argv[0] must be an absolute path (there is no PATH search).
+  std::vector<std::string> launch_prefix;
+  Milliseconds timeout{300'000};
+};
+
 struct VerifyOutcome {
   bool passed = false;
   int exit_code = -1;          // -1: killed (timed out) or by a signal
   bool timed_out = false;
-  std::string output_tail;     // the last 2 KiB of its stdout and stderr together, for the reason
+  std::string output_tail;     // the last 2 KiB of its stdout and stderr together, masked, UTF-8
 };
 
-// Error only when the command could not be started at all.
-Result<VerifyOutcome> run_verify_command(const std::string& command, const std::map<std::string, std::string>& env,
-                                         Milliseconds timeout);
+// Error only when the command could not be started at all (an invalid variable name, no /bin/sh,
+// out of resources); the message never holds a variable's value.
+Result<VerifyOutcome> run_verify_command(const VerifyRequest& request);
+
+// The argv the command runs as: launch_prefix, then /bin/sh -c COMMAND. One place, so that a
+// sandbox wraps it by filling launch_prefix alone.
+std::vector<std::string> verify_argv(const VerifyRequest& request);
 
 }  // namespace slipway

@@ -1,9 +1,9 @@
 // The host executor: the step runs directly on this machine, as the server's user, in its own
 // session and process group. Isolation is none beyond a clean environment; what it guarantees
 // is that nothing the step started outlives it (see StepSupervisor and StepProcesses).
+#include "base/step_environment.h"
 #include "ci/background_step.h"
 #include "ci/executor.h"
-#include "ci/step_environment.h"
 #include "ci/step_supervisor.h"
 
 namespace slipway {

@@ -16,9 +16,9 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/step_environment.h"
 #include "base/strings.h"
 #include "ci/sandbox_view.h"
-#include "ci/step_environment.h"
 
 namespace slipway {
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "ci/child_process.h"
+#include "base/child_process.h"
 #include "ci/job_limits.h"
 
 namespace slipway {

@@ -13,7 +13,7 @@
 
 #include <fmt/core.h>
 
-#include "ci/child_process.h"
+#include "base/child_process.h"
 #include "ci/proc_table.h"
 #include "ci/process_tree.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/secret_masker.h"
 #include "ci/log_line_assembler.h"
-#include "ci/secret_masker.h"
 #include "ci/utf8_sanitizer.h"
 
 namespace slipway {

@@ -14,7 +14,7 @@
 #include <random>
 #include <thread>
 
-#include "ci/child_process.h"
+#include "base/child_process.h"
 #include "ci/executor.h"
 #include "ci/proc_table.h"
 

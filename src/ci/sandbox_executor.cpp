@@ -15,10 +15,10 @@
 // - A step run without a job (a probe, a one-off) gets a job of its own for its duration.
 #include <fmt/core.h>
 
+#include "base/step_environment.h"
 #include "ci/background_step.h"
 #include "ci/executor.h"
 #include "ci/job_sandbox.h"
-#include "ci/step_environment.h"
 #include "ci/step_supervisor.h"
 
 namespace slipway {

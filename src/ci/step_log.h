@@ -18,8 +18,8 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/secret_masker.h"
 #include "ci/executor.h"
-#include "ci/secret_masker.h"
 
 namespace slipway {
 

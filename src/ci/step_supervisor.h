@@ -17,9 +17,9 @@
 #include <atomic>
 #include <memory>
 
+#include "base/child_process.h"
 #include "base/result.h"
 #include "base/time.h"
-#include "ci/child_process.h"
 #include "ci/executor.h"
 #include "ci/process_tree.h"
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "base/secret_masker.h"
 #include "ci/run_report.h"
-#include "ci/secret_masker.h"
 #include "ci/test_job.h"
 
 namespace slipway {

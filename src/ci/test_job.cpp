@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/masked_tail.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "ci/suite_report.h"
@@ -13,29 +14,22 @@ namespace slipway {
 
 namespace fs = std::filesystem;
 
-std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets) {
-  std::vector<std::string> values;
-  for (const auto& [name, value] : secrets) values.push_back(value);
-  return std::make_shared<const SecretMasker>(values);
-}
-
 namespace {
 
 constexpr Milliseconds kReadyPollInterval{200};
 constexpr Milliseconds kReadyCommandTimeout{10'000};
 
-// Keeps the last few KiB a readiness probe printed, to explain a service that never got ready.
+// Keeps the last few KiB a readiness probe printed (masked), to explain a service that never got
+// ready.
 class LastOutputSink : public OutputSink {
  public:
-  void on_output(OutputStream, std::string_view bytes) override {
-    text_.append(bytes);
-    if (text_.size() > 4096) text_.erase(0, text_.size() - 4096);
-  }
-  void clear() { text_.clear(); }
-  const std::string& text() const { return text_; }
+  explicit LastOutputSink(std::shared_ptr<const SecretMasker> masker) : tail_(std::move(masker), 4096) {}
+  void on_output(OutputStream, std::string_view bytes) override { tail_.add(bytes); }
+  void clear() { tail_.clear(); }
+  const std::string& text() { return tail_.text(); }
 
  private:
-  std::string text_;
+  MaskedTail tail_;
 };
 
 struct RunningService {
@@ -283,7 +277,7 @@ bool TestJobRun::start_service(size_t index) {
 bool TestJobRun::wait_until_ready(size_t index, RunningService& service) {
   const PlannedStep& step = job_.steps[index];
   int64_t give_up_ms = now_ms() + step.ready_timeout.count();
-  LastOutputSink probe_output;
+  LastOutputSink probe_output(masker_);
   while (!step.ready.empty()) {
     if (cancelled()) {
       fail_job("cancelled");

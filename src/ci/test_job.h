@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "base/secret_masker.h"
 #include "ci/executor.h"
 #include "ci/run_report.h"
-#include "ci/secret_masker.h"
 #include "ci/step_log.h"
 #include "spec/job_plan.h"
 
@@ -63,8 +63,5 @@ TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& setting
 // Where step `index` of a job logs: log_root/NN-name. Known before the step starts, so a run's
 // records can point at a log that readers follow while it is being written.
 std::filesystem::path step_log_dir(const std::filesystem::path& log_root, size_t index, const PlannedStep& step);
-
-// The masker for a run: every secret value, in every encoded form.
-std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets);
 
 }  // namespace slipway

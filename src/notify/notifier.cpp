@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/http_client.h"
+#include "base/secret_masker.h"
 
 namespace slipway {
 
@@ -40,12 +41,10 @@ struct ChannelWorker {
 };
 
 // Slack and webhook URLs carry their token in the path: a transport error (which names the URL)
-// must not leak it to the log, so the URL is replaced by the channel's name.
-std::string without_url(std::string message, const ChatChannel& channel) {
-  for (size_t at; !channel.url.empty() && (at = message.find(channel.url)) != std::string::npos;) {
-    message.replace(at, channel.url.size(), "channel " + channel.name);
-  }
-  return message;
+// or an answer echoing it must not leak it to the log, so it is masked like any other secret, in
+// every form (the log line names the channel).
+std::string without_url(std::string_view message, const ChatChannel& channel) {
+  return SecretMasker({channel.url}).mask(message);
 }
 
 // One POST. Error on a transport failure or a non-2xx answer (its status and the start of its body:
@@ -61,7 +60,8 @@ Status post(HttpClient& client, const ChatChannel& channel, const std::string& b
   auto response = client.send(request);
   if (!response) return make_error(without_url(response.error().message, channel));
   if (response->status < 200 || response->status > 299) {
-    std::string said = response->body.substr(0, 200);
+    // Masked before the cut, which could otherwise leave the start of the URL unrecognised.
+    std::string said = without_url(std::string_view(response->body).substr(0, 4096), channel).substr(0, 200);
     return make_error(fmt::format("HTTP {}{}{}", response->status, said.empty() ? "" : ": ", said));
   }
   return {};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "base/secret_masker.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "store/events.h"
@@ -40,6 +41,15 @@ const std::map<std::string, std::pair<std::string, std::string>>& step_labels() 
 
 std::string version_of(const DeploymentRecord& deployment) {
   return deployment.tag.empty() ? short_digest(deployment.digest) : deployment.tag;
+}
+
+// Every text a reader sees, masked (the link and ids are Slipway's own).
+ChatNotice masked(ChatNotice notice, const SecretMasker& masker) {
+  if (masker.empty()) return notice;
+  notice.title = masker.mask(notice.title);
+  notice.text = masker.mask(notice.text);
+  for (auto& [name, value] : notice.fields) value = masker.mask(value);
+  return notice;
 }
 
 }  // namespace
@@ -110,31 +120,42 @@ struct ChatNotices::Impl {
   Impl(const ServerConfig& c, std::filesystem::path d, std::string k, NotifierOptions o)
       : config(c), database(std::move(d)), master_key(std::move(k)), notifier(o) {}
 
-  std::vector<ChatChannel> channels(const std::string& repository, const std::string& environment);
+  // Where a notice about `repository` in `environment` goes, and what it must not show.
+  struct Audience {
+    std::vector<ChatChannel> channels;              // empty: none configured, or unresolvable
+    std::shared_ptr<const SecretMasker> masker;     // every secret of the repository there
+  };
+  Audience audience(const std::string& repository, const std::string& environment);
+  // Sends `notice` to the environment's channels, masked with every secret the repository has
+  // there: a reason or a step may quote a command's output, and chat is outside the server.
+  void deliver(const std::string& repository, const std::string& environment, const ChatNotice& notice);
   void follow_runs(int64_t after_id);
   void run_finished(Store& store, const EventRecord& event);
 };
 
 // The environment's notify targets with their URLs from the secret store (the repository's own
 // value first, then the environment-wide one). A target whose secret is unset is skipped, loudly.
-std::vector<ChatChannel> ChatNotices::Impl::channels(const std::string& repository, const std::string& environment) {
-  std::vector<ChatChannel> channels;
+ChatNotices::Impl::Audience ChatNotices::Impl::audience(const std::string& repository,
+                                                        const std::string& environment) {
+  Audience audience;
+  std::vector<ChatChannel>& channels = audience.channels;
   const EnvironmentConfig* found = nullptr;
   for (const EnvironmentConfig& candidate : config.environments) {
     if (candidate.name == environment) found = &candidate;
   }
-  if (!found || found->notify.empty()) return channels;
+  if (!found || found->notify.empty()) return audience;
   auto store = Store::open(database);
   if (!store) {
     spdlog::warn("notifications for {}: {}", environment, store.error().message);
-    return channels;
+    return audience;
   }
   SecretStore secrets(**store, master_key);
   auto values = secrets.resolve(repository.empty() ? "*" : repository, environment);
   if (!values) {
     spdlog::warn("notifications for {}: {}", environment, values.error().message);
-    return channels;
+    return audience;
   }
+  audience.masker = make_masker(*values);
   for (const NotifyTarget& target : found->notify) {
     auto url = values->find(target.url_secret);
     if (url == values->end()) {
@@ -144,7 +165,14 @@ std::vector<ChatChannel> ChatNotices::Impl::channels(const std::string& reposito
     }
     channels.push_back({target.kind, url->second, target.url_secret});
   }
-  return channels;
+  return audience;
+}
+
+void ChatNotices::Impl::deliver(const std::string& repository, const std::string& environment,
+                                const ChatNotice& notice) {
+  Audience to = audience(repository, environment);
+  if (to.channels.empty()) return;
+  notifier.send(to.channels, masked(notice, *to.masker));
 }
 
 void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {
@@ -174,7 +202,7 @@ void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {
     } else {
       continue;
     }
-    notifier.send(channels(record.repository, job.environment), notice);
+    deliver(record.repository, job.environment, notice);
   }
 }
 
@@ -225,12 +253,11 @@ void ChatNotices::stop() {
 
 void ChatNotices::deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
   if (step.state == "queued") return;
-  impl_->notifier.send(impl_->channels(deployment.application, deployment.environment),
-                       deployment_notice(deployment, step));
+  impl_->deliver(deployment.application, deployment.environment, deployment_notice(deployment, step));
 }
 
 void ChatNotices::tasks_changed(const TaskRegistryChange& change) {
-  impl_->notifier.send(impl_->channels(change.repository, change.environment), tasks_notice(change));
+  impl_->deliver(change.repository, change.environment, tasks_notice(change));
 }
 
 void ChatNotices::schedule_failed(const ScheduleConfig& schedule, const std::string& error) {
@@ -241,7 +268,7 @@ void ChatNotices::schedule_failed(const ScheduleConfig& schedule, const std::str
   notice.text = error;
   notice.environment = schedule.environment;
   notice.at_ms = now_ms();
-  impl_->notifier.send(impl_->channels("", schedule.environment), notice);
+  impl_->deliver("", schedule.environment, notice);
 }
 
 Notifier& ChatNotices::notifier() { return impl_->notifier; }

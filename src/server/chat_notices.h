@@ -2,7 +2,9 @@
 // `notify:` list, URLs held as secrets): every deployment step, and the CI events of runs — a
 // run that failed, a publish that was done. Deliveries go through a Notifier, so a dead channel
 // never holds up a deployment or a run. Run events are read from the event log (after the last
-// one present at start), so the run queue knows nothing of chat.
+// one present at start), so the run queue knows nothing of chat. Every notice is masked with
+// the secrets its repository has in that environment (base/secret_masker.h, every form) before
+// it leaves: chat is outside the server, and a reason may quote what a command printed.
 #pragma once
 
 #include <filesystem>

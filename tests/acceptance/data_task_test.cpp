@@ -18,22 +18,25 @@ using namespace std::chrono_literals;
 using testing::DeploymentFixture;
 using testing::DeploySettings;
 
+// A data-task repository's .slipway.yml with these `tasks:` lines.
+std::string data_task_repository(const std::string& tasks) {
+  return "kind: data-task\n"
+         "test:\n"
+         "  suites:\n"
+         "    unit: { run: 'true' }\n"
+         "publish:\n"
+         "  image: { repository: hello }\n"
+         "tasks:\n" + tasks;
+}
+
 // The image's ENTRYPOINT is /task; a task's command replaces the image's CMD, as in ECS.
-constexpr const char* kDataTask = R"(kind: data-task
-test:
-  suites:
-    unit: { run: 'true' }
-publish:
-  image: { repository: hello }
-tasks:
+DeploySettings data_task_settings() {
+  DeploySettings settings;
+  settings.repository_file = data_task_repository(R"(
   export: { command: [print, "3", env, GREETING, env, WAREHOUSE_URL], env: { GREETING: hello }, secrets: [WAREHOUSE_URL] }
   load: { command: [exit, "0"] }
   hungry: { command: [allocate, "256"], memory: 64m }
-)";
-
-DeploySettings data_task_settings() {
-  DeploySettings settings;
-  settings.repository_file = kDataTask;
+)");
   return settings;
 }
 
@@ -176,6 +179,44 @@ TEST(DataTaskTest, ATriggeredRunUsesTheSecretsAndRecordsItsOutputAndExitCode) {
     if (!gone) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(gone) << testing::describe_containers(fixture.containers());
+}
+
+// A task that prints its secret as a leaking program would — plain, base64, URL- and
+// JSON-encoded (tests/apps/task_app.c `encode`). What stops it: the task log is written through
+// the same SecretMasker as a CI step's log, so `slipway task logs` shows *** for every form; the
+// log file is 0600 and its folder 0700.
+TEST(DataTaskTest, ASecretPrintedEncodedShowsMaskedInTheTaskLogs) {
+  DeploySettings settings;
+  settings.repository_file =
+      data_task_repository("  leak: { command: [env, API_KEY, encode, API_KEY], secrets: [API_KEY] }\n");
+  DeploymentFixture fixture(settings);
+  ASSERT_EQ(fixture.error(), "");
+  const std::string secret = "Sup3r\"Secret/Key+Value";
+  ASSERT_TRUE(fixture.set_secret("*", "API_KEY", secret)) << fixture.error();
+  std::string digest = fixture.push_task_version("r1");
+  ASSERT_FALSE(digest.empty()) << fixture.error();
+  ASSERT_TRUE(wait_for_digest(fixture, digest, 1)) << fixture.server().log();
+
+  testing::HttpAnswer started = trigger(fixture, "leak", R"({"environment":"production"})");
+  ASSERT_EQ(started.status, 202) << started.body;
+  int64_t id = nlohmann::json::parse(started.body, nullptr, false)["run"].value("id", 0);
+  auto run = wait_for_run(fixture, id);
+  ASSERT_TRUE(run) << fixture.server().log();
+  EXPECT_EQ(run->status, "succeeded") << run->reason;
+
+  CommandOutput logs = testing::run_with_input({SLIPWAY_BINARY, "task", "logs", std::to_string(id)}, "",
+                                               {{"SLIPWAY_SERVER", "http://" + fixture.server().address()},
+                                                {"SLIPWAY_TOKEN", DeploymentFixture::kAdminToken}});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  for (const char* line : {"API_KEY=***", "API_KEY base64 ***", "API_KEY url ***", "API_KEY json ***"}) {
+    EXPECT_NE(logs.out.find(line), std::string::npos) << line << " not in:\n" << logs.out;
+  }
+  for (const char* form : {"Sup3r", "U3VwM3IiU2VjcmV0L0tleStWYWx1ZQ", "%2FKey%2BValue", "Secret/Key+Value"}) {
+    EXPECT_EQ(logs.out.find(form), std::string::npos) << form << " in:\n" << logs.out;
+  }
+  namespace fs = std::filesystem;
+  EXPECT_EQ(fs::status(run->log_path).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(fs::path(run->log_path).parent_path()).permissions(), fs::perms::owner_all);
 }
 
 }  // namespace

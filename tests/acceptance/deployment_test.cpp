@@ -279,6 +279,60 @@ TEST(DeploymentTest, AFailingVerifyCommandRollsBackBeforeTheSwitch) {
   EXPECT_FALSE(contains(states_of(deployments[1]), "switching"));
 }
 
+// deploy.verify as an attacker's repository would write it: it dumps its environment and prints
+// its deploy secret plain, base64-, URL- and JSON-encoded, then fails so that its output becomes
+// the deployment's reason. What stops it: the command gets an environment made from scratch
+// (nothing of the server's: no admin token), and its output is masked with the deployment's
+// secrets before it reaches the reason, the steps and the chat notices.
+TEST(DeploymentTest, AVerifyCommandSeesNothingOfTheServerAndItsOutputIsMaskedEverywhere) {
+  DeploySettings settings;
+  settings.repository_file = R"yaml(kind: application
+test:
+  suites:
+    unit: { run: 'true' }
+publish:
+  image: { repository: hello }
+deploy:
+  health: { path: /health, interval: 200ms, timeout: 1s, healthy: 3, unhealthy: 2 }
+  secrets: [API_KEY]
+  verify: |
+    env
+    printf 'plain: %s\n' "$API_KEY"
+    printf 'base64: %s\n' "$(printf %s "$API_KEY" | base64 -w0)"
+    printf 'url: %s\n' "$(printf %s "$API_KEY" | sed 's/"/%22/g; s#/#%2F#g; s/+/%2B/g')"
+    printf 'json: %s\n' "$(printf %s "$API_KEY" | sed 's/"/\\"/g')"
+    exit 1
+)yaml";
+  DeploymentFixture fixture(settings);
+  ASSERT_FIXTURE(fixture);
+  ASSERT_TRUE(fixture.set_secret("*", "API_KEY", "Sup3r\"Secret/Key+Value")) << fixture.error();
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_settled(1, 60s)) << describe(fixture.deployments()) << fixture.server().log();
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 1u) << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, "failed") << describe(deployments);
+
+  std::string shown = describe(deployments);  // the reason and every step's message
+  for (const char* line : {"plain: ***", "base64: ***", "url: ***", "json: ***", "API_KEY=***"}) {
+    EXPECT_NE(shown.find(line), std::string::npos) << line << " not in:\n" << shown;
+  }
+  EXPECT_NE(shown.find("SLIPWAY_TEST_URL="), std::string::npos) << shown;
+  // The chat notices are built from the same texts; the failed one carries the reason.
+  bool told = false;
+  for (int i = 0; i < 100 && !told; ++i) {
+    told = contains(fixture.webhook_events(), "deployment.failed");
+    if (!told) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(told) << "no deployment.failed notice";
+  for (const auto& message : fixture.webhook().messages()) shown += message.body;
+  for (const auto& message : fixture.slack().messages()) shown += message.body;
+  EXPECT_NE(shown.find("plain: ***"), std::string::npos);
+  for (const char* leaked : {"Sup3r", "U3VwM3IiU2VjcmV0L0tleStWYWx1ZQ", "%2FKey%2BValue", "Secret/Key+Value",
+                             "SLIPWAY_ADMIN_TOKEN", DeploymentFixture::kAdminToken}) {
+    EXPECT_EQ(shown.find(leaked), std::string::npos) << leaked << " in:\n" << shown;
+  }
+}
+
 TEST(DeploymentTest, AFailureDuringTheBakeSwitchesTrafficBack) {
   DeploymentFixture fixture(DeploySettings{.bake = "4s"});
   ASSERT_EQ(fixture.error(), "");

@@ -3,6 +3,8 @@
  * order, e.g. `/task print 3 env GREETING exit 2`:
  *   print N       N numbered lines on stdout ("line 1" … "line N"), then "done printing" on stderr
  *   env NAME      "NAME=value" on stdout ("NAME is not set" when it is not)
+ *   encode NAME   the variable's value as a program might leak it: "NAME base64 …", "NAME url …"
+ *                 (percent-encoded, upper-case hex) and "NAME json …" (a JSON string's escapes)
  *   sleep MS      sleeps that long
  *   allocate MB   allocates and touches that much memory, 1 MiB at a time (a memory limit OOM-kills it)
  *   exit CODE     exits with that code at once
@@ -41,6 +43,35 @@ static void allocate(long megabytes) {
   fflush(stdout);
 }
 
+static void print_encoded(const char *name, const char *value) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *bytes = (const unsigned char *)value;
+  size_t size = strlen(value);
+  printf("%s base64 ", name);
+  for (size_t i = 0; i < size; i += 3) {
+    unsigned long group = (unsigned long)bytes[i] << 16;
+    if (i + 1 < size) group |= (unsigned long)bytes[i + 1] << 8;
+    if (i + 2 < size) group |= bytes[i + 2];
+    putchar(alphabet[(group >> 18) & 63]);
+    putchar(alphabet[(group >> 12) & 63]);
+    putchar(i + 1 < size ? alphabet[(group >> 6) & 63] : '=');
+    putchar(i + 2 < size ? alphabet[group & 63] : '=');
+  }
+  printf("\n%s url ", name);
+  for (size_t i = 0; i < size; i++) {
+    unsigned char c = bytes[i];
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("-_.~", c)) putchar(c);
+    else printf("%%%02X", c);
+  }
+  printf("\n%s json ", name);
+  for (size_t i = 0; i < size; i++) {
+    if (bytes[i] == '"' || bytes[i] == '\\') putchar('\\');
+    putchar(bytes[i]);
+  }
+  printf("\n");
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   signal(SIGTERM, on_sigterm);
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -58,6 +89,9 @@ int main(int argc, char **argv) {
       if (value) printf("%s=%s\n", argument, value);
       else printf("%s is not set\n", argument);
       fflush(stdout);
+    } else if (strcmp(verb, "encode") == 0) {
+      const char *value = getenv(argument);
+      print_encoded(argument, value ? value : "");
     } else if (strcmp(verb, "sleep") == 0) {
       sleep_ms(strtol(argument, NULL, 10));
     } else if (strcmp(verb, "allocate") == 0) {

@@ -1,7 +1,8 @@
 // ChatNotices against real local receivers: the runs' CI events (a failed run, a publish done)
 // read from the event log reach the channels of the environments they concern, with URLs from
 // the secret store; a deployment step becomes one notice; an environment without `notify:`, or
-// whose secret is unset, sends nothing and holds nothing up.
+// whose secret is unset, sends nothing and holds nothing up; a secret quoted in a notice leaves
+// masked.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,19 @@ class ChatNoticesTest : public ::testing::Test {
     run_id_ = *id;
   }
 
+  // Deployment `id` of hello-app to production (image, digest and tag filled), with `reason`.
+  static DeploymentRecord production_deployment(int64_t id, const std::string& reason) {
+    DeploymentRecord deployment;
+    deployment.id = id;
+    deployment.application = "hello-app";
+    deployment.environment = "production";
+    deployment.image = "127.0.0.1:5000/prod/hello-app@sha256:" + std::string(64, 'b');
+    deployment.digest = "sha256:" + std::string(64, 'b');
+    deployment.tag = "3f2a1c9e0b4d";
+    deployment.reason = reason;
+    return deployment;
+  }
+
   nlohmann::json last_webhook() {
     auto messages = webhook_.messages();
     return messages.empty() ? nlohmann::json() : nlohmann::json::parse(messages.back().body, nullptr, false);
@@ -109,14 +123,8 @@ TEST_F(ChatNoticesTest, APublishDoneIsToldAndOldEventsAreNotRepeated) {
 TEST_F(ChatNoticesTest, ADeploymentStepBecomesOneNoticeWithItsReason) {
   ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
   ASSERT_TRUE(notices.start().ok());
-  DeploymentRecord deployment;
-  deployment.id = 7;
-  deployment.application = "hello-app";
-  deployment.environment = "production";
-  deployment.image = "127.0.0.1:5000/prod/hello-app@sha256:" + std::string(64, 'b');
-  deployment.digest = "sha256:" + std::string(64, 'b');
-  deployment.tag = "3f2a1c9e0b4d";
-  deployment.reason = "health check failed before the switch: unhealthy: 2 consecutive checks failed (503, 503)";
+  DeploymentRecord deployment = production_deployment(
+      7, "health check failed before the switch: unhealthy: 2 consecutive checks failed (503, 503)");
   notices.deployment_step(deployment, {"rolled_back", "traffic on #6 (v1); green removed", 1'700'000'000'000});
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   auto body = last_webhook();
@@ -132,6 +140,27 @@ TEST_F(ChatNoticesTest, ADeploymentStepBecomesOneNoticeWithItsReason) {
   notices.deployment_step(deployment, {"starting", "starting", 1'700'000'000'000});
   ASSERT_TRUE(notices.notifier().flush(5s));
   EXPECT_EQ(webhook_.messages().size(), 1u);
+}
+
+// A reason or step that quotes a secret (as a command's output might, plain or encoded) reaches
+// chat masked: the notice is masked with every secret the repository has in that environment.
+TEST_F(ChatNoticesTest, ASecretInAReasonOrStepLeavesMaskedInEveryForm) {
+  SecretStore secrets(*store_, key_);
+  ASSERT_TRUE(secrets.set("hello-app", "production", "API_KEY", "Sup3r\"Secret/Key+Value").ok());
+  ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
+  ASSERT_TRUE(notices.start().ok());
+  DeploymentRecord deployment = production_deployment(
+      8, "deploy.verify exited with 1: plain Sup3r\"Secret/Key+Value url Sup3r%22Secret%2FKey%2BValue");
+  notices.deployment_step(deployment, {"failed", "base64 U3VwM3IiU2VjcmV0L0tleStWYWx1ZQ==", 1'700'000'000'000});
+  ASSERT_TRUE(webhook_.wait_for(1, 10s));
+  ASSERT_TRUE(slack_.wait_for(1, 10s));
+  for (const std::string& body : {webhook_.messages().back().body, slack_.messages().back().body}) {
+    EXPECT_NE(body.find("plain ***"), std::string::npos) << body;
+    EXPECT_NE(body.find("url ***"), std::string::npos) << body;
+    EXPECT_NE(body.find("base64 ***"), std::string::npos) << body;
+    EXPECT_EQ(body.find("Sup3r"), std::string::npos) << body;
+    EXPECT_EQ(body.find("U3VwM3"), std::string::npos) << body;
+  }
 }
 
 TEST_F(ChatNoticesTest, AnUnsetChannelSecretSendsNothingAndBlocksNothing) {

@@ -1,10 +1,10 @@
-#include "ci/secret_masker.h"
+#include "base/secret_masker.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "ci/secret_forms.h"
+#include "base/secret_forms.h"
 
 namespace slipway {
 namespace {

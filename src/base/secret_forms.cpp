@@ -1,4 +1,4 @@
-#include "ci/secret_forms.h"
+#include "base/secret_forms.h"
 
 #include <sodium.h>
 

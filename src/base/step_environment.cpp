@@ -1,4 +1,4 @@
-#include "ci/step_environment.h"
+#include "base/step_environment.h"
 
 #include <fmt/core.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "ci/mask_automaton.h"
+#include "base/mask_automaton.h"
 
 #include <algorithm>
 #include <queue>

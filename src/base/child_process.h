@@ -1,5 +1,7 @@
-// ChildProcess: one program started for a step, with its output on two pipes and a pidfd to
-// learn of its exit inside the same poll(2) loop that reads the pipes.
+// ChildProcess: one program started by the server (a CI step, deploy.verify), with its output on
+// two pipes and a pidfd to learn of its exit inside the same poll(2) loop that reads the pipes.
+// It is the one way the server starts a program it supervises: posix_spawn, never fork (see
+// child_process.cpp), an explicit argv and a complete environment.
 //
 // It is passive, like ninja's Subprocess: the owner polls the descriptors, reads them, and asks
 // whether the child has exited. It never kills anything on its own except in its destructor,
@@ -59,7 +61,7 @@ struct ExitStatus {
 class ChildProcess {
  public:
   // Starts the program in a new session (so it leads its own process group and session and has
-  // no controlling terminal: a step cannot read or inject into the server's terminal), with
+  // no controlling terminal: a child cannot read or inject into the server's terminal), with
   // stdin from /dev/null, stdout and stderr on pipes, every other descriptor closed and every
   // signal at its default disposition. Fails when the program or the directory is missing or
   // the system is out of resources; the message names which.

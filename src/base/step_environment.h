@@ -2,6 +2,8 @@
 // workspace, and an environment made of a small fixed base, then the step's own variables, which
 // win. Nothing comes from the server's own environment: it holds the server's secrets (master
 // key location, tokens) and whatever the operator's shell had, none of which a step should see.
+// In base/ because every command a repository defines gets this environment: CI steps (ci/) and
+// deploy.verify (cd/).
 #pragma once
 
 #include <filesystem>

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ci/mask_automaton.h"
+#include "base/mask_automaton.h"
 
 namespace slipway {
 

@@ -1,4 +1,4 @@
-#include "ci/child_process.h"
+#include "base/child_process.h"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -47,7 +47,7 @@ Result<Pipe> make_output_pipe() {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) {
     return make_error(
-        fmt::format("cannot create a pipe for the step's output: {}", errno_text(errno)));
+        fmt::format("cannot create a pipe for the child's output: {}", errno_text(errno)));
   }
   Pipe pipe;
   for (int i = 0; i < 2; ++i) {
@@ -56,9 +56,9 @@ Result<Pipe> make_output_pipe() {
     (i == 0 ? pipe.read : pipe.write).reset(fd);
   }
   if (!pipe.read.valid() || !pipe.write.valid()) {
-    return make_error(fmt::format("cannot set up the step's output pipe: {}", errno_text(errno)));
+    return make_error(fmt::format("cannot set up the child's output pipe: {}", errno_text(errno)));
   }
-  // Only our end is non-blocking (the flag belongs to the open file, not the pipe): the step
+  // Only our end is non-blocking (the flag belongs to the open file, not the pipe): the child
   // keeps ordinary blocking writes.
   ::fcntl(pipe.read.get(), F_SETFL, ::fcntl(pipe.read.get(), F_GETFL) | O_NONBLOCK);
   return pipe;
@@ -75,10 +75,10 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 // posix_spawn rather than fork+exec: the server is multi-threaded, and glibc's posix_spawn
 // (clone with CLONE_VFORK) runs no user code in the child and reports exec and chdir failures
-// as a return value instead of through a hand-made error pipe. Everything a step needs is
+// as a return value instead of through a hand-made error pipe. Everything a child needs is
 // expressible: a new session, default signal dispositions (the server may ignore SIGPIPE, which
 // exec would otherwise pass on), an empty signal mask, and closefrom(3) so that no descriptor
-// of the server, close-on-exec or not, reaches the step.
+// of the server, close-on-exec or not, reaches the child.
 int spawn_with_actions(pid_t* pid, const SpawnRequest& request, const Pipe& out, const Pipe& err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -115,7 +115,7 @@ ExitStatus to_exit_status(const siginfo_t& info) {
 }  // namespace
 
 Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
-  if (request.argv.empty()) return make_error("cannot start a step: no command given");
+  if (request.argv.empty()) return make_error("cannot start a process: no command given");
   Result<Pipe> out = make_output_pipe();
   if (!out) return out.error();
   Result<Pipe> err = make_output_pipe();
@@ -134,7 +134,7 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return make_error(
-        fmt::format("cannot watch the step's process (pidfd_open needs Linux 5.3 "
+        fmt::format("cannot watch the child process (pidfd_open needs Linux 5.3 "
                     "or later): {}",
                     errno_text(saved)));
   }

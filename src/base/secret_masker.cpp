@@ -1,11 +1,11 @@
-#include "ci/secret_masker.h"
+#include "base/secret_masker.h"
 
 #include <algorithm>
 #include <set>
 
-#include "ci/mask_automaton.h"
-#include "ci/mask_scanner.h"
-#include "ci/secret_forms.h"
+#include "base/mask_automaton.h"
+#include "base/mask_scanner.h"
+#include "base/secret_forms.h"
 
 namespace slipway {
 
@@ -25,6 +25,12 @@ SecretMasker::SecretMasker(const std::vector<std::string>& secrets)
     : automaton_(std::make_unique<Automaton>(all_forms(secrets))) {}
 
 SecretMasker::~SecretMasker() = default;
+
+std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets) {
+  std::vector<std::string> values;
+  for (const auto& [name, value] : secrets) values.push_back(value);
+  return std::make_shared<const SecretMasker>(values);
+}
 
 bool SecretMasker::empty() const { return automaton_->empty(); }
 

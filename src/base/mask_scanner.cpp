@@ -1,4 +1,4 @@
-#include "ci/mask_scanner.h"
+#include "base/mask_scanner.h"
 
 #include <algorithm>
 

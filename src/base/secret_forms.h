@@ -1,4 +1,4 @@
-// The byte strings under which one secret can appear in a step's output: the exact value, its
+// The byte strings under which one secret can appear in a process's output: the exact value, its
 // base64 (padded, and the three alignments it takes inside a larger base64 blob), its URL
 // encodings and its JSON-escaped form. A multi-line secret also yields each of its lines. The
 // masker registers all of them; nothing shorter than kMinSecretBytes is ever returned.

@@ -3,8 +3,13 @@
 // forms; a multi-line secret is masked as a whole (and each of its lines of 4+ characters on its
 // own). Values shorter than 4 characters are not masked (they would blank out ordinary text).
 // The masker is immutable once built and may be shared by many MaskingStreams and threads.
+//
+// It is the one masker for everything that leaves a process Slipway started: step logs and
+// reports (ci/), task-run logs, deploy.verify output and deployment reasons (cd/), and the chat
+// notices built from them (server/). It lives in base/ so that every layer uses the same forms.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +34,9 @@ class SecretMasker {
  private:
   std::unique_ptr<Automaton> automaton_;
 };
+
+// The masker for a set of named secrets (name → value): every value, in every form.
+std::shared_ptr<const SecretMasker> make_masker(const std::map<std::string, std::string>& secrets);
 
 // Streaming state over a SecretMasker: bytes fed in pieces come out masked even when a secret
 // straddles two pieces. It holds back at most longest_pattern()-1 bytes until more arrive or

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "ci/secret_masker.h"
+#include "base/secret_masker.h"
 
 namespace slipway {
 
