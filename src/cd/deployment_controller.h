@@ -68,6 +68,7 @@ struct DeploymentControllerOptions {
   DeploymentObserver observe;                // optional
   Milliseconds start_timeout{60'000};        // a green that never answers fails after this
   Milliseconds verify_timeout{300'000};      // deploy.verify is stopped after this
+  VerifySandboxFactory verify_sandbox;       // where deploy.verify runs; empty: unsandboxed (tests only)
   // Labels this server's containers (slipway.owner), so that orphan cleanup never touches the
   // containers of another server sharing the Docker Engine. The data directory is a good value.
   std::string owner;

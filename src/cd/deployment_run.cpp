@@ -230,6 +230,7 @@ bool DeploymentRun::verify() {
                          {"SLIPWAY_IMAGE", deployment_.image}};
     request.secrets = target_.secrets;
     request.timeout = context_.options.verify_timeout;
+    request.sandbox = context_.options.verify_sandbox;
     auto verified = run_verify_command(request);
     if (!verified) return roll_back("deploy.verify: " + verified.error().message);
     if (!verified->passed) {

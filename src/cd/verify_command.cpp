@@ -87,7 +87,16 @@ Result<VerifyOutcome> run_verify_command(const VerifyRequest& request) {
   for (const auto& [name, value] : request.secrets) variables[name] = value;
   auto environment = step_environment(variables, home->path());
   if (!environment) return make_error("deploy.verify: " + environment.error().message);
-  auto child = ChildProcess::spawn({verify_argv(request), std::move(*environment), home->path()});
+  std::unique_ptr<VerifySandbox> sandbox;
+  std::vector<std::string> argv = verify_argv(request);
+  if (request.sandbox) {
+    auto opened = request.sandbox(home->path());
+    if (!opened) return make_error("deploy.verify: cannot open its sandbox: " + opened.error().message);
+    sandbox = std::move(*opened);
+    std::vector<std::string> prefix = sandbox->launch_prefix();
+    argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(request.launch_prefix.size()), prefix.begin(), prefix.end());
+  }
+  auto child = ChildProcess::spawn({argv, std::move(*environment), home->path()});
   if (!child) return make_error("deploy.verify: " + child.error().message);
 
   MaskedTail tail(make_masker(request.secrets), kTailBytes);

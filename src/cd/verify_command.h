@@ -12,7 +12,10 @@
 //     holds "***" where a secret was printed, plain or encoded.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,19 @@
 
 namespace slipway {
 
+// The sandbox a verify command runs in, open for the duration of one command: what must come
+// before /bin/sh in its argv. cd/ knows no sandbox of its own; the server hands in the CI's job
+// sandbox (unprivileged uid, minimal file system, the host's network to reach the test
+// listener), much as it hands the run queue a Publisher.
+class VerifySandbox {
+ public:
+  virtual ~VerifySandbox() = default;
+  virtual std::vector<std::string> launch_prefix() const = 0;
+};
+
+// Opens a sandbox whose only writable folder is `home` (the command's private HOME).
+using VerifySandboxFactory = std::function<Result<std::unique_ptr<VerifySandbox>>(const std::filesystem::path& home)>;
+
 struct VerifyRequest {
   std::string command;                               // deploy.verify, as /bin/sh -c's script
   std::map<std::string, std::string> variables;      // SLIPWAY_TEST_URL and the deployment's names
@@ -28,6 +44,8 @@ struct VerifyRequest {
   // Prepended to the argv, e.g. a sandbox launcher ({"/usr/bin/bwrap", ..., "--"}); empty: the
   // shell runs directly. argv[0] must be an absolute path (there is no PATH search).
   std::vector<std::string> launch_prefix;
+  // When set, the command runs in the sandbox it opens (its prefix comes after launch_prefix).
+  VerifySandboxFactory sandbox;
   Milliseconds timeout{300'000};
 };
 

@@ -23,6 +23,7 @@
 #include "server/metrics.h"
 #include "server/store_pool.h"
 #include "server/ui_assets.h"
+#include "server/verify_sandbox.h"
 #include "server/webhook_routes.h"
 #include "store/master_key.h"
 #include "store/secret_store.h"
@@ -105,6 +106,7 @@ Status Server::Impl::start_deployments(const std::string& master_key) {
     notices->deployment_step(deployment, step);
   };
   controller.owner = std::filesystem::absolute(options.data.root).string();
+  controller.verify_sandbox = verify_sandbox_factory(options.data.root, options.config.limits);
   deployments = std::make_unique<DeploymentController>(std::move(controller));
   if (Status started = deployments->start(); !started) return started;
   if (Status started = start_tasks(master_key); !started) return started;
