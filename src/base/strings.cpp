@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+
+#include <fmt/core.h>
 
 namespace slipway {
 
@@ -151,6 +154,17 @@ int hex_digit_value(char c) {
 std::string short_digest(std::string_view digest) {
   size_t colon = digest.find(':');
   return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
+}
+
+std::string format_byte_size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return fmt::format("{} {}", bytes, bytes == 1 ? "byte" : "bytes");
+  double value = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  for (; value >= 1024 && unit + 1 < std::size(kUnits); value /= 1024) ++unit;
+  std::string number = fmt::format("{:.1f}", value);
+  if (number.ends_with(".0")) number.resize(number.size() - 2);
+  return fmt::format("{} {}", number, kUnits[unit]);
 }
 
 }  // namespace slipway

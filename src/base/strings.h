@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer. Pure functions, no allocation surprises.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,5 +36,9 @@ std::string shell_quote(std::string_view text);
 
 // The value of a hexadecimal digit (either case), or -1 for any other character.
 int hex_digit_value(char c);
+
+// A size for people: "1 GiB", "1.5 MiB", "512 KiB", "300 bytes" (powers of 1024, as the
+// configuration's 512m / 1g are).
+std::string format_byte_size(uint64_t bytes);
 
 }  // namespace slipway

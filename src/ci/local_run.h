@@ -40,6 +40,7 @@ struct LocalRunRequest {
   std::string trigger = "local";
   std::map<std::string, std::string> secrets;
   bool keep_workspace = false;
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (--max-log-bytes)
 };
 
 // Told about the run as it goes, on top of the per-step StepObserver.
@@ -66,6 +67,7 @@ struct RunSettings {
   std::optional<PlanRequest> plan;
   Publisher* publisher = nullptr;               // required when `plan` may hold publish jobs
   SecretResolver secrets_for;                   // may be empty: then `secrets` / none
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (max_log_bytes)
 };
 
 class LocalRunner {

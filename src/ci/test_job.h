@@ -47,6 +47,7 @@ struct TestJobSettings {
   Executor* service_executor = nullptr;                // services (host commands)
   StepObserver* observer = nullptr;                    // may be null
   const std::atomic<bool>* cancel = nullptr;           // may be null
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // per step (max_log_bytes); see StepLog
 };
 
 struct TestJobResult {
