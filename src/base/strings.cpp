@@ -6,6 +6,9 @@
 
 #include <fmt/core.h>
 #include <cstdint>
+#include <iterator>
+
+#include <fmt/core.h>
 
 namespace slipway {
 
@@ -157,17 +160,15 @@ std::string short_digest(std::string_view digest) {
   return std::string(digest.substr(colon == std::string_view::npos ? 0 : colon + 1, 12));
 }
 
-std::string format_bytes(int64_t bytes) {
-  constexpr const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
+std::string format_byte_size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return fmt::format("{} {}", bytes, bytes == 1 ? "byte" : "bytes");
+  double value = static_cast<double>(bytes) / 1024;
   size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  if (unit == 0) return fmt::format("{} bytes", bytes);
-  if (std::fabs(value - std::round(value)) < 0.05) return fmt::format("{:.0f} {}", value, kUnits[unit]);
-  return fmt::format("{:.1f} {}", value, kUnits[unit]);
+  for (; value >= 1024 && unit + 1 < std::size(kUnits); value /= 1024) ++unit;
+  std::string number = fmt::format("{:.1f}", value);
+  if (number.ends_with(".0")) number.resize(number.size() - 2);
+  return fmt::format("{} {}", number, kUnits[unit]);
 }
 
 }  // namespace slipway

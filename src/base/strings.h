@@ -16,8 +16,6 @@ bool ends_with(std::string_view text, std::string_view suffix);
 // The first 12 hex digits of a digest ("sha256:3f2a…" → "3f2a1c9e0b4d"), how people name images.
 std::string short_digest(std::string_view digest);
 
-// "512 bytes", "64 MiB", "1.5 GiB": a size for people (binary units).
-std::string format_bytes(int64_t bytes);
 
 // Edit distance (insertions, deletions, substitutions, and swaps of two neighbouring
 // characters — the commonest typo — each counting one), for "did you mean" suggestions.
@@ -39,5 +37,9 @@ std::string shell_quote(std::string_view text);
 
 // The value of a hexadecimal digit (either case), or -1 for any other character.
 int hex_digit_value(char c);
+
+// A size for people: "1 GiB", "1.5 MiB", "512 KiB", "300 bytes" (powers of 1024, as the
+// configuration's 512m / 1g are).
+std::string format_byte_size(uint64_t bytes);
 
 }  // namespace slipway

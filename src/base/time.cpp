@@ -21,7 +21,7 @@ std::string format_timestamp(int64_t epoch_ms) {
 
 Result<Milliseconds> parse_duration(std::string_view text) {
   auto invalid = [&] {
-    return make_error(fmt::format("invalid duration '{}': use a number with a unit, e.g. 500ms, 30s, 10m, 1h30m",
+    return make_error(fmt::format("invalid duration '{}': use a number with a unit, e.g. 500ms, 30s, 10m, 1h30m, 90d",
                                   text));
   };
   if (text.empty()) return invalid();
@@ -40,7 +40,9 @@ Result<Milliseconds> parse_duration(std::string_view text) {
     else if (rest.starts_with("s")) total += number * 1000, i += 1;
     else if (rest.starts_with("m")) total += number * 60'000, i += 1;
     else if (rest.starts_with("h")) total += number * 3'600'000, i += 1;
+    else if (rest.starts_with("d")) total += number * 86'400'000, i += 1;
     else return invalid();
+    if (total > 1'000'000LL * 86'400'000) return invalid();  // a million days: no overflow, however many parts
   }
   return Milliseconds(total);
 }

@@ -19,7 +19,7 @@ int64_t now_ms();
 // RFC 3339 in UTC with milliseconds, e.g. "2026-11-26T05:01:02.345Z".
 std::string format_timestamp(int64_t epoch_ms);
 
-// Parses "1h30m", "45s", "250ms", "2m". A bare number is rejected: units are required so that
+// Parses "1h30m", "45s", "250ms", "2m", "90d" (days, for retention). A bare number is rejected: units are required so that
 // "timeout: 30" is never silently 30 seconds or 30 minutes.
 Result<Milliseconds> parse_duration(std::string_view text);
 

@@ -194,7 +194,7 @@ std::string JobCgroup::limit_reached() const {
     bool v2 = mechanism_ == LimitMechanism::cgroup_v2;
     if (limits_.memory_bytes > 0 &&
         counter(group / (v2 ? "memory.events" : "memory.oom_control"), "oom_kill") > 0) {
-      return fmt::format("out of memory (job limit {})", format_bytes(limits_.memory_bytes));
+      return fmt::format("out of memory (job limit {})", format_byte_size(limits_.memory_bytes));
     }
     if (limits_.pids > 0 && counter(group / "pids.events", "max") > 0) {
       return fmt::format("process limit ({} processes) reached", limits_.pids);

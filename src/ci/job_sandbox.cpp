@@ -301,7 +301,7 @@ std::string JobSandbox::limit_reached() const {
   if (std::string reached = cgroup_->limit_reached(); !reached.empty()) return reached;
   struct statvfs usage {};
   if (full_ && request_.limits.tmp_bytes > 0 && ::statvfs(root_.c_str(), &usage) == 0 && usage.f_bavail == 0) {
-    return fmt::format("the private /tmp and $HOME are full (job limit {})", format_bytes(request_.limits.tmp_bytes));
+    return fmt::format("the private /tmp and $HOME are full (job limit {})", format_byte_size(request_.limits.tmp_bytes));
   }
   return "";
 }
@@ -326,9 +326,9 @@ std::string describe_job_isolation(std::string_view executor, const JobLimits& l
                         : "sandbox as the server's own user (not root: no uid change, a network namespace per step)";
   auto or_none = [](int64_t value, const std::string& text) { return value > 0 ? text : std::string("no limit"); };
   return fmt::format("steps: {}; limits by {}: memory {}, processes {}, /tmp {}, CPUs {}", who,
-                     describe_limit_mechanism(), or_none(limits.memory_bytes, format_bytes(limits.memory_bytes)),
+                     describe_limit_mechanism(), or_none(limits.memory_bytes, format_byte_size(limits.memory_bytes)),
                      or_none(limits.pids, std::to_string(limits.pids)),
-                     or_none(limits.tmp_bytes, format_bytes(limits.tmp_bytes)),
+                     or_none(limits.tmp_bytes, format_byte_size(limits.tmp_bytes)),
                      limits.cpus > 0 ? fmt::format("{:g}", limits.cpus) : std::string("no limit"));
 }
 

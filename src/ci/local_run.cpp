@@ -65,7 +65,9 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
                                          const std::atomic<bool>* cancel) {
   auto run = create_run(request);
   if (!run) return run.error();
-  return execute(*run, observer, cancel, RunSettings{request.secrets, request.keep_workspace});
+  RunSettings settings{request.secrets, request.keep_workspace};
+  settings.max_log_bytes = request.max_log_bytes;
+  return execute(*run, observer, cancel, settings);
 }
 
 Result<RunRecord> LocalRunner::create_run(const LocalRunRequest& request) {
@@ -159,6 +161,7 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_settings.docker = settings.docker;
   job_settings.observer = &recorder;
   job_settings.cancel = cancel;
+  job_settings.max_log_bytes = settings.max_log_bytes;
   TestJobResult result = run_test_job(job, job_settings);
 
   result.report.run_id = run.id;

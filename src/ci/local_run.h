@@ -40,6 +40,7 @@ struct LocalRunRequest {
   std::string trigger = "local";
   std::map<std::string, std::string> secrets;
   bool keep_workspace = false;
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (--max-log-bytes)
 };
 
 // Told about the run as it goes, on top of the per-step StepObserver.
@@ -68,6 +69,7 @@ struct RunSettings {
   SecretResolver secrets_for;                   // may be empty: then `secrets` / none
   JobLimits limits = default_job_limits();      // the test job's ceiling (the server's `limits:`)
   bool docker = false;                          // the server granted the Docker Engine (root-equivalent)
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (max_log_bytes)
 };
 
 class LocalRunner {

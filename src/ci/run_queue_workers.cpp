@@ -175,6 +175,7 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
 // it names; a schedule tests only. expand_plan enforces the rest (production only from main).
 RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) const {
   RunSettings settings;
+  settings.max_log_bytes = config.max_log_bytes;
   PlanRequest plan;
   plan.trigger = run.trigger == "manual" ? Trigger::manual : run.trigger == "schedule" ? Trigger::schedule : Trigger::push;
   if (const RepositoryConfig* repository = config.find_repository(run.repository)) {

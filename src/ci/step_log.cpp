@@ -1,5 +1,8 @@
 #include "ci/step_log.h"
 
+#include <fmt/core.h>
+
+#include "base/strings.h"
 #include "base/time.h"
 #include "ci/log_chunk_writer.h"
 #include "ci/log_format.h"
@@ -11,14 +14,17 @@ namespace slipway {
 // writes it to the chunk files and hands it to the tail and the listener.
 struct StepLog::Impl final : LogRecordSink {
   Impl(std::unique_ptr<LogChunkWriter> writer, std::shared_ptr<const SecretMasker> masker,
-       LogListener* listener)
+       LogListener* listener, uint64_t max_bytes)
       : writer(std::move(writer)),
         masker(std::move(masker)),
         listener(listener),
+        max_bytes(max_bytes),
         out('o', kMaxLineBytes, this->masker),
         err('e', kMaxLineBytes, this->masker) {}
 
   void on_record(char stream, std::string_view text) override;
+  void write_record(char stream, std::string_view text);
+  void truncate(size_t dropped_now);
   void remember(std::string_view text);
   // After the records of one read: out to the files (live views read them) and the listener.
   void end_batch() {
@@ -29,6 +35,7 @@ struct StepLog::Impl final : LogRecordSink {
   std::unique_ptr<LogChunkWriter> writer;
   std::shared_ptr<const SecretMasker> masker;
   LogListener* listener;
+  uint64_t max_bytes;
   LogStreamPipeline out;
   LogStreamPipeline err;
   TimestampCache timestamps;
@@ -38,13 +45,34 @@ struct StepLog::Impl final : LogRecordSink {
   bool closed = false;
   uint64_t lines = 0;
   uint64_t bytes = 0;
+  uint64_t stored = 0;   // record bytes on disk, as the chunk writer counts them
+  bool truncated = false;
+  uint64_t dropped = 0;
   std::deque<std::string> tail;
 };
 
+// The step's own output counts against max_bytes; Slipway's lines ('s') always get through.
 void StepLog::Impl::on_record(char stream, std::string_view text) {
+  if (stream != 's' && (truncated || stored + kRecordOverhead + text.size() > max_bytes)) {
+    if (!truncated) truncate(text.size() + 1);
+    else dropped += text.size() + 1;
+    return;
+  }
+  write_record(stream, text);
+}
+
+void StepLog::Impl::truncate(size_t dropped_now) {
+  truncated = true;
+  dropped += dropped_now;
+  write_record('s', fmt::format("log truncated: max_log_bytes ({}) reached; further output of this step is "
+                                "dropped (the step keeps running)", format_byte_size(max_bytes)));
+}
+
+void StepLog::Impl::write_record(char stream, std::string_view text) {
   ++lines;
   bytes += text.size();
   std::string_view timestamp = timestamps.format(arrival_ms);
+  stored += kRecordOverhead + text.size();
   if (disk_status) disk_status = writer->append(timestamp, stream, text);
   remember(text);
   if (listener) listener->on_line(LogLine{arrival_ms, stream, text});
@@ -64,10 +92,10 @@ void StepLog::Impl::remember(std::string_view text) {
 
 Result<std::unique_ptr<StepLog>> StepLog::create(const std::filesystem::path& directory,
                                                  std::shared_ptr<const SecretMasker> masker,
-                                                 LogListener* listener, size_t chunk_bytes) {
+                                                 LogListener* listener, size_t chunk_bytes, uint64_t max_bytes) {
   auto writer = LogChunkWriter::open(directory, chunk_bytes);
   if (!writer) return writer.error();
-  auto impl = std::make_unique<Impl>(std::move(*writer), std::move(masker), listener);
+  auto impl = std::make_unique<Impl>(std::move(*writer), std::move(masker), listener, max_bytes);
   return std::unique_ptr<StepLog>(new StepLog(std::move(impl)));
 }
 
@@ -77,6 +105,10 @@ StepLog::~StepLog() { (void)close(); }
 
 void StepLog::on_output(OutputStream stream, std::string_view bytes) {
   if (impl_->closed || bytes.empty()) return;
+  if (impl_->truncated) {  // dropped unread: no masking, no line splitting, no memory
+    impl_->dropped += bytes.size();
+    return;
+  }
   impl_->arrival_ms = now_ms();
   auto& pipeline = stream == OutputStream::out ? impl_->out : impl_->err;
   pipeline.feed(bytes, *impl_);
@@ -110,5 +142,15 @@ uint64_t StepLog::line_count() const { return impl_->lines; }
 uint64_t StepLog::byte_count() const { return impl_->bytes; }
 
 const std::deque<std::string>& StepLog::tail() const { return impl_->tail; }
+
+bool StepLog::truncated() const { return impl_->truncated; }
+
+uint64_t StepLog::dropped_bytes() const { return impl_->dropped; }
+
+std::string StepLog::truncation_note() const {
+  if (!impl_->truncated) return "";
+  return fmt::format("log truncated at max_log_bytes ({}): {} of further output dropped",
+                     format_byte_size(impl_->max_bytes), format_byte_size(impl_->dropped));
+}
 
 }  // namespace slipway

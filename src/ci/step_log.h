@@ -4,6 +4,11 @@
 // line is stamped and appended to chunk files `NNNNNN.log` of at most `chunk_bytes` in
 // `directory`. Memory stays flat whatever the log's size. Listeners see each finished line live.
 //
+// A log holds at most `max_bytes` of records on disk (max_log_bytes): the record that would
+// pass it is dropped, one system line says so, and every later byte of the step's output is
+// counted and dropped unread — not buffered, not masked. Slipway's own lines ("exit status 1")
+// are still written. truncated() and dropped_bytes() let the caller say so in the step's result.
+//
 // On disk a record is one line: "<RFC 3339 UTC timestamp> <o|e|s> <text>\n", where o is stdout,
 // e is stderr and s a line written by Slipway itself; a record cut from a longer line has its
 // stream letter upper-cased (O, E) on every piece but the last.
@@ -42,12 +47,14 @@ class StepLog : public OutputSink {
  public:
   static constexpr size_t kMaxLineBytes = 64 * 1024;
   static constexpr size_t kDefaultChunkBytes = 8 * 1024 * 1024;
+  static constexpr uint64_t kDefaultMaxBytes = uint64_t{1} << 30;  // 1 GiB
 
   // Creates `directory` if needed. `masker` may be null (nothing to mask); `listener` may be null.
   static Result<std::unique_ptr<StepLog>> create(const std::filesystem::path& directory,
                                                  std::shared_ptr<const SecretMasker> masker,
                                                  LogListener* listener,
-                                                 size_t chunk_bytes = kDefaultChunkBytes);
+                                                 size_t chunk_bytes = kDefaultChunkBytes,
+                                                 uint64_t max_bytes = kDefaultMaxBytes);
   ~StepLog() override;
 
   void on_output(OutputStream stream, std::string_view bytes) override;
@@ -58,6 +65,11 @@ class StepLog : public OutputSink {
 
   uint64_t line_count() const;
   uint64_t byte_count() const;          // bytes of text written, after masking
+  bool truncated() const;               // max_bytes was reached: output was dropped
+  uint64_t dropped_bytes() const;       // output bytes dropped since (raw, as the step printed them)
+  // "log truncated at max_log_bytes (1 GiB): 2.0 GiB of further output dropped", or "" when
+  // nothing was dropped: what the step's result says.
+  std::string truncation_note() const;
   // The last lines written (masked), at most `kTailLines`, for failure excerpts.
   static constexpr size_t kTailLines = 20;
   const std::deque<std::string>& tail() const;

@@ -130,7 +130,7 @@ class TestJobRun {
 
   Result<std::unique_ptr<StepLog>> open_log(size_t index) {
     LogListener* listener = settings_.observer ? settings_.observer->step_listener(index, job_.steps[index]) : nullptr;
-    return StepLog::create(log_dir(index), masker_, listener);
+    return StepLog::create(log_dir(index), masker_, listener, StepLog::kDefaultChunkBytes, settings_.max_log_bytes);
   }
 
   // Starts step `index` and opens its log; when the log cannot be opened, the step and the job
@@ -161,6 +161,13 @@ class TestJobRun {
   void skip(size_t index, std::string reason) {
     result_.steps[index].started_ms = result_.steps[index].finished_ms = now_ms();
     finish(index, cancelled() ? "cancelled" : "skipped", std::move(reason));
+  }
+
+  // A truncated log is said in the step's reason, passed or not, so the API and report show it.
+  static std::string with_log_note(std::string reason, const StepLog& log) {
+    std::string note = log.truncation_note();
+    if (note.empty()) return reason;
+    return reason.empty() ? note : reason + "; " + note;
   }
 
   std::string describe(const PlannedStep& step, const StepOutcome& outcome) const {
@@ -196,7 +203,7 @@ class TestJobRun {
       fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
     }
     if (outcome->cancelled) fail_job("cancelled");
-    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), failure);
+    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), with_log_note(failure, *log));
     return ok;
   }
 
@@ -314,7 +321,7 @@ void TestJobRun::stop_services() {
     it->log->write_system_line(fmt::format("service {} stopped", job_.steps[it->index].name));
     (void)it->log->close();
     const std::string& failure = result_.steps[it->index].reason;
-    finish(it->index, failure.empty() ? "passed" : "failed", failure);
+    finish(it->index, failure.empty() ? "passed" : "failed", with_log_note(failure, *it->log));
   }
   services_.clear();
 }

@@ -49,6 +49,7 @@ struct TestJobSettings {
   bool docker = false;                                 // the job may reach the Docker Engine
   StepObserver* observer = nullptr;                    // may be null
   const std::atomic<bool>* cancel = nullptr;           // may be null
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // per step (max_log_bytes); see StepLog
 };
 
 struct TestJobResult {

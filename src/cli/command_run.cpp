@@ -10,6 +10,7 @@
 #include "base/files.h"
 #include "ci/executor.h"
 #include "ci/local_run.h"
+#include "spec/spec_values.h"
 #include "cli/commands.h"
 #include "cli/live_printer.h"
 #include "cli/secrets_input.h"
@@ -28,6 +29,7 @@ struct RunOptions {
   std::vector<std::string> secret_names;
   bool keep_workspace = false;
   bool json = false;
+  std::string max_log_bytes = "1g";
 };
 
 std::atomic<bool> interrupted{false};
@@ -96,6 +98,8 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   };
   auto secrets = gather_secrets(options);
   if (!secrets) return fail(secrets.error().message);
+  auto max_log_bytes = parse_memory_size(options.max_log_bytes);
+  if (!max_log_bytes) return fail("--max-log-bytes: " + max_log_bytes.error().message);
   DataDirectory data{global.resolved_data_dir()};
   auto executor = choose_executor(options.executor, data.root);
   if (!executor) return fail(executor.error().message);
@@ -109,6 +113,7 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   request.revision = options.commit;
   request.secrets = std::move(*secrets);
   request.keep_workspace = options.keep_workspace;
+  request.max_log_bytes = static_cast<uint64_t>(*max_log_bytes);
   // With --json, stdout carries only the answer; the live log goes to stderr.
   FILE* live_stream = options.json ? stderr : stdout;
   LivePrinter printer(live_stream, stream_is_terminal(live_stream));
@@ -131,6 +136,9 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
   command->add_option("--secret", options->secret_names,
                       "A secret whose value is read from the environment variable of the same name (repeatable)");
   command->add_flag("--keep-workspace", options->keep_workspace, "Keep the checkout after the run, for debugging");
+  command->add_option("--max-log-bytes", options->max_log_bytes,
+                      "Each step's log is cut at this size, further output dropped (e.g. 512m, 1g)")
+      ->capture_default_str();
   command->add_flag("--json", options->json, "Print the outcome as JSON on stdout (live logs go to stderr)");
   command->callback([options, &global, &exit_code] { exit_code = run_locally(*options, global); });
 }

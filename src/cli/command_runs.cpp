@@ -1,4 +1,4 @@
-// `slipway runs list|show|logs`: the run history, from a server's API when one is named
+// `slipway runs list|show|logs` (and prune, in command_runs_prune.cpp): the run history, from a server's API when one is named
 // (--server or $SLIPWAY_SERVER), else this machine's store and log files (cli/runs_source.h).
 #include <iostream>
 
@@ -183,7 +183,7 @@ int show_logs(const RunsOptions& options, const GlobalOptions& global) {
 
 void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<RunsOptions>();
-  CLI::App* runs = app.add_subcommand("runs", "The run history (a server's, or this machine's): list, show, logs");
+  CLI::App* runs = app.add_subcommand("runs", "The run history (a server's, or this machine's): list, show, logs, prune");
   runs->require_subcommand(1);
   runs->fallthrough();  // `slipway runs list --server URL` as well as `slipway runs --server URL list`
   runs->add_option("--server", options->server,
@@ -208,6 +208,8 @@ void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   logs->add_flag("--timestamps", options->timestamps, "Prefix each line with its time");
   logs->add_flag("--follow,-f", options->follow, "Keep printing new lines until the steps finish (needs a server)");
   logs->callback([options, &global, &exit_code] { exit_code = show_logs(*options, global); });
+
+  add_runs_prune_command(*runs, global, exit_code);
 }
 
 }  // namespace slipway

@@ -21,6 +21,7 @@ struct GlobalOptions {
 void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void add_runs_prune_command(CLI::App& runs, const GlobalOptions& global, int& exit_code);
 void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_token_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_trigger_command(CLI::App& app, int& exit_code);

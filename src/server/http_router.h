@@ -32,10 +32,15 @@ struct HttpRequest {
   std::string header(std::string_view name) const;  // "" when absent; `name` lower-case
 };
 
-// A Server-Sent Events stream: the handler's producer writes events until it returns false or
-// the client goes away (send returns false). Runs on its own thread.
-using EventProducer = std::function<void(const std::function<bool(std::string_view event,
-                                                                  std::string_view data)>& send)>;
+// A Server-Sent Events stream, produced in short steps so that no thread waits on it: the server
+// calls the producer on one of its pool threads, once the headers are written and again each
+// time the events of the previous call have been written — at once after `more`, after a short
+// pause (~100 ms) after `idle`; `done` ends the stream. A call must not block (read a file
+// range, one store lookup). While a stream is idle the server itself sends a keep-alive comment
+// every few seconds, which is how it notices a client that left; the producer is then destroyed.
+enum class EventStep { more, idle, done };
+using EventSend = std::function<void(std::string_view event, std::string_view data)>;
+using EventProducer = std::function<EventStep(const EventSend& send)>;
 
 struct HttpResponse {
   int status = 200;

@@ -1,20 +1,18 @@
 // Boost.Beast lives only in this file. Each accepted connection is a Session reading requests
 // asynchronously on the pool's io_context; handlers run on the pool thread that read the
-// request (SQLite queries are short). A Server-Sent Events response takes the socket out of
-// the io_context and writes synchronously from its own thread, since its producer blocks
-// between events.
+// request (SQLite queries are short). A Server-Sent Events response stays on the io_context
+// too: the Session calls its producer, writes what it sent, and waits on a timer when it is
+// idle. (Streams used to get a thread each and blocked between events: 200 follows made 200
+// threads, and a failed thread creation ended the server.)
 #include <utility>  // before Boost.Asio: a C++20 header-order bug in Boost 1.74
 
 #include "server/http_server.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <algorithm>
 #include <atomic>
-#include <list>
-#include <mutex>
+#include <new>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -22,6 +20,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "server/url.h"
 
@@ -41,18 +40,16 @@ constexpr size_t kHeaderLimit = 16 * 1024;
 constexpr size_t kDrainLimit = 64 * 1024 * 1024;
 constexpr auto kDrainTime = std::chrono::seconds(2);
 constexpr auto kStopGrace = std::chrono::seconds(2);
+// An idle stream asks its producer again after this long, and sends a keep-alive comment after
+// kPollsPerHeartbeat idle polls (~5 s): a failed write is how a client that left is found.
+constexpr auto kEventPoll = std::chrono::milliseconds(100);
+constexpr int kPollsPerHeartbeat = 50;
+// A stream's write to a client that stopped reading gives up after this long.
+constexpr auto kEventWriteTimeout = std::chrono::seconds(10);
 
 std::chrono::microseconds since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start);
 }
-
-// One live SSE stream: its thread and its socket, so stop() can unblock and join it.
-struct EventStream {
-  tcp::socket socket;
-  std::thread thread;
-  std::atomic<bool> done{false};
-  explicit EventStream(tcp::socket s) : socket(std::move(s)) {}
-};
 
 }  // namespace
 
@@ -60,21 +57,21 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler handler;
   ResponseObserver observer;
+  // Before `io`: Sessions still queued in the io_context when it is destroyed count themselves
+  // out in their destructors.
+  std::atomic<bool> stopping{false};
+  std::atomic<int> requests_in_flight{0};
+  std::atomic<int> connections{0};
+  std::atomic<int> streams{0};  // SSE streams not yet ended: stop() waits for them as for requests
   asio::io_context io{};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> threads;
   std::string bound_address;
-  std::atomic<bool> stopping{false};
-  std::atomic<int> requests_in_flight{0};
-  std::mutex streams_mutex;
-  std::list<std::shared_ptr<EventStream>> streams;
 
   void accept();
-  void start_stream(tcp::socket socket, HttpRequest request, HttpResponse response,
-                    SteadyClock::time_point started);
-  void reap_finished_streams();
-  void end_streams();
+  void refuse_connection(tcp::socket& socket);
+  void run_io();
   void observe(const HttpRequest& request, int status, SteadyClock::time_point started) {
     if (observer) observer(request, status, since(started));
   }
@@ -103,9 +100,11 @@ std::optional<HttpRequest> to_http_request(http::request<http::string_body>& raw
   return request;
 }
 
-http::response<http::string_body> to_beast_response(const HttpResponse& response, bool keep_alive) {
+// `version` is the request's (10 or 11): an HTTP/1.0 client is answered in HTTP/1.0.
+http::response<http::string_body> to_beast_response(const HttpResponse& response, bool keep_alive,
+                                                    unsigned version) {
   http::response<http::string_body> raw;
-  raw.version(11);
+  raw.version(version == 10 ? 10 : 11);
   raw.result(static_cast<unsigned>(response.status));
   raw.set(http::field::server, "slipway");
   raw.set(http::field::content_type, response.content_type);
@@ -116,9 +115,31 @@ http::response<http::string_body> to_beast_response(const HttpResponse& response
   return raw;
 }
 
+// Running out of memory or threads is the server's condition, not the request's fault: 503, so
+// the client knows to retry, and the server goes on serving the requests it can.
+HttpResponse exhausted(const HttpRequest& request, std::string_view what) {
+  spdlog::warn("{} {}: {}", request.method, request.path, what);
+  return HttpResponse::error(503, fmt::format("the server is out of resources ({}) while serving {} {}: retry "
+                                              "later; if it persists, lower concurrency or the load on the server",
+                                              what, request.method, request.path));
+}
+
+// A failed std::thread creation throws EAGAIN; memory and descriptors are the other resources.
+bool is_exhaustion(const std::system_error& error) {
+  const std::error_code& code = error.code();
+  return code == std::errc::resource_unavailable_try_again || code == std::errc::not_enough_memory ||
+         code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system;
+}
+
 HttpResponse run_handler(const HttpHandler& handler, HttpRequest& request) {
   try {
     return handler(request);
+  } catch (const std::bad_alloc&) {
+    return exhausted(request, "memory");
+  } catch (const std::system_error& error) {
+    if (is_exhaustion(error)) return exhausted(request, error.what());
+    return HttpResponse::error(500, fmt::format("internal error while serving {} {}: {}", request.method,
+                                                request.path, error.what()));
   } catch (const std::exception& error) {
     return HttpResponse::error(500, fmt::format("internal error while serving {} {}: {}", request.method,
                                                 request.path, error.what()));
@@ -127,10 +148,38 @@ HttpResponse run_handler(const HttpHandler& handler, HttpRequest& request) {
   }
 }
 
-// One TCP connection: read a request, answer it, repeat while keep-alive holds.
+// "event: NAME\ndata: LINE\n" per line of data, then a blank line.
+void append_event(std::string& out, std::string_view name, std::string_view data) {
+  out += fmt::format("event: {}\n", name);
+  size_t start = 0;
+  while (true) {
+    size_t end = data.find('\n', start);
+    out += fmt::format("data: {}\n", data.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  out += "\n";
+}
+
+std::string stream_head(const HttpResponse& response, unsigned version) {
+  std::string head = fmt::format("HTTP/1.{} {} OK\r\nServer: slipway\r\nContent-Type: text/event-stream\r\n"
+                                 "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n",
+                                 version == 10 ? 0 : 1, response.status);
+  for (const auto& [name, value] : response.headers) head += fmt::format("{}: {}\r\n", name, value);
+  return head + "\r\n";
+}
+
+// One TCP connection: read a request, answer it, repeat while keep-alive holds — or, for an
+// SSE response, write its events until the producer is done or the client leaves.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    server_.connections++;
+  }
+  ~Session() {
+    if (streaming_) server_.streams--;
+    server_.connections--;
+  }
 
   void read_request() {
     parser_.emplace();
@@ -158,6 +207,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handle(http::request<http::string_body> raw) {
     bool keep_alive = raw.keep_alive();
+    version_ = raw.version();
     std::optional<HttpRequest> request = to_http_request(raw);
     if (!request) {
       return refuse(400, "malformed request target: the path must start with '/' and every %-escape "
@@ -165,13 +215,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     server_.requests_in_flight++;
     HttpResponse response = run_handler(server_.handler, *request);
+    request_ = std::move(*request);
     if (response.events && !server_.stopping) {
       server_.requests_in_flight--;
-      server_.start_stream(stream_.release_socket(), std::move(*request), std::move(response), started_);
-      return;
+      return start_events(std::move(response));
     }
-    request_ = std::move(*request);
-    write(to_beast_response(response, keep_alive && !server_.stopping), response.status, false);
+    write(to_beast_response(response, keep_alive && !server_.stopping, version_), response.status, false);
   }
 
   // Answers a request we would not read to the end, then closes the connection.
@@ -180,9 +229,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_ && parser_->is_header_done()) {
       request_.method = std::string(parser_->get().method_string());
       request_.path = std::string(parser_->get().target()).substr(0, parser_->get().target().find('?'));
+      version_ = parser_->get().version();
     }
     server_.requests_in_flight++;
-    write(to_beast_response(HttpResponse::error(status, message), false), status, true);
+    write(to_beast_response(HttpResponse::error(status, message), false, version_), status, true);
   }
 
   void write(http::response<http::string_body> raw, int status, bool drain_after) {
@@ -196,6 +246,60 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!self->response_.keep_alive()) return self->close();
       self->read_request();
     });
+  }
+
+  // The stream: head, then producer call → write → (pause when idle) → producer call...
+  void start_events(HttpResponse response) {
+    events_ = std::move(response.events);
+    events_status_ = response.status;
+    streaming_ = true;
+    server_.streams++;
+    timer_.emplace(stream_.get_executor());
+    write_events(stream_head(response, version_), EventStep::more);
+  }
+
+  void next_events() {
+    std::string out;
+    EventStep step = EventStep::done;
+    try {
+      step = events_([&out](std::string_view name, std::string_view data) { append_event(out, name, data); });
+    } catch (...) {
+      // A failing producer ends its stream, never the server.
+    }
+    if (!out.empty() || step != EventStep::idle) idle_polls_ = 0;
+    else if (++idle_polls_ >= kPollsPerHeartbeat) idle_polls_ = 0, out = ": keep-alive\n\n";
+    if (out.empty()) return continue_events(step);
+    write_events(std::move(out), step);
+  }
+
+  void write_events(std::string text, EventStep then) {
+    events_out_ = std::move(text);
+    stream_.expires_after(kEventWriteTimeout);
+    asio::async_write(stream_, asio::buffer(events_out_), [self = shared_from_this(), then](beast::error_code error, size_t) {
+      self->stream_.expires_never();
+      if (error) return self->end_events();
+      self->continue_events(then);
+    });
+  }
+
+  void continue_events(EventStep step) {
+    if (step == EventStep::done || server_.stopping) return end_events();
+    if (step == EventStep::more) {
+      return asio::post(stream_.get_executor(), [self = shared_from_this()] { self->next_events(); });
+    }
+    timer_->expires_after(kEventPoll);
+    timer_->async_wait([self = shared_from_this()](beast::error_code error) {
+      if (error) return self->end_events();
+      self->next_events();
+    });
+  }
+
+  void end_events() {
+    server_.observe(request_, events_status_, started_);
+    events_ = nullptr;  // releases what the producer holds (e.g. its place among the follows) now
+    close();
+    if (streaming_) server_.streams--;
+    streaming_ = false;
   }
 
   // Half-closes and reads whatever the client still sends, then closes: see kDrainLimit.
@@ -227,99 +331,66 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   HttpRequest request_;
+  unsigned version_ = 11;
   SteadyClock::time_point started_;
   std::vector<char> drain_buffer_;
   size_t drained_ = 0;
+  EventProducer events_;
+  int events_status_ = 200;
+  std::optional<asio::steady_timer> timer_;
+  std::string events_out_;
+  int idle_polls_ = 0;
+  bool streaming_ = false;
 };
-
-bool write_all(tcp::socket& socket, std::string_view text) {
-  beast::error_code error;
-  asio::write(socket, asio::buffer(text.data(), text.size()), error);
-  return !error;
-}
-
-// "event: NAME\ndata: LINE\n" per line of data, then a blank line; an empty name is a comment,
-// a heartbeat that tells us whether the client is still there.
-std::string format_event(std::string_view name, std::string_view data) {
-  if (name.empty()) return ": keep-alive\n\n";
-  std::string text = fmt::format("event: {}\n", name);
-  size_t start = 0;
-  while (true) {
-    size_t end = data.find('\n', start);
-    text += fmt::format("data: {}\n", data.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return text + "\n";
-}
-
-// A blocked write to a client that stopped reading gives up after this long.
-void set_send_timeout(tcp::socket& socket, int seconds) {
-  timeval timeout{seconds, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-}
 
 }  // namespace
 
-void HttpServer::Impl::start_stream(tcp::socket socket, HttpRequest request, HttpResponse response,
-                                    SteadyClock::time_point started) {
-  reap_finished_streams();
-  auto stream = std::make_shared<EventStream>(std::move(socket));
-  std::lock_guard lock(streams_mutex);
-  streams.push_back(stream);
-  stream->thread = std::thread([this, stream, request = std::move(request), response = std::move(response), started] {
-    beast::error_code ignored;
-    stream->socket.non_blocking(false, ignored);
-    set_send_timeout(stream->socket, 10);
-    std::string head = fmt::format("HTTP/1.1 {} OK\r\nServer: slipway\r\nContent-Type: text/event-stream\r\n"
-                                   "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n",
-                                   response.status);
-    for (const auto& [name, value] : response.headers) head += fmt::format("{}: {}\r\n", name, value);
-    bool open = write_all(stream->socket, head + "\r\n");
-    if (open) {
-      try {
-        response.events([&](std::string_view name, std::string_view data) {
-          return !stopping && write_all(stream->socket, format_event(name, data));
-        });
-      } catch (...) {
-        // A failing producer ends its stream, never the server.
-      }
-    }
-    observe(request, response.status, started);
-    stream->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    stream->socket.close(ignored);
-    stream->done = true;
-  });
-}
-
-void HttpServer::Impl::reap_finished_streams() {
-  std::lock_guard lock(streams_mutex);
-  for (auto it = streams.begin(); it != streams.end();) {
-    if (!(*it)->done) { ++it; continue; }
-    (*it)->thread.join();
-    it = streams.erase(it);
-  }
-}
-
-void HttpServer::Impl::end_streams() {
-  std::list<std::shared_ptr<EventStream>> ending;
-  {
-    std::lock_guard lock(streams_mutex);
-    ending.swap(streams);
-  }
-  for (auto& stream : ending) {
-    // Unblocks a write in progress; the producer's next send returns false (stopping is set).
-    ::shutdown(stream->socket.native_handle(), SHUT_RDWR);
-    stream->thread.join();
-  }
+// Past max_connections: a 503 written without blocking (a fresh socket's buffer takes it), then
+// closed. The request is not read: reading it would cost what the cap is there to save.
+void HttpServer::Impl::refuse_connection(tcp::socket& socket) {
+  std::string body = HttpResponse::error(503, fmt::format("the server has {} connections open, its limit "
+                                                          "(max_connections in slipway.yml): retry shortly, "
+                                                          "or close idle connections", options.max_connections))
+                         .body;
+  std::string answer = fmt::format("HTTP/1.1 503 Service Unavailable\r\nServer: slipway\r\nContent-Type: "
+                                   "application/json\r\nContent-Length: {}\r\nConnection: close\r\n"
+                                   "Retry-After: 1\r\n\r\n{}", body.size(), body);
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(answer), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
 
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
     if (error == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!error) std::make_shared<Session>(std::move(socket), *this)->read_request();
+    if (!error && connections >= options.max_connections) {
+      refuse_connection(socket);
+    } else if (!error) {
+      try {
+        std::make_shared<Session>(std::move(socket), *this)->read_request();
+      } catch (const std::exception& failure) {  // out of memory: this connection closes, the rest go on
+        spdlog::warn("cannot serve a new connection: {}", failure.what());
+      }
+    }
     accept();
   });
+}
+
+// A handler that throws (out of memory outside a request's handler) loses its connection, not
+// the thread: an exception escaping a std::thread would end the process.
+void HttpServer::Impl::run_io() {
+  while (true) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& error) {
+      spdlog::error("HTTP server: a connection failed: {}", error.what());
+    } catch (...) {
+      spdlog::error("HTTP server: a connection failed");
+    }
+  }
 }
 
 namespace {
@@ -370,7 +441,7 @@ Status HttpServer::start() {
   s.accept();
   int count = s.options.threads > 0 ? s.options.threads
                                     : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int i = 0; i < count; ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  for (int i = 0; i < count; ++i) s.threads.emplace_back([&s] { s.run_io(); });
   return {};
 }
 
@@ -384,10 +455,10 @@ void HttpServer::stop() {
     s.acceptor.close(ignored);
   });
   auto deadline = SteadyClock::now() + kStopGrace;
-  while (s.requests_in_flight > 0 && SteadyClock::now() < deadline) {
+  // Streams notice `stopping` at their next poll (kEventPoll) or when their write times out.
+  while ((s.requests_in_flight > 0 || s.streams > 0) && SteadyClock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  s.end_streams();
   s.work.reset();
   s.io.stop();
   for (auto& thread : s.threads) thread.join();

@@ -2,9 +2,13 @@
 // pimpl, so no other file pays for its headers). It parses each request, refuses what it must
 // before the application sees it — a body over `max_body_bytes` gets 413 as soon as its
 // Content-Length is read, an unparsable request 400 — and hands the rest to one handler.
-// Keep-alive is honoured. A response with `events` set becomes a Server-Sent Events stream
-// written from its own thread, each event flushed as it is sent. stop() closes the listener,
-// lets in-flight requests finish (briefly), ends every stream and joins the threads.
+// Keep-alive is honoured; a request is answered in its own HTTP version (1.0 or 1.1). A response
+// with `events` set becomes a Server-Sent Events stream driven by a timer on the same pool —
+// no thread per stream. At most `max_connections` connections are open at once: one more is
+// answered 503 and closed at once, without reading it, so the open ones keep their threads.
+// Running out of memory or threads while serving a request (std::bad_alloc, std::system_error)
+// answers that request 503; it never ends the process. stop() closes the listener, lets
+// in-flight requests finish (briefly), ends every stream and joins the threads.
 #pragma once
 
 #include <chrono>
@@ -22,6 +26,7 @@ struct HttpServerOptions {
   int threads = 0;                         // 0: the number of cores (at least 2)
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{60};   // a keep-alive connection silent this long is closed
+  int max_connections = 512;               // open connections (streams included); more: 503
 };
 
 // Called once per request after its response is written (or failed): for the request log and

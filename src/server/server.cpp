@@ -21,6 +21,7 @@
 #include "server/auth.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/run_pruner.h"
 #include "server/store_pool.h"
 #include "server/ui_assets.h"
 #include "server/verify_sandbox.h"
@@ -41,6 +42,7 @@ struct Server::Impl {
   ApiContext api;
   WebhookContext webhooks;
   ContainerRuntime containers;
+  RunPruner pruner;
   // Made in start(), once the master key is known (they read secrets).
   std::unique_ptr<ChatNotices> notices;
   std::unique_ptr<ApplicationDirectory> directory;
@@ -59,7 +61,8 @@ struct Server::Impl {
         queue(options.data, options.config),
         auth(stores),
         api{stores, queue, options.config, options.data},
-        webhooks{options.config, queue, stores, read_secret_from_environment} {}
+        webhooks{options.config, queue, stores, read_secret_from_environment},
+        pruner(options.data, options.config) {}
 
   // A webhook secret the secret store does not hold comes from the server's environment.
   static std::string read_secret_from_environment(const std::string& name) {
@@ -224,6 +227,7 @@ Result<std::string> Server::start() {
   }
   s.add_routes();
   HttpServerOptions http_options{s.options.config.listen, s.options.http_threads, s.options.config.max_body_bytes};
+  http_options.max_connections = s.options.config.max_connections;
   s.http = std::make_unique<HttpServer>(
       http_options, [&s](HttpRequest& request) { return s.handle(request); },
       [&s](const HttpRequest& request, int status, std::chrono::microseconds elapsed) {
@@ -234,6 +238,7 @@ Result<std::string> Server::start() {
     s.queue.stop();
     return listening.error();
   }
+  s.pruner.start();  // after the queue's recovery: runs a killed server left are finished by then
   s.started = true;
   return *admin_token;
 }
@@ -244,6 +249,7 @@ void Server::stop() {
   Impl& s = *impl_;
   if (!s.started) return;
   s.started = false;
+  s.pruner.stop();
   s.queue.stop();
   s.http->stop();
   s.stop_deployments();

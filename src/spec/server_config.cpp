@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "spec/cron_expression.h"
 #include "spec/spec_sections.h"
+#include "spec/server_limits.h"
 #include "spec/spec_values.h"
 #include "spec/yaml_document.h"
 #include "spec/yaml_reader.h"
@@ -17,9 +18,11 @@
 namespace slipway {
 namespace {
 
-const std::vector<std::string> kRootKeys = {"listen",         "concurrency", "cancel_superseded", "anonymous_read",
-                                            "max_body_bytes", "executor",    "environments",      "repositories",
-                                            "registry_poll_interval", "schedules", "task_revisions_kept", "limits"};
+const std::vector<std::string> kRootKeys = {"listen",          "concurrency",     "cancel_superseded", "anonymous_read",
+                                            "max_body_bytes",  "executor",        "environments",      "repositories",
+                                            "registry_poll_interval", "schedules", "task_revisions_kept",
+                                            "max_connections", "max_log_follows", "max_log_bytes",     "retention",
+                                            "limits"};
 
 // SpecReader has no boolean: .slipway.yml never needed one. YAML 1.1's yes/no/on/off are
 // refused on purpose: `on` meaning true surprises people.
@@ -172,9 +175,9 @@ std::optional<std::string> read_name(SpecReader& reader, const Field& field, std
   return std::nullopt;
 }
 
-RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
+RepositoryConfig read_repository(SpecReader& reader, const Field& field, const RetentionConfig& server_retention) {
   RepositoryConfig repository;
-  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret", "docker"});
+  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret", "docker", "retention"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
     assign(repository.name, read_name(reader, *name, "repository"));
@@ -188,19 +191,21 @@ RepositoryConfig read_repository(SpecReader& reader, const Field& field) {
     else if (text) reader.report(main->value, fmt::format("'{}' is not a valid branch name: {}", main->path,
                                                           describe_value(main->value)));
   }
-  if (auto* poll = mapping->find("poll_interval")) assign(repository.poll_interval, reader.duration_or_zero(*poll));
+  if (auto* poll = mapping->find("poll_interval")) assign(repository.poll_interval, read_poll_interval(reader, *poll));
   if (auto* secret = mapping->find("webhook_secret")) assign(repository.webhook_secret, read_secret_name(reader, *secret));
   if (auto* docker = mapping->find("docker")) assign(repository.docker, read_boolean(reader, *docker));
+  if (auto* retention = mapping->find("retention")) repository.retention = read_retention(reader, *retention, server_retention);
   return repository;
 }
 
-std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field& field) {
+std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field& field,
+                                                const RetentionConfig& server_retention) {
   std::vector<RepositoryConfig> repositories;
   auto items = reader.sequence(field);
   if (!items) return repositories;
   std::set<std::string> seen;
   for (const auto& item : *items) {
-    RepositoryConfig repository = read_repository(reader, item);
+    RepositoryConfig repository = read_repository(reader, item, server_retention);
     if (!repository.name.empty() && !seen.insert(repository.name).second) {
       reader.report(item.value, fmt::format("repository '{}' is listed twice in 'repositories'", repository.name));
     }
@@ -274,20 +279,34 @@ std::vector<ScheduleConfig> read_schedules(SpecReader& reader, const Field& fiel
   return schedules;
 }
 
+// What the server takes on at most, and how long it keeps runs (spec/server_limits.h).
+void read_limits(SpecReader& reader, const Mapping& root, ServerConfig& config) {
+  if (auto* limit = root.find("max_body_bytes")) {
+    if (auto bytes = read_bounded_size(reader, *limit, 1, kMaxBodyBytesLimit)) config.max_body_bytes = static_cast<size_t>(*bytes);
+  }
+  if (auto* limit = root.find("max_log_bytes")) {
+    if (auto bytes = read_bounded_size(reader, *limit, kMinLogBytes, INT64_MAX)) config.max_log_bytes = static_cast<uint64_t>(*bytes);
+  }
+  if (auto* limit = root.find("max_connections")) assign(config.max_connections, read_bounded_integer(reader, *limit, 1, 100'000));
+  if (auto* limit = root.find("max_log_follows")) assign(config.max_log_follows, read_bounded_integer(reader, *limit, 1, 100'000));
+  if (auto* retention = root.find("retention")) assign(config.retention, read_retention(reader, *retention, RetentionConfig{}));
+}
+
 void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* listen = root.find("listen")) assign(config.listen, read_address(reader, *listen));
   if (auto* concurrency = root.find("concurrency")) assign(config.concurrency, reader.integer(*concurrency, 0));
   if (auto* cancel = root.find("cancel_superseded")) assign(config.cancel_superseded, read_boolean(reader, *cancel));
   if (auto* anonymous = root.find("anonymous_read")) assign(config.anonymous_read, read_boolean(reader, *anonymous));
-  if (auto* limit = root.find("max_body_bytes")) {
-    if (auto bytes = reader.memory_size(*limit)) config.max_body_bytes = static_cast<size_t>(*bytes);
-  }
+  read_limits(reader, root, config);
   if (auto* poll = root.find("registry_poll_interval")) {
-    assign(config.registry_poll_interval, reader.duration_or_zero(*poll));
+    assign(config.registry_poll_interval, read_poll_interval(reader, *poll));
   }
   if (auto* executor = root.find("executor")) assign(config.executor, reader.choice(*executor, "executor", {"sandbox", "host"}));
   if (auto* environments = root.find("environments")) config.environments = read_environments(reader, *environments);
-  if (auto* repositories = root.find("repositories")) config.repositories = read_repositories(reader, *repositories);
+  // After `retention`, whatever the file's order: a repository's section starts from the server's.
+  if (auto* repositories = root.find("repositories")) {
+    config.repositories = read_repositories(reader, *repositories, config.retention);
+  }
   if (auto* schedules = root.find("schedules")) {
     config.schedules = read_schedules(reader, *schedules, config.environments);
   }
@@ -311,6 +330,11 @@ const RepositoryConfig* ServerConfig::find_repository(std::string_view name) con
     if (repository.name == name) return &repository;
   }
   return nullptr;
+}
+
+RetentionConfig ServerConfig::retention_for(std::string_view name) const {
+  const RepositoryConfig* repository = find_repository(name);
+  return repository && repository->retention ? *repository->retention : retention;
 }
 
 std::vector<EnvironmentPolicy> ServerConfig::policies() const {

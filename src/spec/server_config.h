@@ -4,6 +4,7 @@
 // capitals in the file (credentials) are the *names* of secrets, never their values.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,15 +17,24 @@
 
 namespace slipway {
 
+// How long finished runs are kept: a finished run older than `max_age` is removed (its record,
+// logs, report and workspace) unless it is among its repository's newest `keep_last` runs. A
+// queued or running run is never removed. max_age 0: age protects nothing, keep_last alone counts.
+struct RetentionConfig {
+  Milliseconds max_age{90LL * 86'400'000};  // 90d
+  int keep_last = 200;
+};
+
 struct RepositoryConfig {
   std::string name;                     // [A-Za-z0-9_.-]+, unique
   std::string url;                      // a local path (bare or work tree) or file:// URL
   std::string main_branch = "main";
-  Milliseconds poll_interval{60'000};   // 0 disables polling for this repository
+  Milliseconds poll_interval{60'000};   // 0 disables polling for this repository; else at least 1s
   std::string webhook_secret;           // name of the secret holding the HMAC key; "" = none
   // `docker: true`: this repository's test jobs see the Docker Engine's socket. Root-equivalent
   // (docs/security.md): grant it only to repositories whose every pusher is trusted.
   bool docker = false;
+  std::optional<RetentionConfig> retention;  // absent: the server's
 };
 
 // The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),
@@ -78,7 +88,11 @@ struct ServerConfig {
   int concurrency = 0;                  // 0: the number of cores
   bool cancel_superseded = true;        // a newer push cancels the branch's older run
   bool anonymous_read = false;          // GET routes without a token
-  size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413
+  size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413; at most 64m
+  int max_connections = 512;            // open HTTP connections; more are answered 503 and closed
+  int max_log_follows = 64;             // live log follows (SSE) open at once; more: 503
+  uint64_t max_log_bytes = uint64_t{1} << 30;  // each step's log; further output is dropped
+  RetentionConfig retention;            // for repositories without their own, and unknown ones
   std::string executor = "sandbox";     // "sandbox" | "host"
   // How often each environment's registry is asked for the digest of every application's
   // `latest` tag, in case a push notification was lost. 0 disables the poll.
@@ -94,6 +108,8 @@ struct ServerConfig {
 
   // nullptr when no repository has that name.
   const RepositoryConfig* find_repository(std::string_view name) const;
+  // The repository's own retention, else the server's (also for names not configured).
+  RetentionConfig retention_for(std::string_view repository) const;
   // The environments as the job planner sees them, in file order.
   std::vector<EnvironmentPolicy> policies() const;
   // "hello-app, data-sync" (or "none configured"), for "unknown repository" messages.

@@ -40,6 +40,7 @@ TEST(Time, ParsesDurationsWithUnitsOnly) {
   EXPECT_EQ(parse_duration("1h30m")->count(), 5'400'000);
   EXPECT_EQ(parse_duration("250ms")->count(), 250);
   EXPECT_EQ(parse_duration("45s")->count(), 45'000);
+  EXPECT_EQ(parse_duration("90d")->count(), 90LL * 86'400'000);
   EXPECT_FALSE(parse_duration("30").ok());
   EXPECT_FALSE(parse_duration("").ok());
   EXPECT_FALSE(parse_duration("5 minutes").ok());

@@ -271,3 +271,67 @@ TEST(ServerConfig, HostileInputNeverThrows) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST(ServerConfigLimits, DefaultsAreBounded) {
+  const ServerConfig config = *parse("").config;
+  EXPECT_EQ(config.max_connections, 512);
+  EXPECT_EQ(config.max_log_follows, 64);
+  EXPECT_EQ(config.max_log_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(config.retention.max_age, Milliseconds(90LL * 86'400'000));
+  EXPECT_EQ(config.retention.keep_last, 200);
+}
+
+TEST(ServerConfigLimits, ReadsLimits) {
+  auto parsed = parse("max_connections: 100\nmax_log_follows: 10\nmax_log_bytes: 4k\nmax_body_bytes: 64m\n");
+  ASSERT_TRUE(parsed.ok()) << has_diagnostic(parsed, "").message();
+  EXPECT_EQ(parsed.config->max_connections, 100);
+  EXPECT_EQ(parsed.config->max_log_follows, 10);
+  EXPECT_EQ(parsed.config->max_log_bytes, 4096u);
+  EXPECT_EQ(parsed.config->max_body_bytes, 64u << 20);
+}
+
+TEST(ServerConfigLimits, RefusesValuesOutOfRangeAtTheirPosition) {
+  EXPECT_TRUE(has_diagnostic(parse("max_body_bytes: 1g\n"), "'max_body_bytes' must be between 1 byte and 64 MiB", 1, 17));
+  EXPECT_TRUE(has_diagnostic(parse("max_log_bytes: 10\n"), "'max_log_bytes' must be between 1 KiB and", 1, 16));
+  EXPECT_TRUE(has_diagnostic(parse("max_connections: 0\n"), "'max_connections' must be a whole number of at least 1", 1, 18));
+  EXPECT_TRUE(has_diagnostic(parse("max_log_follows: 1000000\n"), "'max_log_follows' must be between 1 and 100000", 1, 18));
+}
+
+TEST(ServerConfigLimits, PollIntervalUnderOneSecondIsRefused) {
+  auto repository = parse("repositories:\n  - { name: a, url: /a, poll_interval: 500ms }\n");
+  EXPECT_FALSE(repository.ok());
+  EXPECT_TRUE(has_diagnostic(repository, "'repositories[0].poll_interval' must be 0s (no polling) or at least 1s", 2, 40));
+  auto registry = parse("registry_poll_interval: 999ms\n");
+  EXPECT_TRUE(has_diagnostic(registry, "'registry_poll_interval' must be 0s (no polling) or at least 1s", 1, 25));
+  EXPECT_TRUE(parse("repositories:\n  - { name: a, url: /a, poll_interval: 1s }\n").ok());
+  EXPECT_TRUE(parse("repositories:\n  - { name: a, url: /a, poll_interval: 0s }\n").ok());
+}
+
+TEST(ServerConfigLimits, RetentionServerWideAndPerRepository) {
+  auto parsed = parse(R"(repositories:
+  - { name: busy, url: /busy, retention: { keep_last: 20 } }
+  - { name: quiet, url: /quiet }
+retention: { max_age: 30d, keep_last: 100 }
+)");
+  ASSERT_TRUE(parsed.ok()) << has_diagnostic(parsed, "").message();
+  const ServerConfig& config = *parsed.config;
+  // busy keeps the server-wide max_age (written later in the file) and its own keep_last.
+  EXPECT_EQ(config.retention_for("busy").max_age, Milliseconds(30LL * 86'400'000));
+  EXPECT_EQ(config.retention_for("busy").keep_last, 20);
+  EXPECT_EQ(config.retention_for("quiet").keep_last, 100);
+  EXPECT_EQ(config.retention_for("not-configured").keep_last, 100);
+}
+
+TEST(ServerConfigLimits, RetentionMistakes) {
+  EXPECT_TRUE(has_diagnostic(parse("retention: { max_age: 3 months }\n"), "'retention.max_age': invalid duration", 1, 23));
+  EXPECT_TRUE(has_diagnostic(parse("retention: { keep_last: -1 }\n"), "'retention.keep_last' must be a whole number of at least 0", 1, 25));
+  EXPECT_TRUE(has_diagnostic(parse("retention: { keep_lst: 5 }\n"), "did you mean 'keep_last'?", 1, 14));
+  EXPECT_TRUE(has_diagnostic(parse("repositories:\n  - { name: a, url: /a, retention: 90d }\n"),
+                             "'repositories[0].retention' must be a mapping", 2));
+}
+
+}  // namespace
+}  // namespace slipway

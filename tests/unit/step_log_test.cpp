@@ -311,3 +311,81 @@ TEST(StepLog, NoSecretReachesAnyFile) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+uint64_t chunk_bytes_on_disk(const std::filesystem::path& directory) {
+  uint64_t total = 0;
+  auto chunks = list_log_chunks(directory);
+  EXPECT_TRUE(chunks);
+  if (!chunks) return 0;
+  for (const auto& chunk : *chunks) total += std::filesystem::file_size(chunk.path);
+  return total;
+}
+
+TEST(StepLogCap, DropsOutputPastMaxBytesWithOneMarkerAndKeepsSystemLines) {
+  TemporaryDirectory dir;
+  constexpr uint64_t kCap = 4096;
+  auto log = StepLog::create(dir.path(), nullptr, nullptr, StepLog::kDefaultChunkBytes, kCap);
+  ASSERT_TRUE(log);
+  std::string line(100, 'x');
+  line += '\n';
+  for (int i = 0; i < 1000; ++i) (*log)->on_output(i % 2 ? OutputStream::err : OutputStream::out, line);
+  EXPECT_TRUE((*log)->truncated());
+  // 1000 lines of 101 bytes; those that fit (at most kCap / (101 + record overhead)) were written.
+  uint64_t written_lines = kCap / (101 + kRecordOverhead);
+  EXPECT_GE((*log)->dropped_bytes(), (1000 - written_lines - 1) * 101);
+  (*log)->write_system_line("suite exited with status 0");
+  ASSERT_TRUE((*log)->close());
+
+  auto records = read_all(dir.path());
+  size_t markers = 0;
+  for (const auto& record : records) {
+    if (record.text.find("log truncated: max_log_bytes (4 KiB) reached") != std::string::npos) ++markers;
+  }
+  EXPECT_EQ(markers, 1u);
+  EXPECT_EQ(records.back().text, "suite exited with status 0");
+  EXPECT_EQ(records.back().stream, 's');
+  // The cap plus the marker and Slipway's own closing line; nothing of the dropped output.
+  EXPECT_LE(chunk_bytes_on_disk(dir.path()), kCap + 2 * (kRecordOverhead + 120));
+  EXPECT_NE((*log)->truncation_note().find("log truncated at max_log_bytes (4 KiB)"), std::string::npos);
+  EXPECT_NE((*log)->truncation_note().find("of further output dropped"), std::string::npos);
+}
+
+TEST(StepLogCap, OutputPastTheCapIsCountedUnreadNotBuffered) {
+  TemporaryDirectory dir;
+  auto log = StepLog::create(dir.path(), nullptr, nullptr, StepLog::kDefaultChunkBytes, 2048);
+  ASSERT_TRUE(log);
+  (*log)->on_output(OutputStream::out, std::string(4096, 'a') + "\n");  // one record, over the cap
+  ASSERT_TRUE((*log)->truncated());
+  std::string block(1 << 20, 'b');
+  g_largest_allocation = 0;
+  g_track_allocations = true;
+  for (int i = 0; i < 16; ++i) (*log)->on_output(OutputStream::out, block);
+  g_track_allocations = false;
+  EXPECT_EQ(g_largest_allocation.load(), 0u);  // not masked, not split, not copied
+  EXPECT_EQ((*log)->dropped_bytes(), 4097u + 16u * block.size());
+  ASSERT_TRUE((*log)->close());
+}
+
+TEST(StepLogCap, UnderTheCapNothingIsSaid) {
+  TemporaryDirectory dir;
+  auto log = StepLog::create(dir.path(), nullptr, nullptr, StepLog::kDefaultChunkBytes, 1 << 20);
+  ASSERT_TRUE(log);
+  (*log)->on_output(OutputStream::out, "small\n");
+  ASSERT_TRUE((*log)->close());
+  EXPECT_FALSE((*log)->truncated());
+  EXPECT_EQ((*log)->truncation_note(), "");
+}
+
+TEST(FormatByteSize, PowersOf1024) {
+  EXPECT_EQ(format_byte_size(0), "0 bytes");
+  EXPECT_EQ(format_byte_size(1), "1 byte");
+  EXPECT_EQ(format_byte_size(4096), "4 KiB");
+  EXPECT_EQ(format_byte_size(1536 * 1024), "1.5 MiB");
+  EXPECT_EQ(format_byte_size(uint64_t{1} << 30), "1 GiB");
+}
+
+}  // namespace
+}  // namespace slipway
