@@ -16,7 +16,8 @@
 #   (c) idle RSS of the server process (VmRSS) SETTLE seconds after it is ready, before any run.
 #
 #   bench/peers.sh [BUILD_DIR]       (default build; needs BUILD_DIR/slipway)
-# Environment: ROUNDS [5], LATENCY_RUNS [50], BATCH [300], SETTLE [2], PEERS_DIR [BUILD_DIR/peers:
+# Environment: ROUNDS [3: each server once in each position], LATENCY_RUNS [50], BATCH [300],
+# SETTLE [2], PEERS_DIR [BUILD_DIR/peers:
 # Laminar and the client are built there once], SHARED [the repository's ../shared],
 # KEEP_WORK=1 keeps the temporary folder (servers' homes and logs).
 # Every process it starts is stopped on exit (its process group: SIGTERM, then SIGKILL).
@@ -26,7 +27,7 @@ build="$(realpath "${1:-build}")"
 slipway="$build/slipway"
 peers_dir="$(realpath -m "${PEERS_DIR:-$build/peers}")"
 shared="$(realpath -m "${SHARED:-$root/../shared}")"
-rounds="${ROUNDS:-5}" latency_runs="${LATENCY_RUNS:-50}" batch="${BATCH:-300}" settle="${SETTLE:-2}"
+rounds="${ROUNDS:-3}" latency_runs="${LATENCY_RUNS:-50}" batch="${BATCH:-300}" settle="${SETTLE:-2}"
 [ -x "$slipway" ] || { echo "no slipway binary at $slipway: cmake --build build --target slipway" >&2; exit 2; }
 [ -x "$shared/peers/build-laminar" ] || { echo "no $shared/peers/build-laminar: set SHARED to the shared folder" >&2; exit 2; }
 
@@ -43,9 +44,10 @@ if [ ! -x "$client" ] || [ "$root/bench/peers/peers_client.cpp" -nt "$client" ];
 fi
 
 work="$(mktemp -d -t slipway-peers-XXXXXX)"
-groups=()
+groups=() client_pid=""
 cleanup() {
   set +e
+  [ -n "$client_pid" ] && kill -TERM "$client_pid" 2> /dev/null && wait "$client_pid" 2> /dev/null
   for pid in "${groups[@]}"; do kill -TERM -- "-$pid" 2> /dev/null; done
   for pid in "${groups[@]}"; do
     for _ in $(seq 50); do  # up to 5 s for it to exit (a zombie has exited: we reap it below)
@@ -62,7 +64,9 @@ trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() {  # wait_for WHAT COMMAND...: up to 20 s
-  for _ in $(seq 200); do "${@:2}" > /dev/null 2>&1 && return 0; sleep 0.1; done
+  # The subshell reaps the command itself (the `exit`), so laminarc aborting on a refused
+  # connection is not reported on our stderr.
+  for _ in $(seq 200); do ("${@:2}"; exit $?) > /dev/null 2>&1 && return 0; sleep 0.1; done
   echo "$1 did not start; its log:" >&2; cat "$work/$1.log" >&2; exit 1
 }
 rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
@@ -106,25 +110,28 @@ for executor in host sandbox; do
 done
 
 # --- Rounds ---------------------------------------------------------------------------------------
-measure() {  # measure SERVER latency|batch N: the client's lines on stdout
+measure() {  # measure SERVER latency|batch N FILE: appends the client's lines to FILE
+  # In the background with `wait`, so that a signal to this script is handled at once.
   if [ "$1" = laminar ]; then
-    timeout 300 "$client" laminar "$laminar_rpc" noop "$2" "$3"
+    timeout 300 "$client" laminar "$laminar_rpc" noop "$2" "$3" >> "$4" &
   else
-    timeout 300 "$client" slipway "${url_of[$1]}" "$token" noop "$2" "$3"
+    timeout 300 "$client" slipway "${url_of[$1]}" "$token" noop "$2" "$3" >> "$4" &
   fi
+  client_pid=$!
+  wait "$client_pid"
 }
 servers=(laminar host sandbox)
 per_round=$(((latency_runs + rounds - 1) / rounds))
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 started=$(date +%s)
-for server in "${servers[@]}"; do measure "$server" latency 3 > /dev/null; done   # warm-up
+for server in "${servers[@]}"; do measure "$server" latency 3 /dev/null; done   # warm-up
 for round in $(seq "$rounds"); do
   order=("${servers[@]:$(((round - 1) % 3))}" "${servers[@]:0:$(((round - 1) % 3))}")
-  for server in "${order[@]}"; do measure "$server" latency "$per_round" >> "$work/latency.$server"; done
+  for server in "${order[@]}"; do measure "$server" latency "$per_round" "$work/latency.$server"; done
   line="round $round (${order[*]}):"
   for server in "${order[@]}"; do
-    seconds="$(measure "$server" batch "$batch")"
-    echo "$seconds" >> "$work/batch.$server"
+    measure "$server" batch "$batch" "$work/batch.$server"
+    seconds="$(tail -1 "$work/batch.$server")"
     line+="$(printf ' %s %.0f runs/s' "$server" "$(awk -v n="$batch" -v s="$seconds" 'BEGIN { print n / s }')")"
   done
   echo "$line"
