@@ -1,7 +1,7 @@
 // The queue target: 1 000 no-op runs queued (a repository whose Test is one suite
-// running `true`), runs completed per second. Laminar manages about 95 jobs a second on this
-// machine with no checkout at all; every Slipway run here includes a clean checkout of the
-// commit, its .slipway.yml, a step with its log, the report files and the store records.
+// running `true`), runs completed per second. Every run here includes a clean checkout of the
+// commit, its .slipway.yml, a step with its log, the report files and the store records. The
+// comparison with Laminar, through both servers' APIs in one run, is bench/peers.sh.
 //
 // The runs go straight into a RunQueue (the API's enqueue is one call on top). Environment:
 //   SLIPWAY_QUEUE_BENCH_RUNS         how many runs (default 1000)
@@ -98,7 +98,7 @@ void BM_QueueThroughput(benchmark::State& state) {
     state.counters["enqueued_per_second"] = runs / seconds(begin, queued);
     state.counters["passed"] = passed ? static_cast<double>(*passed) : 0;
     fmt::print("{} no-op runs ({} executor, {} at once): {:.1f} runs completed per second "
-               "(queued at {:.0f}/s); Laminar: ~95 jobs/s without a checkout\n",
+               "(queued at {:.0f}/s); beside Laminar: bench/peers.sh\n",
                runs, config.executor, queue.stats().concurrency, runs / seconds(begin, done),
                runs / seconds(begin, queued));
   }
