@@ -27,6 +27,7 @@
 #include "base/result.h"
 #include "base/time.h"
 #include "cd/container_runtime.h"
+#include "cd/verify_command.h"
 #include "spec/repository_spec.h"
 #include "spec/server_config.h"
 #include "store/deployments.h"

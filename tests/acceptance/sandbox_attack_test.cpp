@@ -48,7 +48,7 @@ class HostSocket {
 // Each attempt prints "BREACH <where> <what>" when it got through, "blocked <where> <what>"
 // when it did not.
 std::string attack_script(const fs::path& data, const std::string& socket) {
-  return fmt::format(R"(where=$1
+  return fmt::format(R"SCRIPT(where=$1
 try() {{ what=$1; shift; if "$@" >/dev/null 2>&1; then echo "BREACH $where $what"; else echo "blocked $where $what"; fi; }}
 try read-master-key grep -q attack-key {0}/master.key
 try read-database head -c 16 {0}/slipway.db
@@ -61,7 +61,7 @@ try write-usr touch /usr/slipway-attack-$$
 try write-etc touch /etc/slipway-attack-$$
 try be-root test "$(id -u)" = 0
 try capabilities grep -q "CapEff:.*[1-9a-f]" /proc/self/status
-)",
+)SCRIPT",
                      data.string(), socket);
 }
 

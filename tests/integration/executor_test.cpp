@@ -151,7 +151,7 @@ class ExecutorTest : public ::testing::TestWithParam<std::string> {
   }
 
   // A background service belongs to a job: the first one opens the test's job.
-  StepCommand service(std::string script) {
+  StepCommand service_step(std::string script) {
     if (!job_) {
       Result<std::unique_ptr<JobScope>> opened = executor_->open_job({workspace_, false, true});
       EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
@@ -330,7 +330,7 @@ TEST_P(ExecutorTest, PassesATenMegabyteLineIntact) {
 
 TEST_P(ExecutorTest, StopsABackgroundServiceAndItsTree) {
   Result<std::unique_ptr<BackgroundProcess>> service =
-      executor_->start(service(sleeper(8) + " & echo ready; " + sleeper(9)), sink_);
+      executor_->start(service_step(sleeper(8) + " & echo ready; " + sleeper(9)), sink_);
   ASSERT_TRUE(service.ok()) << service.error().message;
   ASSERT_TRUE(eventually([&] { return sink_.out() == "ready\n"; }));
   EXPECT_TRUE((*service)->running());
@@ -346,7 +346,7 @@ TEST_P(ExecutorTest, StopsABackgroundServiceAndItsTree) {
 TEST_P(ExecutorTest, StopsABackgroundServiceWhenDestroyed) {
   {
     Result<std::unique_ptr<BackgroundProcess>> service =
-        executor_->start(service("echo ready; " + sleeper(10)), sink_);
+        executor_->start(service_step("echo ready; " + sleeper(10)), sink_);
     ASSERT_TRUE(service.ok()) << service.error().message;
     ASSERT_TRUE(eventually([&] { return sink_.out() == "ready\n"; }));
   }
@@ -355,7 +355,7 @@ TEST_P(ExecutorTest, StopsABackgroundServiceWhenDestroyed) {
 
 TEST_P(ExecutorTest, ReportsABackgroundServiceThatExited) {
   Result<std::unique_ptr<BackgroundProcess>> service =
-      executor_->start(service("echo bye; exit 2"), sink_);
+      executor_->start(service_step("echo bye; exit 2"), sink_);
   ASSERT_TRUE(service.ok()) << service.error().message;
   EXPECT_TRUE(eventually([&] { return !(*service)->running(); }));
   (*service)->stop(Milliseconds(100));
