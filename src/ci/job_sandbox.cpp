@@ -130,6 +130,11 @@ Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const fs::path& bwrap, cons
   std::unique_ptr<JobSandbox> sandbox(new JobSandbox(bwrap, request));
   if (!sandbox->full_) sandbox->request_.uid = ::getuid();
   sandbox->gid_ = sandbox->full_ ? sandbox->request_.uid : ::getgid();
+  if (request.network_pid != 0 && !sandbox->full_) {
+    return make_error(
+        "service containers (`image:` services) need the server, or `slipway run`, to run as root: the job's "
+        "steps must enter the containers' network namespace");
+  }
   if (request.docker) {
     // The socket's group becomes the job's, which is what lets the unprivileged uid connect.
     struct stat socket_status {};
@@ -204,9 +209,19 @@ Status JobSandbox::prepare_files() {
 }
 
 Status JobSandbox::start_network() {
-  // Without root a namespace could not be entered; without a way out and without services, each
-  // step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
-  if (!full_ || (request_.network_none && !request_.shared_network)) return {};
+  if (request_.network_pid != 0) {
+    netns_pid_ = request_.network_pid;  // a pod's holder container owns the namespace
+  } else {
+    // Without root a namespace could not be entered; without a way out and without services,
+    // each step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
+    if (!full_ || (request_.network_none && !request_.shared_network)) return {};
+    if (Status held = start_holder(); !held) return held;
+  }
+  if (request_.network_none) return {};
+  return attach_outbound();
+}
+
+Status JobSandbox::start_holder() {
   std::vector<std::string> holder = {bwrap_.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
                                      "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
   for (std::string& word : toolchain_arguments()) holder.push_back(std::move(word));
@@ -221,7 +236,10 @@ Status JobSandbox::start_network() {
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  if (request_.network_none) return {};
+  return {};
+}
+
+Status JobSandbox::attach_outbound() {
   fs::path slirp = find_program("slirp4netns");
   if (slirp.empty()) {
     return make_error(
@@ -234,6 +252,7 @@ Status JobSandbox::start_network() {
                                        "/"});
   if (!attached) return make_error(fmt::format("cannot start slirp4netns: {}", attached.error().message));
   slirp_ = std::make_unique<ChildProcess>(std::move(*attached));
+  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
   while (!has_default_route(netns_pid_)) {
     if (slirp_->has_exited() || std::chrono::steady_clock::now() > deadline) {
       return make_error("slirp4netns could not give the job's network a way out (no default route after 5 s)");

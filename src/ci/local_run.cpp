@@ -65,7 +65,9 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
                                          const std::atomic<bool>* cancel) {
   auto run = create_run(request);
   if (!run) return run.error();
-  return execute(*run, observer, cancel, RunSettings{request.secrets, request.keep_workspace});
+  RunSettings settings{request.secrets, request.keep_workspace};
+  settings.pods = request.pods;
+  return execute(*run, observer, cancel, settings);
 }
 
 Result<RunRecord> LocalRunner::create_run(const LocalRunRequest& request) {
@@ -157,6 +159,7 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_settings.executor = &executor_;
   job_settings.limits = settings.limits;
   job_settings.docker = settings.docker;
+  job_settings.pods = settings.pods;
   job_settings.observer = &recorder;
   job_settings.cancel = cancel;
   TestJobResult result = run_test_job(job, job_settings);

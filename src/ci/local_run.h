@@ -40,6 +40,7 @@ struct LocalRunRequest {
   std::string trigger = "local";
   std::map<std::string, std::string> secrets;
   bool keep_workspace = false;
+  ContainerPods* pods = nullptr;           // `image:` services' containers; null: refused
 };
 
 // Told about the run as it goes, on top of the per-step StepObserver.
@@ -68,6 +69,7 @@ struct RunSettings {
   SecretResolver secrets_for;                   // may be empty: then `secrets` / none
   JobLimits limits = default_job_limits();      // the test job's ceiling (the server's `limits:`)
   bool docker = false;                          // the server granted the Docker Engine (root-equivalent)
+  ContainerPods* pods = nullptr;                // `image:` services' containers; null: refused
 };
 
 class LocalRunner {

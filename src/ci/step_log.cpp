@@ -1,5 +1,7 @@
 #include "ci/step_log.h"
 
+#include <mutex>
+
 #include "base/time.h"
 #include "ci/log_chunk_writer.h"
 #include "ci/log_format.h"
@@ -39,6 +41,8 @@ struct StepLog::Impl final : LogRecordSink {
   uint64_t lines = 0;
   uint64_t bytes = 0;
   std::deque<std::string> tail;
+  // A service's output thread and the job's thread (its "is ready" lines) write at once.
+  std::mutex mutex;
 };
 
 void StepLog::Impl::on_record(char stream, std::string_view text) {
@@ -76,6 +80,7 @@ StepLog::StepLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 StepLog::~StepLog() { (void)close(); }
 
 void StepLog::on_output(OutputStream stream, std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed || bytes.empty()) return;
   impl_->arrival_ms = now_ms();
   auto& pipeline = stream == OutputStream::out ? impl_->out : impl_->err;
@@ -84,6 +89,7 @@ void StepLog::on_output(OutputStream stream, std::string_view bytes) {
 }
 
 void StepLog::write_system_line(std::string_view text) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return;
   impl_->arrival_ms = now_ms();
   // A fresh pipeline per call: the line is complete, so nothing carries over to the next one.
@@ -94,6 +100,7 @@ void StepLog::write_system_line(std::string_view text) {
 }
 
 Status StepLog::close() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return impl_->disk_status;
   impl_->arrival_ms = now_ms();
   impl_->out.finish(*impl_);

@@ -3,6 +3,7 @@
 // into several records marked as continued), invalid UTF-8 is replaced with U+FFFD, and each
 // line is stamped and appended to chunk files `NNNNNN.log` of at most `chunk_bytes` in
 // `directory`. Memory stays flat whatever the log's size. Listeners see each finished line live.
+// Writing and closing may happen from two threads (a service's output and the job's own lines).
 //
 // On disk a record is one line: "<RFC 3339 UTC timestamp> <o|e|s> <text>\n", where o is stdout,
 // e is stderr and s a line written by Slipway itself; a record cut from a longer line has its

@@ -8,7 +8,7 @@
 
 #include "base/crypto.h"
 #include "base/strings.h"
-#include "publish/image_reference.h"
+#include "spec/image_reference.h"
 #include "publish/registry_errors.h"
 
 namespace slipway {
