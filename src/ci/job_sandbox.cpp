@@ -246,10 +246,14 @@ Status JobSandbox::attach_outbound() {
         "network: outbound needs slirp4netns, which is not installed: install the slirp4netns package, or set "
         "`network: none` in the test section");
   }
+  // --exit-fd=0 on a lifeline: slirp4netns ends with this process, even after a kill -9 (the
+  // namespace it serves may be a pod's, which outlives us until the next start removes it).
   auto attached = ChildProcess::spawn({{slirp.string(), "--configure", "--mtu=65520", "--disable-host-loopback",
-                                        "--enable-sandbox", "--enable-seccomp", std::to_string(netns_pid_), "tap0"},
+                                        "--enable-sandbox", "--enable-seccomp", "--exit-fd=0",
+                                        std::to_string(netns_pid_), "tap0"},
                                        {"PATH=" + std::string(kStepPath)},
-                                       "/"});
+                                       "/",
+                                       true});
   if (!attached) return make_error(fmt::format("cannot start slirp4netns: {}", attached.error().message));
   slirp_ = std::make_unique<ChildProcess>(std::move(*attached));
   auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;

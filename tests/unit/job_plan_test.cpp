@@ -81,7 +81,8 @@ TEST(JobPlan, AnImageServiceKeepsItsImageAndEnv) {
   db.env = {{"POSTGRES_PASSWORD", "test"}};
   db.ready = "pg_isready -h 127.0.0.1";
   spec.test.services = {db};
-  const PlannedStep& step = expand_plan(spec, push("main")).jobs[0].steps[1];
+  JobPlan plan = expand_plan(spec, push("main"));
+  const PlannedStep& step = plan.jobs[0].steps[1];
   EXPECT_EQ(step.name, "service:db");
   EXPECT_EQ(step.kind, StepKind::service);
   EXPECT_EQ(step.command, "");

@@ -471,7 +471,7 @@ test:
     unit: make test
 )");
   EXPECT_FALSE(parsed.ok());
-  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.both' has both 'run' and 'image'", 4, 31));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.both' has both 'run' and 'image'", 4, 28));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.services.neither' is missing 'run' or 'image'", 5, 5));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.services.neither.env' is for image services", 5, 16));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.services.command.env' is for image services", 6, 31));
@@ -479,7 +479,7 @@ test:
   EXPECT_TRUE(has_diagnostic(parsed, "invalid tag", 8, 22));
   EXPECT_TRUE(has_diagnostic(parsed, "64 lowercase hex", 9, 25));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.services.empty.image' is empty", 10, 21));
-  EXPECT_TRUE(has_diagnostic(parsed, "1A", 11, 38));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid environment variable name '1A'", 11, 39));
 }
 
 TEST(SpecParse, ImageNeedsRepository) {
