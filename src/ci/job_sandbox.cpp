@@ -246,11 +246,18 @@ Status JobSandbox::attach_outbound() {
         "network: outbound needs slirp4netns, which is not installed: install the slirp4netns package, or set "
         "`network: none` in the test section");
   }
+  // Through `unshare --mount` (all mounts made private, recursively): slirp4netns's own
+  // --enable-sandbox makes only "/" private before it pivots and detaches the old root, and the
+  // detach would then propagate to the host's shared mounts — the Docker Engine's
+  // /var/lib/docker is one, so every container being started at that moment lost its root file
+  // system ("exec: stat /service: no such file or directory").
+  fs::path unshare = find_program("unshare");
+  if (unshare.empty()) return make_error("network: outbound needs unshare (util-linux), which is not installed");
   // --exit-fd=0 on a lifeline: slirp4netns ends with this process, even after a kill -9 (the
   // namespace it serves may be a pod's, which outlives us until the next start removes it).
-  auto attached = ChildProcess::spawn({{slirp.string(), "--configure", "--mtu=65520", "--disable-host-loopback",
-                                        "--enable-sandbox", "--enable-seccomp", "--exit-fd=0",
-                                        std::to_string(netns_pid_), "tap0"},
+  auto attached = ChildProcess::spawn({{unshare.string(), "--mount", "--propagation", "private", "--", slirp.string(),
+                                        "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                                        "--enable-seccomp", "--exit-fd=0", std::to_string(netns_pid_), "tap0"},
                                        {"PATH=" + std::string(kStepPath)},
                                        "/",
                                        true});
