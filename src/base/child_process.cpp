@@ -79,10 +79,15 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 // expressible: a new session, default signal dispositions (the server may ignore SIGPIPE, which
 // exec would otherwise pass on), an empty signal mask, and closefrom(3) so that no descriptor
 // of the server, close-on-exec or not, reaches the child.
-int spawn_with_actions(pid_t* pid, const SpawnRequest& request, const Pipe& out, const Pipe& err) {
+int spawn_with_actions(pid_t* pid, const SpawnRequest& request, const Pipe& out, const Pipe& err,
+                       const UniqueFd& stdin_read) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (stdin_read.valid()) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_read.get(), 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
   posix_spawn_file_actions_addchdir_np(&actions, request.cwd.c_str());
@@ -121,8 +126,16 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   Result<Pipe> err = make_output_pipe();
   if (!err) return err.error();
 
+  Pipe lifeline;
+  if (request.stdin_lifeline) {
+    auto made = make_output_pipe();  // both ends close-on-exec: no other child inherits ours
+    if (!made) return made.error();
+    lifeline = std::move(*made);
+  }
+
   pid_t pid = -1;
-  int error = spawn_with_actions(&pid, request, *out, *err);
+  int error = spawn_with_actions(&pid, request, *out, *err, lifeline.read);
+  lifeline.read.reset();
   if (error != 0) {
     return make_error(fmt::format("cannot start {} in {}: {}", request.argv[0],
                                   request.cwd.string(), errno_text(error)));
@@ -138,18 +151,23 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
                     "or later): {}",
                     errno_text(saved)));
   }
-  return ChildProcess(pid, std::move(pidfd), std::move(out->read), std::move(err->read));
+  return ChildProcess(pid, std::move(pidfd), std::move(out->read), std::move(err->read), std::move(lifeline.write));
 }
 
-ChildProcess::ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err)
-    : pid_(pid), pidfd_(std::move(pidfd)), stdout_(std::move(out)), stderr_(std::move(err)) {}
+ChildProcess::ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err, UniqueFd lifeline)
+    : pid_(pid),
+      pidfd_(std::move(pidfd)),
+      stdout_(std::move(out)),
+      stderr_(std::move(err)),
+      lifeline_(std::move(lifeline)) {}
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       reaped_(std::exchange(other.reaped_, true)),
       pidfd_(std::move(other.pidfd_)),
       stdout_(std::move(other.stdout_)),
-      stderr_(std::move(other.stderr_)) {}
+      stderr_(std::move(other.stderr_)),
+      lifeline_(std::move(other.lifeline_)) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {

@@ -49,6 +49,10 @@ struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is an absolute path: there is no PATH search
   std::vector<std::string> env;   // "NAME=value" each: the child's complete environment
   std::filesystem::path cwd;
+  // stdin is a pipe whose only write end this process keeps (ChildProcess holds it): the child
+  // reads end-of-file there as soon as this process is gone, even after a kill -9. What a helper
+  // that must not outlive us watches (slirp4netns --exit-fd=0). Otherwise stdin is /dev/null.
+  bool stdin_lifeline = false;
 };
 
 // How a process ended: exit_code (and signal 0) when it exited, exit_code -1 and the signal
@@ -86,13 +90,14 @@ class ChildProcess {
   ExitStatus reap();
 
  private:
-  ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err);
+  ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err, UniqueFd lifeline);
 
   pid_t pid_ = -1;
   bool reaped_ = false;
   UniqueFd pidfd_;
   UniqueFd stdout_;
   UniqueFd stderr_;
+  UniqueFd lifeline_;  // the write end of a stdin lifeline, if asked for
 };
 
 }  // namespace slipway

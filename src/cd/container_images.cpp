@@ -87,7 +87,7 @@ std::string registry_auth_header(const PullCredentials& credentials) {
   return encoded;
 }
 
-Result<bool> ContainerRuntime::image_present(const std::string& image) {
+Result<bool> ContainerRuntime::has_image(const std::string& image) {
   HttpClientRequest get = api_.request("GET", "/images/" + image_path(image) + "/json");
   auto response = api_.send(get);
   if (!response) return response.error();
@@ -110,8 +110,23 @@ Status ContainerRuntime::pull_image(const std::string& image, const std::optiona
   return {};
 }
 
+Status ContainerRuntime::import_image(const std::string& repository, const std::string& tag,
+                                      const std::string& rootfs_tar) {
+  HttpClientRequest post = api_.request(
+      "POST", fmt::format("/images/create?fromSrc=-&repo={}&tag={}", percent_encode(repository), percent_encode(tag)));
+  post.headers.set("Content-Type", "application/x-tar");
+  post.body = rootfs_tar;
+  auto response = api_.send(post);
+  std::string what = fmt::format("cannot import the image {}:{}", repository, tag);
+  if (!response) return make_error(what + ": " + response.error().message);
+  if (response->status != 200) return api_.daemon_error(post, *response, what);
+  std::string failure = pull_stream_error(response->body);
+  if (!failure.empty()) return make_error(fmt::format("{}: the Docker Engine said: {}", what, failure));
+  return {};
+}
+
 Status ContainerRuntime::ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
-  auto present = image_present(image);
+  auto present = has_image(image);
   if (!present) return present.error();
   if (*present) return {};
   PullReference ref = pull_reference(image);

@@ -36,6 +36,7 @@ ContainerDetails details_of(const nlohmann::json& body) {
   if (state.is_object() && state.contains("ExitCode") && state["ExitCode"].is_number()) {
     details.exit_code = state["ExitCode"].get<int>();
   }
+  if (state.is_object() && state.contains("Pid") && state["Pid"].is_number()) details.pid = state["Pid"].get<int>();
   if (state.is_object() && state.contains("OOMKilled") && state["OOMKilled"].is_boolean()) {
     details.oom_killed = state["OOMKilled"].get<bool>();
   }

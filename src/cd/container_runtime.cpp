@@ -14,14 +14,19 @@ std::string container_path(const std::string& container) { return "/containers/"
 nlohmann::json create_body(const ContainerSpec& spec) {
   nlohmann::json env = nlohmann::json::array();
   for (const auto& [name, value] : spec.env) env.push_back(name + "=" + value);
-  nlohmann::json host_config = {{"NetworkMode", "host"}};
+  nlohmann::json host_config = {{"NetworkMode", spec.network_mode}};
   if (spec.memory_bytes > 0) host_config["Memory"] = spec.memory_bytes;
   if (spec.nano_cpus > 0) host_config["NanoCpus"] = spec.nano_cpus;
+  if (spec.pids_limit > 0) host_config["PidsLimit"] = spec.pids_limit;
+  if (!spec.cap_drop.empty()) host_config["CapDrop"] = spec.cap_drop;
+  if (spec.no_new_privileges) host_config["SecurityOpt"] = {"no-new-privileges"};
+  if (spec.read_only_root) host_config["ReadonlyRootfs"] = true;
   nlohmann::json body = {{"Image", spec.image},
                          {"Env", env},
                          {"Labels", nlohmann::json(spec.labels)},
                          {"HostConfig", host_config}};
   if (!spec.command.empty()) body["Cmd"] = spec.command;
+  if (!spec.user.empty()) body["User"] = spec.user;
   return body;
 }
 

@@ -28,8 +28,9 @@ struct PullCredentials {
   std::string server_address;  // "127.0.0.1:5000"
 };
 
-// DESIGN: a container always runs on the host network (HostConfig.NetworkMode "host") and
-// listens on 127.0.0.1:$PORT, which the deployer puts in `env`; no port mapping, no bridge.
+// DESIGN: a deployed container runs on the host network (HostConfig.NetworkMode "host") and
+// listens on 127.0.0.1:$PORT, which the deployer puts in `env`; no port mapping, no bridge. A
+// test job's service containers share their pod's network instead ("container:<holder id>").
 struct ContainerSpec {
   std::string name;                               // unique on the Engine
   std::string image;                              // "repo@sha256:…", "repo:tag" or an image id
@@ -39,6 +40,12 @@ struct ContainerSpec {
   int64_t nano_cpus = 0;                          // 1e9 is one CPU; 0: no limit
   std::vector<std::string> command;               // empty: the image's ENTRYPOINT/CMD
   std::optional<PullCredentials> registry_credentials;  // for a pull, if the image is missing
+  std::string network_mode = "host";              // "none", "container:<id>", …
+  int64_t pids_limit = 0;                         // 0: no limit
+  std::vector<std::string> cap_drop;              // "ALL", …
+  bool no_new_privileges = false;                 // SecurityOpt no-new-privileges
+  bool read_only_root = false;                    // ReadonlyRootfs
+  std::string user;                               // "65534:65534"; empty: the image's
 };
 
 struct ContainerDetails {
@@ -51,6 +58,7 @@ struct ContainerDetails {
   std::map<std::string, std::string> labels;
   bool oom_killed = false;
   int64_t memory_bytes = 0;                       // HostConfig.Memory (0: no limit)
+  int pid = 0;                                    // State.Pid, as this machine numbers it; 0: not running
 };
 
 struct ContainerSummary {
@@ -72,6 +80,13 @@ class ContainerRuntime {
   // from a registry on this machine (127.0.0.1, localhost, [::1]); any other missing image is an
   // Error ("image X is not on this Docker Engine ...").
   Status ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials = {});
+
+  // Whether the Engine holds an image of this name or id.
+  Result<bool> has_image(const std::string& image);
+
+  // Makes a one-layer image named repository:tag from a root file system tar held in memory
+  // (POST /images/create?fromSrc=-): no registry is involved.
+  Status import_image(const std::string& repository, const std::string& tag, const std::string& rootfs_tar);
 
   // ensure_image, then creates the container (not started). Returns its id.
   Result<std::string> create(const ContainerSpec& spec);
@@ -105,7 +120,6 @@ class ContainerRuntime {
   // POST to a container's action route; `ok` statuses besides 204 count as success.
   Status container_action(const std::string& container, std::string_view action_path, std::string_view verb,
                           std::vector<long> ok, Milliseconds timeout);
-  Result<bool> image_present(const std::string& image);
   Status pull_image(const std::string& image, const std::optional<PullCredentials>& credentials);
 
   DockerApi api_;

@@ -5,6 +5,8 @@
 // code only) and sandbox (every step of a job inside the job's JobSandbox: see job_sandbox.h).
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -46,6 +48,9 @@ struct JobRequest {
   bool has_services = false;   // steps and services must share one network namespace
   JobLimits limits;
   bool docker = false;         // the Docker Engine's socket is shown (granted by the server)
+  // Sandbox: join the network namespace this process is in (a service container pod's holder,
+  // ci/service_containers.h) instead of making one; 0: the job makes its own.
+  pid_t network_pid = 0;
 };
 
 struct StepCommand {

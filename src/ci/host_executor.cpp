@@ -39,7 +39,14 @@ class HostExecutor : public Executor {
   }
 
   // The host shares everything with everything: a job has nothing of its own to open.
-  Result<std::unique_ptr<JobScope>> open_job(const JobRequest&) override { return std::make_unique<JobScope>(); }
+  Result<std::unique_ptr<JobScope>> open_job(const JobRequest& request) override {
+    if (request.network_pid != 0) {
+      return make_error(
+          "service containers (`image:` services) need the sandbox executor: the job's steps must enter the "
+          "containers' network namespace, which the host executor cannot do");
+    }
+    return std::make_unique<JobScope>();
+  }
 
  private:
   static Result<LaunchPlan> plan_for(const StepCommand& command) {

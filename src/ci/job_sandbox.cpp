@@ -130,6 +130,11 @@ Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const fs::path& bwrap, cons
   std::unique_ptr<JobSandbox> sandbox(new JobSandbox(bwrap, request));
   if (!sandbox->full_) sandbox->request_.uid = ::getuid();
   sandbox->gid_ = sandbox->full_ ? sandbox->request_.uid : ::getgid();
+  if (request.network_pid != 0 && !sandbox->full_) {
+    return make_error(
+        "service containers (`image:` services) need the server, or `slipway run`, to run as root: the job's "
+        "steps must enter the containers' network namespace");
+  }
   if (request.docker) {
     // The socket's group becomes the job's, which is what lets the unprivileged uid connect.
     struct stat socket_status {};
@@ -204,9 +209,19 @@ Status JobSandbox::prepare_files() {
 }
 
 Status JobSandbox::start_network() {
-  // Without root a namespace could not be entered; without a way out and without services, each
-  // step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
-  if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
+  if (request_.network_pid != 0) {
+    netns_pid_ = request_.network_pid;  // a pod's holder container owns the namespace
+  } else {
+    // Without root a namespace could not be entered; without a way out and without services,
+    // each step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
+    if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
+    if (Status held = start_holder(); !held) return held;
+  }
+  if (request_.network_none) return {};
+  return attach_outbound();
+}
+
+Status JobSandbox::start_holder() {
   std::vector<std::string> holder = {bwrap_.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
                                      "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
   for (std::string& word : toolchain_arguments()) holder.push_back(std::move(word));
@@ -221,19 +236,34 @@ Status JobSandbox::start_network() {
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  if (request_.network_none) return {};
+  return {};
+}
+
+Status JobSandbox::attach_outbound() {
   fs::path slirp = find_program("slirp4netns");
   if (slirp.empty()) {
     return make_error(
         "network: outbound needs slirp4netns, which is not installed: install the slirp4netns package, or set "
         "`network: none` in the test section");
   }
-  auto attached = ChildProcess::spawn({{slirp.string(), "--configure", "--mtu=65520", "--disable-host-loopback",
-                                        "--enable-sandbox", "--enable-seccomp", std::to_string(netns_pid_), "tap0"},
+  // Through `unshare --mount` (all mounts made private, recursively): slirp4netns's own
+  // --enable-sandbox makes only "/" private before it pivots and detaches the old root, and the
+  // detach would then propagate to the host's shared mounts — the Docker Engine's
+  // /var/lib/docker is one, so every container being started at that moment lost its root file
+  // system ("exec: stat /service: no such file or directory").
+  fs::path unshare = find_program("unshare");
+  if (unshare.empty()) return make_error("network: outbound needs unshare (util-linux), which is not installed");
+  // --exit-fd=0 on a lifeline: slirp4netns ends with this process, even after a kill -9 (the
+  // namespace it serves may be a pod's, which outlives us until the next start removes it).
+  auto attached = ChildProcess::spawn({{unshare.string(), "--mount", "--propagation", "private", "--", slirp.string(),
+                                        "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                                        "--enable-seccomp", "--exit-fd=0", std::to_string(netns_pid_), "tap0"},
                                        {"PATH=" + std::string(kStepPath)},
-                                       "/"});
+                                       "/",
+                                       true});
   if (!attached) return make_error(fmt::format("cannot start slirp4netns: {}", attached.error().message));
   slirp_ = std::make_unique<ChildProcess>(std::move(*attached));
+  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
   while (!has_default_route(netns_pid_)) {
     if (slirp_->has_exited() || std::chrono::steady_clock::now() > deadline) {
       return make_error("slirp4netns could not give the job's network a way out (no default route after 5 s)");

@@ -46,6 +46,9 @@ struct JobSandboxRequest {
   JobLimits limits;
   uid_t uid = 0;                    // the job's uid (full mode only)
   bool docker = false;              // show the Docker Engine's socket (root-equivalent)
+  // A process whose network namespace the job joins (a service container pod's holder, which
+  // then owns it) instead of starting a holder of its own; 0: none. Full mode only.
+  pid_t network_pid = 0;
   // Paths that must not be seen even where they lie inside a tree the sandbox shows (a data
   // directory under /opt, a server configuration under /etc).
   std::vector<std::filesystem::path> hidden_paths;
@@ -77,6 +80,8 @@ class JobSandbox {
   Status prepare_root();
   Status prepare_files();
   Status start_network();
+  Status start_holder();
+  Status attach_outbound();
   std::vector<std::string> bubblewrap_arguments() const;
   std::vector<std::string> file_system_arguments() const;
 

@@ -67,6 +67,7 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
   if (!run) return run.error();
   RunSettings settings{request.secrets, request.keep_workspace};
   settings.max_log_bytes = request.max_log_bytes;
+  settings.pods = request.pods;
   return execute(*run, observer, cancel, settings);
 }
 
@@ -159,6 +160,7 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_settings.executor = &executor_;
   job_settings.limits = settings.limits;
   job_settings.docker = settings.docker;
+  job_settings.pods = settings.pods;
   job_settings.observer = &recorder;
   job_settings.cancel = cancel;
   job_settings.max_log_bytes = settings.max_log_bytes;

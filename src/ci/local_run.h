@@ -41,6 +41,7 @@ struct LocalRunRequest {
   std::map<std::string, std::string> secrets;
   bool keep_workspace = false;
   uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (--max-log-bytes)
+  ContainerPods* pods = nullptr;           // `image:` services' containers; null: refused
 };
 
 // Told about the run as it goes, on top of the per-step StepObserver.
@@ -70,6 +71,7 @@ struct RunSettings {
   JobLimits limits = default_job_limits();      // the test job's ceiling (the server's `limits:`)
   bool docker = false;                          // the server granted the Docker Engine (root-equivalent)
   uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (max_log_bytes)
+  ContainerPods* pods = nullptr;                // `image:` services' containers; null: refused
 };
 
 class LocalRunner {

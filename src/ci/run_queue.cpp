@@ -57,6 +57,8 @@ RunQueue::~RunQueue() { stop(); }
 
 void RunQueue::set_publishing(PublishServices publishing) { impl_->publishing = std::move(publishing); }
 
+void RunQueue::set_container_pods(ContainerPods* pods) { impl_->pods = pods; }
+
 Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   const RepositoryConfig* repository = impl_->config.find_repository(request.repository);
   if (!repository) {

@@ -48,6 +48,9 @@ class RunQueue {
 
   // Replaces what the constructor was given; only before start().
   void set_publishing(PublishServices publishing);
+  // Where `image:` services' containers come from (shared by the workers, so thread-safe);
+  // without it such a job fails saying so. Its leftovers are removed at start(). Before start().
+  void set_container_pods(ContainerPods* pods);
 
   // Recovery, then the workers. Error when the store cannot be opened or recovered.
   Status start();

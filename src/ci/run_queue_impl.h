@@ -52,6 +52,7 @@ struct RunQueue::Impl {
   DataDirectory data;
   ServerConfig config;
   PublishServices publishing;
+  ContainerPods* pods = nullptr;
   int capacity;               // runs at once
   std::string marker_scope;   // this data directory's step marker scope
 

@@ -82,6 +82,10 @@ void RunQueue::stop() {
 Status RunQueue::Impl::recover() {
   int killed = stop_leftover_steps(marker_scope);
   if (killed > 0) spdlog::info("stopped {} leftover step process(es) of the previous server", killed);
+  if (pods) {
+    // A failure (no Docker Engine here) stops nothing: jobs that need containers will say so.
+    if (Status removed = pods->remove_leftovers(); !removed) spdlog::info("service containers: {}", removed.error().message);
+  }
   auto interrupted = run_ids_in_status(*store, "running");
   if (!interrupted) return interrupted.error();
   for (int64_t id : *interrupted) {
@@ -188,6 +192,7 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
   settings.plan = plan;
   settings.limits = config.limits;
   settings.publisher = publishing.publisher;
+  settings.pods = pods;
   if (!publishing.master_key.empty()) {
     settings.secrets_for = [&store, key = publishing.master_key, repository = run.repository](const std::string& environment) {
       return SecretStore(store, key).resolve(repository, environment);

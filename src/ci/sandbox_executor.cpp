@@ -92,6 +92,7 @@ class SandboxExecutor : public Executor {
     sandbox.shared_network = request.has_services;
     sandbox.limits = request.limits;
     sandbox.docker = request.docker;
+    sandbox.network_pid = request.network_pid;
     sandbox.uid = options_.job_uid;
     sandbox.hidden_paths = options_.hidden_paths;
     auto opened = JobSandbox::open(bwrap_, sandbox);

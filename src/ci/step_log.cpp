@@ -1,5 +1,7 @@
 #include "ci/step_log.h"
 
+#include <mutex>
+
 #include <fmt/core.h>
 
 #include "base/strings.h"
@@ -49,6 +51,8 @@ struct StepLog::Impl final : LogRecordSink {
   bool truncated = false;
   uint64_t dropped = 0;
   std::deque<std::string> tail;
+  // A service's output thread and the job's thread (its "is ready" lines) write at once.
+  std::mutex mutex;
 };
 
 // The step's own output counts against max_bytes; Slipway's lines ('s') always get through.
@@ -104,6 +108,7 @@ StepLog::StepLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 StepLog::~StepLog() { (void)close(); }
 
 void StepLog::on_output(OutputStream stream, std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed || bytes.empty()) return;
   if (impl_->truncated) {  // dropped unread: no masking, no line splitting, no memory
     impl_->dropped += bytes.size();
@@ -116,6 +121,7 @@ void StepLog::on_output(OutputStream stream, std::string_view bytes) {
 }
 
 void StepLog::write_system_line(std::string_view text) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return;
   impl_->arrival_ms = now_ms();
   // A fresh pipeline per call: the line is complete, so nothing carries over to the next one.
@@ -126,6 +132,7 @@ void StepLog::write_system_line(std::string_view text) {
 }
 
 Status StepLog::close() {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->closed) return impl_->disk_status;
   impl_->arrival_ms = now_ms();
   impl_->out.finish(*impl_);

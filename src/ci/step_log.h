@@ -3,6 +3,7 @@
 // into several records marked as continued), invalid UTF-8 is replaced with U+FFFD, and each
 // line is stamped and appended to chunk files `NNNNNN.log` of at most `chunk_bytes` in
 // `directory`. Memory stays flat whatever the log's size. Listeners see each finished line live.
+// Writing and closing may happen from two threads (a service's output and the job's own lines).
 //
 // A log holds at most `max_bytes` of records on disk (max_log_bytes): the record that would
 // pass it is dropped, one system line says so, and every later byte of the step's output is

@@ -65,6 +65,7 @@ class TestJobRun {
     }
     stop_services();
     job_scope_.reset();
+    pod_.reset();
     result_.passed = result_.reason.empty() && result_.report.passed();
     if (!result_.passed && result_.reason.empty()) result_.reason = failed_suites();
     return std::move(result_);
@@ -73,12 +74,21 @@ class TestJobRun {
  private:
   bool cancelled() const { return settings_.cancel && settings_.cancel->load(); }
 
-  // The sandbox (or nothing, on the host) that every step and service of the job shares.
+  // The sandbox (or nothing, on the host) that every step and service of the job shares; first
+  // the container pod whose network it joins, when a service is an image.
   bool open_job() {
     bool has_services = false;
-    for (const PlannedStep& step : job_.steps) has_services = has_services || step.kind == StepKind::service;
+    const PlannedStep* image_service = nullptr;
+    for (const PlannedStep& step : job_.steps) {
+      has_services = has_services || step.kind == StepKind::service;
+      if (step.kind == StepKind::service && !step.image.empty() && !image_service) image_service = &step;
+    }
     JobRequest request{settings_.workspace, job_.network_none, has_services, lower_limits(settings_.limits, job_.limits),
                        settings_.docker};
+    if (image_service) {
+      if (!open_pod(*image_service)) return false;
+      request.network_pid = pod_->network_pid();
+    }
     auto opened = settings_.executor->open_job(request);
     if (opened) {
       job_scope_ = std::move(*opened);
@@ -86,6 +96,22 @@ class TestJobRun {
     }
     fail_job(opened.error().message);
     return false;
+  }
+
+  bool open_pod(const PlannedStep& service) {
+    if (!settings_.pods) {
+      fail_job(fmt::format("{} runs the image {}, but this runner cannot start service containers", service.name,
+                           service.image));
+      return false;
+    }
+    auto pod = settings_.pods->open();
+    if (!pod) {
+      fail_job(fmt::format("{} runs the image {}, which needs a container pod: {}", service.name, service.image,
+                           pod.error().message));
+      return false;
+    }
+    pod_ = std::move(*pod);
+    return true;
   }
 
   // "unit exited with status 137 (out of memory (job limit 64 MiB))" when the job hit a limit
@@ -260,6 +286,7 @@ class TestJobRun {
   std::shared_ptr<const SecretMasker> masker_;
   TestJobResult result_;
   int64_t deadline_ms_ = 0;
+  std::unique_ptr<ContainerPod> pod_;     // image services' containers; outlives the job scope
   std::unique_ptr<JobScope> job_scope_;  // outlives the services, which run inside it
   std::vector<RunningService> services_;
 };
@@ -268,7 +295,11 @@ bool TestJobRun::start_service(size_t index) {
   const PlannedStep& step = job_.steps[index];
   auto log = begin_logged(index);
   if (!log) return false;
-  auto process = settings_.executor->start(command_for(index, step.command, Milliseconds(0)), *log);
+  auto process = step.image.empty()
+                     ? settings_.executor->start(command_for(index, step.command, Milliseconds(0)), *log)
+                     : pod_->start_service({step.name.substr(step.name.find(':') + 1), step.image, step.service_env,
+                                            lower_limits(settings_.limits, job_.limits)},
+                                           *log);
   if (!process) {
     std::string reason = fmt::format("service {} could not start: {}", step.name, process.error().message);
     log->write_system_line(reason);

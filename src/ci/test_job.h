@@ -2,8 +2,11 @@
 // checkout. Order: setup, then the services (each started and polled until ready), then every
 // suite — each one even if an earlier one failed — then the services are stopped, whatever
 // happened. Setup, services (and their ready commands) and suites run in one JobScope of the
-// executor: in the sandbox, one job sandbox with one private loopback. Every step logs through a masking StepLog; suites' JUnit reports and the Markdown
-// the steps append to $SLIPWAY_SUMMARY become the job's RunReport (masked too).
+// executor: in the sandbox, one job sandbox with one private loopback. A job with `image:`
+// services first opens a container pod (ci/service_containers.h) whose network namespace the
+// sandbox joins; the pod goes, its containers removed, after the job scope. Every step logs
+// through a masking StepLog; suites' JUnit reports and the Markdown the steps append to
+// $SLIPWAY_SUMMARY become the job's RunReport (masked too).
 #pragma once
 
 #include <atomic>
@@ -17,6 +20,7 @@
 #include "base/secret_masker.h"
 #include "ci/executor.h"
 #include "ci/run_report.h"
+#include "ci/service_containers.h"
 #include "ci/step_log.h"
 #include "spec/job_plan.h"
 
@@ -47,6 +51,7 @@ struct TestJobSettings {
   Executor* executor = nullptr;                        // setup, services, suites: one job scope
   JobLimits limits = default_job_limits();             // the server's ceiling; the job may lower it
   bool docker = false;                                 // the job may reach the Docker Engine
+  ContainerPods* pods = nullptr;                       // for `image:` services; null: none here
   StepObserver* observer = nullptr;                    // may be null
   const std::atomic<bool>* cancel = nullptr;           // may be null
   uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // per step (max_log_bytes); see StepLog

@@ -8,6 +8,8 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "cd/container_runtime.h"
+#include "cd/docker_pods.h"
 #include "ci/executor.h"
 #include "ci/local_run.h"
 #include "spec/spec_values.h"
@@ -108,7 +110,13 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
 
   become_subreaper();
   catch_interrupts();
+  // Service containers a killed `slipway run` left go now; with no Docker Engine there are none,
+  // and a job that needs one says so itself.
+  ContainerRuntime containers;
+  DockerPods pods(containers, std::filesystem::absolute(data.root).string());
+  if (std::filesystem::exists(containers.socket_path())) (void)pods.remove_leftovers();
   LocalRunRequest request;
+  request.pods = &pods;
   request.repository = options.directory;
   request.revision = options.commit;
   request.secrets = std::move(*secrets);

@@ -8,7 +8,7 @@
 
 #include "base/crypto.h"
 #include "publish/image_blob_upload.h"
-#include "publish/image_reference.h"
+#include "spec/image_reference.h"
 
 namespace slipway {
 

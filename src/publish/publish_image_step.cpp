@@ -6,8 +6,8 @@
 #include "publish/artifact_publisher.h"
 #include "publish/docker_engine.h"
 #include "publish/image_pusher.h"
-#include "publish/image_reference.h"
 #include "publish/registry_client.h"
+#include "spec/image_reference.h"
 
 namespace slipway {
 

@@ -7,8 +7,8 @@
 
 #include "base/crypto.h"
 #include "base/strings.h"
-#include "publish/image_reference.h"
 #include "publish/registry_client.h"
+#include "spec/image_reference.h"
 
 namespace slipway {
 

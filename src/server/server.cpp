@@ -9,6 +9,7 @@
 #include "cd/application_directory.h"
 #include "cd/container_runtime.h"
 #include "cd/deployment_controller.h"
+#include "cd/docker_pods.h"
 #include "cd/image_intake.h"
 #include "cd/task_registry.h"
 #include "cd/task_runner.h"
@@ -43,6 +44,7 @@ struct Server::Impl {
   WebhookContext webhooks;
   ContainerRuntime containers;
   RunPruner pruner;
+  DockerPods pods;  // test jobs' service containers
   // Made in start(), once the master key is known (they read secrets).
   std::unique_ptr<ChatNotices> notices;
   std::unique_ptr<ApplicationDirectory> directory;
@@ -62,7 +64,9 @@ struct Server::Impl {
         auth(stores),
         api{stores, queue, options.config, options.data},
         webhooks{options.config, queue, stores, read_secret_from_environment},
-        pruner(options.data, options.config) {}
+        pruner(options.data, options.config),
+        pods(containers, std::filesystem::absolute(options.data.root).string()) {}
+
 
   // A webhook secret the secret store does not hold comes from the server's environment.
   static std::string read_secret_from_environment(const std::string& name) {
@@ -215,6 +219,7 @@ Result<std::string> Server::start() {
   if (!master_key) return master_key.error();
   s.api.master_key = s.webhooks.master_key = *master_key;
   s.queue.set_publishing(PublishServices{&s.publisher, *master_key});
+  s.queue.set_container_pods(&s.pods);
   // Opening a connection first runs the store's migrations before anything else uses it.
   if (auto store = s.stores.acquire(); !store) return store.error();
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);

@@ -26,7 +26,8 @@ PlannedJob plan_test_job(const TestSpec& test) {
   }
   for (const auto& service : test.services) {
     job.steps.push_back({.name = "service:" + service.name, .kind = StepKind::service, .command = service.run,
-                         .ready = service.ready, .ready_timeout = service.ready_timeout});
+                         .ready = service.ready, .ready_timeout = service.ready_timeout, .image = service.image,
+                         .service_env = service.env});
   }
   for (const auto& suite : test.suites) {
     job.steps.push_back({.name = suite.name, .kind = StepKind::suite, .command = suite.run,

@@ -22,6 +22,8 @@ struct PlannedStep {
   std::string command;       // shell text for setup/service/suite; empty for publish steps
   std::string ready;         // services only
   Milliseconds ready_timeout{60'000};
+  std::string image;         // image services only (then `command` is empty)
+  std::map<std::string, std::string> service_env;  // image services only: the container's env
   std::string junit;         // suites only; may be empty
   Milliseconds timeout{0};   // 0: bounded by the job's timeout only
 };

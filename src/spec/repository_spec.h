@@ -17,11 +17,15 @@ namespace slipway {
 enum class Kind { application, data_task, library };
 std::string_view kind_name(Kind kind);  // "application", "data-task", "library"
 
+// A service is either a command (`run:`, started in the job's sandbox) or a container (`image:`,
+// started by Slipway through the Docker Engine in the job's network namespace): exactly one.
 struct ServiceSpec {
   std::string name;
   std::string run;                       // started in the background before the suites
   std::string ready;                     // polled until it exits 0; empty: ready at once
   Milliseconds ready_timeout{60'000};    // `ready_timeout:`, default 60s
+  std::string image;                     // NAME[:TAG|@DIGEST], a local image or a loopback registry's
+  std::map<std::string, std::string> env;  // image services only: the container's environment
 };
 
 struct SuiteSpec {

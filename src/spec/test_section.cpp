@@ -1,6 +1,7 @@
 // The `test:` section: setup, env, services, suites, timeout, network.
 #include <fmt/core.h>
 
+#include "spec/image_reference.h"
 #include "spec/spec_sections.h"
 
 namespace slipway {
@@ -29,6 +30,17 @@ SuiteSpec read_suite(SpecReader& reader, const Field& field) {
   return suite;
 }
 
+// `image:` is checked here, not when the job starts: a typo is a file:line:col diagnostic.
+void read_service_image(SpecReader& reader, const Field& image, ServiceSpec& service) {
+  auto text = reader.non_empty_string(image);
+  if (!text) return;
+  if (auto reference = parse_image_name(*text); !reference) {
+    reader.report(image.value, fmt::format("'{}': {}", image.path, reference.error().message));
+    return;
+  }
+  service.image = std::move(*text);
+}
+
 ServiceSpec read_service(SpecReader& reader, const Field& field) {
   ServiceSpec service;
   service.name = field.name;
@@ -36,10 +48,27 @@ ServiceSpec read_service(SpecReader& reader, const Field& field) {
     assign(service.run, reader.non_empty_string(field));
     return service;
   }
-  auto mapping = reader.mapping(field, {"run", "ready", "ready_timeout"});
+  auto mapping = reader.mapping(field, {"run", "image", "env", "ready", "ready_timeout"});
   if (!mapping) return service;
-  if (auto* run = reader.require(*mapping, "run", "the command that starts the service")) {
-    assign(service.run, reader.non_empty_string(*run));
+  const Field* run = mapping->find("run");
+  const Field* image = mapping->find("image");
+  if (run && image) {
+    reader.report_key(*image, fmt::format("'{}' has both 'run' and 'image': a service is either a command "
+                                          "(run) or a container (image), not both",
+                                          field.path));
+  } else if (!run && !image) {
+    reader.report_key(field, fmt::format("'{}' is missing 'run' or 'image': 'run' is a command started in the "
+                                         "job's sandbox, 'image' a container (e.g. 'image: postgres:13')",
+                                         field.path));
+  }
+  if (run) assign(service.run, reader.non_empty_string(*run));
+  if (image) read_service_image(reader, *image, service);
+  if (auto* env = mapping->find("env")) {
+    if (!image) {
+      reader.report_key(*env, fmt::format("'{}' is for image services: a 'run' service gets the test's env",
+                                          env->path));
+    }
+    assign(service.env, reader.variables(*env));
   }
   if (auto* ready = mapping->find("ready")) assign(service.ready, reader.string(*ready));
   if (auto* timeout = mapping->find("ready_timeout")) assign(service.ready_timeout, reader.duration(*timeout));

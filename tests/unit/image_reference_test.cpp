@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "publish/image_reference.h"
+#include "spec/image_reference.h"
 
 namespace slipway {
 namespace {
@@ -119,6 +119,29 @@ TEST(RegistryUrl, HostAndPrefix) {
   auto nested = parse_registry_url("registry.example.com/team/prod");
   ASSERT_TRUE(nested.ok());
   EXPECT_EQ(nested->repository("app"), "team/prod/app");
+}
+
+TEST(ImageName, TakesLocalNamesAndRegistryReferences) {
+  auto local = parse_image_name("postgis/postgis:13");
+  ASSERT_TRUE(local.ok()) << local.error().message;
+  EXPECT_EQ(local->registry, "");
+  EXPECT_EQ(local->repository, "postgis/postgis");
+  EXPECT_EQ(local->tag, "13");
+  auto bare = parse_image_name("redis");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->repository, "redis");
+  EXPECT_EQ(bare->tag, "");
+  auto pinned = parse_image_name(std::string("127.0.0.1:5000/db@") + kDigest);
+  ASSERT_TRUE(pinned.ok()) << pinned.error().message;
+  EXPECT_EQ(pinned->registry, "127.0.0.1:5000");
+  EXPECT_EQ(pinned->digest, kDigest);
+}
+
+TEST(ImageName, RefusesWhatTheEngineWould) {
+  for (const char* text : {"", "Postgres", "postgres:-13", "postgres@sha256:abc", "a b", "postgres:", "/postgres",
+                           "127.0.0.1:99999/db"}) {
+    EXPECT_FALSE(parse_image_name(text).ok()) << text;
+  }
 }
 
 TEST(RegistryUrl, RefusesBadUrls) {

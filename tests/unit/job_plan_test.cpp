@@ -73,6 +73,24 @@ TEST(JobPlan, TestJobComesFirstWithEveryStep) {
   EXPECT_EQ(test.steps[3].timeout, Milliseconds(0));
 }
 
+TEST(JobPlan, AnImageServiceKeepsItsImageAndEnv) {
+  RepositorySpec spec = application();
+  ServiceSpec db;
+  db.name = "db";
+  db.image = "postgis/postgis:13";
+  db.env = {{"POSTGRES_PASSWORD", "test"}};
+  db.ready = "pg_isready -h 127.0.0.1";
+  spec.test.services = {db};
+  JobPlan plan = expand_plan(spec, push("main"));
+  const PlannedStep& step = plan.jobs[0].steps[1];
+  EXPECT_EQ(step.name, "service:db");
+  EXPECT_EQ(step.kind, StepKind::service);
+  EXPECT_EQ(step.command, "");
+  EXPECT_EQ(step.image, "postgis/postgis:13");
+  EXPECT_EQ(step.service_env.at("POSTGRES_PASSWORD"), "test");
+  EXPECT_EQ(step.ready, "pg_isready -h 127.0.0.1");
+}
+
 TEST(JobPlan, NoSetupStepWithoutSetup) {
   RepositorySpec spec = application();
   spec.test.setup.clear();

@@ -428,10 +428,61 @@ test:
     unit: { junit: out.xml }
     lint: "  "
 )");
-  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.db' is missing 'run'", 5, 5));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.db' is missing 'run' or 'image'", 5, 5));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.services.cache' is empty", 6, 12));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.suites.unit' is missing 'run'", 8, 5));
   EXPECT_TRUE(has_diagnostic(parsed, "'test.suites.lint' is empty", 9, 11));
+}
+
+TEST(SpecParse, ImageServicesNameAnImageAndTheirEnv) {
+  auto parsed = parse(R"(kind: library
+test:
+  services:
+    db:
+      image: postgis/postgis:13
+      env: { POSTGRES_PASSWORD: test }
+      ready: pg_isready -h 127.0.0.1
+    cache: { image: "127.0.0.1:5000/cache@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }
+    local: { image: slipway-test/service }
+  suites:
+    unit: make test
+)");
+  ASSERT_TRUE(parsed.ok()) << all_messages(parsed);
+  const auto& services = parsed.spec->test.services;
+  ASSERT_EQ(services.size(), 3u);
+  EXPECT_EQ(services[0].image, "postgis/postgis:13");
+  EXPECT_EQ(services[0].run, "");
+  EXPECT_EQ(services[0].env.at("POSTGRES_PASSWORD"), "test");
+  EXPECT_EQ(services[0].ready, "pg_isready -h 127.0.0.1");
+  EXPECT_EQ(services[1].image.substr(0, 21), "127.0.0.1:5000/cache@");
+  EXPECT_EQ(services[2].image, "slipway-test/service");
+}
+
+TEST(SpecParse, AServiceIsEitherACommandOrAnImage) {
+  auto parsed = parse(R"(kind: library
+test:
+  services:
+    both: { run: start-db, image: postgres:13 }
+    neither: { env: { A: b } }
+    command: { run: start-db, env: { A: b } }
+    badname: { image: "Postgres:13" }
+    badtag: { image: "postgres:-13" }
+    baddigest: { image: "postgres@sha256:abc" }
+    empty: { image: "" }
+    badenv: { image: postgres, env: { 1A: b } }
+  suites:
+    unit: make test
+)");
+  EXPECT_FALSE(parsed.ok());
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.both' has both 'run' and 'image'", 4, 28));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.neither' is missing 'run' or 'image'", 5, 5));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.neither.env' is for image services", 5, 16));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.command.env' is for image services", 6, 31));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.badname.image': image reference 'Postgres:13' is invalid", 7, 23));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid tag", 8, 22));
+  EXPECT_TRUE(has_diagnostic(parsed, "64 lowercase hex", 9, 25));
+  EXPECT_TRUE(has_diagnostic(parsed, "'test.services.empty.image' is empty", 10, 21));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid environment variable name '1A'", 11, 39));
 }
 
 TEST(SpecParse, ImageNeedsRepository) {

@@ -1,4 +1,4 @@
-#include "publish/image_reference.h"
+#include "spec/image_reference.h"
 
 #include <fmt/core.h>
 
@@ -140,7 +140,10 @@ std::string ImageReference::to_string() const {
   return text;
 }
 
-Result<ImageReference> parse_image_reference(std::string_view text) {
+namespace {
+
+// NAME[:TAG][@DIGEST], the registry optional; the caller decides whether one is required.
+Result<ImageReference> parse_reference(std::string_view text) {
   ImageReference reference;
   std::string_view name = text;
   if (size_t at = name.find('@'); at != std::string_view::npos) {
@@ -154,18 +157,33 @@ Result<ImageReference> parse_image_reference(std::string_view text) {
     if (Status tag = check_tag(reference.tag); !tag) return reference_error(text, "has an invalid tag: " + tag.error().message);
     name = name.substr(0, colon);
   }
-  size_t slash = name.find('/');
-  if (slash == std::string_view::npos || !looks_like_registry(name.substr(0, slash))) {
-    return reference_error(text, "names no registry: write it as HOST[:PORT]/REPOSITORY[:TAG], e.g. 127.0.0.1:5000/dev/hello-app:1.0");
-  }
-  reference.registry = std::string(name.substr(0, slash));
-  reference.repository = std::string(name.substr(slash + 1));
-  if (!valid_registry_host(reference.registry)) {
-    return reference_error(text, fmt::format("has an invalid registry host '{}': expected HOST[:PORT]", reference.registry));
-  }
   if (name.size() > kNameMaxLength) return reference_error(text, fmt::format("is longer than {} characters", kNameMaxLength));
+  size_t slash = name.find('/');
+  if (slash != std::string_view::npos && looks_like_registry(name.substr(0, slash))) {
+    reference.registry = std::string(name.substr(0, slash));
+    name = name.substr(slash + 1);
+    if (!valid_registry_host(reference.registry)) {
+      return reference_error(text, fmt::format("has an invalid registry host '{}': expected HOST[:PORT]", reference.registry));
+    }
+  }
+  reference.repository = std::string(name);
   if (Status path = check_repository_path(reference.repository); !path) return reference_error(text, "is invalid: " + path.error().message);
   return reference;
+}
+
+}  // namespace
+
+Result<ImageReference> parse_image_reference(std::string_view text) {
+  auto reference = parse_reference(text);
+  if (reference && reference->registry.empty()) {
+    return reference_error(text, "names no registry: write it as HOST[:PORT]/REPOSITORY[:TAG], e.g. 127.0.0.1:5000/dev/hello-app:1.0");
+  }
+  return reference;
+}
+
+Result<ImageReference> parse_image_name(std::string_view text) {
+  if (text.empty()) return make_error("the image name is empty: write NAME[:TAG] or NAME@sha256:<64 hex>");
+  return parse_reference(text);
 }
 
 std::string RegistryLocation::repository(std::string_view name) const {

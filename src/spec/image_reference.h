@@ -1,6 +1,7 @@
 // Image references ("127.0.0.1:5000/dev/hello-app:1a2b3c4", "...@sha256:<64 hex>") and the
 // environments' registry URLs ("127.0.0.1:5000/dev"), checked against the distribution reference
-// grammar. Parsing never throws; every refusal names the text and the rule it broke.
+// grammar. Parsing never throws; every refusal names the text and the rule it broke. In spec/,
+// not publish/, because .slipway.yml names images too (a service's `image:`).
 #pragma once
 
 #include <string>
@@ -23,6 +24,11 @@ struct ImageReference {
 // A reference must name its registry (a first component with a '.' or a ':', or "localhost"):
 // Slipway never guesses Docker Hub. A sha256 digest must be 64 lowercase hex digits.
 Result<ImageReference> parse_image_reference(std::string_view text);
+
+// An image as a test service names it: NAME[:TAG][@DIGEST], where NAME may start with a registry
+// (HOST[:PORT]/…) or not ("postgres:13", an image already on the Engine); `registry` is then "".
+// A name without a tag or digest is returned as it is (the Engine reads it as :latest).
+Result<ImageReference> parse_image_name(std::string_view text);
 
 // Where an environment's images go: registry host and the prefix its repositories share.
 struct RegistryLocation {
