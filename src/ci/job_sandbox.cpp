@@ -376,7 +376,8 @@ void clean_stale_job_sandboxes() {
       std::istringstream fields(line);
       std::string id, parent, device, root, point;
       fields >> id >> parent >> device >> root >> point;
-      if (point.rfind(entry.path().string(), 0) == 0) inside.push_back(point);
+      const std::string folder = entry.path().string();
+      if (point == folder || point.rfind(folder + "/", 0) == 0) inside.push_back(point);
     }
     std::sort(inside.begin(), inside.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
     for (const std::string& point : inside) ::umount2(point.c_str(), MNT_DETACH);
