@@ -163,6 +163,10 @@ Status JobSandbox::prepare_root() {
     return {};
   }
   if (Status made = make_directories(kJobsRoot); !made) return made;
+  // The job's uid walks these folders when bubblewrap binds from them; the server's umask (077)
+  // would otherwise leave them root's alone. They hold nothing but the jobs' own folders.
+  ::chmod(kJobsRoot.parent_path().c_str(), 0755);
+  ::chmod(kJobsRoot.c_str(), 0755);
   root_ = kJobsRoot / fmt::format("{}-{}", ::getpid(), ++job_counter);
   if (::mkdir(root_.c_str(), 0755) != 0) {
     return make_error(fmt::format("cannot create the job folder {}: {}", root_.string(), errno_text(errno)));
@@ -176,9 +180,7 @@ Status JobSandbox::prepare_root() {
     if (Status made = make_owned_directory(root_ / folder, uid, 0700); !made) return made;
   }
   for (const char* folder : {"etc", "workspace", "git"}) {
-    if (::mkdir((root_ / folder).c_str(), 0755) != 0) {
-      return make_error(fmt::format("cannot create {}: {}", (root_ / folder).string(), errno_text(errno)));
-    }
+    if (Status made = make_owned_directory(root_ / folder, 0, 0755); !made) return made;
   }
   if (Status given = give_tree_to(request_.workspace, uid); !given) return given;
   if (Status bound = mount_or_error(request_.workspace.c_str(), root_ / "workspace", nullptr, MS_BIND); !bound) {
@@ -188,7 +190,7 @@ Status JobSandbox::prepare_root() {
   int index = 0;
   for (const fs::path& folder : borrowed_object_folders(request_.workspace)) {
     fs::path target = root_ / "git" / std::to_string(index++);
-    ::mkdir(target.c_str(), 0755);
+    if (Status made = make_owned_directory(target, 0, 0755); !made) return made;
     if (Status bound = mount_or_error(folder.c_str(), target, nullptr, MS_BIND); !bound) return bound;
     mounts_.push_back(target);
     object_binds_.emplace_back(target, folder);
