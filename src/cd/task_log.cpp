@@ -45,7 +45,8 @@ std::string mask_secrets(std::string_view text, const std::vector<std::string>& 
 
 TaskLogFile::TaskLogFile(const std::filesystem::path& path, const std::vector<std::string>& secrets)
     : masked_(secret_patterns(secrets)), path_(path.string()) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // The server's user alone: a task's output is what it chose to print, secrets included.
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) error_ = fmt::format("cannot open the task log {}: {}", path_, errno_text(errno));
 }
 

@@ -98,6 +98,7 @@ class ServerProcess {
   ~ServerProcess() { stop(); }
 
   const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
   std::string log() const {
     auto text = read_file(output_.path() / "serve.log");
     return text ? *text : "";
