@@ -16,8 +16,8 @@
 //     that the redeliveries created no run.
 //
 // The benchmark starts the server itself (a temporary data directory, one repository whose Test
-// is one suite running `true`, polling off, the HMAC key in an environment variable of the
-// server) and always stops it by PID: SIGTERM, then SIGKILL. Only 127.0.0.1 traffic.
+// is one suite running `true`, polling off, the HMAC key a server secret set before it starts)
+// and always stops it by PID: SIGTERM, then SIGKILL. Only 127.0.0.1 traffic.
 //
 //   webhook_bench [--only latency|intake] [--slipway PATH]
 // Environment (defaults in brackets):
@@ -273,7 +273,8 @@ class ServerProcess {
     if (!write_file_atomically(config, text)) throw std::runtime_error("cannot write the server configuration");
     // The webhook's key is a server secret, set before the server starts (value on stdin).
     fs::create_directories(data_);
-    auto set = run_command({"sh", "-c", "printf %s \"$0\" | SLIPWAY_SERVER= \"$1\" secret set --server-only \"$2\" --data-dir \"$3\"",
+    auto set = run_command({"sh", "-c",
+                            "printf %s \"$0\" | SLIPWAY_SERVER= \"$1\" secret set --server-only \"$2\" --data-dir \"$3\"",
                             kSecretValue, slipway.string(), kSecretName, data_.string()});
     if (!set || set->exit_code != 0) {
       throw std::runtime_error("cannot set the webhook secret: " + (set ? set->err : set.error().message));

@@ -1,5 +1,5 @@
 // Token management, admin only: GET /api/v1/tokens, POST /api/v1/tokens {"name", "role"} (the
-// token is in the answer, the only time it is shown), DELETE /api/v1/tokens/{id} (404 when there is none).
+// token is in the answer, the only time it is shown), DELETE /api/v1/tokens/{id} (404 when absent).
 #include <fmt/core.h>
 
 #include "server/api_json.h"
@@ -50,7 +50,9 @@ void add_token_routes(Router& router, ApiContext& context) {
     return with_store(context.stores, [&](Store& store) {
       auto deleted = delete_api_token(store, *id);
       if (!deleted) return server_error(deleted.error());
-      if (!*deleted) return HttpResponse::error(404, fmt::format("no API token {} (GET /api/v1/tokens lists them)", *id));
+      if (!*deleted) {
+        return HttpResponse::error(404, fmt::format("no API token {} (GET /api/v1/tokens lists them)", *id));
+      }
       return HttpResponse::json(200, {{"deleted", *id}});
     });
   });

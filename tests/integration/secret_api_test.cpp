@@ -209,7 +209,8 @@ TEST_F(SecretApi, WebhookSecretsAreServerSecrets) {
   ASSERT_EQ(listed["secrets"].size(), 1u) << listed.dump();
   EXPECT_EQ(listed["secrets"][0]["name"], kWebhookSecretName);
   // Server secrets are not among a repository's (nor, so, a job's).
-  for (const auto& entry : nlohmann::json::parse(call("GET", "/api/v1/secrets").body)["secrets"]) {
+  nlohmann::json job_secrets = nlohmann::json::parse(call("GET", "/api/v1/secrets").body, nullptr, false);
+  for (const auto& entry : job_secrets["secrets"]) {
     EXPECT_NE(entry["repository"], "@server") << entry.dump();
   }
   EXPECT_EQ(call("DELETE", std::string("/api/v1/server-secrets/") + kWebhookSecretName).status, 200);

@@ -158,10 +158,11 @@ TEST_F(ServerApi, DeletingATokenThatDoesNotExistIs404) {
   HttpAnswer created = call("POST", "/api/v1/tokens", kAdminToken, R"({"name": "short-lived", "role": "read-only"})");
   ASSERT_EQ(created.status, 201) << created.body;
   int64_t id = 0;
-  for (const auto& token : json_of(call("GET", "/api/v1/tokens"))["tokens"]) {
+  nlohmann::json tokens = json_of(call("GET", "/api/v1/tokens"));
+  for (const auto& token : tokens["tokens"]) {
     if (token.value("name", "") == "short-lived") id = token.value("id", int64_t{0});
   }
-  ASSERT_GT(id, 0);
+  ASSERT_GT(id, 0) << tokens.dump();
   EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(id)).status, 200);
   HttpAnswer again = call("DELETE", "/api/v1/tokens/" + std::to_string(id));
   EXPECT_EQ(again.status, 404) << again.body;

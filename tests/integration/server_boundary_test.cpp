@@ -41,7 +41,8 @@ class ServerBoundary : public ::testing::Test {
     // A `git` first on PATH that appends the environment it was given to a file, then runs git.
     fs::create_directories(folder_.path() / "bin");
     std::ofstream(folder_.path() / "bin" / "git")
-        << "#!/bin/sh\nenv >> '" << (folder_.path() / "git-environment.txt").string() << "'\nexec /usr/bin/git \"$@\"\n";
+        << "#!/bin/sh\nenv >> '" << (folder_.path() / "git-environment.txt").string()
+        << "'\nexec /usr/bin/git \"$@\"\n";
     fs::permissions(folder_.path() / "bin" / "git", fs::perms::owner_all);
     std::ofstream(folder_.path() / "slipway.yml")
         << "executor: host\nrepositories:\n  - { name: demo, url: " << repository_.path().string()

@@ -152,7 +152,7 @@ TEST_F(WebhookTest, ASecretWithNoValueIs401SayingItIsReadPerRequest) {
   EXPECT_EQ(answer.status, 401);
   EXPECT_NE(answer.body.find("slipway secret set --server-only UNSET_SECRET"), std::string::npos) << answer.body;
   EXPECT_NE(answer.body.find("read at every request"), std::string::npos) << answer.body;
-  EXPECT_EQ(answer.body.find("restart"), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find("then restart"), std::string::npos) << "the old advice is gone: " << answer.body;
   // ...and it is: set now, the next delivery is accepted without a restart.
   set_secret({"--server-only", "UNSET_SECRET"}, kSecret);
   auto accepted = signed_push(push_body("refs/heads/main", head_), "", "unset");
