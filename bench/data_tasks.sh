@@ -45,7 +45,7 @@ trap 'exit 130' INT TERM
 start_dockerd
 server_port="$(free_port)" registry_port="$(free_port)"
 registry="127.0.0.1:$registry_port"
-token="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+token="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"   # 64 hex digits: admin tokens need 32 or more
 registry_password="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
 start_registry "$work/registry" "$registry_port" bench "$registry_password" \
   "http://127.0.0.1:$server_port/api/v1/registry/events" "$token"

@@ -16,8 +16,8 @@
 //     that the redeliveries created no run.
 //
 // The benchmark starts the server itself (a temporary data directory, one repository whose Test
-// is one suite running `true`, polling off, the HMAC key in an environment variable of the
-// server) and always stops it by PID: SIGTERM, then SIGKILL. Only 127.0.0.1 traffic.
+// is one suite running `true`, polling off, the HMAC key a server secret set before it starts)
+// and always stops it by PID: SIGTERM, then SIGKILL. Only 127.0.0.1 traffic.
 //
 //   webhook_bench [--only latency|intake] [--slipway PATH]
 // Environment (defaults in brackets):
@@ -73,7 +73,7 @@ namespace fs = std::filesystem;
 using SteadyClock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
-constexpr const char* kSecretVariable = "SLIPWAY_BENCH_WEBHOOK_SECRET";
+constexpr const char* kSecretName = "SLIPWAY_BENCH_WEBHOOK_SECRET";
 constexpr const char* kSecretValue = "bench-secret-3f9a1c0e7b5d";
 constexpr const char* kAdminToken = "5b1e0c7d9a3f4e2b8c6d0a1f3e5b7c9d2a4f6e8b0c1d3e5f7a9b2c4d6e8f0a1b";
 constexpr const char* kRepository = "bench";
@@ -269,8 +269,16 @@ class ServerProcess {
     std::string text = fmt::format(
         "listen: 127.0.0.1:{}\nexecutor: {}\nconcurrency: {}\nrepositories:\n"
         "  - name: {}\n    url: {}\n    main: main\n    poll_interval: 0s\n    webhook_secret: {}\n",
-        port_, executor, concurrency, kRepository, repository.string(), kSecretVariable);
+        port_, executor, concurrency, kRepository, repository.string(), kSecretName);
     if (!write_file_atomically(config, text)) throw std::runtime_error("cannot write the server configuration");
+    // The webhook's key is a server secret, set before the server starts (value on stdin).
+    fs::create_directories(data_);
+    auto set = run_command({"sh", "-c",
+                            "printf %s \"$0\" | SLIPWAY_SERVER= \"$1\" secret set --server-only \"$2\" --data-dir \"$3\"",
+                            kSecretValue, slipway.string(), kSecretName, data_.string()});
+    if (!set || set->exit_code != 0) {
+      throw std::runtime_error("cannot set the webhook secret: " + (set ? set->err : set.error().message));
+    }
 
     std::fflush(stdout);  // or the child would print what is still buffered here
     std::fflush(stderr);
@@ -280,7 +288,6 @@ class ServerProcess {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the benchmark, even if it crashes
       FILE* out = std::freopen(log_.c_str(), "w", stdout);
       if (!out || ::dup2(STDOUT_FILENO, STDERR_FILENO) < 0) ::_exit(127);
-      ::setenv(kSecretVariable, kSecretValue, 1);
       ::setenv("SLIPWAY_ADMIN_TOKEN", kAdminToken, 1);
       std::string program = slipway.string(), data = data_.string(), config_path = config.string();
       std::vector<char*> argv = {program.data(), const_cast<char*>("serve"), const_cast<char*>("--config"),

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "base/run_command.h"
+#include "spec/spec_file.h"
 #include "store/secret_store.h"
 
 namespace slipway {
@@ -54,13 +54,10 @@ ApplicationDirectory::ApplicationDirectory(const ServerConfig& config, std::file
     : config_(config), database_(std::move(database)), master_key_(std::move(master_key)) {}
 
 Result<RepositorySpec> ApplicationDirectory::main_spec(const RepositoryConfig& repository) const {
-  auto shown = run_command({"git", "-C", local_path(repository.url), "show", repository.main_branch + ":.slipway.yml"});
-  if (!shown) return make_error(fmt::format("repository {}: {}", repository.name, shown.error().message));
-  if (shown->exit_code != 0) {
-    return make_error(fmt::format("repository {}: cannot read .slipway.yml on {}: {}", repository.name,
-                                  repository.main_branch, shown->err));
-  }
-  ParsedSpec parsed = parse_repository_spec(shown->out, repository.name + ":.slipway.yml");
+  // With the same limits as a run's: a regular file of at most 256 KiB, from git's objects.
+  auto text = read_spec_at_revision(local_path(repository.url), "refs/heads/" + repository.main_branch);
+  if (!text) return make_error(fmt::format("repository {}: {}", repository.name, text.error().message));
+  ParsedSpec parsed = parse_repository_spec(*text, repository.name + ":.slipway.yml");
   if (!parsed.ok()) {
     std::string problems;
     for (const Diagnostic& diagnostic : parsed.diagnostics) problems += "\n  " + diagnostic.to_string();

@@ -9,6 +9,7 @@
 #include "ci/publish_stage.h"
 #include "spec/job_plan.h"
 #include "spec/repository_spec.h"
+#include "spec/spec_file.h"
 
 namespace slipway {
 
@@ -121,13 +122,14 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
     if (!settings.keep_workspace) fs::remove_all(workspace, ignored);
   };
 
-  auto text = read_file(workspace / ".slipway.yml");
+  // From the commit's git objects, not the checkout: a symlink there could name any file the
+  // server can read, and its errors would quote it (spec/spec_file.h).
+  auto text = read_spec_at_revision(run.source, run.commit);
   if (!text) {
     removal();
-    return finish("failed", fmt::format("commit {} has no .slipway.yml at the repository root: add one "
-                                        "(see docs/slipway-yml.md)", run.commit.substr(0, 12)));
+    return finish("failed", text.error().message);
   }
-  ParsedSpec parsed = parse_repository_spec(*text, ".slipway.yml");
+  ParsedSpec parsed = parse_repository_spec(*text, kSpecFileName);
   if (!parsed.ok()) {
     for (const auto& diagnostic : parsed.diagnostics) outcome.diagnostics.push_back(diagnostic.to_string());
     removal();

@@ -48,7 +48,8 @@ Status LogChunkWriter::append(std::string_view timestamp, char stream, std::stri
 
 Status LogChunkWriter::start_chunk() {
   current_path_ = directory_ / chunk_file_name(next_number_);
-  fd_ = ::open(current_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // The server's user alone, as every file of the data directory: a step prints what it likes.
+  fd_ = ::open(current_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd_ < 0) {
     return make_error(fmt::format("{}: cannot create log chunk: {}", current_path_.string(), errno_text(errno)));
   }

@@ -2,7 +2,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/process_environment.h"
 #include "cli/commands.h"
+#include "server/auth.h"
+#include "store/master_key.h"
 
 namespace slipway {
 
@@ -13,6 +16,10 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", "slipway 0.1.0");
   app.require_subcommand(1);
   GlobalOptions global;
+  // First, before any thread or helper program starts: the server's own secrets leave the
+  // environment, so that no git, haproxy, docker, curl, bwrap or step ever inherits them.
+  global.master_key_variable = take_environment_variable(kMasterKeyVariable);
+  global.admin_token_variable = take_environment_variable(kAdminTokenVariable);
   app.add_option("--data-dir", global.data_dir,
                  "Where runs are kept (default: $SLIPWAY_DATA_DIR, else ~/.local/share/slipway)");
   int exit_code = kExitSuccess;

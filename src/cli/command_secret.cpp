@@ -1,4 +1,5 @@
-// `slipway secret set|list|rm|apply`: the secrets jobs receive (docs/secrets.md), kept by a
+// `slipway secret set|list|rm|apply`: the secrets jobs receive (docs/secrets.md), and with
+// --server-only the server's own (webhook keys, never a job's), kept by a
 // server's API when one is named (--server or $SLIPWAY_SERVER), else in the server data
 // directory on this machine (cli/secret_source.h). Values only ever come in, on standard input
 // or by reference from an apply file; nothing here prints one.
@@ -24,6 +25,7 @@ struct SecretOptions {
   std::string data_dir;    // --data-dir
   std::string repository, environment, name;
   std::string file;
+  bool server_only = false;  // --server-only: the server's own secrets (webhook keys), by NAME alone
   bool dry_run = false;
   bool json = false;
 };
@@ -37,7 +39,7 @@ Result<std::unique_ptr<SecretSource>> open_source(const SecretOptions& options, 
   std::string server = options.server;
   if (server.empty() && global.data_dir.empty() && options.data_dir.empty()) server = server_from_environment("");
   if (!server.empty()) return server_secret_source(server);
-  return local_secret_source(server_data_dir(global, options.data_dir));
+  return local_secret_source(server_data_dir(global, options.data_dir), global.master_key_variable);
 }
 
 nlohmann::json entry_json(const SecretEntry& entry) {
@@ -45,15 +47,39 @@ nlohmann::json entry_json(const SecretEntry& entry) {
           {"created_ms", entry.created_ms}, {"updated_ms", entry.updated_ms}};
 }
 
-int set_secret(const SecretOptions& options, const GlobalOptions& global, const std::vector<std::string>& extra) {
-  if (!extra.empty()) {
-    // Not quoted: what was typed there may well be the secret.
-    return fail("`secret set` takes REPO ENV NAME and reads the value from standard input, never from the command "
-                "line (which `ps` and shell histories keep): printf %s \"$VALUE\" | slipway secret set REPO ENV NAME");
+// The address the positional arguments give: REPO ENV NAME, or NAME alone with --server-only
+// (then in `repository`, the first). An Error says which form is expected.
+Result<SecretOptions> secret_address(SecretOptions options) {
+  if (options.server_only) {
+    if (options.repository.empty() || !options.environment.empty()) {
+      return make_error("with --server-only, give the secret's NAME alone (e.g. slipway secret set --server-only "
+                        "HELLO_WEBHOOK_SECRET)");
+    }
+    options.name = options.repository;
+    options.repository = options.environment = std::string(kServerScope);
+    if (Status valid = check_secret_name(options.name); !valid) return valid.error();
+    return options;
+  }
+  if (options.name.empty()) {
+    return make_error("give REPO ENV NAME (a repository or '*', an environment or '*', the secret's name), or "
+                      "--server-only NAME for a server secret");
   }
   if (Status valid = check_secret_address(options.repository, options.environment, options.name); !valid) {
-    return fail(valid.error().message);
+    return valid.error();
   }
+  return options;
+}
+
+int set_secret(const SecretOptions& given, const GlobalOptions& global, const std::vector<std::string>& extra) {
+  if (!extra.empty()) {
+    // Not quoted: what was typed there may well be the secret.
+    return fail("`secret set` takes REPO ENV NAME (or --server-only NAME) and reads the value from standard input, "
+                "never from the command line (which `ps` and shell histories keep): printf %s \"$VALUE\" | slipway "
+                "secret set REPO ENV NAME");
+  }
+  auto address = secret_address(given);
+  if (!address) return fail(address.error().message);
+  const SecretOptions& options = *address;
   std::string what = describe_secret(options.repository, options.environment, options.name);
   auto source = open_source(options, global);
   if (!source) return fail(source.error().message);
@@ -63,7 +89,8 @@ int set_secret(const SecretOptions& options, const GlobalOptions& global, const 
     return fail(fmt::format("{}: no value on standard input (pipe it in, e.g. printf %s \"$VALUE\" | slipway secret "
                             "set ...; to delete a secret use `slipway secret rm`)", what));
   }
-  Status saved = (*source)->set({options.repository, options.environment, options.name, *value});
+  Status saved = options.server_only ? (*source)->set_server(options.name, *value)
+                                     : (*source)->set({options.repository, options.environment, options.name, *value});
   if (!saved) return fail(saved.error().message);
   std::cout << fmt::format("{} set\n", what);
   return kExitSuccess;
@@ -72,7 +99,11 @@ int set_secret(const SecretOptions& options, const GlobalOptions& global, const 
 int list_secrets(const SecretOptions& options, const GlobalOptions& global) {
   auto source = open_source(options, global);
   if (!source) return fail(source.error().message);
-  auto entries = (*source)->list(options.repository, options.environment);
+  if (options.server_only && (!options.repository.empty() || !options.environment.empty())) {
+    return fail("--server-only lists the server secrets, which belong to no repository or environment");
+  }
+  auto entries = options.server_only ? (*source)->list_server()
+                                     : (*source)->list(options.repository, options.environment);
   if (!entries) return fail(entries.error().message);
   if (options.json) {
     nlohmann::json answer = nlohmann::json::array();
@@ -85,17 +116,28 @@ int list_secrets(const SecretOptions& options, const GlobalOptions& global) {
     std::cout << fmt::format("{:<20} {:<14} {:<30} {}\n", entry.repository, entry.environment, entry.name,
                              format_timestamp(entry.updated_ms).substr(0, 19));
   }
-  if (entries->empty()) std::cout << "(no secrets: `slipway secret set REPO ENV NAME` adds one)\n";
+  if (entries->empty() && options.server_only) {
+    std::cout << "(no server secrets: `slipway secret set --server-only NAME` adds one)\n";
+  } else if (entries->empty()) {
+    std::cout << "(no secrets: `slipway secret set REPO ENV NAME` adds one)\n";
+  }
   return kExitSuccess;
 }
 
-int remove_secret(const SecretOptions& options, const GlobalOptions& global) {
+int remove_secret(const SecretOptions& given, const GlobalOptions& global) {
+  auto address = secret_address(given);
+  if (!address) return fail(address.error().message);
+  const SecretOptions& options = *address;
   std::string what = describe_secret(options.repository, options.environment, options.name);
   auto source = open_source(options, global);
   if (!source) return fail(source.error().message);
-  auto removed = (*source)->remove(options.repository, options.environment, options.name);
+  auto removed = options.server_only ? (*source)->remove_server(options.name)
+                                     : (*source)->remove(options.repository, options.environment, options.name);
   if (!removed) return fail(removed.error().message);
-  if (!*removed) return fail(fmt::format("no {} to remove (`slipway secret list` shows them)", what), kExitFailed);
+  if (!*removed) {
+    return fail(fmt::format("no {} to remove (`slipway secret list{}` shows them)", what,
+                            options.server_only ? " --server-only" : ""), kExitFailed);
+  }
   std::cout << fmt::format("{} removed\n", what);
   return kExitSuccess;
 }
@@ -140,10 +182,14 @@ int apply_secrets(const SecretOptions& options, const GlobalOptions& global) {
   return kExitSuccess;
 }
 
+// REPO ENV NAME, or NAME alone with --server-only: checked by secret_address(), not by the parser.
 void add_address(CLI::App* command, SecretOptions& options) {
-  command->add_option("repository", options.repository, "A repository's name, or '*' for every repository")->required();
-  command->add_option("environment", options.environment, "An environment's name, or '*' for every environment")->required();
-  command->add_option("name", options.name, "The secret's name, e.g. DATABASE_URL")->required();
+  command->add_option("repository", options.repository,
+                      "A repository's name, or '*' for every repository (with --server-only: the NAME)");
+  command->add_option("environment", options.environment, "An environment's name, or '*' for every environment");
+  command->add_option("name", options.name, "The secret's name, e.g. DATABASE_URL");
+  command->add_flag("--server-only", options.server_only,
+                    "A server secret (a webhook's key): the server's own, never given to a job; give NAME alone");
 }
 
 }  // namespace
@@ -174,6 +220,7 @@ void add_secret_command(CLI::App& app, const GlobalOptions& global, int& exit_co
   CLI::App* list = secret->add_subcommand("list", "List secrets: names and update times, never values");
   list->add_option("repository", options->repository, "Only this repository's secrets ('*': the shared ones)");
   list->add_option("--environment", options->environment, "Only this environment's secrets ('*': the shared ones)");
+  list->add_flag("--server-only", options->server_only, "List the server secrets (webhook keys) instead");
   list->add_flag("--json", options->json, "Print JSON");
   list->callback([options, &global, &exit_code] { exit_code = list_secrets(*options, global); });
 

@@ -1,6 +1,7 @@
 // `slipway serve`: the server — runs the pipeline on pushes and manual triggers, serves the API
 // and the web UI — until SIGTERM or SIGINT, which stop it gracefully.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "base/files.h"
 #include "ci/job_sandbox.h"
 #include "cli/commands.h"
+#include "server/auth.h"
 #include "server/server.h"
 #include "spec/server_config.h"
 
@@ -65,6 +67,11 @@ std::optional<ServerConfig> load_config(const ServeOptions& options) {
 }
 
 int serve(const ServeOptions& options, const GlobalOptions& global) {
+  if (global.admin_token_variable && !global.admin_token_variable->empty()) {
+    if (Status strong = check_admin_token(*global.admin_token_variable); !strong) return fail(strong.error().message);
+  }
+  // Everything the server creates — data directory, database, logs, keys — is its user's alone.
+  ::umask(077);
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off") {
     return fail("--log-level " + options.log_level + ": use debug, info, warn or error");
@@ -77,7 +84,8 @@ int serve(const ServeOptions& options, const GlobalOptions& global) {
   const std::string server_config_executor = config->executor;
   const JobLimits server_config_limits = config->limits;
   server_options.config = std::move(*config);
-  if (const char* token = std::getenv("SLIPWAY_ADMIN_TOKEN"); token && *token) server_options.admin_token = token;
+  server_options.admin_token = global.admin_token_variable.value_or("");
+  server_options.master_key_variable = global.master_key_variable;
   install_stop_handlers();
   Server server(std::move(server_options));
   auto admin_token = server.start();
@@ -113,8 +121,9 @@ void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
   command->add_option("--data-dir", options->data_dir, "Where the database and runs are kept (default ./.slipway)");
   command->add_option("--log-level", options->log_level, "debug (one line per request), info, warn or error")
       ->capture_default_str();
-  command->footer("The admin token comes from $SLIPWAY_ADMIN_TOKEN when set; otherwise one is generated at the\n"
-                  "first start and printed once. SIGTERM or Ctrl-C stops the server gracefully.");
+  command->footer("The admin token comes from $SLIPWAY_ADMIN_TOKEN when set (at least 32 characters); otherwise one\n"
+                  "is generated at the first start and printed once. $SLIPWAY_ADMIN_TOKEN and $SLIPWAY_MASTER_KEY are\n"
+                  "read once and removed from the environment. SIGTERM or Ctrl-C stops the server gracefully.");
   command->callback([options, &global, &exit_code] { exit_code = serve(*options, global); });
 }
 

@@ -4,10 +4,10 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include "base/files.h"
 #include "cli/commands.h"
 #include "cli/terminal.h"
 #include "spec/repository_spec.h"
+#include "spec/spec_file.h"
 
 namespace slipway {
 
@@ -19,7 +19,7 @@ struct ValidateOptions {
 };
 
 int validate(const ValidateOptions& options) {
-  auto text = read_file(options.file);
+  auto text = read_spec_file(options.file);  // a regular file of at most 256 KiB, as the server reads
   if (!text) {
     std::cerr << "slipway validate: " << text.error().message << "\n";
     return kExitBadInput;

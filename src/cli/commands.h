@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,10 @@ enum ExitCode { kExitSuccess = 0, kExitFailed = 1, kExitBadInput = 2, kExitInter
 
 struct GlobalOptions {
   std::string data_dir;   // --data-dir; empty: $SLIPWAY_DATA_DIR, then ~/.local/share/slipway
+  // The server's own secrets, taken out of the environment before anything else runs (see
+  // run_cli): what $SLIPWAY_MASTER_KEY and $SLIPWAY_ADMIN_TOKEN held, nullopt when unset.
+  std::optional<std::string> master_key_variable;
+  std::optional<std::string> admin_token_variable;
   std::filesystem::path resolved_data_dir() const;
 };
 

@@ -26,6 +26,11 @@ class LocalSecretSource : public SecretSource {
   Result<std::vector<SecretAction>> apply(const std::vector<SecretValue>& desired, bool dry_run) override {
     return secrets_.apply(desired, dry_run);
   }
+  Status set_server(const std::string& name, const std::string& value) override {
+    return secrets_.set_server(name, value);
+  }
+  Result<std::vector<SecretEntry>> list_server() override { return secrets_.list_server(); }
+  Result<bool> remove_server(const std::string& name) override { return secrets_.remove_server(name); }
 
  private:
   std::unique_ptr<Store> store_;
@@ -34,7 +39,8 @@ class LocalSecretSource : public SecretSource {
 
 }  // namespace
 
-Result<std::unique_ptr<SecretSource>> local_secret_source(const std::filesystem::path& data_dir) {
+Result<std::unique_ptr<SecretSource>> local_secret_source(const std::filesystem::path& data_dir,
+                                                          const std::optional<std::string>& master_key_variable) {
   // Refusing a missing folder keeps a typo (or the wrong working directory) from quietly
   // starting a second store with a second master key.
   std::error_code error;
@@ -43,7 +49,7 @@ Result<std::unique_ptr<SecretSource>> local_secret_source(const std::filesystem:
                                   "pass --data-dir, or set SLIPWAY_SERVER to use a running server)",
                                   data_dir.string()));
   }
-  auto key = load_master_key(data_dir);
+  auto key = load_master_key(data_dir, master_key_variable);
   if (!key) return key.error();
   auto store = Store::open(data_dir / "slipway.db");
   if (!store) return store.error();

@@ -25,6 +25,15 @@ std::string secret_path(const std::string& repository, const std::string& enviro
   return fmt::format("/api/v1/secrets/{}/{}/{}", url_escape(repository), url_escape(environment), url_escape(name));
 }
 
+std::vector<SecretEntry> entries_of(const json& answer) {
+  std::vector<SecretEntry> entries;
+  for (const auto& entry : json_list(answer, "secrets")) {
+    entries.push_back({json_text(entry, "repository"), json_text(entry, "environment"), json_text(entry, "name"),
+                       json_integer(entry, "created_ms"), json_integer(entry, "updated_ms")});
+  }
+  return entries;
+}
+
 class ServerSecretSource : public SecretSource {
  public:
   explicit ServerSecretSource(const std::string& server) : client_(server) {}
@@ -43,12 +52,7 @@ class ServerSecretSource : public SecretSource {
     if (!query.empty()) query[0] = '?';
     auto answer = client_.get("/api/v1/secrets" + query);
     if (!answer) return answer.error();
-    std::vector<SecretEntry> entries;
-    for (const auto& entry : json_list(*answer, "secrets")) {
-      entries.push_back({json_text(entry, "repository"), json_text(entry, "environment"), json_text(entry, "name"),
-                         json_integer(entry, "created_ms"), json_integer(entry, "updated_ms")});
-    }
-    return entries;
+    return entries_of(*answer);
   }
 
   // The API answers 404 for an absent secret; rather than read that from the error's text, a
@@ -57,6 +61,32 @@ class ServerSecretSource : public SecretSource {
     auto deleted = client_.remove(secret_path(repository, environment, name));
     if (deleted) return true;
     auto present = list(repository, environment);
+    if (!present) return deleted.error();
+    for (const auto& entry : *present) {
+      if (entry.name == name) return deleted.error();
+    }
+    return false;
+  }
+
+  Status set_server(const std::string& name, const std::string& value) override {
+    std::string scope(kServerScope);
+    if (Status sendable = check_sendable({scope, scope, name, value}); !sendable) return sendable;
+    auto answer = client_.put("/api/v1/server-secrets/" + url_escape(name), {{"value", value}});
+    if (!answer) return answer.error();
+    return {};
+  }
+
+  Result<std::vector<SecretEntry>> list_server() override {
+    auto answer = client_.get("/api/v1/server-secrets");
+    if (!answer) return answer.error();
+    return entries_of(*answer);
+  }
+
+  // As remove(): an absent one is told from a failure by a look at the list.
+  Result<bool> remove_server(const std::string& name) override {
+    auto deleted = client_.remove("/api/v1/server-secrets/" + url_escape(name));
+    if (deleted) return true;
+    auto present = list_server();
     if (!present) return deleted.error();
     for (const auto& entry : *present) {
       if (entry.name == name) return deleted.error();

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <fmt/core.h>
+
 #include "base/strings.h"
 #include "base/time.h"
 #include "store/api_tokens.h"
@@ -50,7 +52,18 @@ Result<std::string> issue_api_token(Store& store, const std::string& name, Role 
   return token;
 }
 
+Status check_admin_token(std::string_view token) {
+  if (token.size() >= kMinAdminTokenLength) return {};
+  return make_error(fmt::format("${} is {} characters long: an admin token needs at least {} (make one with "
+                                "`head -c 32 /dev/urandom | base64`, or leave the variable unset and the server "
+                                "generates one at its first start)", kAdminTokenVariable, token.size(),
+                                kMinAdminTokenLength));
+}
+
 Result<std::string> Auth::ensure_admin_token(const std::string& environment_token) {
+  if (!environment_token.empty()) {
+    if (Status strong = check_admin_token(environment_token); !strong) return strong.error();
+  }
   auto store = stores_.acquire();
   if (!store) return store.error();
   if (!environment_token.empty()) {

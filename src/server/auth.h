@@ -13,6 +13,10 @@
 
 namespace slipway {
 
+inline constexpr const char* kAdminTokenVariable = "SLIPWAY_ADMIN_TOKEN";
+// Shorter admin tokens are refused: one anybody can type from memory can be guessed too.
+inline constexpr size_t kMinAdminTokenLength = 32;
+
 std::string generate_api_token();                      // 64 lower-case hex characters
 std::string hash_api_token(std::string_view token);    // SHA-256, lower-case hex
 
@@ -21,6 +25,10 @@ std::optional<Role> parse_role(std::string_view name);
 
 // Stores a new token named `name` and returns it: the only time it can be seen.
 Result<std::string> issue_api_token(Store& store, const std::string& name, Role role);
+
+// An Error when `token` (the value of $SLIPWAY_ADMIN_TOKEN) is shorter than kMinAdminTokenLength:
+// the message gives its length and how to make a good one, never the token.
+Status check_admin_token(std::string_view token);
 
 struct Identity {
   Role role = Role::anonymous;
@@ -31,8 +39,9 @@ class Auth {
  public:
   explicit Auth(StorePool& stores) : stores_(stores) {}
 
-  // At server start. With `environment_token` (from $SLIPWAY_ADMIN_TOKEN) non-empty: makes sure
-  // that token is an admin token, and returns "". Otherwise, when no admin token exists yet,
+  // At server start. With `environment_token` (from $SLIPWAY_ADMIN_TOKEN) non-empty: refuses it
+  // when check_admin_token() does, else makes sure that token is an admin token, and returns "".
+  // Otherwise, when no admin token exists yet,
   // issues one and returns it for printing once; later starts return "".
   Result<std::string> ensure_admin_token(const std::string& environment_token);
 

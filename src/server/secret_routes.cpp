@@ -3,6 +3,9 @@
 //   PUT    /api/v1/secrets/{repository}/{environment}/{name}  {"value": "..."}
 //   DELETE /api/v1/secrets/{repository}/{environment}/{name}  404 when absent
 //   POST   /api/v1/secrets/apply  {"secrets": [{repository, environment, name, value}], "dry_run": bool}
+//   GET    /api/v1/server-secrets                            the server's own (webhook keys): names
+//   PUT    /api/v1/server-secrets/{name}                     {"value": "..."}
+//   DELETE /api/v1/server-secrets/{name}                     404 when absent
 // No answer and no message carries a value: bodies are never echoed, errors name secrets only.
 #include <set>
 #include <tuple>
@@ -68,6 +71,37 @@ HttpResponse delete_secret(SecretStore& secrets, const HttpRequest& request) {
   if (!*removed) return HttpResponse::error(404, fmt::format("no {} (GET /api/v1/secrets lists them)",
                                                              describe_secret(repository, environment, name)));
   json answer = address_json(repository, environment, name);
+  answer["deleted"] = true;
+  return HttpResponse::json(200, answer);
+}
+
+// The server's own secrets: the same answers, under the '@server' scope no job ever sees.
+HttpResponse put_server_secret(SecretStore& secrets, const HttpRequest& request) {
+  const std::string& name = request.params.at("name");
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("value") || !body["value"].is_string()) {
+    return HttpResponse::error(400, "the body must be {\"value\": \"...\"} (JSON; the value as a string)");
+  }
+  std::string value = body["value"].get<std::string>();
+  if (Status valid = check_server_secret(name, value); !valid) return bad_request(valid.error());
+  auto existing = secrets.get_server(name);
+  if (!existing) return server_error(existing.error());
+  if (Status saved = secrets.set_server(name, value); !saved) return server_error(saved.error());
+  std::string scope(kServerScope);
+  json answer = address_json(scope, scope, name);
+  answer["action"] = *existing ? "updated" : "added";
+  return HttpResponse::json(*existing ? 200 : 201, answer);
+}
+
+HttpResponse delete_server_secret(SecretStore& secrets, const HttpRequest& request) {
+  const std::string& name = request.params.at("name");
+  if (Status valid = check_secret_name(name); !valid) return bad_request(valid.error());
+  auto removed = secrets.remove_server(name);
+  if (!removed) return server_error(removed.error());
+  std::string scope(kServerScope);
+  if (!*removed) return HttpResponse::error(404, fmt::format("no {} (GET /api/v1/server-secrets lists them)",
+                                                             describe_secret(scope, scope, name)));
+  json answer = address_json(scope, scope, name);
   answer["deleted"] = true;
   return HttpResponse::json(200, answer);
 }
@@ -143,6 +177,21 @@ void add_secret_routes(Router& router, ApiContext& context) {
   });
   router.add("POST", "/api/v1/secrets/apply", Role::admin, [&context](HttpRequest& request) {
     return with_secrets(context, [&](SecretStore& secrets) { return apply_secrets(secrets, request); });
+  });
+  router.add("GET", "/api/v1/server-secrets", Role::admin, [&context](HttpRequest&) {
+    return with_secrets(context, [&](SecretStore& secrets) {
+      auto entries = secrets.list_server();
+      if (!entries) return server_error(entries.error());
+      json listed = json::array();
+      for (const auto& entry : *entries) listed.push_back(entry_json(entry));
+      return HttpResponse::json(200, {{"secrets", listed}});
+    });
+  });
+  router.add("PUT", "/api/v1/server-secrets/{name}", Role::admin, [&context](HttpRequest& request) {
+    return with_secrets(context, [&](SecretStore& secrets) { return put_server_secret(secrets, request); });
+  });
+  router.add("DELETE", "/api/v1/server-secrets/{name}", Role::admin, [&context](HttpRequest& request) {
+    return with_secrets(context, [&](SecretStore& secrets) { return delete_server_secret(secrets, request); });
   });
 }
 

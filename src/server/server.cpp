@@ -1,5 +1,8 @@
 #include "server/server.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
 
 #include <fmt/core.h>
@@ -63,16 +66,9 @@ struct Server::Impl {
         queue(options.data, options.config),
         auth(stores),
         api{stores, queue, options.config, options.data},
-        webhooks{options.config, queue, stores, read_secret_from_environment},
+        webhooks{options.config, queue, stores},
         pruner(options.data, options.config),
         pods(containers, std::filesystem::absolute(options.data.root).string()) {}
-
-
-  // A webhook secret the secret store does not hold comes from the server's environment.
-  static std::string read_secret_from_environment(const std::string& name) {
-    const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
-    return value ? value : "";
-  }
 
   void add_routes();
   Status start_deployments(const std::string& master_key);
@@ -212,16 +208,44 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Server::~Server() { stop(); }
 
+namespace {
+
+// The data directory holds the master key, the database and every run's logs: only the server's
+// user may enter it, and the database files are its alone. `slipway serve` also sets a umask of
+// 077, so what is created later is private too; these calls fix what an older version made.
+// SQLite gives the -wal and -shm files the database file's mode, hence the order: before the
+// first connection, and again after it for a database that connection created.
+Status make_private(const DataDirectory& data) {
+  if (::chmod(data.root.c_str(), 0700) != 0) {
+    return make_error(fmt::format("cannot make the data directory {} private (chmod 700): {}", data.root.string(),
+                                  errno_text(errno)));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = data.database().string() + suffix;
+    if (::chmod(file.c_str(), 0600) != 0 && errno != ENOENT) {
+      return make_error(fmt::format("cannot make {} private (chmod 600): {}", file, errno_text(errno)));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::string> Server::start() {
   Impl& s = *impl_;
+  if (Status valid = check_admin_token(s.options.admin_token); !s.options.admin_token.empty() && !valid) {
+    return valid.error();
+  }
   if (Status made = make_directories(s.options.data.root); !made) return made.error();
-  auto master_key = load_master_key(s.options.data.root);
+  if (Status private_data = make_private(s.options.data); !private_data) return private_data.error();
+  auto master_key = load_master_key(s.options.data.root, s.options.master_key_variable);
   if (!master_key) return master_key.error();
   s.api.master_key = s.webhooks.master_key = *master_key;
   s.queue.set_publishing(PublishServices{&s.publisher, *master_key});
   s.queue.set_container_pods(&s.pods);
   // Opening a connection first runs the store's migrations before anything else uses it.
   if (auto store = s.stores.acquire(); !store) return store.error();
+  if (Status private_data = make_private(s.options.data); !private_data) return private_data.error();
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
   if (Status queued = s.queue.start(); !queued) return queued.error();

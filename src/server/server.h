@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -17,6 +18,7 @@ struct ServerOptions {
   DataDirectory data;
   ServerConfig config;                 // config.listen is where it listens
   std::string admin_token;             // $SLIPWAY_ADMIN_TOKEN; "" = generate one when none exists
+  std::optional<std::string> master_key_variable;  // $SLIPWAY_MASTER_KEY; nullopt = DATA/master.key
   int http_threads = 0;                // 0: the number of cores (at least 2)
 };
 
@@ -25,8 +27,10 @@ class Server {
   explicit Server(ServerOptions options);
   ~Server();  // stop()s
 
-  // Returns a newly generated admin token to print once, or "" when none was generated. Errors:
-  // the data directory or store cannot be opened, the address cannot be bound, recovery failed.
+  // Returns a newly generated admin token to print once, or "" when none was generated. The data
+  // directory is made (or forced) 0700, the database and its -wal and -shm 0600. Errors: the data
+  // directory or store cannot be opened, an admin token shorter than 32 characters, the address
+  // cannot be bound, recovery failed.
   Result<std::string> start();
   std::string address() const;         // as bound, e.g. "127.0.0.1:7700"
   void stop();                         // idempotent

@@ -1,5 +1,5 @@
 // Token management, admin only: GET /api/v1/tokens, POST /api/v1/tokens {"name", "role"} (the
-// token is in the answer, the only time it is shown), DELETE /api/v1/tokens/{id}.
+// token is in the answer, the only time it is shown), DELETE /api/v1/tokens/{id} (404 when absent).
 #include <fmt/core.h>
 
 #include "server/api_json.h"
@@ -48,7 +48,11 @@ void add_token_routes(Router& router, ApiContext& context) {
     auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
     if (!id) return bad_request(id.error());
     return with_store(context.stores, [&](Store& store) {
-      if (Status deleted = delete_api_token(store, *id); !deleted) return server_error(deleted.error());
+      auto deleted = delete_api_token(store, *id);
+      if (!deleted) return server_error(deleted.error());
+      if (!*deleted) {
+        return HttpResponse::error(404, fmt::format("no API token {} (GET /api/v1/tokens lists them)", *id));
+      }
       return HttpResponse::json(200, {{"deleted", *id}});
     });
   });

@@ -4,12 +4,16 @@
 //                                           body's X-Hub-Signature-256 (GitHub-compatible push)
 //   POST /api/v1/repositories/{name}/push   deployer token; the post-receive hook's notice
 //
+// Replays start nothing: a git host's push must carry X-GitHub-Delivery (400 otherwise), and a
+// push whose commit is not the branch's head in the repository any more is answered
+// 202 {"ignored": "stale push: ..."}. The webhook's HMAC key is a server secret, never a job's.
+// The anonymous route's 404 names no repository.
+//
 // A push is acknowledged only once it is stored: the "push.received" event (and, for a git
 // host, its X-GitHub-Delivery id, which makes redeliveries harmless) is written before the run
 // is queued, so a crash in between loses nothing the poller will not find again.
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "ci/run_queue.h"
@@ -25,10 +29,7 @@ struct WebhookContext {
   // A Store is one connection for one thread at a time: each request borrows its own from the
   // pool and gives it back before queuing the run (git may take a while).
   StorePool& stores;
-  // A webhook secret is looked up in the secret store as (repository, '*', NAME), under this
-  // key; when the store has none, `secret_value` gives it ("" for none): the server process's
-  // environment, as before the store existed.
-  std::function<std::string(const std::string& secret_name)> secret_value;
+  // Opens the webhook secrets: server secrets (store/secret_store.h), read at every request.
   std::string master_key;
 };
 

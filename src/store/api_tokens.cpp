@@ -56,8 +56,10 @@ Result<std::vector<ApiTokenRecord>> list_api_tokens(Store& store) {
   return tokens;
 }
 
-Status delete_api_token(Store& store, int64_t id) {
-  return store_status("delete api token", store.database().stmt("DELETE FROM api_tokens WHERE id = ?").bind(id).exec());
+Result<bool> delete_api_token(Store& store, int64_t id) {
+  Status deleted = store.database().stmt("DELETE FROM api_tokens WHERE id = ?").bind(id).exec();
+  if (!deleted) return store_error("delete api token", deleted.error().message);
+  return store.database().changes() > 0;
 }
 
 }  // namespace slipway

@@ -28,6 +28,6 @@ Result<std::optional<ApiTokenRecord>> find_api_token_by_hash(Store& store, const
 Status touch_api_token(Store& store, int64_t id, int64_t used_ms);
 Result<int64_t> count_api_tokens_with_role(Store& store, const std::string& role);
 Result<std::vector<ApiTokenRecord>> list_api_tokens(Store& store);  // oldest first
-Status delete_api_token(Store& store, int64_t id);                  // no error if absent
+Result<bool> delete_api_token(Store& store, int64_t id);            // false when there was none
 
 }  // namespace slipway

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 
 #include <fmt/core.h>
 
@@ -110,10 +109,9 @@ Result<std::string> parse_master_key(std::string_view text, std::string_view ori
   return decoded;
 }
 
-Result<std::string> load_master_key(const std::filesystem::path& data_root) {
-  if (const char* from_environment = std::getenv(kMasterKeyVariable)) {
-    return parse_master_key(from_environment, kMasterKeyVariable);
-  }
+Result<std::string> load_master_key(const std::filesystem::path& data_root,
+                                    const std::optional<std::string>& from_variable) {
+  if (from_variable) return parse_master_key(*from_variable, kMasterKeyVariable);
   std::filesystem::path path = master_key_file(data_root);
   std::error_code error;
   if (std::filesystem::exists(path, error)) return read_key_file(path);

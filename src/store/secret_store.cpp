@@ -81,7 +81,14 @@ Status check_secret(const SecretValue& secret) {
   return check_value(secret.repository, secret.environment, secret.name, secret.value);
 }
 
+Status check_server_secret(std::string_view name, const std::string& value) {
+  if (Status valid = check_secret_name(name); !valid) return valid;
+  const std::string scope(kServerScope);
+  return check_value(scope, scope, std::string(name), value);
+}
+
 std::string describe_secret(std::string_view repository, std::string_view environment, std::string_view name) {
+  if (repository == kServerScope && environment == kServerScope) return fmt::format("server secret {}", shown(name));
   return fmt::format("secret {} ({}, {})", shown(name),
                      repository == kAnyScope ? std::string("every repository") : "repository " + shown(repository),
                      environment == kAnyScope ? std::string("every environment") : "environment " + shown(environment));
@@ -140,14 +147,19 @@ Status SecretStore::set(const std::string& repository, const std::string& enviro
   return write(repository, environment, name, value);
 }
 
+Status SecretStore::set_server(const std::string& name, const std::string& value) {
+  if (Status valid = check_server_secret(name, value); !valid) return valid;
+  return write(std::string(kServerScope), std::string(kServerScope), name, value);
+}
+
 Result<std::vector<SecretEntry>> SecretStore::list(const std::string& repository_filter,
                                                    const std::string& environment_filter) {
   std::vector<SecretEntry> entries;
   Status read = store_.database()
                     .stmt("SELECT repository, environment, name, created_ms, updated_ms FROM secrets "
                           "WHERE (?1 = '' OR repository = ?1) AND (?2 = '' OR environment = ?2) "
-                          "ORDER BY repository, environment, name")
-                    .bind(repository_filter, environment_filter)
+                          "AND repository <> ?3 ORDER BY repository, environment, name")
+                    .bind(repository_filter, environment_filter, std::string(kServerScope))
                     .each([&](const Row& row) {
                       entries.push_back({row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)});
                     });
@@ -155,8 +167,32 @@ Result<std::vector<SecretEntry>> SecretStore::list(const std::string& repository
   return entries;
 }
 
+Result<std::vector<SecretEntry>> SecretStore::list_server() {
+  std::vector<SecretEntry> entries;
+  Status read = store_.database()
+                    .stmt("SELECT repository, environment, name, created_ms, updated_ms FROM secrets "
+                          "WHERE repository = ?1 AND environment = ?1 ORDER BY name")
+                    .bind(std::string(kServerScope))
+                    .each([&](const Row& row) {
+                      entries.push_back({row.text(0), row.text(1), row.text(2), row.integer(3), row.integer(4)});
+                    });
+  if (!read) return store_error("list the server secrets", read.error().message);
+  return entries;
+}
+
 Result<bool> SecretStore::remove(const std::string& repository, const std::string& environment,
                                  const std::string& name) {
+  if (Status valid = check_secret_address(repository, environment, name); !valid) return valid.error();
+  return erase(repository, environment, name);
+}
+
+Result<bool> SecretStore::remove_server(const std::string& name) {
+  if (Status valid = check_secret_name(name); !valid) return valid.error();
+  return erase(std::string(kServerScope), std::string(kServerScope), name);
+}
+
+Result<bool> SecretStore::erase(const std::string& repository, const std::string& environment,
+                                const std::string& name) {
   Database& db = store_.database();
   Status deleted = db.stmt("DELETE FROM secrets WHERE repository = ? AND environment = ? AND name = ?")
                        .bind(repository, environment, name)
@@ -167,6 +203,17 @@ Result<bool> SecretStore::remove(const std::string& repository, const std::strin
 
 Result<std::optional<std::string>> SecretStore::get(const std::string& repository, const std::string& environment,
                                                     const std::string& name) {
+  if (Status valid = check_secret_address(repository, environment, name); !valid) return valid.error();
+  return read(repository, environment, name);
+}
+
+Result<std::optional<std::string>> SecretStore::get_server(const std::string& name) {
+  if (Status valid = check_secret_name(name); !valid) return valid.error();
+  return read(std::string(kServerScope), std::string(kServerScope), name);
+}
+
+Result<std::optional<std::string>> SecretStore::read(const std::string& repository, const std::string& environment,
+                                                     const std::string& name) {
   std::optional<std::string> sealed;
   Status read = store_.database()
                     .stmt("SELECT sealed FROM secrets WHERE repository = ? AND environment = ? AND name = ?")
@@ -181,6 +228,10 @@ Result<std::optional<std::string>> SecretStore::get(const std::string& repositor
 
 Result<std::map<std::string, std::string>> SecretStore::resolve(const std::string& repository,
                                                                 const std::string& environment) {
+  // A job's repository and environment follow the rules, so neither can be the server's scope;
+  // the query excludes that scope as well, so no mistake upstream can hand a job a server secret.
+  if (Status valid = check_secret_scope("repository", repository); !valid) return valid.error();
+  if (Status valid = check_secret_scope("environment", environment); !valid) return valid.error();
   struct Winner {
     int layer = -1;
     std::string repository, environment, sealed;
@@ -188,8 +239,8 @@ Result<std::map<std::string, std::string>> SecretStore::resolve(const std::strin
   std::map<std::string, Winner> winners;
   Status read = store_.database()
                     .stmt("SELECT repository, environment, name, sealed FROM secrets "
-                          "WHERE repository IN ('*', ?) AND environment IN ('*', ?)")
-                    .bind(repository, environment)
+                          "WHERE repository IN ('*', ?1) AND environment IN ('*', ?2) AND repository <> ?3")
+                    .bind(repository, environment, std::string(kServerScope))
                     .fetch<std::string, std::string, std::string, std::string>(
                         [&](std::string row_repository, std::string row_environment, std::string name, std::string sealed) {
                           int rank = layer(row_repository, row_environment);
@@ -219,7 +270,8 @@ Result<std::vector<SecretAction>> SecretStore::apply(const std::vector<SecretVal
   auto plan_and_act = [&]() -> Status {
     std::map<Address, std::string> existing;
     Status read = store_.database()
-                      .stmt("SELECT repository, environment, name, sealed FROM secrets")
+                      .stmt("SELECT repository, environment, name, sealed FROM secrets WHERE repository <> ?")
+                      .bind(std::string(kServerScope))
                       .fetch<std::string, std::string, std::string, std::string>(
                           [&](std::string r, std::string e, std::string n, std::string sealed) {
                             existing.emplace(Address{r, e, n}, std::move(sealed));

@@ -3,6 +3,11 @@
 // secretbox under the master key (store/master_key.h) and bound to its row, so neither a copy of
 // the database nor a value moved to another row by hand yields anything. Values never leave
 // through list(); errors never quote them.
+//
+// Server secrets are the server's own (a repository's webhook HMAC key): same table, under the
+// scope ('@server', '@server'), which no repository or environment can be named ('@' is outside
+// the rule) and which resolve(), list() and apply() never touch — so no job ever receives one.
+// Only the *_server methods reach them.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,7 @@
 namespace slipway {
 
 inline constexpr std::string_view kAnyScope = "*";   // every repository, or every environment
+inline constexpr std::string_view kServerScope = "@server";  // the server's own secrets: never a job's
 
 struct SecretEntry {               // what may be shown about a secret: never its value
   std::string repository;          // a repository's name or "*"
@@ -46,21 +52,29 @@ class SecretStore {
   Status set(const std::string& repository, const std::string& environment, const std::string& name,
              const std::string& value);
   // Every secret matching the filters ("" matches anything; "*" matches only '*' rows), ordered
-  // by repository, environment, name.
+  // by repository, environment, name. Server secrets are not among them.
   Result<std::vector<SecretEntry>> list(const std::string& repository_filter = "",
                                         const std::string& environment_filter = "");
   // False when there was no such secret.
   Result<bool> remove(const std::string& repository, const std::string& environment, const std::string& name);
-  // The value, or nullopt when absent. An Error when the box does not open (another master key
-  // sealed it) or belongs to another row.
+  // The value, or nullopt when absent. An Error when the address breaks the rules, or the box
+  // does not open (another master key sealed it) or belongs to another row.
   Result<std::optional<std::string>> get(const std::string& repository, const std::string& environment,
                                          const std::string& name);
 
   // What a job of `repository` targeting `environment` may see, by name. Four layers, later ones
   // winning: ('*','*') < ('*',environment) < (repository,'*') < (repository,environment).
   // environment "*" gives only the environment-wide layers. Only the winning boxes are opened;
-  // one that does not open is an Error naming it.
+  // one that does not open is an Error naming it, as is a repository or environment that breaks
+  // the rules. Server secrets never come out of here.
   Result<std::map<std::string, std::string>> resolve(const std::string& repository, const std::string& environment);
+
+  // The server's own secrets, by name (the same name rule). Never given to a job: resolve() does
+  // not see them, nor do list() and apply(). Same errors as set/get/remove.
+  Status set_server(const std::string& name, const std::string& value);
+  Result<std::optional<std::string>> get_server(const std::string& name);
+  Result<bool> remove_server(const std::string& name);
+  Result<std::vector<SecretEntry>> list_server();  // repository and environment are "@server"
 
   // Makes the store hold exactly `desired`: adds the new, updates those whose value changed,
   // removes those not listed, in one transaction. Actions come in `desired` order, removals last.
@@ -75,6 +89,9 @@ class SecretStore {
                            const std::string& sealed) const;
   Status write(const std::string& repository, const std::string& environment, const std::string& name,
                const std::string& value);
+  Result<std::optional<std::string>> read(const std::string& repository, const std::string& environment,
+                                          const std::string& name);
+  Result<bool> erase(const std::string& repository, const std::string& environment, const std::string& name);
 
   Store& store_;
   std::string master_key_;
@@ -89,7 +106,10 @@ Status check_secret_scope(std::string_view noun, std::string_view scope);
 Status check_secret_name(std::string_view name);
 // check_secret_address, then the value: not empty, no NUL byte (no environment variable holds one).
 Status check_secret(const SecretValue& secret);
-// "secret DATABASE_URL (repository hello-app, environment production)": how messages name one.
+// The same for a server secret: its name, then its value.
+Status check_server_secret(std::string_view name, const std::string& value);
+// "secret DATABASE_URL (repository hello-app, environment production)": how messages name one;
+// "server secret HELLO_WEBHOOK_SECRET" for one of the server's own.
 std::string describe_secret(std::string_view repository, std::string_view environment, std::string_view name);
 
 }  // namespace slipway

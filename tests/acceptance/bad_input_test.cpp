@@ -1,6 +1,9 @@
 // Each bad input the foundation issue lists gets a clear message in the run, the run's result is
 // recorded, and nothing is left running.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,12 +17,8 @@ struct Recorded {
   nlohmann::json show;
 };
 
-// Commits `spec` (and `files`), runs it, and reads back what the history recorded.
-Recorded run_spec(const std::string& spec, const std::vector<std::pair<std::string, std::string>>& files = {}) {
-  ScratchRepository repo;
-  repo.write(".slipway.yml", spec);
-  for (const auto& [name, content] : files) repo.write(name, content);
-  repo.commit();
+// Runs the repository's last commit and reads back what the history recorded.
+Recorded run_repository(const ScratchRepository& repo) {
   SlipwayCommand slipway;
   Recorded recorded;
   recorded.run = slipway.run({"run", repo.path().string()});
@@ -30,6 +29,19 @@ Recorded run_spec(const std::string& spec, const std::vector<std::pair<std::stri
     recorded.show = nlohmann::json::parse(shown.out, nullptr, false);
   }
   return recorded;
+}
+
+// Commits `spec` (and `files`), runs it, and reads back what the history recorded.
+Recorded run_spec(const std::string& spec, const std::vector<std::pair<std::string, std::string>>& files = {}) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", spec);
+  for (const auto& [name, content] : files) repo.write(name, content);
+  repo.commit();
+  return run_repository(repo);
+}
+
+std::string reason_of(const Recorded& recorded) {
+  return recorded.show.is_object() ? recorded.show.value("reason", "") : "";
 }
 
 TEST(BadInput, MalformedYamlIsRecordedWithItsPosition) {
@@ -107,6 +119,71 @@ TEST(BadInput, StepThatNeverEndsTimesOut) {
   EXPECT_NE(recorded.run.out.find("[next] next"), std::string::npos) << "later suites still run";
   EXPECT_FALSE(process_with_marker_running("sleep 1000.8642"));
   EXPECT_EQ(recorded.show["status"], "failed");
+}
+
+// A .slipway.yml comes from the commit's git objects: only a regular file of at most 256 KiB.
+
+TEST(BadInput, SpecSymlinkedToASecretIsRefusedQuotingNothing) {
+  TemporaryDirectory outside("slipway-outside");
+  const std::string secret = "ZQXJ7KV9WPMB3HFY";
+  std::ofstream(outside.path() / "master.key") << secret << "\n";
+  ScratchRepository repo;
+  std::filesystem::create_symlink(outside.path() / "master.key", repo.path() / ".slipway.yml");
+  repo.commit();
+  auto recorded = run_repository(repo);
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_EQ(recorded.show["status"], "failed");
+  std::string reason = reason_of(recorded);
+  EXPECT_NE(reason.find(".slipway.yml of commit"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("is a symbolic link"), std::string::npos) << reason;
+  EXPECT_EQ(reason.find(outside.path().string()), std::string::npos) << "the target is not quoted: " << reason;
+  for (size_t at = 0; at + 4 <= secret.size(); ++at) {
+    EXPECT_EQ(reason.find(secret.substr(at, 4)), std::string::npos) << reason;
+    EXPECT_EQ(recorded.run.out.find(secret.substr(at, 4)), std::string::npos) << recorded.run.out;
+  }
+}
+
+TEST(BadInput, TenMegabyteSpecIsRefusedUnread) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\n# " + std::string(10 * 1024 * 1024, 'x') + "\n");
+  repo.commit();
+  auto recorded = run_repository(repo);
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  std::string reason = reason_of(recorded);
+  EXPECT_NE(reason.find("is 10485777 bytes: a .slipway.yml may be at most 256 KiB"), std::string::npos) << reason;
+  // Before, parsing such a file took a process to 1 GB; `slipway run` (and git) now stay small.
+  struct rusage usage {};
+  ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &usage), 0);
+  EXPECT_LT(usage.ru_maxrss, 200 * 1024) << "largest child's peak RSS, in KiB";
+}
+
+TEST(BadInput, SubmoduleOrDirectorySpecIsRefused) {
+  ScratchRepository repo;
+  repo.write("README", "a repository whose .slipway.yml is a submodule\n");
+  std::string commit = repo.commit();
+  repo.git({"update-index", "--add", "--cacheinfo", "160000," + commit + ",.slipway.yml"});
+  repo.git({"-c", "user.name=T", "-c", "user.email=t@t.invalid", "commit", "--quiet", "-m", "submodule"});
+  auto submodule = run_repository(repo);
+  EXPECT_EQ(submodule.run.exit_code, 1);
+  EXPECT_NE(reason_of(submodule).find("is a submodule: it must be a regular file"), std::string::npos)
+      << reason_of(submodule);
+
+  ScratchRepository folder;
+  folder.write(".slipway.yml/inside", "kind: library\n");
+  folder.commit();
+  auto directory = run_repository(folder);
+  EXPECT_NE(reason_of(directory).find("is a directory: it must be a regular file"), std::string::npos)
+      << reason_of(directory);
+}
+
+TEST(BadInput, MissingSpecSaysToAddOne) {
+  ScratchRepository repo;
+  repo.write("README", "no spec here\n");
+  repo.commit();
+  auto recorded = run_repository(repo);
+  EXPECT_EQ(recorded.run.exit_code, 1);
+  EXPECT_NE(reason_of(recorded).find("has no .slipway.yml at the repository root: add one"), std::string::npos)
+      << reason_of(recorded);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ namespace slipway::testing {
 namespace {
 
 namespace fs = std::filesystem;
-const std::string kAdminToken = "publish-acceptance-admin";
+const std::string kAdminToken = "publish-acceptance-admin-0123456789abcdef";
 const std::string kTestSecret = "test-only-value-4711";
 const std::string kProductionOnly = "production-only-value-9931";
 const std::string kHookSecret = "hook-secret-value-5521";
@@ -40,9 +40,12 @@ class PublishServer {
     std::ofstream(data_.path() / "slipway.yml") << config;
     fs::create_directories(data_.path() / "data");
     for (const auto& secret : secrets) {
-      auto set = run_with_input({SLIPWAY_BINARY, "secret", "set", secret.repository, secret.environment, secret.name,
-                                 "--data-dir", (data_.path() / "data").string()},
-                                secret.value, {{"SLIPWAY_SERVER", std::nullopt}});
+      // The webhook's key is a server secret: set by its name alone.
+      std::vector<std::string> address = {secret.repository, secret.environment, secret.name};
+      if (secret.repository == "@server") address = {"--server-only", secret.name};
+      std::vector<std::string> command = {SLIPWAY_BINARY, "secret", "set", "--data-dir", (data_.path() / "data").string()};
+      command.insert(command.end(), address.begin(), address.end());
+      auto set = run_with_input(command, secret.value, {{"SLIPWAY_SERVER", std::nullopt}});
       EXPECT_EQ(set.exit_code, 0) << set.err;
     }
     server_ = std::make_unique<ServerProcess>(
@@ -175,7 +178,7 @@ class Publish : public ::testing::Test {
     }
     secrets.push_back({"*", "test", "TEST_ONLY", kTestSecret});
     secrets.push_back({"*", "production", "PRODUCTION_ONLY", kProductionOnly});
-    secrets.push_back({"*", "*", "HOOK_SECRET", kHookSecret});
+    secrets.push_back({"@server", "@server", "HOOK_SECRET", kHookSecret});
     return secrets;
   }
 

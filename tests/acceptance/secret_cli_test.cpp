@@ -37,7 +37,7 @@ class SecretCli : public ::testing::Test {
   // The stored value, read in this process with the data directory's master key.
   std::optional<std::string> stored(const std::string& repository, const std::string& environment,
                                     const std::string& name) {
-    auto key = load_master_key(data_);
+    auto key = load_master_key(data_, std::nullopt);
     auto store = Store::open(data_ / "slipway.db");
     if (!key || !store) {
       ADD_FAILURE() << "cannot open the data directory";

@@ -1,6 +1,8 @@
 // `slipway validate`: file:line:col diagnostics, "did you mean", JSON, and exit statuses.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/scratch_repository.h"
@@ -59,6 +61,33 @@ TEST(Validate, MissingFileIsBadInput) {
   auto result = slipway.run({"validate", "/nonexistent/.slipway.yml"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("/nonexistent/.slipway.yml"), std::string::npos);
+}
+
+// The same limits as the server's (spec/spec_file.h): a regular file of at most 256 KiB.
+TEST(Validate, RefusesAFileOver256KiB) {
+  TemporaryDirectory folder;
+  auto file = folder.path() / "big.yml";
+  std::ofstream(file) << "kind: library\n# " << std::string(300 * 1024, 'x') << "\n";
+  SlipwayCommand slipway;
+  auto result = slipway.run({"validate", file.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("a .slipway.yml may be at most 256 KiB"), std::string::npos) << result.err;
+}
+
+TEST(Validate, RefusesASymlinkAndWhatIsNotARegularFile) {
+  TemporaryDirectory folder;
+  std::ofstream(folder.path() / "real.yml") << "kind: library\ntest:\n  suites:\n    unit: { run: \"true\" }\n";
+  std::filesystem::create_symlink(folder.path() / "real.yml", folder.path() / "link.yml");
+  SlipwayCommand slipway;
+  auto link = slipway.run({"validate", (folder.path() / "link.yml").string()});
+  EXPECT_EQ(link.exit_code, 2);
+  EXPECT_NE(link.err.find("is a symbolic link"), std::string::npos) << link.err;
+  for (const char* special : {"/dev/zero", "/tmp"}) {
+    auto refused = slipway.run({"validate", special});
+    EXPECT_EQ(refused.exit_code, 2) << special;
+    EXPECT_NE(refused.err.find("is not a regular file"), std::string::npos) << refused.err;
+  }
+  EXPECT_EQ(slipway.run({"validate", (folder.path() / "real.yml").string()}).exit_code, 0);
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ using testing::ChatReceiver;
 class ChatNoticesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto key = load_master_key(folder_.path());
+    auto key = load_master_key(folder_.path(), std::nullopt);
     ASSERT_TRUE(key) << key.error().message;
     key_ = *key;
     auto opened = Store::open(database());

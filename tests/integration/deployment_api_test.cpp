@@ -17,7 +17,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kAdminToken = "deployment-api-admin-token";
+const std::string kAdminToken = "deployment-api-admin-token-0123456789abcdef";
 // The DeploymentController's refusal of a rollback with nothing to return to.
 const std::string kNoEarlierVersion =
     "demo has had only one version in production: there is no earlier one to roll back to";

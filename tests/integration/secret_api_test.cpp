@@ -1,6 +1,7 @@
 // The secret routes of a real `slipway serve`: an admin sets, lists, applies and deletes; any other
-// role is refused; no answer and no log line carries a value; webhook secrets are found in the
-// store; and `slipway secret` with SLIPWAY_SERVER goes through the API end to end.
+// role is refused; no answer and no log line carries a value; webhook keys are server secrets
+// (never a repository secret); and `slipway secret` with SLIPWAY_SERVER goes through the API end
+// to end, --server-only included.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kAdminToken = "secret-api-admin-token";
+const std::string kAdminToken = "secret-api-admin-token-0123456789abcdef";
 const std::string kValue = "v4lue-that-must-never-show";
 const char* kWebhookSecretName = "DEMO_WEBHOOK_SECRET";
 
@@ -67,7 +68,7 @@ class SecretApi : public ::testing::Test {
   // The value as the server stored it, read with the data directory's master key.
   std::optional<std::string> stored(const std::string& repository, const std::string& environment,
                                     const std::string& name) {
-    auto key = load_master_key(data());
+    auto key = load_master_key(data(), std::nullopt);
     auto store = Store::open(data() / "slipway.db");
     if (!key || !store) return std::nullopt;
     auto value = SecretStore(**store, *key).get(repository, environment, name);
@@ -182,7 +183,7 @@ TEST_F(SecretApi, TheCliGoesThroughTheServer) {
   }
 }
 
-TEST_F(SecretApi, WebhookSecretsAreFoundInTheStore) {
+TEST_F(SecretApi, WebhookSecretsAreServerSecrets) {
   std::string body = R"({"zen": "ping"})";
   auto ping = [&](const std::string& secret) {
     return http_request(server_->address(), "POST", "/api/v1/webhooks/git/demo",
@@ -192,16 +193,55 @@ TEST_F(SecretApi, WebhookSecretsAreFoundInTheStore) {
   auto unset = ping(kValue);
   EXPECT_EQ(unset.status, 401);
   EXPECT_NE(unset.body.find("has no value"), std::string::npos) << unset.body;
-  // Environment-wide for the repository: (demo, '*').
+  // A repository secret (demo, '*') is what every test job of demo receives: not a webhook key.
   ASSERT_EQ(call("PUT", std::string("/api/v1/secrets/demo/*/") + kWebhookSecretName,
                  nlohmann::json{{"value", kValue}}.dump()).status, 201);
+  auto stored_the_old_way = ping(kValue);
+  EXPECT_EQ(stored_the_old_way.status, 401);
+  EXPECT_NE(stored_the_old_way.body.find("every test job"), std::string::npos) << stored_the_old_way.body;
+  // A server secret is.
+  auto added = call("PUT", std::string("/api/v1/server-secrets/") + kWebhookSecretName,
+                    nlohmann::json{{"value", kValue}}.dump());
+  ASSERT_EQ(added.status, 201) << added.body;
   EXPECT_EQ(ping(kValue).status, 200);
   EXPECT_EQ(ping("another value").status, 401);
-  // One for a single environment does not count: a webhook belongs to no environment.
-  ASSERT_EQ(call("DELETE", std::string("/api/v1/secrets/demo/*/") + kWebhookSecretName).status, 200);
-  ASSERT_EQ(call("PUT", std::string("/api/v1/secrets/demo/production/") + kWebhookSecretName,
-                 nlohmann::json{{"value", kValue}}.dump()).status, 201);
+  auto listed = nlohmann::json::parse(call("GET", "/api/v1/server-secrets").body, nullptr, false);
+  ASSERT_EQ(listed["secrets"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["secrets"][0]["name"], kWebhookSecretName);
+  // Server secrets are not among a repository's (nor, so, a job's).
+  nlohmann::json job_secrets = nlohmann::json::parse(call("GET", "/api/v1/secrets").body, nullptr, false);
+  for (const auto& entry : job_secrets["secrets"]) {
+    EXPECT_NE(entry["repository"], "@server") << entry.dump();
+  }
+  EXPECT_EQ(call("DELETE", std::string("/api/v1/server-secrets/") + kWebhookSecretName).status, 200);
+  EXPECT_EQ(call("DELETE", std::string("/api/v1/server-secrets/") + kWebhookSecretName).status, 404);
   EXPECT_EQ(ping(kValue).status, 401);
+}
+
+TEST_F(SecretApi, ServerSecretsThroughTheCliAndOnlyForAdmins) {
+  auto set = slipway({"secret", "set", "--server-only", kWebhookSecretName}, kValue);
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_NE(set.out.find("server secret"), std::string::npos) << set.out;
+  auto listed = slipway({"secret", "list", "--server-only", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(nlohmann::json::parse(listed.out)[0]["name"], kWebhookSecretName);
+  auto jobs = slipway({"secret", "list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(jobs.out).size(), 0u) << jobs.out;
+  auto both = slipway({"secret", "set", "--server-only", "demo", "*", kWebhookSecretName}, kValue);
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("NAME alone"), std::string::npos) << both.err;
+
+  std::string viewer = read_only_token();
+  EXPECT_EQ(call("GET", "/api/v1/server-secrets", "", viewer).status, 403);
+  EXPECT_EQ(call("PUT", "/api/v1/server-secrets/X", nlohmann::json{{"value", kValue}}.dump(), viewer).status, 403);
+  EXPECT_EQ(call("DELETE", std::string("/api/v1/server-secrets/") + kWebhookSecretName, "", viewer).status, 403);
+  EXPECT_EQ(call("PUT", "/api/v1/server-secrets/bad-name", nlohmann::json{{"value", kValue}}.dump()).status, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/server-secrets/OK", R"({"value": ""})").status, 400);
+
+  EXPECT_EQ(slipway({"secret", "rm", "--server-only", kWebhookSecretName}).exit_code, 0);
+  auto absent = slipway({"secret", "rm", "--server-only", kWebhookSecretName});
+  EXPECT_EQ(absent.exit_code, 1) << absent.err;
+  EXPECT_NE(absent.err.find("no server secret"), std::string::npos) << absent.err;
 }
 
 }  // namespace

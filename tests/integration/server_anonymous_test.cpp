@@ -15,7 +15,7 @@
 namespace slipway::testing {
 namespace {
 
-const std::string kAdminToken = "anonymous-test-admin-token";
+const std::string kAdminToken = "anonymous-test-admin-token-0123456789abcdef";
 
 // A server with `anonymous_read: <anonymous_read>` and one repository, `demo`, whose Test is one
 // suite that prints a line and writes a summary; stopped (server first) when destroyed.

@@ -11,7 +11,7 @@
 namespace slipway::testing {
 namespace {
 
-const std::string kAdminToken = "integration-admin-token";
+const std::string kAdminToken = "integration-admin-token-0123456789abcdef";
 
 class ServerApi : public ::testing::Test {
  protected:
@@ -151,6 +151,23 @@ TEST_F(ServerApi, RefusesBadInput) {
   EXPECT_EQ(oversized.status, 413);
   // The server is still serving after all that.
   EXPECT_EQ(call("GET", "/api/v1/runs").status, 200);
+}
+
+TEST_F(ServerApi, DeletingATokenThatDoesNotExistIs404) {
+  ASSERT_FALSE(server_->address().empty()) << server_->log();
+  HttpAnswer created = call("POST", "/api/v1/tokens", kAdminToken, R"({"name": "short-lived", "role": "read-only"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  int64_t id = 0;
+  nlohmann::json tokens = json_of(call("GET", "/api/v1/tokens"));
+  for (const auto& token : tokens["tokens"]) {
+    if (token.value("name", "") == "short-lived") id = token.value("id", int64_t{0});
+  }
+  ASSERT_GT(id, 0) << tokens.dump();
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(id)).status, 200);
+  HttpAnswer again = call("DELETE", "/api/v1/tokens/" + std::to_string(id));
+  EXPECT_EQ(again.status, 404) << again.body;
+  EXPECT_NE(json_of(again).value("error", "").find("no API token " + std::to_string(id)), std::string::npos) << again.body;
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/999999").status, 404);
 }
 
 TEST_F(ServerApi, StopsGracefullyOnSigterm) {

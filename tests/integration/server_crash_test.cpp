@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 
-const std::string kAdminToken = "crash-test-admin-token";
+const std::string kAdminToken = "crash-test-admin-token-0123456789abcdef";
 
 // Polls `done` every 50 ms until it holds or `limit` passes; returns its last answer.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {

@@ -18,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kAdminToken = "task-api-admin-token";
+const std::string kAdminToken = "task-api-admin-token-0123456789abcdef";
 const std::string kImage = "127.0.0.1:5000/production/orders";
 // The first run's log, as the TaskRunner writes it: "<unix ms> <o|e> <text>".
 const std::vector<std::string> kLogRecords = {"1767225600100 o exporting orders for 2026-11-25",

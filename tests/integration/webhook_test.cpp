@@ -1,6 +1,8 @@
 // The push paths into a real `slipway serve`: GitHub-compatible webhooks (signature, bad input,
-// deduplication, hostile branch names) and the post-receive hook that `slipway hook install`
-// writes, driven by a real `git push`.
+// deduplication, replays, hostile branch names) and the post-receive hook that `slipway hook
+// install` writes, driven by a real `git push`. The webhook's key is a server secret, set with
+// `slipway secret set --server-only` before the server starts; the repository's suite fails if
+// its job can see that key.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/webhook_signature.h"
+#include "support/command_with_input.h"
 #include "support/http_test_client.h"
 #include "support/scratch_repository.h"
 
@@ -22,40 +25,61 @@ using testing::HttpAnswer;
 using testing::ScratchRepository;
 using testing::ServerProcess;
 
-constexpr const char* kAdminToken = "webhook-test-admin-token";
+constexpr const char* kAdminToken = "webhook-test-admin-token-0123456789abcdef";
 constexpr const char* kSecretName = "SLIPWAY_TEST_WEBHOOK_SECRET";
 constexpr const char* kSecret = "correct horse battery staple";
 
 class WebhookTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    work_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: \"echo unit ok\"\n"
-                                "publish:\n  tag: { bump: patch }\n");
+    // The suite passes only when the job sees neither the webhook key's name nor its value, but
+    // does see the shared job secret (so secrets do reach it).
+    work_.write(".slipway.yml", std::string("kind: library\ntest:\n  suites:\n    unit: 'test -z \"${") + kSecretName +
+                                    ":-}\" && ! env | grep -qF \"correct horse\" && test -n \"${SHARED_SECRET:-}\" "
+                                    "&& echo unit ok'\n"
+                                    "publish:\n  tag: { bump: patch }\n");
     head_ = work_.commit("first");
     bare_ = folder_.path() / "demo.git";
     ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", work_.path().string(), bare_.string()}).ok());
     std::ofstream(folder_.path() / "slipway.yml")
         << "executor: host\nmax_body_bytes: 64k\nrepositories:\n"
         << "  - { name: demo, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: " << kSecretName << " }\n"
-        << "  - { name: unsigned, url: " << bare_.string() << ", poll_interval: 0s }\n";
-    setenv(kSecretName, kSecret, 1);  // the server reads webhook secrets from its environment
+        << "  - { name: unsigned, url: " << bare_.string() << ", poll_interval: 0s }\n"
+        << "  - { name: unset, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: UNSET_SECRET }\n"
+        << "  - { name: old-way, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: OLD_SECRET }\n";
+    ::unsetenv(kSecretName);
+    std::filesystem::create_directories(data());
+    set_secret({"--server-only", kSecretName}, kSecret);
+    // As earlier versions kept a webhook key: a repository secret, which every test job received.
+    set_secret({"old-way", "*", "OLD_SECRET"}, kSecret);
+    set_secret({"*", "*", "SHARED_SECRET"}, "a shared job secret");
     server_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--config", (folder_.path() / "slipway.yml").string(), "--data-dir",
-                                 (folder_.path() / "data").string()},
+        std::vector<std::string>{"--config", (folder_.path() / "slipway.yml").string(), "--data-dir", data().string()},
         kAdminToken);
     ASSERT_FALSE(server_->address().empty()) << server_->log();
+  }
+
+  std::filesystem::path data() const { return folder_.path() / "data"; }
+
+  // `slipway secret set ADDRESS... --data-dir DATA` with `value` on standard input.
+  void set_secret(std::vector<std::string> address, const std::string& value) {
+    address.insert(address.begin(), {SLIPWAY_BINARY, "secret", "set"});
+    address.insert(address.end(), {"--data-dir", data().string()});
+    auto set = testing::run_with_input(address, value, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+    ASSERT_EQ(set.exit_code, 0) << set.err;
   }
 
   HttpAnswer webhook(const std::string& repository, const std::string& body, std::map<std::string, std::string> headers) {
     return testing::http_request(server_->address(), "POST", "/api/v1/webhooks/git/" + repository, headers, body);
   }
 
-  // A push event signed with the right secret.
-  HttpAnswer signed_push(const std::string& body, const std::string& delivery = "") {
+  // A push event signed with the right secret, with a fresh delivery id unless one is given.
+  HttpAnswer signed_push(const std::string& body, const std::string& delivery = "",
+                         const std::string& repository = "demo") {
     std::map<std::string, std::string> headers = {{"X-GitHub-Event", "push"},
                                                   {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, body)}};
-    if (!delivery.empty()) headers["X-GitHub-Delivery"] = delivery;
-    return webhook("demo", body, headers);
+    headers["X-GitHub-Delivery"] = delivery.empty() ? "delivery-" + std::to_string(++deliveries_) : delivery;
+    return webhook(repository, body, headers);
   }
 
   static std::string push_body(const std::string& ref, const std::string& after) {
@@ -80,6 +104,19 @@ class WebhookTest : public ::testing::Test {
     return nullptr;
   }
 
+  // Waits until the run of `commit` has finished; returns it, or null after a minute.
+  nlohmann::json wait_for_finished_run(const std::string& commit) {
+    for (int i = 0; i < 600; ++i) {
+      for (const auto& run : runs()) {
+        std::string status = run.value("status", "");
+        if (run.value("commit", "") == commit && status != "queued" && status != "running") return run;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return nullptr;
+  }
+
+  int deliveries_ = 0;
   ScratchRepository work_;
   TemporaryDirectory folder_{"slipway-webhook"};
   std::filesystem::path bare_;
@@ -101,10 +138,73 @@ TEST_F(WebhookTest, WrongOrMissingSignatureIs401) {
   EXPECT_TRUE(runs().empty());
 }
 
-TEST_F(WebhookTest, UnknownRepositoryIs404) {
+TEST_F(WebhookTest, UnknownRepositoryIs404NamingNoRepository) {
   auto answer = webhook("nope", push_body("refs/heads/main", head_), {{"X-GitHub-Event", "push"}});
   EXPECT_EQ(answer.status, 404);
-  EXPECT_NE(answer.body.find("demo"), std::string::npos) << "the message lists the known repositories";
+  EXPECT_NE(answer.body.find("nope"), std::string::npos) << answer.body;
+  for (const char* configured : {"demo", "unsigned", "old-way"}) {
+    EXPECT_EQ(answer.body.find(configured), std::string::npos) << "an anonymous caller learns of " << configured;
+  }
+}
+
+TEST_F(WebhookTest, ASecretWithNoValueIs401SayingItIsReadPerRequest) {
+  auto answer = signed_push(push_body("refs/heads/main", head_), "", "unset");
+  EXPECT_EQ(answer.status, 401);
+  EXPECT_NE(answer.body.find("slipway secret set --server-only UNSET_SECRET"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find("read at every request"), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find("then restart"), std::string::npos) << "the old advice is gone: " << answer.body;
+  // ...and it is: set now, the next delivery is accepted without a restart.
+  set_secret({"--server-only", "UNSET_SECRET"}, kSecret);
+  auto accepted = signed_push(push_body("refs/heads/main", head_), "", "unset");
+  EXPECT_EQ(accepted.status, 202) << accepted.body;
+}
+
+TEST_F(WebhookTest, AKeyStoredAsARepositorySecretIsNotUsed) {
+  // It was handed to every test job: the server refuses it and says how to move it.
+  auto answer = signed_push(push_body("refs/heads/main", head_), "", "old-way");
+  EXPECT_EQ(answer.status, 401);
+  EXPECT_NE(answer.body.find("every test job"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find("--server-only OLD_SECRET"), std::string::npos) << answer.body;
+  EXPECT_EQ(answer.body.find(kSecret), std::string::npos);
+  EXPECT_TRUE(runs().empty());
+}
+
+TEST_F(WebhookTest, MissingDeliveryIdIs400) {
+  std::string body = push_body("refs/heads/main", head_);
+  auto answer = webhook("demo", body, {{"X-GitHub-Event", "push"},
+                                       {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, body)}});
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_NE(answer.body.find("missing X-GitHub-Delivery"), std::string::npos) << answer.body;
+  EXPECT_TRUE(runs().empty());
+}
+
+TEST_F(WebhookTest, AReplayedPushOfAnOldCommitStartsNothing) {
+  // main moves on; then the signed delivery of the push of its old head arrives again.
+  std::string old_body = push_body("refs/heads/main", head_);
+  work_.write("change.txt", "second\n");
+  std::string newer = work_.commit("second");
+  work_.git({"push", "--quiet", bare_.string(), "main"});
+  auto replayed = signed_push(old_body, "a-new-delivery-id");
+  ASSERT_EQ(replayed.status, 202) << replayed.body;
+  auto answer = nlohmann::json::parse(replayed.body, nullptr, false);
+  std::string ignored = answer.value("ignored", "");
+  EXPECT_NE(ignored.find("stale push"), std::string::npos) << replayed.body;
+  EXPECT_NE(ignored.find(newer.substr(0, 12)), std::string::npos) << "it says where main is: " << replayed.body;
+  EXPECT_FALSE(answer.contains("run"));
+  // The current head is accepted, and it is the only run there is.
+  ASSERT_EQ(signed_push(push_body("refs/heads/main", newer)).status, 202);
+  ASSERT_FALSE(wait_for_run(newer).is_null());
+  auto all = runs();
+  ASSERT_EQ(all.size(), 1u) << all.dump();
+  EXPECT_EQ(all[0].value("commit", ""), newer);
+}
+
+TEST_F(WebhookTest, TheJobSeesNoWebhookKey) {
+  ASSERT_EQ(signed_push(push_body("refs/heads/main", head_)).status, 202);
+  auto run = wait_for_finished_run(head_);
+  ASSERT_FALSE(run.is_null()) << server_->log();
+  // The suite checks that neither the key's variable nor its value is in its environment.
+  EXPECT_EQ(run.value("status", ""), "passed") << run.dump();
 }
 
 TEST_F(WebhookTest, OversizedBodyIs413) {

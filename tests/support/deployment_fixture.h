@@ -58,7 +58,7 @@ inline std::string describe_containers(const std::map<std::string, std::string>&
 
 class DeploymentFixture {
  public:
-  static constexpr const char* kAdminToken = "deployment-fixture-admin-token";
+  static constexpr const char* kAdminToken = "deployment-fixture-admin-token-0123456789abcdef";
   static constexpr const char* kApplication = "hello";
   static constexpr const char* kEnvironment = "production";
 
