@@ -86,11 +86,16 @@ int main(int argc, char** argv) {
   if (!fill_store(data, runs)) return 1;
   ServerConfig config;
   config.listen = "127.0.0.1:0";
-  Server server(ServerOptions{data, config, "bench-token", 2});
+  ServerOptions options;
+  options.data = data;
+  options.config = config;
+  options.admin_token = "bench-token-bench-token-bench-token";
+  options.http_threads = 2;
+  Server server(std::move(options));
   if (auto started = server.start(); !started) return std::fprintf(stderr, "%s\n", started.error().message.c_str()), 1;
   int fd = connect_to(server.address());
   if (fd < 0) return std::fprintf(stderr, "cannot connect to %s\n", server.address().c_str()), 1;
-  std::string request = "GET /api/v1/runs?limit=50 HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer bench-token\r\n\r\n";
+  std::string request = "GET /api/v1/runs?limit=50 HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer bench-token-bench-token-bench-token\r\n\r\n";
   std::string buffer;
   std::vector<double> latencies_ms;
   for (int i = 0; i < requests + 50; ++i) {

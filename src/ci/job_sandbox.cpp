@@ -340,7 +340,14 @@ std::string JobSandbox::limit_reached() const {
 
 JobSandbox::~JobSandbox() {
   stop_child(slirp_);
-  stop_child(holder_);
+  if (holder_) {
+    // The namespace's own process first: bubblewrap then reaps it and exits by itself. Killed
+    // the other way round, it would be an orphan handed to this process (a subreaper) and stay
+    // a zombie.
+    if (netns_pid_ > 0) ::kill(netns_pid_, SIGKILL);
+    holder_->reap();
+    holder_.reset();
+  }
   cgroup_.reset();
   for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
   std::error_code error;

@@ -46,13 +46,14 @@ class HostSocket {
 };
 
 // Each attempt prints "BREACH <where> <what>" when it got through, "blocked <where> <what>"
-// when it did not.
+// when it did not. The workspace is mounted at its own path, so the folders above it exist in the
+// sandbox as empty mount points: listing the data directory may show `runs` and nothing else.
 std::string attack_script(const fs::path& data, const std::string& socket) {
   return fmt::format(R"SCRIPT(where=$1
 try() {{ what=$1; shift; if "$@" >/dev/null 2>&1; then echo "BREACH $where $what"; else echo "blocked $where $what"; fi; }}
 try read-master-key grep -q attack-key {0}/master.key
 try read-database head -c 16 {0}/slipway.db
-try list-data-dir ls {0}/runs
+try list-data-dir sh -c 'ls -A {0} | grep -qv "^runs$"' 
 try server-environ sh -c 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\0" "\n" | grep -q "^SLIPWAY_ADMIN_TOKEN=attack"'
 try host-socket sh -c 'test -S {1} || test -S /var/run/docker.sock || test -S /run/docker.sock'
 try read-shadow grep -q "^root:" /etc/shadow

@@ -96,7 +96,10 @@ int zombie_children() {
     char state = '?';
     int ppid = 0;
     if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
-    if (state == 'Z' && ppid == ::getpid()) ++zombies;
+    if (state == 'Z' && ppid == ::getpid()) {
+      ++zombies;
+      std::fprintf(stderr, "zombie: %s\n", stat.c_str());
+    }
   }
   return zombies;
 }
