@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "base/files.h"
 #include "base/step_environment.h"
@@ -353,6 +354,11 @@ JobSandbox::~JobSandbox() {
   std::error_code error;
   if (full_) {
     ::rmdir(root_.c_str());
+    // The workspace goes back to the server's user: the publish stage's git and image build
+    // work in it next, and git refuses a repository another user owns.
+    if (!mounts_.empty()) {
+      if (Status given = give_tree_to(request_.workspace, ::getuid()); !given) spdlog::warn("{}", given.error().message);
+    }
   } else if (!root_.empty()) {
     fs::remove_all(root_, error);
   }

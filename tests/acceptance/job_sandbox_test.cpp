@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <future>
@@ -191,6 +192,30 @@ test:
   EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
   EXPECT_EQ(result.out.find("[bomb] all-forked"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("process limit (2048 processes) reached"), std::string::npos) << result.out;
+}
+
+}  // namespace
+}  // namespace slipway::testing
+
+namespace slipway::testing {
+namespace {
+
+// The publish stage runs git and the image build in the workspace after the test job; git
+// refuses a repository another user owns, so the job's uid must hand it back.
+TEST(JobSandbox, TheWorkspaceGoesBackToTheServersUserAfterTheJob) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"echo made-by-the-job > made.txt\" }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string(), "--keep-workspace"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  std::filesystem::path workspace = slipway.data_dir() / "runs" / "1" / "workspace";
+  struct stat made {};
+  ASSERT_EQ(::stat((workspace / "made.txt").c_str(), &made), 0) << result.out;
+  EXPECT_EQ(made.st_uid, ::getuid());
+  auto status = run_command({"git", "-C", workspace.string(), "status", "--porcelain"});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->exit_code, 0) << status->err;
 }
 
 }  // namespace
