@@ -125,7 +125,11 @@ std::string group_text(gid_t gid) { return fmt::format("root:x:0:\nslipway:x:{0}
 bool JobSandbox::full_mode() { return ::geteuid() == 0; }
 
 JobSandbox::JobSandbox(fs::path bwrap, JobSandboxRequest request)
-    : bwrap_(std::move(bwrap)), request_(std::move(request)), full_(full_mode()) {}
+    : bwrap_(std::move(bwrap)),
+      nsenter_(find_program("nsenter")),
+      prlimit_(find_program("prlimit")),
+      request_(std::move(request)),
+      full_(full_mode()) {}
 
 Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const fs::path& bwrap, const JobSandboxRequest& request) {
   std::unique_ptr<JobSandbox> sandbox(new JobSandbox(bwrap, request));
@@ -286,12 +290,12 @@ std::vector<std::string> JobSandbox::wrap(const std::vector<std::string>& comman
       for (const fs::path& path : cgroup_->join_paths()) script += fmt::format("echo 0 > '{}' && ", path.string());
       argv = {"/bin/sh", "-c", script + "exec \"$@\"", "sh"};
     }
-    argv.push_back(find_program("nsenter").string());
+    argv.push_back(nsenter_.string());
     if (netns_pid_ != 0) argv.push_back(fmt::format("--net=/proc/{}/ns/net", netns_pid_));
     argv.insert(argv.end(), {"-S", std::to_string(request_.uid), "-G", std::to_string(gid_), "--"});
   }
   if (std::vector<std::string> limits = cgroup_->rlimit_arguments(); !limits.empty()) {
-    argv.push_back(find_program("prlimit").string());
+    argv.push_back(prlimit_.string());
     argv.insert(argv.end(), limits.begin(), limits.end());
     argv.push_back("--");
   }

@@ -86,6 +86,7 @@ class JobSandbox {
   std::vector<std::string> file_system_arguments() const;
 
   std::filesystem::path bwrap_;
+  std::filesystem::path nsenter_, prlimit_;    // looked up once per job, not per step
   JobSandboxRequest request_;
   bool full_ = false;
   gid_t gid_ = 0;                              // the job's group: its uid's, or the Docker socket's

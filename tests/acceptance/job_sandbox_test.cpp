@@ -14,21 +14,11 @@
 
 #include <fmt/core.h>
 
+#include "support/http_test_client.h"
 #include "support/scratch_repository.h"
 
 namespace slipway::testing {
 namespace {
-
-bool host_can_connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
 
 // A service listening on 127.0.0.1:PORT inside the job, a suite that talks to it, and a pause
 // long enough for the test to look from the host.
@@ -136,7 +126,7 @@ TEST(JobSandbox, ForkingTenThousandProcessesFailsOnTheJobsProcessLimit) {
 test:
   limits: { pids: 64 }
   suites:
-    bomb: { run: "for i in $(seq 10000); do sleep 30 & done; echo all-forked", timeout: 60s }
+    bomb: { run: "python3 -c \"import os, time\nfor i in range(10000):\n  if os.fork() == 0: time.sleep(30); os._exit(0)\nprint(\x27all-forked\x27)\"", timeout: 60s }
 )");
   repo.commit();
   SlipwayCommand slipway;
@@ -184,7 +174,7 @@ TEST(JobSandbox, ARepositoryCannotRaiseTheLimits) {
 test:
   limits: { pids: 1000000 }
   suites:
-    bomb: { run: "for i in $(seq 3000); do sleep 30 & done; echo all-forked", timeout: 60s }
+    bomb: { run: "python3 -c \"import os, time\nfor i in range(3000):\n  if os.fork() == 0: time.sleep(30); os._exit(0)\nprint(\x27all-forked\x27)\"", timeout: 60s }
 )");
   repo.commit();
   SlipwayCommand slipway;

@@ -32,17 +32,6 @@ extern char** environ;
 namespace slipway::testing {
 namespace {
 
-bool host_can_connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
-
 // A job whose service is the image, answering `answer` on 127.0.0.1:PORT, and a suite that
 // reads it through bash's /dev/tcp, then pauses for `pause_seconds` (for the test to look).
 std::string image_service_job(const std::string& image, int port, const std::string& answer, int pause_seconds) {

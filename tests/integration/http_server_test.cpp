@@ -16,20 +16,6 @@
 namespace slipway::testing {
 namespace {
 
-int connect_to(const std::string& address) {
-  size_t colon = address.rfind(':');
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 void send_text(int fd, const std::string& text) { (void)send(fd, text.data(), text.size(), MSG_NOSIGNAL); }
 
 // Reads until `marker` has arrived or the peer closed (or 10 s of silence: a test failure, not a wait).

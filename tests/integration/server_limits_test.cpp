@@ -25,20 +25,6 @@ int threads_of(pid_t pid) {
   return -1;
 }
 
-int connect_to(const std::string& address) {
-  size_t colon = address.rfind(':');
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // The status line and head of an answer (for a 503, its body too: the server closes after it).
 std::string read_head(int fd) {
   std::string raw;

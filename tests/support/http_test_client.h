@@ -23,6 +23,29 @@
 
 namespace slipway::testing {
 
+// A connected TCP socket to "HOST:PORT" (IPv4), or -1 when nothing accepts there.
+inline int connect_to(const std::string& address) {
+  size_t colon = address.rfind(':');
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Whether anything accepts connections on 127.0.0.1:`port` of this (the host's) namespace.
+inline bool host_can_connect(int port) {
+  int fd = connect_to("127.0.0.1:" + std::to_string(port));
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
 struct HttpAnswer {
   int status = 0;
   std::string head;
@@ -32,16 +55,8 @@ struct HttpAnswer {
 inline HttpAnswer http_request(const std::string& address, const std::string& method, const std::string& target,
                                const std::map<std::string, std::string>& headers = {}, const std::string& body = "") {
   HttpAnswer answer;
-  size_t colon = address.rfind(':');
-  sockaddr_in server{};
-  server.sin_family = AF_INET;
-  server.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &server.sin_addr);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
-    close(fd);
-    return answer;
-  }
+  int fd = connect_to(address);
+  if (fd < 0) return answer;
   std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
