@@ -25,6 +25,7 @@ std::string build_query(const ImageBuildRequest& request) {
   std::string query = "/build?version=1&rm=1&forcerm=1&dockerfile=" + percent_encode(request.dockerfile);
   for (const std::string& tag : request.tags) query += "&t=" + percent_encode(tag);
   if (!request.target.empty()) query += "&target=" + percent_encode(request.target);
+  if (!request.use_cache) query += "&nocache=1";
   if (!request.build_args.empty()) {
     nlohmann::json args = nlohmann::json::object();
     for (const auto& [name, value] : request.build_args) args[name] = value;
