@@ -90,6 +90,24 @@ pid_t first_child(pid_t pid) {
   return child;
 }
 
+// Whether `pid` has exec'd the program named `name` (its comm, at most 15 characters).
+bool runs_program(pid_t pid, std::string_view name) {
+  if (pid <= 0) return false;
+  std::ifstream in(fmt::format("/proc/{}/comm", pid));
+  std::string comm;
+  std::getline(in, comm);
+  return comm == name;
+}
+
+// The first line a child wrote to `fd` (non-blocking), for an error message; "" when none.
+std::string first_line_of(UniqueFd& fd) {
+  char buffer[512];
+  ssize_t got = fd.valid() ? ::read(fd.get(), buffer, sizeof buffer) : -1;
+  if (got <= 0) return "";
+  std::string text(buffer, static_cast<size_t>(got));
+  return text.substr(0, text.find('\n'));
+}
+
 bool has_default_route(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/net/route", pid));
   std::string line;
@@ -236,10 +254,15 @@ Status JobSandbox::start_holder() {
   auto started = ChildProcess::spawn({holder, {"PATH=" + std::string(kStepPath)}, "/"});
   if (!started) return make_error(fmt::format("cannot start the job's network holder: {}", started.error().message));
   holder_ = std::make_unique<ChildProcess>(std::move(*started));
+  // Ready once the namespace's command runs: bubblewrap configures the new namespace's loopback
+  // in its init before it starts the command, and slirp4netns configuring the same namespace
+  // meanwhile makes that fail ("loopback: Failed RTM_NEWADDR"), under load about once in forty.
   auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
-  while ((netns_pid_ = first_child(holder_->pid())) == 0) {
+  while ((netns_pid_ = first_child(holder_->pid())) == 0 || !runs_program(first_child(netns_pid_), "sleep")) {
     if (holder_->has_exited() || std::chrono::steady_clock::now() > deadline) {
-      return make_error("the job's network namespace could not be created (bubblewrap --unshare-net failed)");
+      std::string said = first_line_of(holder_->stderr_fd());
+      return make_error(fmt::format("the job's network namespace could not be created (bubblewrap --unshare-net {})",
+                                    said.empty() ? "failed" : "said: " + said));
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }

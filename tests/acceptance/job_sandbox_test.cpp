@@ -120,6 +120,32 @@ TEST(JobSandbox, NetworkNoneHasOnlyLoopbackAndOutboundHasAWayOut) {
   EXPECT_NE(open.out.find("[unit] default-route tap0"), std::string::npos) << open.out;
 }
 
+// Jobs starting side by side, each with its own namespace and slirp4netns: bubblewrap sets up
+// the namespace's loopback while slirp4netns configures its way out, and the two used to race
+// (the holder exited with "loopback: Failed RTM_NEWADDR", the first step could not enter the
+// namespace), about one start in forty on a busy machine.
+TEST(JobSandbox, JobsStartingAtOnceEachGetTheirNetwork) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml",
+             "kind: library\ntest:\n  suites:\n    unit: { run: \"grep -q tap0 /proc/net/dev && echo networked\" }\n");
+  repo.commit();
+  constexpr int kParallel = 4, kRunsEach = 15;
+  std::vector<std::future<std::string>> lanes;
+  for (int lane = 0; lane < kParallel; ++lane) {
+    lanes.push_back(std::async(std::launch::async, [&] {
+      SlipwayCommand slipway;
+      for (int run = 0; run < kRunsEach; ++run) {
+        auto result = slipway.run({"run", repo.path().string()});
+        if (result.exit_code != 0 || result.out.find("[unit] networked") == std::string::npos) {
+          return result.out + result.err;
+        }
+      }
+      return std::string();
+    }));
+  }
+  for (auto& lane : lanes) EXPECT_EQ(lane.get(), "");
+}
+
 TEST(JobSandbox, ForkingTenThousandProcessesFailsOnTheJobsProcessLimit) {
   ScratchRepository repo;
   repo.write(".slipway.yml", R"(kind: library
