@@ -68,16 +68,17 @@ int64_t counter(const fs::path& file, std::string_view key) {
   return 0;
 }
 
-// Stops every process still in `group` and removes it; a group still busy after a second is
-// left for the next start's clean-up rather than blocking the job's end.
-void remove_group(const fs::path& group) {
+// Stops every process still in `group` and removes it; false when it is still busy after a
+// second.
+bool remove_group(const fs::path& group) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    if (::rmdir(group.c_str()) == 0 || errno == ENOENT) return;
+    if (::rmdir(group.c_str()) == 0 || errno == ENOENT) return true;
     std::ifstream procs(group / "cgroup.procs");
     pid_t pid;
     while (procs >> pid) ::kill(pid, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return false;
 }
 
 Status enable_v2_controllers(const fs::path& parent) {
@@ -177,8 +178,13 @@ Result<std::unique_ptr<JobCgroup>> JobCgroup::create(const std::string& name, co
   return cgroup;
 }
 
-JobCgroup::~JobCgroup() {
-  for (const fs::path& group : groups_) remove_group(group);
+JobCgroup::~JobCgroup() { (void)remove(); }
+
+bool JobCgroup::remove() {
+  bool all_gone = true;
+  for (const fs::path& group : groups_) all_gone = remove_group(group) && all_gone;
+  groups_.clear();
+  return all_gone;
 }
 
 std::vector<std::string> JobCgroup::rlimit_arguments() const {

@@ -40,7 +40,12 @@ class JobCgroup {
   // cannot be made or a limit cannot be written, naming the file. With the rlimits mechanism,
   // there is no group: join_paths() is empty and rlimit_arguments() carries the limits.
   static Result<std::unique_ptr<JobCgroup>> create(const std::string& name, const JobLimits& limits);
-  ~JobCgroup();  // kills whatever is still in the group, then removes it
+  ~JobCgroup();  // remove(), if not done
+
+  // Kills whatever is still in the groups and removes them. True when every group is gone, so
+  // no process of the job is left (with rlimits, none was ever grouped: true). A group still
+  // busy after a second is left for the next start's clean-up rather than blocking the job's end.
+  bool remove();
 
   // The cgroup.procs files a process writes "0" to, to join the job's group.
   const std::vector<std::filesystem::path>& join_paths() const { return join_paths_; }

@@ -19,6 +19,7 @@
 #include "base/files.h"
 #include "base/step_environment.h"
 #include "base/strings.h"
+#include "ci/job_network.h"
 #include "ci/sandbox_view.h"
 
 namespace slipway {
@@ -31,7 +32,6 @@ namespace {
 // job's uid could not reach a bind source inside it), on the host's /run, which is a tmpfs.
 const fs::path kJobsRoot = "/run/slipway/jobs";
 const fs::path kDockerSocket = "/var/run/docker.sock";
-constexpr auto kNetworkReadyTimeout = std::chrono::seconds(5);
 
 std::atomic<int> job_counter{0};
 
@@ -81,51 +81,6 @@ std::vector<fs::path> borrowed_object_folders(const fs::path& workspace) {
     if (!error && fs::is_directory(folder, error)) folders.push_back(folder);
   }
   return folders;
-}
-
-pid_t first_child(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/task/{}/children", pid, pid));
-  pid_t child = 0;
-  in >> child;
-  return child;
-}
-
-// Whether `pid` has exec'd the program named `name` (its comm, at most 15 characters).
-bool runs_program(pid_t pid, std::string_view name) {
-  if (pid <= 0) return false;
-  std::ifstream in(fmt::format("/proc/{}/comm", pid));
-  std::string comm;
-  std::getline(in, comm);
-  return comm == name;
-}
-
-// The first line a child wrote to `fd` (non-blocking), for an error message; "" when none.
-std::string first_line_of(UniqueFd& fd) {
-  char buffer[512];
-  ssize_t got = fd.valid() ? ::read(fd.get(), buffer, sizeof buffer) : -1;
-  if (got <= 0) return "";
-  std::string text(buffer, static_cast<size_t>(got));
-  return text.substr(0, text.find('\n'));
-}
-
-bool has_default_route(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/net/route", pid));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string interface, destination;
-    fields >> interface >> destination;
-    if (destination == "00000000") return true;
-  }
-  return false;
-}
-
-void stop_child(std::unique_ptr<ChildProcess>& child) {
-  if (!child) return;
-  ::kill(child->pid(), SIGKILL);
-  child->reap();
-  child.reset();
 }
 
 std::string passwd_text(uid_t uid, gid_t gid) {
@@ -234,72 +189,20 @@ Status JobSandbox::prepare_files() {
 }
 
 Status JobSandbox::start_network() {
+  const bool outbound = !request_.network_none;
   if (request_.network_pid != 0) {
-    netns_pid_ = request_.network_pid;  // a pod's holder container owns the namespace
-  } else {
-    // Without root a namespace could not be entered; without a way out and without services,
-    // each step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
-    if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
-    if (Status held = start_holder(); !held) return held;
+    // A pod's holder container owns the namespace.
+    auto joined = JobNetwork::join(request_.network_pid, outbound);
+    if (!joined) return joined.error();
+    network_ = std::move(*joined);
+    return {};
   }
-  if (request_.network_none) return {};
-  return attach_outbound();
-}
-
-Status JobSandbox::start_holder() {
-  std::vector<std::string> holder = {bwrap_.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
-                                     "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
-  for (std::string& word : toolchain_arguments()) holder.push_back(std::move(word));
-  holder.insert(holder.end(), {"--", "/usr/bin/sleep", "infinity"});
-  auto started = ChildProcess::spawn({holder, {"PATH=" + std::string(kStepPath)}, "/"});
-  if (!started) return make_error(fmt::format("cannot start the job's network holder: {}", started.error().message));
-  holder_ = std::make_unique<ChildProcess>(std::move(*started));
-  // Ready once the namespace's command runs: bubblewrap configures the new namespace's loopback
-  // in its init before it starts the command, and slirp4netns configuring the same namespace
-  // meanwhile makes that fail ("loopback: Failed RTM_NEWADDR"), under load about once in forty.
-  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
-  while ((netns_pid_ = first_child(holder_->pid())) == 0 || !runs_program(first_child(netns_pid_), "sleep")) {
-    if (holder_->has_exited() || std::chrono::steady_clock::now() > deadline) {
-      std::string said = first_line_of(holder_->stderr_fd());
-      return make_error(fmt::format("the job's network namespace could not be created (bubblewrap --unshare-net {})",
-                                    said.empty() ? "failed" : "said: " + said));
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return {};
-}
-
-Status JobSandbox::attach_outbound() {
-  fs::path slirp = find_program("slirp4netns");
-  if (slirp.empty()) {
-    return make_error(
-        "network: outbound needs slirp4netns, which is not installed: install the slirp4netns package, or set "
-        "`network: none` in the test section");
-  }
-  // Through `unshare --mount` (all mounts made private, recursively): slirp4netns's own
-  // --enable-sandbox makes only "/" private before it pivots and detaches the old root, and the
-  // detach would then propagate to the host's shared mounts — the Docker Engine's
-  // /var/lib/docker is one, so every container being started at that moment lost its root file
-  // system ("exec: stat /service: no such file or directory").
-  fs::path unshare = find_program("unshare");
-  if (unshare.empty()) return make_error("network: outbound needs unshare (util-linux), which is not installed");
-  // --exit-fd=0 on a lifeline: slirp4netns ends with this process, even after a kill -9 (the
-  // namespace it serves may be a pod's, which outlives us until the next start removes it).
-  auto attached = ChildProcess::spawn({{unshare.string(), "--mount", "--propagation", "private", "--", slirp.string(),
-                                        "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-                                        "--enable-seccomp", "--exit-fd=0", std::to_string(netns_pid_), "tap0"},
-                                       {"PATH=" + std::string(kStepPath)},
-                                       "/",
-                                       true});
-  if (!attached) return make_error(fmt::format("cannot start slirp4netns: {}", attached.error().message));
-  slirp_ = std::make_unique<ChildProcess>(std::move(*attached));
-  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
-  while (!has_default_route(netns_pid_)) {
-    if (slirp_->has_exited() || std::chrono::steady_clock::now() > deadline) {
-      return make_error("slirp4netns could not give the job's network a way out (no default route after 5 s)");
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  // Without root a namespace could not be entered; without a way out and without services,
+  // each step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
+  if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
+  auto taken = JobNetworkPool::instance().take(bwrap_, outbound);
+  if (!taken) return taken.error();
+  network_ = std::move(*taken);
   return {};
 }
 
@@ -314,7 +217,7 @@ std::vector<std::string> JobSandbox::wrap(const std::vector<std::string>& comman
       argv = {"/bin/sh", "-c", script + "exec \"$@\"", "sh"};
     }
     argv.push_back(nsenter_.string());
-    if (netns_pid_ != 0) argv.push_back(fmt::format("--net=/proc/{}/ns/net", netns_pid_));
+    if (network_) argv.push_back(fmt::format("--net=/proc/{}/ns/net", network_->pid()));
     argv.insert(argv.end(), {"-S", std::to_string(request_.uid), "-G", std::to_string(gid_), "--"});
   }
   if (std::vector<std::string> limits = cgroup_->rlimit_arguments(); !limits.empty()) {
@@ -333,7 +236,7 @@ std::vector<std::string> JobSandbox::bubblewrap_arguments() const {
                                    "--cap-drop", "ALL"};
   // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
   // Without root, `network: none` is a namespace per step and outbound is the host's network.
-  if (!request_.host_network && (full_ ? netns_pid_ == 0 : request_.network_none)) argv.push_back("--unshare-net");
+  if (!request_.host_network && (full_ ? network_ == nullptr : request_.network_none)) argv.push_back("--unshare-net");
   for (std::string& word : file_system_arguments()) argv.push_back(std::move(word));
   return argv;
 }
@@ -367,15 +270,10 @@ std::string JobSandbox::limit_reached() const {
 }
 
 JobSandbox::~JobSandbox() {
-  stop_child(slirp_);
-  if (holder_) {
-    // The namespace's own process first: bubblewrap then reaps it and exits by itself. Killed
-    // the other way round, it would be an orphan handed to this process (a subreaper) and stay
-    // a zombie.
-    if (netns_pid_ > 0) ::kill(netns_pid_, SIGKILL);
-    holder_->reap();
-    holder_.reset();
-  }
+  // The job's processes first: its namespace goes back to the pool only when none can remain.
+  const bool emptied = cgroup_ ? cgroup_->remove() : true;
+  if (emptied) JobNetworkPool::instance().give_back(std::move(network_));
+  network_.reset();
   cgroup_.reset();
   for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
   std::error_code error;

@@ -18,8 +18,10 @@
 // user in their own namespaces (each step its own network namespace), with the same file system
 // view and rlimits; the executor says so at start.
 //
-// Closing (the destructor) stops the holder and slirp4netns, removes the cgroups and unmounts
-// what the job mounted; clean_stale_job_sandboxes() does the same for a process that died.
+// Closing (the destructor) kills what is left of the job and removes its cgroups, hands the
+// network namespace back to the pool (job_network.h) once no process of the job can remain, and
+// unmounts what the job mounted; clean_stale_job_sandboxes() does the same for a process that
+// died.
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +35,7 @@
 #include "base/result.h"
 #include "base/child_process.h"
 #include "ci/job_limits.h"
+#include "ci/job_network.h"
 
 namespace slipway {
 
@@ -80,8 +83,6 @@ class JobSandbox {
   Status prepare_root();
   Status prepare_files();
   Status start_network();
-  Status start_holder();
-  Status attach_outbound();
   std::vector<std::string> bubblewrap_arguments() const;
   std::vector<std::string> file_system_arguments() const;
 
@@ -95,9 +96,7 @@ class JobSandbox {
   std::vector<std::filesystem::path> mounts_;  // host mounts made, innermost last
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> object_binds_;  // git alternates
   std::unique_ptr<JobCgroup> cgroup_;
-  std::unique_ptr<ChildProcess> holder_;       // owns the shared network namespace
-  pid_t netns_pid_ = 0;                        // a process inside it
-  std::unique_ptr<ChildProcess> slirp_;        // outbound access
+  std::unique_ptr<JobNetwork> network_;        // the shared namespace; none: each step its own
 };
 
 // One line for a server's start: how steps are isolated and limited, e.g. "steps: sandbox as

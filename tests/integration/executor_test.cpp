@@ -484,6 +484,51 @@ TEST_P(SandboxExecutorTest, NeverReachesTheHostsLoopbackAndCutsTheNetworkWhenAsk
   EXPECT_EQ(names.out(), "lo\n");
 }
 
+// A job's network namespace is reused by a later job (the pool of ci/job_network.h), never by
+// two jobs at once, and what the first job listened on is gone for the next.
+TEST_P(SandboxExecutorTest, ANamespaceIsReusedOnlyAfterItsJobAndCarriesNothingOver) {
+  if (::geteuid() != 0) GTEST_SKIP() << "one namespace per job needs root";
+  auto open = [&] {
+    Result<std::unique_ptr<JobScope>> opened = executor_->open_job({workspace_, false, true});
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
+    return opened.ok() ? std::move(*opened) : nullptr;
+  };
+  auto in_job = [&](JobScope* job, const std::string& script) {
+    StepCommand step = command(script);
+    step.job = job;
+    CollectingSink output;
+    Result<StepOutcome> outcome = executor_->run(step, output);
+    EXPECT_TRUE(outcome.ok());
+    return std::make_pair(outcome.ok() ? outcome->exit_code : -1, output.out());
+  };
+  const std::string namespace_of = "readlink /proc/self/ns/net";
+  const std::string reach = "exec 3<>/dev/tcp/127.0.0.1/15433";
+  std::unique_ptr<JobScope> first = open();
+  ASSERT_TRUE(first);
+  StepCommand listener = command("exec python3 -m http.server 15433 --bind 127.0.0.1");
+  listener.job = first.get();
+  CollectingSink listener_output;
+  auto service = executor_->start(listener, listener_output);
+  ASSERT_TRUE(service.ok()) << service.error().message;
+  ASSERT_TRUE(eventually([&] { return in_job(first.get(), reach).first == 0; }, Milliseconds(10'000)));
+  std::string first_namespace = in_job(first.get(), namespace_of).second;
+
+  std::unique_ptr<JobScope> beside = open();  // while the first runs: a namespace of its own
+  ASSERT_TRUE(beside);
+  EXPECT_NE(in_job(beside.get(), namespace_of).second, first_namespace);
+  EXPECT_NE(in_job(beside.get(), reach).first, 0);
+
+  service->reset();
+  first.reset();
+  beside.reset();
+  std::unique_ptr<JobScope> next = open();
+  ASSERT_TRUE(next);
+  std::string next_namespace = in_job(next.get(), namespace_of).second;
+  EXPECT_EQ(next_namespace, first_namespace) << "the pool handed out a new namespace, not the idle one";
+  EXPECT_NE(in_job(next.get(), reach).first, 0) << "the first job's listener outlived it";
+  EXPECT_EQ(in_job(next.get(), "grep -c tap0 /proc/net/dev").second, "1\n") << "the reused namespace lost its way out";
+}
+
 INSTANTIATE_TEST_SUITE_P(Sandbox, SandboxExecutorTest, ::testing::Values("sandbox"),
                          [](const auto& info) { return info.param; });
 

@@ -1,0 +1,82 @@
+// JobNetwork: the network namespace one job's steps and services share, and the pool that lets
+// the next job reuse it.
+//
+// A namespace is owned by a holder (bubblewrap --unshare-net running `sleep infinity`); steps
+// enter it with nsenter. With `outbound`, slirp4netns gives it a NATed way out (never to the
+// host's loopback). Making one costs two programs and a wait for slirp4netns's route, and
+// tearing it down as much again — most of a no-op job's cost — so a finished job hands its
+// namespace back to the pool and the next job with the same network mode takes it.
+//
+// Why reuse is safe: a namespace goes back only when no process of its job can be alive (the
+// job's cgroup emptied, or every step's PID namespace ended). What a namespace could carry over
+// then is what processes without CAP_NET_ADMIN over it can leave behind — nothing: its owner is
+// the host's user namespace, so the job's uid, capability-less in a user namespace of its own,
+// can change no address, route, rule or sysctl, and its sockets (TCP, UDP, abstract Unix) closed
+// with its processes. docs/security.md says so.
+//
+// Lifetimes: a holder ends with the thread that started it (--die-with-parent) and slirp4netns
+// with its stdin lifeline, so neither outlives the server, even after kill -9. A pooled
+// namespace whose holder or slirp4netns has ended is dropped when taken, never handed out.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "base/child_process.h"
+#include "base/result.h"
+
+namespace slipway {
+
+class JobNetwork {
+ public:
+  // Starts a holder and, for `outbound`, slirp4netns; returns once the namespace is ready (its
+  // loopback up and, for outbound, a default route). Errors quote bubblewrap's own words.
+  static Result<std::unique_ptr<JobNetwork>> create(const std::filesystem::path& bwrap, bool outbound);
+  // The namespace of a process someone else owns (a service container pod's holder), given a
+  // way out for `outbound`. Never pooled: it lives and ends with its owner.
+  static Result<std::unique_ptr<JobNetwork>> join(pid_t pid, bool outbound);
+  ~JobNetwork();  // stops slirp4netns and the holder
+  JobNetwork(const JobNetwork&) = delete;
+  JobNetwork& operator=(const JobNetwork&) = delete;
+
+  // A process inside the namespace: steps enter /proc/PID/ns/net.
+  pid_t pid() const { return netns_pid_; }
+  bool outbound() const { return slirp_ != nullptr; }
+  // Whether this process holds the namespace and the holder (and slirp4netns) still run: what
+  // the pool may keep.
+  bool reusable() const;
+
+ private:
+  JobNetwork() = default;
+  Status start_holder(const std::filesystem::path& bwrap);
+  Status attach_outbound();
+
+  std::unique_ptr<ChildProcess> holder_;
+  pid_t netns_pid_ = 0;
+  std::unique_ptr<ChildProcess> slirp_;
+};
+
+// The idle namespaces of this process, at most `kMaxIdle` (an idle one costs three sleeping
+// processes and slirp4netns). Thread-safe.
+class JobNetworkPool {
+ public:
+  static constexpr size_t kMaxIdle = 4;
+  static JobNetworkPool& instance();
+
+  // An idle usable namespace of the mode, or a new one.
+  Result<std::unique_ptr<JobNetwork>> take(const std::filesystem::path& bwrap, bool outbound);
+  // For the next job: call only when no process of the finished job can remain in it.
+  void give_back(std::unique_ptr<JobNetwork> network);
+  // Stops every idle namespace (a server's stop; tests).
+  void clear();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<JobNetwork>> idle_;
+};
+
+}  // namespace slipway
