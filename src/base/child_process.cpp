@@ -131,6 +131,8 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
     auto made = make_output_pipe();  // both ends close-on-exec: no other child inherits ours
     if (!made) return made.error();
     lifeline = std::move(*made);
+    // Reversed roles: the child reads this one, with ordinary blocking reads.
+    ::fcntl(lifeline.read.get(), F_SETFL, ::fcntl(lifeline.read.get(), F_GETFL) & ~O_NONBLOCK);
   }
 
   pid_t pid = -1;

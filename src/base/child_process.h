@@ -81,6 +81,9 @@ class ChildProcess {
   // The read ends of stdout and stderr, non-blocking; -1 once closed.
   UniqueFd& stdout_fd() { return stdout_; }
   UniqueFd& stderr_fd() { return stderr_; }
+  // The write end of the stdin lifeline (blocking), for a child that also reads requests there
+  // (git cat-file --batch-command); -1 without one.
+  UniqueFd& stdin_fd() { return lifeline_; }
 
   // The exit status once the child has exited, without reaping it: an unreaped child keeps its
   // pid, so nothing else can take that number (or its session id) while the tree is stopped.

@@ -1,7 +1,10 @@
 #include "ci/run_queue_git.h"
 
+#include <optional>
+
 #include <fmt/core.h>
 
+#include "base/git_objects.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 
@@ -60,20 +63,22 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
                                            const std::string& branch) {
   std::filesystem::path path = repository_path(url);
   std::string revision = commit.empty() ? std::string(kHeadsPrefix) + branch : commit;
-  // "--end-of-options" keeps a revision that starts with '-' from being read as an option.
-  auto sha = run_command_checked({"git", "-C", path.string(), "rev-parse", "--verify", "--quiet",
-                                  "--end-of-options", revision + "^{commit}"});
+  // Through the repository's long-lived `git cat-file` (no git process per trigger); a revision
+  // is sent as a whole line, so one starting with '-' is no option.
+  auto found = GitObjects::of(path)->info(revision + "^{commit}");
+  std::optional<std::string> sha;
+  if (found && *found) sha = (*found)->id;
   if (sha && !commit.empty()) {
     // A run is recorded on its branch, and the branch decides where it may publish (production
     // only from main): a commit named with a branch must really be on it.
     auto on_branch = run_command({"git", "-C", path.string(), "merge-base", "--is-ancestor", "--end-of-options",
-                                  std::string(trim(*sha)), std::string(kHeadsPrefix) + branch});
+                                  *sha, std::string(kHeadsPrefix) + branch});
     if (!on_branch || on_branch->exit_code != 0) {
       return make_error(fmt::format("commit {} is not on branch '{}' of {}: name the branch it is on (--branch)",
                                     commit, branch, path.string()));
     }
   }
-  if (sha) return std::string(trim(*sha));
+  if (sha) return *sha;
   if (!std::filesystem::exists(path)) {
     return make_error(fmt::format("repository {} does not exist: check its url in the server configuration", path.string()));
   }

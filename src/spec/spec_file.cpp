@@ -5,15 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdint>
 #include <optional>
-#include <sstream>
 
 #include <fmt/core.h>
 
 #include "base/files.h"
-#include "base/run_command.h"
+#include "base/git_objects.h"
 #include "base/strings.h"
 
 namespace slipway {
@@ -32,28 +30,14 @@ std::string too_big(std::string_view where, uint64_t size) {
                      kMaxSpecFileBytes / 1024);
 }
 
-// One line of `git ls-tree -l`: "<mode> <type> <object> <size>\t<path>" (size "-" but for blobs).
-struct TreeEntry {
-  std::string mode, type, object, size;
-};
-
-std::optional<TreeEntry> parse_tree_entry(std::string_view line) {
-  size_t tab = line.find('\t');
-  if (tab == std::string_view::npos) return std::nullopt;
-  std::istringstream fields{std::string(line.substr(0, tab))};
-  TreeEntry entry;
-  if (!(fields >> entry.mode >> entry.type >> entry.object >> entry.size)) return std::nullopt;
-  return entry;
-}
-
 // Why an entry is not read, naming the problem only: "" when it is a regular file.
-std::string refusal(const TreeEntry& entry, const std::string& where) {
+std::string refusal(const GitTreeEntry& entry, const std::string& where) {
   if (entry.mode == "120000") {
     return fmt::format("{} is a symbolic link: it must be a regular file (the link is not followed)", where);
   }
   if (entry.mode == "160000") return fmt::format("{} is a submodule: it must be a regular file", where);
-  if (entry.type == "tree") return fmt::format("{} is a directory: it must be a regular file", where);
-  if (entry.type != "blob" || (entry.mode != "100644" && entry.mode != "100755")) {
+  if (entry.mode == "40000") return fmt::format("{} is a directory: it must be a regular file", where);
+  if (entry.mode != "100644" && entry.mode != "100755") {
     return fmt::format("{} is not a regular file (mode {}): it must be one", where, entry.mode);
   }
   return "";
@@ -63,31 +47,24 @@ std::string refusal(const TreeEntry& entry, const std::string& where) {
 
 Result<std::string> read_spec_at_revision(const std::filesystem::path& repository, const std::string& revision) {
   std::string where = fmt::format("the {} of {}", kSpecFileName, describe_revision(revision));
-  auto listed = run_command({"git", "-C", repository.string(), "ls-tree", "-l", "--full-tree", "--end-of-options",
-                             revision, "--", kSpecFileName});
-  if (!listed) return make_error(fmt::format("cannot read {}: {}", where, listed.error().message));
-  if (listed->exit_code != 0) {
-    return make_error(fmt::format("cannot read {} in {}: {}", where, repository.string(), trim(listed->err)));
-  }
-  if (trim(listed->out).empty()) {
+  std::shared_ptr<GitObjects> objects = GitObjects::of(repository);
+  auto commit = objects->info(revision + "^{commit}");
+  if (!commit) return make_error(fmt::format("cannot read {}: {}", where, commit.error().message));
+  if (!*commit) return make_error(fmt::format("cannot read {}: {} has no such commit", where, repository.string()));
+  auto entry = objects->root_entry((*commit)->id, kSpecFileName);
+  if (!entry) return make_error(fmt::format("cannot read {}: {}", where, entry.error().message));
+  if (!*entry) {
     return make_error(fmt::format("{} has no {} at the repository root: add one (see docs/slipway-yml.md)",
                                   describe_revision(revision), kSpecFileName));
   }
-  auto entry = parse_tree_entry(trim(listed->out));
-  if (!entry) return make_error(fmt::format("cannot read {}: git ls-tree answered in an unknown form", where));
-  if (std::string refused = refusal(*entry, where); !refused.empty()) return make_error(refused);
-  uint64_t size = 0;
-  auto [end, error] = std::from_chars(entry->size.data(), entry->size.data() + entry->size.size(), size);
-  if (error != std::errc() || end != entry->size.data() + entry->size.size()) {
-    return make_error(fmt::format("cannot read {}: git ls-tree gave no size", where));
-  }
-  if (size > kMaxSpecFileBytes) return make_error(too_big(where, size));
-  // By object id, so what is read is the blob whose size was just checked.
-  auto blob = run_command({"git", "-C", repository.string(), "cat-file", "blob", entry->object});
-  if (!blob || blob->exit_code != 0 || blob->out.size() != size) {
-    return make_error(fmt::format("cannot read {}: git cat-file failed", where));
-  }
-  return std::move(blob->out);
+  if (std::string refused = refusal(**entry, where); !refused.empty()) return make_error(refused);
+  // The size first, by object id, so what is read is the blob whose size was just checked.
+  auto blob = objects->info((*entry)->id);
+  if (!blob || !*blob || (*blob)->type != "blob") return make_error(fmt::format("cannot read {}: git has no such blob", where));
+  if ((*blob)->size > kMaxSpecFileBytes) return make_error(too_big(where, (*blob)->size));
+  auto text = objects->contents((*entry)->id, (*blob)->size);
+  if (!text) return make_error(fmt::format("cannot read {}: {}", where, text.error().message));
+  return std::move(*text);
 }
 
 Result<std::string> read_spec_file(const std::filesystem::path& path) {

@@ -19,8 +19,8 @@ inline constexpr size_t kMaxSpecFileBytes = 256 * 1024;  // a large real one is 
 inline constexpr const char* kSpecFileName = ".slipway.yml";
 
 // The .slipway.yml at the root of `revision` (a commit sha, or refs/heads/BRANCH) in the git
-// repository at `repository`: `git ls-tree -l` gives its mode, type and size, and only then
-// `git cat-file blob` its bytes. Errors: no such file ("... has no .slipway.yml at the repository
+// repository at `repository`, through the repository's GitObjects (base/git_objects.h): the root
+// tree gives its mode, the object its size, and only then are its bytes read. Errors: no such file ("... has no .slipway.yml at the repository
 // root"), not a regular file, too big, git failing; each names `revision` (shortened).
 Result<std::string> read_spec_at_revision(const std::filesystem::path& repository, const std::string& revision);
 

@@ -1,0 +1,253 @@
+#include "base/git_objects.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "base/crypto.h"
+#include "base/files.h"
+#include "base/step_environment.h"
+#include "base/strings.h"
+
+extern char** environ;
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kAnswerDeadline = std::chrono::seconds(30);
+constexpr auto kIdleStop = std::chrono::seconds(60);
+
+bool is_one_printable_line(std::string_view text) {
+  if (text.empty()) return false;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+struct Registry {
+  std::mutex mutex;
+  struct Slot {
+    std::shared_ptr<GitObjects> objects;
+    std::chrono::steady_clock::time_point used;
+  };
+  std::map<fs::path, Slot> slots;
+};
+
+Registry& registry() {
+  static Registry* instance = new Registry();  // never destroyed: used until exit from any thread
+  return *instance;
+}
+
+// write(2) to a pipe whose reader may be gone, without SIGPIPE killing this process (a CLI does
+// not ignore it): the signal is blocked in this thread and a pending one consumed.
+bool write_all_to_pipe(int fd, std::string_view data) {
+  sigset_t pipe_signal, previous;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
+  bool written = true;
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      written = false;
+      break;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  if (!written && errno == EPIPE) {
+    timespec no_wait{0, 0};
+    sigtimedwait(&pipe_signal, nullptr, &no_wait);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return written;
+}
+
+}  // namespace
+
+std::shared_ptr<GitObjects> GitObjects::of(const fs::path& repository) {
+  Registry& shared = registry();
+  std::lock_guard<std::mutex> lock(shared.mutex);
+  auto now = std::chrono::steady_clock::now();
+  // Unused for a minute: dropped (its process stops once the last user lets go).
+  for (auto it = shared.slots.begin(); it != shared.slots.end();) {
+    it = now - it->second.used > kIdleStop && it->first != repository ? shared.slots.erase(it) : std::next(it);
+  }
+  auto& slot = shared.slots[repository];
+  if (!slot.objects) slot.objects = std::make_shared<GitObjects>(repository);
+  slot.used = now;
+  return slot.objects;
+}
+
+GitObjects::~GitObjects() { stop(); }
+
+Status GitObjects::start() {
+  fs::path git = find_program("git");
+  if (git.empty()) return make_error("git is not installed");
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+  auto started = ChildProcess::spawn(
+      {{git.string(), "-C", repository_.string(), "cat-file", "--batch-command"}, std::move(env), "/", true});
+  if (!started) return make_error(fmt::format("cannot read the objects of {}: {}", repository_.string(), started.error().message));
+  git_ = std::make_unique<ChildProcess>(std::move(*started));
+  pending_.clear();
+  return {};
+}
+
+void GitObjects::stop() {
+  if (!git_) return;
+  git_->stdin_fd().reset();  // end of input: git exits by itself
+  ::kill(git_->pid(), SIGKILL);
+  git_->reap();
+  git_.reset();
+  pending_.clear();
+}
+
+Status GitObjects::read_more(std::chrono::steady_clock::time_point deadline) {
+  char buffer[65536];
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return make_error("git did not answer within 30 s");
+    pollfd ready{git_->stdout_fd().get(), POLLIN, 0};
+    int polled = ::poll(&ready, 1, static_cast<int>(left.count()));
+    if (polled <= 0) continue;  // EINTR, or the deadline (checked above)
+    ssize_t got = ::read(ready.fd, buffer, sizeof buffer);
+    if (got > 0) {
+      pending_.append(buffer, static_cast<size_t>(got));
+      return {};
+    }
+    if (got == 0) {
+      char said[512];
+      ssize_t n = ::read(git_->stderr_fd().get(), said, sizeof said);
+      std::string words = n > 0 ? std::string(trim(std::string_view(said, static_cast<size_t>(n)))) : "";
+      return make_error(words.empty() ? std::string("git ended unexpectedly") : "git said: " + words);
+    }
+    if (errno != EAGAIN && errno != EINTR) return make_error(fmt::format("cannot read git's answer: {}", errno_text(errno)));
+  }
+}
+
+Status GitObjects::read_exactly(std::string& into, size_t bytes) {
+  auto deadline = std::chrono::steady_clock::now() + kAnswerDeadline;
+  while (pending_.size() < bytes) {
+    if (Status more = read_more(deadline); !more) return more;
+  }
+  into = pending_.substr(0, bytes);
+  pending_.erase(0, bytes);
+  return {};
+}
+
+Result<std::string> GitObjects::read_line() {
+  auto deadline = std::chrono::steady_clock::now() + kAnswerDeadline;
+  size_t newline;
+  while ((newline = pending_.find('\n')) == std::string::npos) {
+    if (Status more = read_more(deadline); !more) return more.error();
+  }
+  std::string line = pending_.substr(0, newline);
+  pending_.erase(0, newline + 1);
+  return line;
+}
+
+Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string_view revision, uint64_t max_bytes) {
+  if (!is_one_printable_line(revision)) {
+    return make_error("a revision must be one line of printable characters");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto fail = [&](const Error& error) {
+    stop();  // the conversation is out of step: the next question starts a new git
+    return make_error(fmt::format("cannot read {} in {}: {}", revision, repository_.string(), error.message));
+  };
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool fresh = !git_;
+    if (fresh) {
+      if (Status started = start(); !started) return started.error();
+    }
+    std::string request = fmt::format("{} {}\n", command, revision);
+    if (!write_all_to_pipe(git_->stdin_fd().get(), request)) {
+      stop();  // a git stopped since (idle, or gone): once more with a new one
+      continue;
+    }
+    auto header = read_line();
+    if (!header) return fail(header.error());
+    Answer answer;
+    std::istringstream fields(*header);
+    GitObjectInfo object;
+    std::string last;
+    if (!(fields >> object.id >> object.type >> object.size) || (fields >> last)) {
+      if (ends_with(*header, " missing") || ends_with(*header, " ambiguous")) {
+        // Asked again of a new git: this one may still be in a folder that was removed and made
+        // again at the same path (a repository created anew), where everything is missing.
+        if (!fresh) {
+          stop();
+          continue;
+        }
+        return answer;
+      }
+      return fail(Error{fmt::format("git answered '{}'", *header)});
+    }
+    if (command == "contents") {
+      if (object.size > max_bytes) return fail(Error{fmt::format("the object is {} bytes, more than expected", object.size)});
+      std::string newline;
+      if (Status read = read_exactly(answer.bytes, object.size); !read) return fail(read.error());
+      if (Status read = read_exactly(newline, 1); !read || newline != "\n") return fail(Error{"git's answer was cut"});
+    }
+    answer.object = std::move(object);
+    return answer;
+  }
+  return make_error(fmt::format("cannot read {} in {}: git stopped answering", revision, repository_.string()));
+}
+
+Result<std::optional<GitObjectInfo>> GitObjects::info(std::string_view revision) {
+  auto answer = ask("info", revision, 0);
+  if (!answer) return answer.error();
+  return std::move(answer->object);
+}
+
+Result<std::optional<GitTreeEntry>> GitObjects::root_entry(std::string_view commit, std::string_view name) {
+  std::string tree_revision = fmt::format("{}^{{tree}}", commit);
+  auto tree = info(tree_revision);
+  if (!tree) return tree.error();
+  if (!*tree) return make_error(fmt::format("{}: no such commit in {}", commit, repository_.string()));
+  auto answer = ask("contents", (*tree)->id, (*tree)->size);
+  if (!answer) return answer.error();
+  // A tree is a list of "MODE NAME\0" followed by the entry's binary id (20 bytes with SHA-1,
+  // 32 with SHA-256: the length of the tree's own hex id, halved).
+  const std::string& bytes = answer->bytes;
+  const size_t id_bytes = (*tree)->id.size() / 2;
+  size_t at = 0;
+  while (at < bytes.size()) {
+    size_t space = bytes.find(' ', at);
+    size_t nul = bytes.find('\0', at);
+    if (space == std::string::npos || nul == std::string::npos || space > nul || nul + 1 + id_bytes > bytes.size()) {
+      return make_error(fmt::format("{}: git gave a tree that cannot be read", commit));
+    }
+    if (std::string_view(bytes).substr(space + 1, nul - space - 1) == name) {
+      return std::optional<GitTreeEntry>(
+          GitTreeEntry{bytes.substr(at, space - at), to_hex(std::string_view(bytes).substr(nul + 1, id_bytes))});
+    }
+    at = nul + 1 + id_bytes;
+  }
+  return std::optional<GitTreeEntry>();
+}
+
+Result<std::string> GitObjects::contents(std::string_view id, uint64_t expected_size) {
+  auto answer = ask("contents", id, expected_size);
+  if (!answer) return answer.error();
+  if (!answer->object) return make_error(fmt::format("{}: no such object in {}", id, repository_.string()));
+  if (answer->object->size != expected_size) return make_error(fmt::format("{}: not of the expected size", id));
+  return std::move(answer->bytes);
+}
+
+}  // namespace slipway
