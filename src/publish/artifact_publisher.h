@@ -13,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <string>
 
 #include "ci/publish_job.h"
@@ -44,11 +43,6 @@ class ArtifactPublisher : public Publisher {
   ServerConfig config_;
   std::string docker_socket_;
   std::mutex mutex_;                                      // guards images_
-  // Builds hold it shared, removing a run's image holds it alone: the classic builder reuses
-  // cached intermediate images across builds, and a forced removal prunes the untagged parents
-  // of the removed image, so a removal during another build fails that build with "unknown
-  // parent image ID". Removals are rare and quick; builds never wait for each other.
-  std::shared_mutex engine_use_;
   std::map<int64_t, std::shared_ptr<struct RunImage>> images_;
 };
 

@@ -27,11 +27,6 @@ struct ImageBuildRequest {
   std::string target;                             // a stage name; "" builds the last stage
   std::vector<std::string> tags;                  // "repository:tag" names given to the image
   std::map<std::string, std::string> build_args;  // ARG values
-  // false sends nocache=1: no cached intermediate image is looked up or reused. The classic
-  // builder's cache lookup fails the build ("unable to find image") when another client removes
-  // an image meanwhile; a caller that shares the Engine with removals it does not control (tests
-  // running side by side) builds without it.
-  bool use_cache = true;
 };
 
 struct ImageDetails {

@@ -21,11 +21,17 @@ namespace {
 // rm and forcerm remove the intermediate containers even when a step fails. RUN steps keep the
 // default network mode: with the daemon's bridge off (DESIGN §7) they reach nothing, not even
 // the services on the host's loopback, which a repository's build has no business calling.
+// nocache=1: no cached intermediate image is looked up or reused. The classic builder's cache
+// lookup fails a build ("unable to find image", "unknown parent image ID") when an image is
+// removed meanwhile — by another run's clean-up (a forced removal prunes the removed image's
+// untagged parents), by the deployments' image clean-up or by an operator's `docker image prune`.
+// What the cache would save is small here: a run's image is removed after its publish, parents
+// with it. Base images (FROM) are used as before. And every build is a new image, so a commit
+// whose files do not change the image still gets a digest (and a deployment) of its own.
 std::string build_query(const ImageBuildRequest& request) {
-  std::string query = "/build?version=1&rm=1&forcerm=1&dockerfile=" + percent_encode(request.dockerfile);
+  std::string query = "/build?version=1&rm=1&forcerm=1&nocache=1&dockerfile=" + percent_encode(request.dockerfile);
   for (const std::string& tag : request.tags) query += "&t=" + percent_encode(tag);
   if (!request.target.empty()) query += "&target=" + percent_encode(request.target);
-  if (!request.use_cache) query += "&nocache=1";
   if (!request.build_args.empty()) {
     nlohmann::json args = nlohmann::json::object();
     for (const auto& [name, value] : request.build_args) args[name] = value;

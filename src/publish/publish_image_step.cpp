@@ -35,7 +35,6 @@ void ArtifactPublisher::run_finished(int64_t run_id) {
   }
   std::lock_guard<std::mutex> lock(image->mutex);
   if (image->built && image->outcome) {
-    std::unique_lock<std::shared_mutex> no_build_running(engine_use_);
     DockerEngine engine(docker_socket_);
     if (auto removed = engine.remove_image(*image->outcome, true); !removed) {
       spdlog::warn("run #{}: could not remove its local image {}: {}", run_id, *image->outcome, removed.error().message);
@@ -66,7 +65,6 @@ Result<std::string> ArtifactPublisher::built_image(const PublishStepContext& con
                           spec.target.empty() ? "" : ", target " + spec.target));
   int64_t started = now_ms();
   DockerEngine engine(docker_socket_);
-  std::shared_lock<std::shared_mutex> no_removal_meanwhile(engine_use_);
   image->outcome = engine.build_image(request, context.log, context.cancel);
   image->built = true;
   if (image->outcome) {

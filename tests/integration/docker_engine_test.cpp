@@ -85,7 +85,6 @@ class DockerEngineTest : public ::testing::Test {
   Result<std::string> build(ImageBuildRequest request, std::vector<std::string>& lines,
                             const std::atomic<bool>* cancel = nullptr) {
     if (request.context.empty()) request.context = context_.path();
-    request.use_cache = false;  // other test processes remove images meanwhile
     return engine_.build_image(request, [&](std::string_view line) { lines.emplace_back(line); }, cancel);
   }
 
@@ -276,7 +275,7 @@ TEST_F(PythonImageTest, ACancelledBuildStopsAndLeavesNoContainer) {
   std::atomic<bool> cancel = false;
   std::vector<std::string> lines;
   auto started = std::chrono::steady_clock::now();
-  auto id = engine_.build_image({.context = context_.path(), .tags = {image_name("cancelled")}, .use_cache = false},
+  auto id = engine_.build_image({.context = context_.path(), .tags = {image_name("cancelled")}},
                                 [&](std::string_view line) {
                                   lines.emplace_back(line);
                                   if (contains(std::string(line), "tick 3")) cancel = true;

@@ -204,7 +204,6 @@ TEST_F(HealthGateTest, AFailingDockerHealthcheckIsFatalThoughHttpAnswers) {
   ImageBuildRequest build;
   build.context = context.path();
   build.tags = {tag};
-  build.use_cache = false;  // other test processes remove images meanwhile
   auto built = engine_->build_image(build, [](std::string_view) {});
   ASSERT_TRUE(built) << built.error().message;
 

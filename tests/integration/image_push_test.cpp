@@ -61,7 +61,7 @@ class ImagePushTest : public ::testing::Test {
     std::ofstream(context_.path() / "noise", std::ios::binary) << random_bytes(1 << 20);
     std::ofstream(context_.path() / "Dockerfile") << "FROM scratch\nCOPY hello /hello\nCOPY noise /noise\nCMD [\"/hello\"]\n";
     local_name_ = "slipway-push-test:" + to_hex(random_bytes(4));
-    auto built = engine_.build_image({context_.path(), "Dockerfile", "", {local_name_}, {}, false}, nullptr);
+    auto built = engine_.build_image({context_.path(), "Dockerfile", "", {local_name_}, {}}, nullptr);
     ASSERT_TRUE(built.ok()) << built.error().message;
     image_id_ = *built;
   }
@@ -152,7 +152,7 @@ TEST_F(ImagePushTest, OnlyTheNewLayerTravels) {
   TemporaryDirectory context("slipway-push-context");
   std::ofstream(context.path() / "more", std::ios::binary) << random_bytes(300'000);
   std::ofstream(context.path() / "Dockerfile") << "FROM " << local_name_ << "\nCOPY more /more\n";
-  auto built = engine_.build_image({context.path(), "Dockerfile", "", {local_name_ + "-more"}, {}, false}, nullptr);
+  auto built = engine_.build_image({context.path(), "Dockerfile", "", {local_name_ + "-more"}, {}}, nullptr);
   ASSERT_TRUE(built.ok()) << built.error().message;
   auto pushed = push_image(engine_, client, *built, "dev/hello-app", {"more"}, scratch_.path(),
                            [&](std::string_view line) { lines_.emplace_back(line); });
@@ -175,7 +175,7 @@ TEST_F(ImagePushTest, NewLayerOfTheSameSizeAsOneInTheRegistry) {
     TemporaryDirectory context("slipway-push-context");
     std::ofstream(context.path() / "noise", std::ios::binary) << random_bytes(200'000);
     std::ofstream(context.path() / "Dockerfile") << "FROM " << from << "\nCOPY noise /noise\n";
-    auto built = engine_.build_image({context.path(), "Dockerfile", "", {name}, {}, false}, nullptr);
+    auto built = engine_.build_image({context.path(), "Dockerfile", "", {name}, {}}, nullptr);
     EXPECT_TRUE(built.ok()) << built.error().message;
     return built.ok() ? *built : "";
   };

@@ -148,7 +148,6 @@ class DeploymentFixture {
     ImageBuildRequest build;
     build.context = app_dir();
     build.tags = {reference};
-    build.use_cache = false;  // other test processes remove images meanwhile
     auto built = engine_.build_image(build, [](std::string_view) {});
     if (!built) return fail("build: " + built.error().message);
     auto colon = reference.rfind(':');

@@ -36,7 +36,6 @@ class TaskAppImage {
     ImageBuildRequest build;
     build.context = context_;
     build.tags = {tag_};
-    build.use_cache = false;  // other test processes remove images meanwhile
     auto id = engine_.build_image(build, [](std::string_view) {});
     if (!id) {
       error_ = id.error().message;
