@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/child_entry.h"
 #include "base/files.h"
 
 namespace slipway {
@@ -62,15 +63,6 @@ Result<Pipe> make_output_pipe() {
   // keeps ordinary blocking writes.
   ::fcntl(pipe.read.get(), F_SETFL, ::fcntl(pipe.read.get(), F_GETFL) | O_NONBLOCK);
   return pipe;
-}
-
-// Null-terminated char* arrays pointing into `strings`, which must outlive them.
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 // posix_spawn rather than fork+exec: the server is multi-threaded, and glibc's posix_spawn
@@ -136,11 +128,20 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
 
   pid_t pid = -1;
-  int error = spawn_with_actions(&pid, request, *out, *err, lifeline.read);
-  lifeline.read.reset();
-  if (error != 0) {
-    return make_error(fmt::format("cannot start {} in {}: {}", request.argv[0],
-                                  request.cwd.string(), errno_text(error)));
+  if (!request.enter.empty()) {
+    EntryFailure failed = spawn_entering(&pid, request, lifeline.read.get(), out->write.get(), err->write.get());
+    lifeline.read.reset();
+    if (failed.error != 0) {
+      return make_error(fmt::format("cannot start {} in {}: cannot {}: {}", request.argv[0], request.cwd.string(),
+                                    failed.step, errno_text(failed.error)));
+    }
+  } else {
+    int error = spawn_with_actions(&pid, request, *out, *err, lifeline.read);
+    lifeline.read.reset();
+    if (error != 0) {
+      return make_error(fmt::format("cannot start {} in {}: {}", request.argv[0],
+                                    request.cwd.string(), errno_text(error)));
+    }
   }
   // Safe from pid reuse: the child is ours and not yet reaped, so the number is still its.
   UniqueFd pidfd(open_pidfd(pid));

@@ -1,7 +1,8 @@
 // ChildProcess: one program started by the server (a CI step, deploy.verify), with its output on
 // two pipes and a pidfd to learn of its exit inside the same poll(2) loop that reads the pipes.
 // It is the one way the server starts a program it supervises: posix_spawn, never fork (see
-// child_process.cpp), an explicit argv and a complete environment.
+// child_process.cpp) — or, to enter a job sandbox first, the same vfork-style clone done by hand
+// (child_entry.cpp) — an explicit argv and a complete environment.
 //
 // It is passive, like ninja's Subprocess: the owner polls the descriptors, reads them, and asks
 // whether the child has exited. It never kills anything on its own except in its destructor,
@@ -45,6 +46,20 @@ class UniqueFd {
 int open_pidfd(pid_t pid);
 int send_signal_by_pidfd(int pidfd, int signal);
 
+// What a child enters before its program starts — the job sandbox's way in (ci/job_sandbox.h),
+// done by the child itself so that no helper program (sh to join cgroups, nsenter) has to start
+// first. In this order: it moves itself into each cgroup (writes "0" to its cgroup.procs, so
+// nothing it starts can run outside them), joins the network namespace, then drops to
+// uid/gid with no supplementary groups (real, effective and saved ids, so exec keeps no way back).
+struct ProcessEntry {
+  std::vector<std::filesystem::path> cgroups;  // cgroup.procs files
+  std::filesystem::path network_namespace;     // /proc/PID/ns/net; empty: the server's
+  bool drop_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool empty() const { return cgroups.empty() && network_namespace.empty() && !drop_ids; }
+};
+
 struct SpawnRequest {
   std::vector<std::string> argv;  // argv[0] is an absolute path: there is no PATH search
   std::vector<std::string> env;   // "NAME=value" each: the child's complete environment
@@ -53,6 +68,7 @@ struct SpawnRequest {
   // reads end-of-file there as soon as this process is gone, even after a kill -9. What a helper
   // that must not outlive us watches (slirp4netns --exit-fd=0). Otherwise stdin is /dev/null.
   bool stdin_lifeline = false;
+  ProcessEntry enter;  // empty: none (posix_spawn); else see ProcessEntry (clone + vfork)
 };
 
 // How a process ended: exit_code (and signal 0) when it exited, exit_code -1 and the signal

@@ -89,14 +89,18 @@ Result<VerifyOutcome> run_verify_command(const VerifyRequest& request) {
   if (!environment) return make_error("deploy.verify: " + environment.error().message);
   std::unique_ptr<VerifySandbox> sandbox;
   std::vector<std::string> argv = verify_argv(request);
+  ProcessEntry entry;
   if (request.sandbox) {
     auto opened = request.sandbox(home->path());
     if (!opened) return make_error("deploy.verify: cannot open its sandbox: " + opened.error().message);
     sandbox = std::move(*opened);
     std::vector<std::string> prefix = sandbox->launch_prefix();
     argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(request.launch_prefix.size()), prefix.begin(), prefix.end());
+    entry = sandbox->entry();
   }
-  auto child = ChildProcess::spawn({argv, std::move(*environment), home->path()});
+  SpawnRequest spawn{argv, std::move(*environment), home->path()};
+  spawn.enter = std::move(entry);
+  auto child = ChildProcess::spawn(spawn);
   if (!child) return make_error("deploy.verify: " + child.error().message);
 
   MaskedTail tail(make_masker(request.secrets), kTailBytes);

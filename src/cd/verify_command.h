@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/child_process.h"
 #include "base/result.h"
 #include "base/time.h"
 
@@ -32,6 +33,8 @@ class VerifySandbox {
  public:
   virtual ~VerifySandbox() = default;
   virtual std::vector<std::string> launch_prefix() const = 0;
+  // What the spawned process enters before launch_prefix runs (cgroups, namespace, uid).
+  virtual ProcessEntry entry() const = 0;
 };
 
 // Opens a sandbox whose only writable folder is `home` (the command's private HOME).

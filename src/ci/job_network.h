@@ -2,7 +2,7 @@
 // the next job reuse it.
 //
 // A namespace is owned by a holder (bubblewrap --unshare-net running `sleep infinity`); steps
-// enter it with nsenter. With `outbound`, slirp4netns gives it a NATed way out (never to the
+// enter it (setns, base/child_process.h's ProcessEntry). With `outbound`, slirp4netns gives it a NATed way out (never to the
 // host's loopback). Making one costs two programs and a wait for slirp4netns's route, and
 // tearing it down as much again — most of a no-op job's cost — so a finished job hands its
 // namespace back to the pool and the next job with the same network mode takes it.

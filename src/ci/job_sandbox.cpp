@@ -99,7 +99,6 @@ bool JobSandbox::full_mode() { return ::geteuid() == 0; }
 
 JobSandbox::JobSandbox(fs::path bwrap, JobSandboxRequest request)
     : bwrap_(std::move(bwrap)),
-      nsenter_(find_program("nsenter")),
       prlimit_(find_program("prlimit")),
       request_(std::move(request)),
       full_(full_mode()) {}
@@ -206,20 +205,18 @@ Status JobSandbox::start_network() {
   return {};
 }
 
-std::vector<std::string> JobSandbox::wrap(const std::vector<std::string>& command) const {
-  std::vector<std::string> argv;
+SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const {
+  SandboxLaunch launch;
   if (full_) {
-    if (!cgroup_->join_paths().empty()) {
-      // The process joins the job's groups itself ("0" moves the writer) before anything runs,
-      // so nothing the step forks can start outside them.
-      std::string script;
-      for (const fs::path& path : cgroup_->join_paths()) script += fmt::format("echo 0 > '{}' && ", path.string());
-      argv = {"/bin/sh", "-c", script + "exec \"$@\"", "sh"};
-    }
-    argv.push_back(nsenter_.string());
-    if (network_) argv.push_back(fmt::format("--net=/proc/{}/ns/net", network_->pid()));
-    argv.insert(argv.end(), {"-S", std::to_string(request_.uid), "-G", std::to_string(gid_), "--"});
+    // The process joins the job's groups itself before anything runs, so nothing the step forks
+    // can start outside them; then the namespace, then the job's uid (base/child_process.h).
+    launch.enter.cgroups = cgroup_->join_paths();
+    if (network_) launch.enter.network_namespace = fmt::format("/proc/{}/ns/net", network_->pid());
+    launch.enter.drop_ids = true;
+    launch.enter.uid = request_.uid;
+    launch.enter.gid = gid_;
   }
+  std::vector<std::string>& argv = launch.argv;
   if (std::vector<std::string> limits = cgroup_->rlimit_arguments(); !limits.empty()) {
     argv.push_back(prlimit_.string());
     argv.insert(argv.end(), limits.begin(), limits.end());
@@ -227,7 +224,7 @@ std::vector<std::string> JobSandbox::wrap(const std::vector<std::string>& comman
   }
   for (std::string& word : bubblewrap_arguments()) argv.push_back(std::move(word));
   argv.insert(argv.end(), command.begin(), command.end());
-  return argv;
+  return launch;
 }
 
 std::vector<std::string> JobSandbox::bubblewrap_arguments() const {

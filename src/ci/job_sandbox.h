@@ -57,6 +57,13 @@ struct JobSandboxRequest {
   std::vector<std::filesystem::path> hidden_paths;
 };
 
+// A step's way into the sandbox: its argv (bubblewrap and the command), and what the spawned
+// process enters first (the job's cgroups, network namespace and uid; empty without root).
+struct SandboxLaunch {
+  std::vector<std::string> argv;
+  ProcessEntry enter;
+};
+
 class JobSandbox {
  public:
   static Result<std::unique_ptr<JobSandbox>> open(const std::filesystem::path& bwrap, const JobSandboxRequest& request);
@@ -64,9 +71,9 @@ class JobSandbox {
   JobSandbox(const JobSandbox&) = delete;
   JobSandbox& operator=(const JobSandbox&) = delete;
 
-  // The argv that runs `command` (an absolute program and its arguments) inside the sandbox,
-  // with `workspace` as its working directory.
-  std::vector<std::string> wrap(const std::vector<std::string>& command) const;
+  // How to run `command` (an absolute program and its arguments) inside the sandbox, with
+  // `workspace` as its working directory: spawn launch.argv with launch.enter.
+  SandboxLaunch launch(const std::vector<std::string>& command) const;
 
   // $HOME inside the sandbox.
   static std::filesystem::path home() { return "/home/slipway"; }
@@ -87,7 +94,7 @@ class JobSandbox {
   std::vector<std::string> file_system_arguments() const;
 
   std::filesystem::path bwrap_;
-  std::filesystem::path nsenter_, prlimit_;    // looked up once per job, not per step
+  std::filesystem::path prlimit_;              // looked up once per job, not per step
   JobSandboxRequest request_;
   bool full_ = false;
   gid_t gid_ = 0;                              // the job's group: its uid's, or the Docker socket's

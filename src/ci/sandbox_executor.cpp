@@ -9,7 +9,8 @@
 // - bwrap's two processes (the outer monitor and the PID namespace's init) are "wrappers": on
 //   timeout or cancel, SIGTERM goes to the command and its children inside, never to bwrap,
 //   whose death would SIGKILL the namespace at once (--die-with-parent) and void the grace. The
-//   programs in front of bwrap (sh joining the cgroups, nsenter, prlimit) exec in place.
+//   spawned process joins the job's cgroups, network namespace and uid itself before it runs
+//   bwrap (or prlimit, which execs bwrap in place): no helper program starts first.
 // - Leftovers are the kernel's job: when the command exits, init exits and the kernel kills
 //   everything else in the PID namespace; the supervisor's scan then finds nothing to kill.
 // - A step run without a job (a probe, a one-off) gets a job of its own for its duration.
@@ -107,8 +108,10 @@ class SandboxExecutor : public Executor {
     if (!job) return make_error("the sandbox executor was given a job it did not open");
     Result<std::vector<std::string>> env = step_environment(command.env, JobSandbox::home());
     if (!env) return env.error();
-    std::vector<std::string> argv = job->sandbox().wrap(shell_command(command.script));
-    return LaunchPlan{{std::move(argv), std::move(*env), "/"}, kBubblewrapWrappers, true};
+    SandboxLaunch launch = job->sandbox().launch(shell_command(command.script));
+    SpawnRequest spawn{std::move(launch.argv), std::move(*env), "/"};
+    spawn.enter = std::move(launch.enter);
+    return LaunchPlan{std::move(spawn), kBubblewrapWrappers, true};
   }
 
   std::filesystem::path bwrap_;

@@ -11,7 +11,8 @@ namespace {
 class JobVerifySandbox : public VerifySandbox {
  public:
   explicit JobVerifySandbox(std::unique_ptr<JobSandbox> sandbox) : sandbox_(std::move(sandbox)) {}
-  std::vector<std::string> launch_prefix() const override { return sandbox_->wrap({}); }
+  std::vector<std::string> launch_prefix() const override { return sandbox_->launch({}).argv; }
+  ProcessEntry entry() const override { return sandbox_->launch({}).enter; }
 
  private:
   std::unique_ptr<JobSandbox> sandbox_;
