@@ -116,6 +116,12 @@ void GitObjects::stop() {
   pending_.clear();
 }
 
+std::string GitObjects::words_on_stderr() {
+  char said[512];
+  ssize_t n = git_ ? ::read(git_->stderr_fd().get(), said, sizeof said) : -1;
+  return n > 0 ? std::string(trim(std::string_view(said, static_cast<size_t>(n)))) : "";
+}
+
 Status GitObjects::read_more(std::chrono::steady_clock::time_point deadline) {
   char buffer[65536];
   while (true) {
@@ -130,9 +136,7 @@ Status GitObjects::read_more(std::chrono::steady_clock::time_point deadline) {
       return {};
     }
     if (got == 0) {
-      char said[512];
-      ssize_t n = ::read(git_->stderr_fd().get(), said, sizeof said);
-      std::string words = n > 0 ? std::string(trim(std::string_view(said, static_cast<size_t>(n)))) : "";
+      std::string words = words_on_stderr();
       return make_error(words.empty() ? std::string("git ended unexpectedly") : "git said: " + words);
     }
     if (errno != EAGAIN && errno != EINTR) return make_error(fmt::format("cannot read git's answer: {}", errno_text(errno)));
@@ -169,6 +173,7 @@ Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string
     stop();  // the conversation is out of step: the next question starts a new git
     return make_error(fmt::format("cannot read {} in {}: {}", revision, repository_.string(), error.message));
   };
+  std::string said;  // by a git that stopped before it read the question
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool fresh = !git_;
     if (fresh) {
@@ -176,6 +181,9 @@ Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string
     }
     std::string request = fmt::format("{} {}\n", command, revision);
     if (!write_all_to_pipe(git_->stdin_fd().get(), request)) {
+      pollfd exited{git_->exit_fd(), POLLIN, 0};
+      ::poll(&exited, 1, 1000);  // once it has exited, what it said is all in the pipe
+      said = words_on_stderr();
       stop();  // a git stopped since (idle, or gone): once more with a new one
       continue;
     }
@@ -206,7 +214,8 @@ Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string
     answer.object = std::move(object);
     return answer;
   }
-  return make_error(fmt::format("cannot read {} in {}: git stopped answering", revision, repository_.string()));
+  return make_error(fmt::format("cannot read {} in {}: {}", revision, repository_.string(),
+                                said.empty() ? std::string("git stopped answering") : "git said: " + said));
 }
 
 Result<std::optional<GitObjectInfo>> GitObjects::info(std::string_view revision) {

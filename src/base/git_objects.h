@@ -66,6 +66,7 @@ class GitObjects {
   Result<Answer> ask(std::string_view command, std::string_view revision, uint64_t max_bytes);
   Status start();
   void stop();
+  std::string words_on_stderr();
   Status read_more(std::chrono::steady_clock::time_point deadline);
   Status read_exactly(std::string& into, size_t bytes);
   Result<std::string> read_line();

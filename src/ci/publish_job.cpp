@@ -52,7 +52,9 @@ class PublishJobRun {
     result.started_ms = now_ms();
     if (settings_.observer) settings_.observer->step_started(index, step);
     LogListener* listener = settings_.observer ? settings_.observer->step_listener(index, step) : nullptr;
-    auto log = StepLog::create(result.log_dir, masker_, listener);
+    // Capped like a test step's: a Dockerfile's RUN lines are the repository's code, and the
+    // build prints what they print.
+    auto log = StepLog::create(result.log_dir, masker_, listener, StepLog::kDefaultChunkBytes, settings_.max_log_bytes);
     if (!log) return finish(index, make_error(log.error().message), nullptr);
 
     fs::path scratch = settings_.log_root.parent_path() / "scratch" / job_.environment;
@@ -60,7 +62,11 @@ class PublishJobRun {
     fs::create_directories(scratch, ignored);
     PublishStepContext context{settings_.run, settings_.spec, job_.environment, settings_.workspace, scratch,
                                &settings_.secrets, settings_.cancel,
-                               [&](std::string_view line) { (*log)->write_system_line(line); }};
+                               [&](std::string_view line) { (*log)->write_system_line(line); },
+                               [&](std::string_view line) {
+                                 (*log)->on_output(OutputStream::out, line);
+                                 (*log)->on_output(OutputStream::out, "\n");
+                               }};
     (*log)->write_system_line(fmt::format("publishing {} to environment '{}'", step.name, job_.environment));
     auto artifacts = settings_.publisher->publish(step, context);
     fs::remove_all(scratch, ignored);  // a scratch folder left behind costs disk, not correctness
@@ -90,6 +96,7 @@ class PublishJobRun {
       result_.reason = result.reason;
     }
     if (log) {
+      result.reason = log->with_truncation_note(result.reason);
       if (auto closed = log->close(); !closed && result_.reason.empty()) result_.reason = closed.error().message;
     }
     if (settings_.observer) settings_.observer->step_finished(index, step, result);

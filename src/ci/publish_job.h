@@ -37,7 +37,10 @@ struct PublishStepContext {
   std::filesystem::path scratch;                          // per-job temporary folder
   const std::map<std::string, std::string>* secrets = nullptr;  // this environment's only
   const std::atomic<bool>* cancel = nullptr;
-  std::function<void(std::string_view line)> log;
+  std::function<void(std::string_view line)> log;     // Slipway's own lines
+  // What the repository's code printed (an image build's output, RUN lines included): output
+  // lines, counted against max_log_bytes and dropped beyond it, as a test step's are.
+  std::function<void(std::string_view line)> output;
 };
 
 class Publisher {
@@ -59,6 +62,7 @@ struct PublishJobSettings {
   Publisher* publisher = nullptr;
   StepObserver* observer = nullptr;                     // may be null
   const std::atomic<bool>* cancel = nullptr;            // may be null
+  uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;   // each step's log (max_log_bytes), as for tests
 };
 
 struct PublishJobResult {

@@ -60,7 +60,7 @@ Result<JobRecord> run_one_job(Store& store, const PublishStageInput& input, cons
     }
   } else {
     PublishJobSettings settings{input.run, input.spec, input.workspace, log_root, std::move(*secrets),
-                                input.settings->publisher, &recorder, input.cancel};
+                                input.settings->publisher, &recorder, input.cancel, input.settings->max_log_bytes};
     result = run_publish_job(job, settings);
   }
   for (const auto& artifact : result.artifacts) {

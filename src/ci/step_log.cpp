@@ -160,4 +160,10 @@ std::string StepLog::truncation_note() const {
                      format_byte_size(impl_->max_bytes), format_byte_size(impl_->dropped));
 }
 
+std::string StepLog::with_truncation_note(std::string reason) const {
+  std::string note = truncation_note();
+  if (note.empty()) return reason;
+  return reason.empty() ? note : reason + "; " + note;
+}
+
 }  // namespace slipway

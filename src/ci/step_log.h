@@ -71,6 +71,9 @@ class StepLog : public OutputSink {
   // "log truncated at max_log_bytes (1 GiB): 2.0 GiB of further output dropped", or "" when
   // nothing was dropped: what the step's result says.
   std::string truncation_note() const;
+  // `reason` with the truncation note after it ("; "-joined), so the API and report say it
+  // whether the step passed or not.
+  std::string with_truncation_note(std::string reason) const;
   // The last lines written (masked), at most `kTailLines`, for failure excerpts.
   static constexpr size_t kTailLines = 20;
   const std::deque<std::string>& tail() const;

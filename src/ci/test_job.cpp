@@ -189,13 +189,6 @@ class TestJobRun {
     finish(index, cancelled() ? "cancelled" : "skipped", std::move(reason));
   }
 
-  // A truncated log is said in the step's reason, passed or not, so the API and report show it.
-  static std::string with_log_note(std::string reason, const StepLog& log) {
-    std::string note = log.truncation_note();
-    if (note.empty()) return reason;
-    return reason.empty() ? note : reason + "; " + note;
-  }
-
   std::string describe(const PlannedStep& step, const StepOutcome& outcome) const {
     if (outcome.cancelled) return fmt::format("{} was cancelled", step.name);
     if (outcome.timed_out) return fmt::format("{} timed out after {}", step.name, format_duration(outcome.duration));
@@ -229,7 +222,7 @@ class TestJobRun {
       fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
     }
     if (outcome->cancelled) fail_job("cancelled");
-    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), with_log_note(failure, *log));
+    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), log->with_truncation_note(failure));
     return ok;
   }
 
@@ -352,7 +345,7 @@ void TestJobRun::stop_services() {
     it->log->write_system_line(fmt::format("service {} stopped", job_.steps[it->index].name));
     (void)it->log->close();
     const std::string& failure = result_.steps[it->index].reason;
-    finish(it->index, failure.empty() ? "passed" : "failed", with_log_note(failure, *it->log));
+    finish(it->index, failure.empty() ? "passed" : "failed", it->log->with_truncation_note(failure));
   }
   services_.clear();
 }

@@ -65,7 +65,7 @@ Result<std::string> ArtifactPublisher::built_image(const PublishStepContext& con
                           spec.target.empty() ? "" : ", target " + spec.target));
   int64_t started = now_ms();
   DockerEngine engine(docker_socket_);
-  image->outcome = engine.build_image(request, context.log, context.cancel);
+  image->outcome = engine.build_image(request, context.output, context.cancel);
   image->built = true;
   if (image->outcome) {
     context.log(fmt::format("built {} in {}", *image->outcome, format_duration(Milliseconds(now_ms() - started))));

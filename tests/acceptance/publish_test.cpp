@@ -448,6 +448,28 @@ TEST_F(Publish, FailingDockerfileFailsWithTheDaemonsMessageAndRecordsNothing) {
   EXPECT_TRUE(run["artifacts"].empty()) << run.dump(2);
 }
 
+// A Dockerfile's build output is the repository's to choose: its log is capped by the server's
+// max_log_bytes like a test step's, and the step's reason says so.
+TEST_F(Publish, AnImageBuildsLogIsCappedLikeATestSteps) {
+  ScratchRepository repository;
+  std::string labels;
+  for (int i = 0; i < 40; ++i) labels += fmt::format("LABEL noise{}={}\n", i, std::string(200, 'x'));
+  write_application(repository, labels);
+  std::string commit = repository.commit();
+  PublishServer server("max_log_bytes: 2k\n" + config(repository_line("hello-app", repository)), good_secrets());
+  nlohmann::json run = server.push("hello-app", "main", commit);
+  EXPECT_EQ(run.value("status", ""), "passed") << run.dump(2);
+  // The image is built once per run: the environment that built it has the long log.
+  int truncated = 0;
+  for (const char* job : {"publish:staging", "publish:production"}) {
+    nlohmann::json steps = job_named(run, job)["steps"];
+    ASSERT_FALSE(steps.empty()) << run.dump(2);
+    std::string reason = steps[0].value("reason", "");
+    if (reason.find("log truncated at max_log_bytes (2 KiB)") != std::string::npos) ++truncated;
+  }
+  EXPECT_EQ(truncated, 1) << run.dump(2);
+}
+
 TEST_F(Publish, ExistingVersionTagIsRefused) {
   ScratchRepository work;
   work.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: 'true' }\npublish:\n  tag: { version_file: VERSION }\n");
