@@ -229,6 +229,7 @@ bool DeploymentRun::verify() {
                          {"SLIPWAY_ENVIRONMENT", deployment_.environment},
                          {"SLIPWAY_IMAGE", deployment_.image}};
     request.secrets = target_.secrets;
+    request.test_listen = target_.router.test_listen;
     request.timeout = context_.options.verify_timeout;
     request.sandbox = context_.options.verify_sandbox;
     auto verified = run_verify_command(request);

@@ -85,19 +85,20 @@ Result<VerifyOutcome> run_verify_command(const VerifyRequest& request) {
   }
   std::map<std::string, std::string> variables = request.variables;
   for (const auto& [name, value] : request.secrets) variables[name] = value;
-  auto environment = step_environment(variables, home->path());
-  if (!environment) return make_error("deploy.verify: " + environment.error().message);
   std::unique_ptr<VerifySandbox> sandbox;
   std::vector<std::string> argv = verify_argv(request);
   ProcessEntry entry;
   if (request.sandbox) {
-    auto opened = request.sandbox(home->path());
+    auto opened = request.sandbox(home->path(), request.test_listen);
     if (!opened) return make_error("deploy.verify: cannot open its sandbox: " + opened.error().message);
     sandbox = std::move(*opened);
     std::vector<std::string> prefix = sandbox->launch_prefix();
     argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(request.launch_prefix.size()), prefix.begin(), prefix.end());
     entry = sandbox->entry();
+    variables["SLIPWAY_TEST_URL"] = sandbox->test_url();
   }
+  auto environment = step_environment(variables, home->path());
+  if (!environment) return make_error("deploy.verify: " + environment.error().message);
   SpawnRequest spawn{argv, std::move(*environment), home->path()};
   spawn.enter = std::move(entry);
   auto child = ChildProcess::spawn(spawn);

@@ -35,15 +35,20 @@ class VerifySandbox {
   virtual std::vector<std::string> launch_prefix() const = 0;
   // What the spawned process enters before launch_prefix runs (cgroups, namespace, uid).
   virtual ProcessEntry entry() const = 0;
+  // SLIPWAY_TEST_URL as the command sees it inside the sandbox.
+  virtual std::string test_url() const = 0;
 };
 
-// Opens a sandbox whose only writable folder is `home` (the command's private HOME).
-using VerifySandboxFactory = std::function<Result<std::unique_ptr<VerifySandbox>>(const std::filesystem::path& home)>;
+// Opens a sandbox whose only writable folder is `home` (the command's private HOME) and from
+// which `test_listen` (HOST:PORT, the test listener) and nothing else of the host is reachable.
+using VerifySandboxFactory = std::function<Result<std::unique_ptr<VerifySandbox>>(const std::filesystem::path& home,
+                                                                                  const std::string& test_listen)>;
 
 struct VerifyRequest {
   std::string command;                               // deploy.verify, as /bin/sh -c's script
   std::map<std::string, std::string> variables;      // SLIPWAY_TEST_URL and the deployment's names
   std::map<std::string, std::string> secrets;        // deploy.secrets: name → value; in the env, masked
+  std::string test_listen;                           // HOST:PORT of the test listener (for the sandbox)
   // Prepended to the argv, e.g. a sandbox launcher ({"/usr/bin/bwrap", ..., "--"}); empty: the
   // shell runs directly. argv[0] must be an absolute path (there is no PATH search).
   std::vector<std::string> launch_prefix;

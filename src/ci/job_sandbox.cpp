@@ -205,6 +205,8 @@ Status JobSandbox::start_network() {
   return {};
 }
 
+pid_t JobSandbox::network_pid() const { return network_ ? network_->pid() : 0; }
+
 SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const {
   SandboxLaunch launch;
   if (full_) {

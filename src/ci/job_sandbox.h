@@ -75,6 +75,9 @@ class JobSandbox {
   // `workspace` as its working directory: spawn launch.argv with launch.enter.
   SandboxLaunch launch(const std::vector<std::string>& command) const;
 
+  // A process in the job's shared network namespace (/proc/PID/ns/net); 0 when there is none.
+  pid_t network_pid() const;
+
   // $HOME inside the sandbox.
   static std::filesystem::path home() { return "/home/slipway"; }
 

@@ -1,8 +1,10 @@
 // verify_sandbox_factory: where the server runs `deploy.verify` — the CI's job sandbox
 // (ci/job_sandbox.h: an unprivileged uid of its own, no capabilities, the minimal file system
-// without the data directory, the job limits), except that it keeps the host's network
-// namespace, because the command's whole purpose is to reach the test listener on the host's
-// loopback (docs/security.md says what that leaves reachable).
+// without the data directory, the job limits) with a network namespace of its own that has only
+// its loopback, where the test listener's port is forwarded (base/namespace_forwarder.h): the
+// command reaches the new version through $SLIPWAY_TEST_URL (http://127.0.0.1:PORT) and nothing
+// else of the host — no other loopback service, no abstract Unix socket. Without root no
+// namespace can be entered, and it keeps the host's network (docs/security.md).
 #pragma once
 
 #include <filesystem>

@@ -11,13 +11,18 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
+#include "base/child_process.h"
+#include "base/run_command.h"
 #include "support/deployment_fixture.h"
 
 namespace slipway {
@@ -277,6 +282,49 @@ TEST(DeploymentTest, AFailingVerifyCommandRollsBackBeforeTheSwitch) {
   EXPECT_NE(deployments[1].reason.find("deploy.verify"), std::string::npos) << deployments[1].reason;
   EXPECT_TRUE(contains(states_of(deployments[1]), "verifying"));
   EXPECT_FALSE(contains(states_of(deployments[1]), "switching"));
+}
+
+// deploy.verify reaches the test listener and nothing else of the host: not another service on
+// the host's loopback, not an abstract Unix socket of the host (both reachable from the host
+// itself, checked first). Any breach makes the command fail, and the deployment with it.
+TEST(DeploymentTest, AVerifyCommandReachesTheTestListenerAndNothingElseOfTheHost) {
+  UniqueFd tcp(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(tcp.get(), reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::listen(tcp.get(), 8), 0);
+  ASSERT_EQ(::getsockname(tcp.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int host_port = ntohs(address.sin_port);
+  const std::string abstract_name = "slipway-verify-test-" + std::to_string(::getpid());
+  UniqueFd unix_socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un unix_address{};
+  unix_address.sun_family = AF_UNIX;
+  std::memcpy(unix_address.sun_path + 1, abstract_name.data(), abstract_name.size());
+  socklen_t unix_length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract_name.size());
+  ASSERT_EQ(::bind(unix_socket.get(), reinterpret_cast<sockaddr*>(&unix_address), unix_length), 0);
+  ASSERT_EQ(::listen(unix_socket.get(), 8), 0);
+  // bash for /dev/tcp: the command runs under /bin/sh, which may be dash.
+  const std::string tcp_probe = fmt::format("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{}'", host_port);
+  const std::string unix_probe = fmt::format(
+      "python3 -c \"import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0{}')\"", abstract_name);
+  // From the host both answer: the probes can succeed.
+  ASSERT_EQ(run_command({"/bin/bash", "-c", tcp_probe})->exit_code, 0);
+  ASSERT_EQ(run_command({"/bin/bash", "-c", unix_probe})->exit_code, 0);
+
+  DeploymentFixture fixture(DeploySettings{
+      .verify = fmt::format("curl -fsS \"$SLIPWAY_TEST_URL/\" | grep -q '^version v1' || {{ echo 'no test listener'; exit 1; }}; "
+                            "if {} 2>/dev/null; then echo 'reached the host loopback'; exit 1; fi; "
+                            "if {} 2>/dev/null; then echo 'reached a host abstract socket'; exit 1; fi",
+                            tcp_probe, unix_probe)});
+  ASSERT_EQ(fixture.error(), "");
+  ASSERT_FALSE(fixture.push_version("v1").empty()) << fixture.error();
+  ASSERT_TRUE(fixture.wait_settled(1, 60s)) << describe(fixture.deployments()) << fixture.server().log();
+  auto deployments = fixture.deployments();
+  ASSERT_EQ(deployments.size(), 1u);
+  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(fixture.live_version(), "v1") << describe(deployments);
 }
 
 // deploy.verify as an attacker's repository would write it: it dumps its environment and prints
