@@ -15,7 +15,9 @@
 // - errors name the repository and the revision.
 //
 // GitObjects::of(path) hands out one shared instance per repository; an instance is thread-safe
-// (one question at a time) and its process is stopped after a minute unused.
+// (one question at a time). Instances unused for a minute are dropped (their git stops) the
+// next time any repository's objects are asked for: a server keeps at most one git per
+// repository it has used recently, and one per repository at all.
 #pragma once
 
 #include <chrono>
