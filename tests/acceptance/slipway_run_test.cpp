@@ -31,6 +31,26 @@ TEST(SlipwayRun, RunsEverySuiteAndFailsWhenOneFails) {
   EXPECT_EQ(result.out.find("\x1b["), std::string::npos) << "no colour when stdout is not a TTY";
 }
 
+// A relative data directory, from --data-dir or SLIPWAY_DATA_DIR, is taken from the folder the
+// command starts in, as `serve` does (it used to fail every run: "the step's workspace
+// 'reldd/runs/1/workspace' is not an absolute path").
+TEST(SlipwayRun, ARelativeDataDirectoryWorks) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"echo fine\" }\n");
+  repo.commit();
+  TemporaryDirectory folder("slipway-relative");
+  const std::string in_folder = "cd '" + folder.path().string() + "' && ";
+  auto flag = run_command({"/bin/bash", "-c", in_folder + "'" SLIPWAY_BINARY "' --data-dir reldd run '" + repo.path().string() + "'"});
+  ASSERT_TRUE(flag.ok());
+  EXPECT_EQ(flag->exit_code, 0) << flag->out << flag->err;
+  EXPECT_NE(flag->out.find("Report: " + (folder.path() / "reldd/runs/1/report.html").string()), std::string::npos) << flag->out;
+  auto variable = run_command({"/bin/bash", "-c", in_folder + "SLIPWAY_DATA_DIR=fromenv '" SLIPWAY_BINARY "' run '" +
+                                                      repo.path().string() + "'"});
+  ASSERT_TRUE(variable.ok());
+  EXPECT_EQ(variable->exit_code, 0) << variable->out << variable->err;
+  EXPECT_TRUE(std::filesystem::exists(folder.path() / "fromenv/runs/1/report.html")) << variable->out;
+}
+
 TEST(SlipwayRun, ChecksOutTheCommitNotTheWorkingTree) {
   ScratchRepository repo;
   repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"cat version.txt\" }\n");
