@@ -110,6 +110,10 @@ struct ExecutorOptions {
   // Sandbox: paths never shown to a step even inside a tree it sees (the data directory, the
   // server's configuration file).
   std::vector<std::filesystem::path> hidden_paths;
+  // Sandbox: a file remembering that the probe passed, with what it depends on (bubblewrap's
+  // binary, the kernel, the user-namespace settings, the uid); while those stay the same the
+  // probe (a whole sandboxed step, ~28 ms) is not run again. Empty: probe every time.
+  std::filesystem::path probe_record;
 
   static constexpr uint32_t kFirstJobUid = 2'000'000;
 };

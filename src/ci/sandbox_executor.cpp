@@ -14,8 +14,14 @@
 // - Leftovers are the kernel's job: when the command exits, init exits and the kernel kills
 //   everything else in the PID namespace; the supervisor's scan then finds nothing to kill.
 // - A step run without a job (a probe, a one-off) gets a job of its own for its duration.
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <fstream>
+
 #include <fmt/core.h>
 
+#include "base/files.h"
 #include "base/step_environment.h"
 #include "ci/background_step.h"
 #include "ci/executor.h"
@@ -140,6 +146,24 @@ Status probe_sandbox(Executor& executor) {
       output.text.empty() ? "" : ": " + output.text.substr(0, output.text.find_last_not_of('\n') + 1)));
 }
 
+// What a passed probe depends on, one line: bubblewrap's identity (device, inode, size, mtime),
+// the kernel's release, the user-namespace switches and the effective uid.
+std::string probe_conditions(const std::filesystem::path& bwrap) {
+  struct stat status {};
+  ::stat(bwrap.c_str(), &status);
+  struct utsname kernel {};
+  ::uname(&kernel);
+  auto first_line = [](const char* path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line.empty() ? std::string("-") : line;
+  };
+  return fmt::format("bwrap {} {}:{} {} {} kernel {} userns {} {} uid {}\n", bwrap.string(), status.st_dev, status.st_ino,
+                     status.st_size, status.st_mtim.tv_sec, kernel.release, first_line("/proc/sys/user/max_user_namespaces"),
+                     first_line("/proc/sys/kernel/unprivileged_userns_clone"), ::geteuid());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Executor>> make_sandbox_executor() {
@@ -156,7 +180,13 @@ Result<std::unique_ptr<Executor>> make_sandbox_executor(const ExecutorOptions& o
   become_subreaper();  // see make_host_executor
   clean_stale_job_sandboxes();
   auto executor = std::make_unique<SandboxExecutor>(bwrap, options);
-  if (Status usable = probe_sandbox(*executor); !usable) return usable.error();
+  const std::string conditions = probe_conditions(bwrap);
+  auto recorded = options.probe_record.empty() ? Result<std::string>(make_error("none")) : read_file(options.probe_record);
+  if (!recorded || *recorded != conditions) {
+    if (Status usable = probe_sandbox(*executor); !usable) return usable.error();
+    // Only a passed probe is remembered; failing to remember it costs the next run a probe.
+    if (!options.probe_record.empty()) (void)write_file_atomically(options.probe_record, conditions);
+  }
   return std::unique_ptr<Executor>(std::move(executor));
 }
 

@@ -66,6 +66,7 @@ Result<std::map<std::string, std::string>> gather_secrets(const RunOptions& opti
 Result<std::unique_ptr<Executor>> choose_executor(const std::string& name, const std::filesystem::path& data_dir) {
   ExecutorOptions options;
   options.hidden_paths = {data_dir};
+  options.probe_record = data_dir / "sandbox-probe";
   if (name == "host") return make_host_executor(options);
   if (name == "sandbox") return make_sandbox_executor(options);
   return make_error(fmt::format("--executor {}: unknown executor (use sandbox or host)", name));

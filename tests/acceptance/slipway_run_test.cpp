@@ -1,6 +1,9 @@
 // `slipway run` end to end: the real binary, a real git repository, the sandbox executor.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "support/scratch_repository.h"
@@ -49,6 +52,32 @@ TEST(SlipwayRun, ARelativeDataDirectoryWorks) {
   ASSERT_TRUE(variable.ok());
   EXPECT_EQ(variable->exit_code, 0) << variable->out << variable->err;
   EXPECT_TRUE(std::filesystem::exists(folder.path() / "fromenv/runs/1/report.html")) << variable->out;
+}
+
+// The sandbox is probed once, not on every `slipway run`: a passed probe is remembered in the
+// data directory with what it depends on (bubblewrap's binary, the kernel, the user-namespace
+// settings, the uid) and run again only when that changes. Only a run that probes rewrites it.
+TEST(SlipwayRun, TheSandboxProbeIsRememberedUntilItsConditionsChange) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"true\" }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  ASSERT_EQ(slipway.run({"run", repo.path().string()}).exit_code, 0);
+  const std::filesystem::path record = slipway.data_dir() / "sandbox-probe";
+  auto written = read_file(record);
+  ASSERT_TRUE(written.ok()) << "no probe record after a sandboxed run";
+  EXPECT_EQ(written->rfind("bwrap ", 0), 0u) << *written;
+
+  auto long_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 365);
+  std::filesystem::last_write_time(record, long_ago);
+  ASSERT_EQ(slipway.run({"run", repo.path().string()}).exit_code, 0);
+  EXPECT_EQ(std::filesystem::last_write_time(record), long_ago) << "probed again although nothing changed";
+
+  ASSERT_TRUE(write_file_atomically(record, "bwrap /usr/bin/bwrap of another machine\n").ok());
+  ASSERT_EQ(slipway.run({"run", repo.path().string()}).exit_code, 0);
+  auto rewritten = read_file(record);
+  ASSERT_TRUE(rewritten.ok());
+  EXPECT_EQ(*rewritten, *written) << "a changed condition must probe again";
 }
 
 TEST(SlipwayRun, ChecksOutTheCommitNotTheWorkingTree) {
