@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <vector>
 
 #include "base/files.h"
@@ -48,12 +49,24 @@ struct EntryPlan {
   ::_exit(127);
 }
 
+// The kernel's struct sigaction (x86-64 and the others Debian builds for: handler, flags,
+// restorer, a 64-bit mask). The raw call, because glibc's sigaction() refuses the two real-time
+// signals it reserves (32 and 33), and an ignored one is inherited through exec: a server started
+// with them ignored would pass that on to every step.
+struct KernelSigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)();
+  uint64_t mask;
+};
+
 int entry_child(void* argument) {
   auto* plan = static_cast<EntryPlan*>(argument);
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
+  const KernelSigaction default_action{SIG_DFL, 0, nullptr, 0};
   for (int signal = 1; signal < NSIG; ++signal) {
-    if (signal != SIGKILL && signal != SIGSTOP) ::sigaction(signal, &default_action, nullptr);
+    if (signal != SIGKILL && signal != SIGSTOP) {
+      ::syscall(SYS_rt_sigaction, signal, &default_action, nullptr, sizeof default_action.mask);
+    }
   }
   if (::setsid() < 0) give_up(plan, "start a session");
   int in = plan->stdin_fd >= 0 ? plan->stdin_fd : ::open("/dev/null", O_RDONLY);

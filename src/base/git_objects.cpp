@@ -15,10 +15,9 @@
 
 #include "base/crypto.h"
 #include "base/files.h"
+#include "base/process_environment.h"
 #include "base/step_environment.h"
 #include "base/strings.h"
-
-extern char** environ;
 
 namespace slipway {
 
@@ -97,10 +96,8 @@ GitObjects::~GitObjects() { stop(); }
 Status GitObjects::start() {
   fs::path git = find_program("git");
   if (git.empty()) return make_error("git is not installed");
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
   auto started = ChildProcess::spawn(
-      {{git.string(), "-C", repository_.string(), "cat-file", "--batch-command"}, std::move(env), "/", true});
+      {{git.string(), "-C", repository_.string(), "cat-file", "--batch-command"}, helper_environment(), "/", true});
   if (!started) return make_error(fmt::format("cannot read the objects of {}: {}", repository_.string(), started.error().message));
   git_ = std::make_unique<ChildProcess>(std::move(*started));
   pending_.clear();

@@ -9,6 +9,12 @@ extern char** environ;
 
 namespace slipway {
 
+std::vector<std::string> helper_environment() {
+  std::vector<std::string> entries;
+  for (char** entry = environ; entry && *entry; ++entry) entries.emplace_back(*entry);
+  return entries;
+}
+
 std::optional<std::string> take_environment_variable(const std::string& name) {
   std::optional<std::string> value;
   // The entries are found in `environ` itself: getenv() gives only the first of duplicates.

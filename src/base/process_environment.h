@@ -10,11 +10,17 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace slipway {
 
 // The variable's value (the first, should it appear twice), or nullopt when it is not set. Every
 // entry of that name is removed and wiped either way.
 std::optional<std::string> take_environment_variable(const std::string& name);
+
+// What a helper program of the server (git, haproxy) inherits, as "NAME=value" entries: this
+// process's environment, which no longer holds the server's own secrets once they were taken.
+// The same run_command passes; for ChildProcess, which needs it spelled out.
+std::vector<std::string> helper_environment();
 
 }  // namespace slipway

@@ -1,6 +1,5 @@
 #include "ci/job_sandbox.h"
 
-#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -8,10 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
