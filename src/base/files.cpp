@@ -28,10 +28,11 @@ Result<std::string> read_file(const fs::path& path) {
   return content.str();
 }
 
-Status write_file_atomically(const fs::path& path, std::string_view content) {
+Status write_file_atomically(const fs::path& path, std::string_view content, mode_t mode) {
   fs::path temporary = path;
   temporary += fmt::format(".tmp{}", getpid());
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(temporary.c_str());  // a leftover of a crash could have another mode
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return make_error(fmt::format("{}: cannot create: {}", temporary.string(), errno_text(errno)));
   }

@@ -2,6 +2,8 @@
 // an Error naming the path and the system's reason.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -13,7 +15,9 @@ namespace slipway {
 Result<std::string> read_file(const std::filesystem::path& path);
 
 // Writes to a temporary sibling then renames it over `path`, so readers never see half a file.
-Status write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// `mode` is the file's from its creation (0600 for a key: never readable by others, not even
+// for a moment).
+Status write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
 
 Status make_directories(const std::filesystem::path& path);
 

@@ -6,7 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <optional>
 
 #include <fmt/core.h>
 
@@ -19,14 +22,29 @@ namespace slipway {
 
 namespace {
 
+using SteadyClock = std::chrono::steady_clock;
+
 // Reads both pipes until both reach end of file, so neither can fill up and block the child.
-void drain(int out_fd, int err_fd, CommandOutput& output) {
+// Past `deadline` (when there is one) the child's process group is killed, which closes the
+// pipes of all of it.
+void drain(int out_fd, int err_fd, pid_t group, std::optional<SteadyClock::time_point> deadline,
+           CommandOutput& output) {
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   std::string* targets[2] = {&output.out, &output.err};
   int open_count = 2;
   char buffer[65536];
   while (open_count > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    int wait_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - SteadyClock::now()).count();
+      if (left <= 0 && !output.timed_out) {
+        output.timed_out = true;
+        ::kill(-group, SIGKILL);
+      }
+      wait_ms = output.timed_out ? -1 : static_cast<int>(std::min<long long>(left, 60'000));
+    }
+    int ready = ::poll(fds, 2, wait_ms);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       return;
     }
@@ -47,6 +65,11 @@ void drain(int out_fd, int err_fd, CommandOutput& output) {
 
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   const std::filesystem::path& working_directory) {
+  return run_command(argv, CommandOptions{working_directory, std::nullopt, {}});
+}
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
+  const std::filesystem::path& working_directory = options.working_directory;
   if (argv.empty()) return make_error("run_command: no program given");
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", errno_text(errno)));
@@ -68,13 +91,29 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> environment;
+  if (options.environment) {
+    for (const auto& entry : *options.environment) environment.push_back(const_cast<char*>(entry.c_str()));
+    environment.push_back(nullptr);
+  }
+  // A process group of its own, so that a timeout stops what the program started too.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (options.timeout.count() > 0) {
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+  }
   pid_t pid = 0;
-  int spawn_error = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int spawn_error = ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(),
+                                   options.environment ? environment.data() : environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   CommandOutput output;
-  if (spawn_error == 0) drain(out_pipe[0], err_pipe[0], output);
+  std::optional<SteadyClock::time_point> deadline;
+  if (options.timeout.count() > 0) deadline = SteadyClock::now() + options.timeout;
+  if (spawn_error == 0) drain(out_pipe[0], err_pipe[0], pid, deadline, output);
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);
   if (spawn_error != 0) {

@@ -3,7 +3,9 @@
 // this has no timeout, no process-tree handling and keeps the whole output in memory.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +17,23 @@ struct CommandOutput {
   int exit_code = -1;       // -1 when the program was killed by a signal
   std::string out;          // stdout
   std::string err;          // stderr
+  bool timed_out = false;   // killed at CommandOptions::timeout
+};
+
+struct CommandOptions {
+  std::filesystem::path working_directory;           // empty: this process's
+  // "NAME=value" entries, the whole environment; absent: this process's (which holds none of
+  // the server's own secrets: base/process_environment.h).
+  std::optional<std::vector<std::string>> environment;
+  // Zero: none. Past it, the program's whole process group (it runs in one of its own: git's
+  // ssh and remote helpers go with it) is killed, and the result says timed_out.
+  std::chrono::milliseconds timeout{0};
 };
 
 // An Error only when the program could not be started; a non-zero exit is a normal result.
 Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   const std::filesystem::path& working_directory = {});
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options);
 
 // Like run_command, but a non-zero exit becomes an Error quoting the program's stderr.
 Result<std::string> run_command_checked(const std::vector<std::string>& argv,

@@ -37,8 +37,12 @@ BranchHeads trigger_changed(const RepositoryConfig& repository, const BranchHead
 
 }  // namespace
 
-RemotePoller::RemotePoller(DataDirectory data, std::vector<RepositoryConfig> repositories, Trigger trigger)
-    : data_(std::move(data)), repositories_(std::move(repositories)), trigger_(std::move(trigger)) {
+RemotePoller::RemotePoller(DataDirectory data, std::vector<RepositoryConfig> repositories, Trigger trigger,
+                           ListHeads list_heads)
+    : data_(std::move(data)),
+      repositories_(std::move(repositories)),
+      trigger_(std::move(trigger)),
+      list_heads_(std::move(list_heads)) {
   std::erase_if(repositories_, [](const RepositoryConfig& r) { return r.poll_interval <= Milliseconds(0); });
 }
 
@@ -63,8 +67,9 @@ void RemotePoller::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<int> RemotePoller::poll_repository(Store& store, const RepositoryConfig& repository, const Trigger& trigger) {
-  auto now = list_remote_heads(repository.url);
+Result<int> RemotePoller::poll_repository(Store& store, const RepositoryConfig& repository, const Trigger& trigger,
+                                          const ListHeads& list_heads) {
+  auto now = list_heads ? list_heads(repository) : list_remote_heads(repository.url);
   if (!now) return now.error();
   auto before = load_remote_heads(store, repository.name);
   if (!before) return before.error();
@@ -82,7 +87,7 @@ void RemotePoller::loop() {
     for (size_t i = 0; i < repositories_.size(); ++i) {
       if (SteadyClock::now() < due[i]) continue;
       lock.unlock();  // stop() must not wait behind a poll for the lock, only for the join
-      if (auto polled = poll_repository(*store_, repositories_[i], trigger_); !polled) {
+      if (auto polled = poll_repository(*store_, repositories_[i], trigger_, list_heads_); !polled) {
         spdlog::warn("poll of {}: {}", repositories_[i].name, polled.error().message);
       }
       lock.lock();

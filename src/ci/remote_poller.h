@@ -21,6 +21,7 @@
 #include "base/result.h"
 #include "ci/local_run.h"
 #include "spec/server_config.h"
+#include "store/remote_heads.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -30,8 +31,11 @@ struct TriggerRequest;  // ci/run_queue.h
 class RemotePoller {
  public:
   using Trigger = std::function<Result<int64_t>(const TriggerRequest&)>;
+  // The remote's branch heads: `git ls-remote` of the URL, or of a mirror's remote with its
+  // credentials (ci/repository_mirrors.h).
+  using ListHeads = std::function<Result<BranchHeads>(const RepositoryConfig&)>;
 
-  RemotePoller(DataDirectory data, std::vector<RepositoryConfig> repositories, Trigger trigger);
+  RemotePoller(DataDirectory data, std::vector<RepositoryConfig> repositories, Trigger trigger, ListHeads list_heads);
   ~RemotePoller();  // stop()s
 
   // Opens the poller's own store connection and starts the thread (none when no repository
@@ -41,9 +45,10 @@ class RemotePoller {
   void stop();
 
   // One look at one repository, in the calling thread: what the thread does on each tick.
-  // Returns how many runs it triggered. Error when the remote cannot be listed.
+  // Returns how many runs it triggered. Error when the remote cannot be listed. Without
+  // `list_heads`, the URL is listed as it is.
   static Result<int> poll_repository(Store& store, const RepositoryConfig& repository,
-                                     const Trigger& trigger);
+                                     const Trigger& trigger, const ListHeads& list_heads = {});
 
  private:
   void loop();
@@ -51,6 +56,7 @@ class RemotePoller {
   DataDirectory data_;
   std::vector<RepositoryConfig> repositories_;
   Trigger trigger_;
+  ListHeads list_heads_;
   std::unique_ptr<Store> store_;
   std::mutex mutex_;
   std::condition_variable wake_;

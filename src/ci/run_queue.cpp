@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "ci/leftover_processes.h"
+#include "ci/repository_mirrors.h"
 #include "ci/run_queue_git.h"
 #include "ci/run_queue_impl.h"
 #include "store/events.h"
@@ -59,6 +60,8 @@ void RunQueue::set_publishing(PublishServices publishing) { impl_->publishing = 
 
 void RunQueue::set_container_pods(ContainerPods* pods) { impl_->pods = pods; }
 
+void RunQueue::set_mirrors(RepositoryMirrors* mirrors) { impl_->mirrors = mirrors; }
+
 Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   const RepositoryConfig* repository = impl_->config.find_repository(request.repository);
   if (!repository) {
@@ -67,14 +70,20 @@ Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   }
   std::string branch = request.branch.empty() ? repository->main_branch : request.branch;
   if (Status valid = check_branch_name(branch); !valid) return valid.error();
-  // git runs outside the lock: a slow repository must not hold up every other caller.
-  auto commit = resolve_trigger_commit(repository->url, request.commit, branch);
-  if (!commit) return commit.error();
-
   RunRecord run;
+  bool remote = impl_->mirrors && impl_->mirrors->mirrors(repository->name);
+  if (remote) {
+    // The commit is resolved by the worker, after a fetch; a trigger only waits to be stored.
+    run.source = impl_->mirrors->mirror_path(repository->name).string();
+    run.commit = request.commit;
+  } else {
+    // git runs outside the lock: a slow repository must not hold up every other caller.
+    auto commit = resolve_trigger_commit(repository->url, request.commit, branch);
+    if (!commit) return commit.error();
+    run.source = std::filesystem::absolute(repository_path(repository->url)).lexically_normal().string();
+    run.commit = *commit;
+  }
   run.repository = repository->name;
-  run.source = std::filesystem::absolute(repository_path(repository->url)).lexically_normal().string();
-  run.commit = *commit;
   run.branch = branch;
   run.trigger = request.trigger;
   run.environments = join_environments(request.environments);

@@ -19,6 +19,8 @@
 #include "ci/local_run.h"
 #include "spec/server_config.h"
 
+namespace slipway { class RepositoryMirrors; }
+
 namespace slipway {
 
 struct TriggerRequest {
@@ -51,6 +53,12 @@ class RunQueue {
   // Where `image:` services' containers come from (shared by the workers, so thread-safe);
   // without it such a job fails saying so. Its leftovers are removed at start(). Before start().
   void set_container_pods(ContainerPods* pods);
+  // Where remote repositories' commits come from (ci/repository_mirrors.h); without it a remote
+  // repository's trigger is refused. A remote repository's run waits "queued" until a worker
+  // has fetched its commit ("fetching from URL"); a failed fetch fails the run with the fetch's
+  // diagnosis; a push whose commit is no longer its branch's head after the fetch (a replay) is
+  // cancelled as stale. Before start().
+  void set_mirrors(RepositoryMirrors* mirrors);
 
   // Recovery, then the workers. Error when the store cannot be opened or recovered.
   Status start();

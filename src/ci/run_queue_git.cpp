@@ -89,8 +89,12 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
 Result<BranchHeads> list_remote_heads(std::string_view url) {
   auto listed = run_command_checked({"git", "ls-remote", "--heads", "--", std::string(url)});
   if (!listed) return make_error(fmt::format("cannot list the branches of {}: {}", url, listed.error().message));
+  return parse_remote_heads(*listed);
+}
+
+BranchHeads parse_remote_heads(std::string_view listing) {
   BranchHeads heads;
-  for (const std::string& line_text : split(*listed, '\n')) {
+  for (const std::string& line_text : split(listing, '\n')) {
     std::string_view line = line_text;
     size_t tab = line.find('\t');
     if (tab == std::string_view::npos) continue;

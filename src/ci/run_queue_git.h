@@ -27,5 +27,7 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
 
 // The remote's branch heads (`git ls-remote --heads`). Error when the remote cannot be read.
 Result<BranchHeads> list_remote_heads(std::string_view url);
+// The branch heads in `git ls-remote` output; lines of other refs are skipped.
+BranchHeads parse_remote_heads(std::string_view listing);
 
 }  // namespace slipway

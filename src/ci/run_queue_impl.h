@@ -53,6 +53,7 @@ struct RunQueue::Impl {
   ServerConfig config;
   PublishServices publishing;
   ContainerPods* pods = nullptr;
+  RepositoryMirrors* mirrors = nullptr;
   int capacity;               // runs at once
   std::string marker_scope;   // this data directory's step marker scope
 
@@ -82,6 +83,9 @@ struct RunQueue::Impl {
   RunSettings settings_for(Store& store, const RunRecord& run) const;
   std::shared_ptr<ActiveRun> take_next();
   void carry_out(Store& store, LocalRunner& runner, ActiveRun& active);
+  // A remote repository's run: its commit fetched into the mirror and recorded. False when the
+  // run ended here (the fetch failed, or the push turned out stale); it is recorded so.
+  bool fetch_commit(Store& store, RunRecord& run);
 };
 
 // Triggers whose runs a newer run of the same branch supersedes: pushes, seen by webhook or

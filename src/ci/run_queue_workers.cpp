@@ -8,6 +8,8 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "ci/leftover_processes.h"
+#include "ci/repository_mirrors.h"
+#include "ci/run_queue_git.h"
 #include "ci/run_queue_impl.h"
 #include "store/events.h"
 #include "store/run_queue_queries.h"
@@ -54,8 +56,13 @@ Status RunQueue::start() {
   for (WorkerTools& worker : *tools) {
     impl.workers.emplace_back([&impl, worker = std::move(worker)]() mutable { impl.work(std::move(worker)); });
   }
-  impl.poller = std::make_unique<RemotePoller>(impl.data, impl.config.repositories,
-                                               [this](const TriggerRequest& request) { return enqueue(request); });
+  RepositoryMirrors* mirrors = impl.mirrors;
+  impl.poller = std::make_unique<RemotePoller>(
+      impl.data, impl.config.repositories, [this](const TriggerRequest& request) { return enqueue(request); },
+      [mirrors](const RepositoryConfig& repository) -> Result<BranchHeads> {
+        if (mirrors && mirrors->mirrors(repository.name)) return mirrors->list_heads(repository.name);
+        return list_remote_heads(repository.url);
+      });
   return impl.poller->start();
 }
 
@@ -158,6 +165,7 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
     return;
   }
   RunRecord run = std::move(**found);
+  if (mirrors && mirrors->mirrors(run.repository) && !fetch_commit(store, run)) return;
   record_event(store, "run.started", run);
   auto outcome = runner.execute(run, nullptr, &active.cancel, settings_for(store, run));
   if (!outcome) {
@@ -173,6 +181,35 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
     if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
   }
   record_event(store, "run.finished", run);
+}
+
+bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {
+  (void)set_queued_reason(store, run.id, "fetching");
+  auto sha = mirrors->fetch_commit(run.repository, run.commit, run.branch);
+  std::string ended;
+  bool stale = false;
+  if (!sha) {
+    ended = sha.error().message;
+  } else if (run.trigger == "push") {
+    // The webhook could not tell a replay from news without asking the remote: the fetch did.
+    auto head = resolve_trigger_commit(mirrors->mirror_path(run.repository).string(), "", run.branch);
+    if (head && *head != *sha) {
+      stale = true;
+      ended = fmt::format("stale push: branch '{}' is at {} now, not at {}", run.branch, head->substr(0, 12),
+                          sha->substr(0, 12));
+    }
+  }
+  if (ended.empty()) {
+    run.commit = *sha;
+    if (Status recorded = set_queued_commit(store, run.id, run.commit); !recorded) ended = recorded.error().message;
+  }
+  if (ended.empty()) return true;
+  run.status = stale ? "cancelled" : "failed";
+  run.reason = ended;
+  run.finished_ms = now_ms();
+  if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
+  record_event(store, "run.finished", run);
+  return false;
 }
 
 // Pushes (and polls) publish to the environments that publish on main; a manual run to the ones

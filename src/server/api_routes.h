@@ -26,6 +26,7 @@ struct ApiContext {
   DeploymentController* deployments = nullptr;  // set by Server::start; null: no deployments here
   std::function<void()> image_pushed;            // a push was stored: the intake looks now
   TaskRunner* tasks = nullptr;                   // set by Server::start; runs data tasks on demand
+  RepositoryMirrors* mirrors = nullptr;          // set by Server::start; remote repositories
   Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
 };
 

@@ -1,6 +1,9 @@
 // GET /api/v1/repositories, GET /api/v1/repositories/{name}, POST .../{name}/trigger.
 #include <fmt/core.h>
 
+#include "base/strings.h"
+#include "ci/repository_mirrors.h"
+#include "ci/run_queue_git.h"
 #include "server/api_json.h"
 #include "server/api_routes.h"
 
@@ -94,6 +97,22 @@ void add_repository_routes(Router& router, ApiContext& context) {
       if (!json->contains("runs")) (*json)["runs"] = nlohmann::json::array();
       return HttpResponse::json(200, *json);
     });
+  });
+
+  // The server's own look at a remote (`slipway repo check`): its credentials never leave it,
+  // only the diagnosis does. A local repository is checked by reading its branches.
+  router.add("POST", "/api/v1/repositories/{name}/check", Role::deployer, [&context](HttpRequest& request) {
+    const RepositoryConfig* repository = context.config.find_repository(request.params["name"]);
+    if (!repository) return unknown_repository(context.config, request.params["name"]);
+    Status checked;
+    if (context.mirrors && context.mirrors->mirrors(repository->name)) {
+      checked = context.mirrors->check(repository->name);
+    } else if (auto heads = list_remote_heads(repository->url); !heads) {
+      checked = heads.error();
+    }
+    nlohmann::json answer = {{"repository", repository->name}, {"url", repository->url}, {"ok", checked.ok()}};
+    if (!checked) answer["diagnosis"] = sanitize_utf8(checked.error().message);
+    return HttpResponse::json(200, answer);
   });
 
   router.add("POST", "/api/v1/repositories/{name}/trigger", Role::deployer, [&context](HttpRequest& request) {

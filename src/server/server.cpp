@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <thread>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +18,7 @@
 #include "cd/task_registry.h"
 #include "cd/task_runner.h"
 #include "cd/task_scheduler.h"
+#include "ci/repository_mirrors.h"
 #include "ci/run_queue.h"
 #include "publish/artifact_publisher.h"
 #include "publish/registry_client.h"
@@ -56,6 +58,8 @@ struct Server::Impl {
   std::unique_ptr<TaskRunner> tasks;
   std::unique_ptr<TaskScheduler> scheduler;
   std::unique_ptr<ImageIntake> intake;
+  std::unique_ptr<RepositoryMirrors> mirrors;  // remote repositories; made once secrets open
+  std::thread remote_checks;                   // start-up diagnosis of each remote, logged
   std::unique_ptr<HttpServer> http;
   bool started = false;
 
@@ -70,7 +74,12 @@ struct Server::Impl {
         pruner(options.data, options.config),
         pods(containers, std::filesystem::absolute(options.data.root).string()) {}
 
+  ~Impl() {
+    if (remote_checks.joinable()) remote_checks.join();
+  }
+
   void add_routes();
+  Status open_mirrors(const std::string& master_key);
   Status start_deployments(const std::string& master_key);
   Status start_tasks(const std::string& master_key);
   Result<TaskEnvironment> task_environment(const std::string& master_key, const std::string& repository,
@@ -89,6 +98,31 @@ Result<std::optional<std::string>> lookup_tag_digest(const std::string& reposito
   if (credentials) login = {credentials->username, credentials->password};
   RegistryClient client(RegistryEndpoint{registry, login, ""});
   return client.resolve_digest(path, tag);
+}
+
+// Remote repositories' mirrors, their credentials resolved from the server's secrets (a missing
+// one refuses the start). Each remote is then checked once, in the background, so that a wrong
+// token or host key shows in the log at start and not only when a run fails.
+Status Server::Impl::open_mirrors(const std::string& master_key) {
+  auto store = stores.acquire();
+  if (!store) return store.error();
+  SecretStore secrets(**store, master_key);
+  auto opened = RepositoryMirrors::open(options.data, options.config.repositories, secrets);
+  if (!opened) return opened.error();
+  mirrors = std::move(*opened);
+  queue.set_mirrors(mirrors.get());
+  api.mirrors = webhooks.mirrors = mirrors.get();
+  if (mirrors->names().empty()) return {};
+  remote_checks = std::thread([mirrors = mirrors.get()] {
+    for (const std::string& name : mirrors->names()) {
+      if (Status checked = mirrors->check(name); checked) {
+        spdlog::info("repository {}: remote reachable", name);
+      } else {
+        spdlog::warn("repository {}: {}", name, checked.error().message);
+      }
+    }
+  });
+  return {};
 }
 
 // Continuous deployment: chat notices, the controller (recovery first), then the intake that
@@ -245,6 +279,7 @@ Result<std::string> Server::start() {
   s.queue.set_container_pods(&s.pods);
   // Opening a connection first runs the store's migrations before anything else uses it.
   if (auto store = s.stores.acquire(); !store) return store.error();
+  if (Status mirrored = s.open_mirrors(*master_key); !mirrored) return mirrored.error();
   if (Status private_data = make_private(s.options.data); !private_data) return private_data.error();
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
@@ -282,6 +317,7 @@ void Server::stop() {
   s.queue.stop();
   s.http->stop();
   s.stop_deployments();
+  if (s.remote_checks.joinable()) s.remote_checks.join();
 }
 
 }  // namespace slipway

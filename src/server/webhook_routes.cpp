@@ -98,7 +98,10 @@ std::optional<HttpResponse> refuse_unsigned(const WebhookContext& context, const
 // repository now. Otherwise a replay — an old delivery's body with its valid signature, sent
 // again — would test, publish and deploy an old version. Nothing when the push is current, or
 // when the branch cannot be read (enqueue() then answers with the reason).
-std::optional<HttpResponse> ignore_stale(const RepositoryConfig& repository, const PushAction& action) {
+std::optional<HttpResponse> ignore_stale(const WebhookContext& context, const RepositoryConfig& repository,
+                                         const PushAction& action) {
+  // A remote repository's mirror may not hold the push yet: the worker checks after its fetch.
+  if (context.mirrors && context.mirrors->mirrors(repository.name)) return std::nullopt;
   auto head = resolve_trigger_commit(repository.url, "", action.branch);
   if (!head || same_sha(*head, action.commit)) return std::nullopt;
   return HttpResponse::json(202, {{"ignored", fmt::format("stale push: branch '{}' is at {} now, not at {}; "
@@ -178,7 +181,7 @@ HttpResponse handle_git_webhook(WebhookContext& context, HttpRequest& request) {
   PushNotice notice;
   PushAction action;
   if (auto answered = read_push(request, notice, action)) return *answered;
-  if (auto stale = ignore_stale(*repository, action)) return *stale;
+  if (auto stale = ignore_stale(context, *repository, action)) return *stale;
   return accept_push(context, *repository, notice, action, "webhook", delivery_id);
 }
 
@@ -188,7 +191,7 @@ HttpResponse handle_hook_push(WebhookContext& context, HttpRequest& request) {
   PushNotice notice;
   PushAction action;
   if (auto answered = read_push(request, notice, action)) return *answered;
-  if (auto stale = ignore_stale(*repository, action)) return *stale;
+  if (auto stale = ignore_stale(context, *repository, action)) return *stale;
   return accept_push(context, *repository, notice, action, "hook", "");
 }
 

@@ -16,6 +16,7 @@
 
 #include <string>
 
+#include "ci/repository_mirrors.h"
 #include "ci/run_queue.h"
 #include "server/http_router.h"
 #include "server/store_pool.h"
@@ -31,6 +32,7 @@ struct WebhookContext {
   StorePool& stores;
   // Opens the webhook secrets: server secrets (store/secret_store.h), read at every request.
   std::string master_key;
+  RepositoryMirrors* mirrors = nullptr;  // remote repositories: their pushes are checked after the fetch
 };
 
 // The handlers keep a reference to `context`: it must outlive the router.

@@ -9,6 +9,7 @@
 
 #include "base/strings.h"
 #include "spec/cron_expression.h"
+#include "spec/repository_url.h"
 #include "spec/spec_sections.h"
 #include "spec/server_limits.h"
 #include "spec/spec_values.h"
@@ -175,16 +176,73 @@ std::optional<std::string> read_name(SpecReader& reader, const Field& field, std
   return std::nullopt;
 }
 
+RepositoryAuth read_repository_auth(SpecReader& reader, const Field& field) {
+  RepositoryAuth auth;
+  auto mapping = reader.mapping(field, {"token", "username", "ssh_key", "known_hosts"});
+  if (!mapping) return auth;
+  if (auto* token = mapping->find("token")) assign(auth.token_secret, read_secret_name(reader, *token));
+  if (auto* username = mapping->find("username")) assign(auth.username, reader.non_empty_string(*username));
+  if (auto* key = mapping->find("ssh_key")) assign(auth.ssh_key_secret, read_secret_name(reader, *key));
+  if (auto* hosts = mapping->find("known_hosts")) assign(auth.known_hosts_secret, read_secret_name(reader, *hosts));
+  return auth;
+}
+
+std::optional<std::string> read_absolute_path(SpecReader& reader, const Field& field) {
+  auto text = reader.non_empty_string(field);
+  if (text && !text->starts_with('/')) {
+    reader.report(field.value, fmt::format("'{}' must be an absolute path, found {}", field.path, describe_value(field.value)));
+    return std::nullopt;
+  }
+  return text;
+}
+
+// Which credentials go with which transport. Each mistake is reported where it was written.
+void check_remote_access(SpecReader& reader, const Field& url_field, const Mapping& mapping,
+                         const RepositoryConfig& repository) {
+  auto url = parse_repository_url(repository.url);
+  if (!url) {
+    reader.report(url_field.value, fmt::format("'{}': {}", url_field.path, url.error().message));
+    return;
+  }
+  const Field* auth = mapping.find("auth");
+  const RepositoryAuth& given = repository.auth;
+  bool has_token = !given.token_secret.empty(), has_key = !given.ssh_key_secret.empty() || !given.known_hosts_secret.empty();
+  if (const Field* ca = mapping.find("ca_file"); ca && url->transport != RepositoryTransport::https) {
+    reader.report_key(*ca, "'ca_file' applies to https:// urls only");
+  }
+  if (!url->remote()) {
+    if (auth) reader.report_key(*auth, "'auth' applies to https:// and ssh:// urls; this repository is a path on the server");
+    return;
+  }
+  if (url->transport == RepositoryTransport::ssh) {
+    if (has_token) reader.report_key(*auth, "an ssh url authenticates with `ssh_key:`, not `token:`");
+    if (given.ssh_key_secret.empty() || given.known_hosts_secret.empty()) {
+      reader.report(auth ? auth->value : url_field.value,
+                    "an ssh repository needs `auth: { ssh_key: DEPLOY_KEY, known_hosts: FORGE_KNOWN_HOSTS }`: the "
+                    "server's host keys are pinned, never trusted on first use");
+    }
+    return;
+  }
+  if (has_key) reader.report_key(*auth, "`ssh_key:` and `known_hosts:` apply to ssh urls; an https url takes `token:`");
+  if (has_token && url->transport == RepositoryTransport::http) {
+    reader.report(url_field.value, "an http:// url would send the token in clear: use https://");
+  }
+}
+
 RepositoryConfig read_repository(SpecReader& reader, const Field& field, const RetentionConfig& server_retention) {
   RepositoryConfig repository;
-  auto mapping = reader.mapping(field, {"name", "url", "main", "poll_interval", "webhook_secret", "docker", "retention"});
+  auto mapping = reader.mapping(field, {"name", "url", "auth", "ca_file", "main", "poll_interval", "webhook_secret",
+                                       "docker", "retention"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
     assign(repository.name, read_name(reader, *name, "repository"));
   }
-  if (auto* url = reader.require(*mapping, "url", "the path of the git repository, e.g. /srv/git/hello-app.git")) {
+  if (auto* url = reader.require(*mapping, "url", "the git repository: a path on this server, https://… or ssh://…")) {
     assign(repository.url, reader.non_empty_string(*url));
   }
+  if (auto* auth = mapping->find("auth")) repository.auth = read_repository_auth(reader, *auth);
+  if (auto* ca_file = mapping->find("ca_file")) assign(repository.ca_file, read_absolute_path(reader, *ca_file));
+  if (auto* url = mapping->find("url"); url && !repository.url.empty()) check_remote_access(reader, *url, *mapping, repository);
   if (auto* main = mapping->find("main")) {
     auto text = reader.non_empty_string(*main);
     if (text && is_plausible_branch(*text)) repository.main_branch = *text;

@@ -25,9 +25,22 @@ struct RetentionConfig {
   int keep_last = 200;
 };
 
+// How the server reaches a remote repository: names of *server* secrets (`slipway secret set
+// --server-only`), which no job ever receives. HTTPS: a token, sent as HTTP Basic auth
+// (`username` and the token) in a header git reads from its environment. SSH: a private key
+// and the pinned known_hosts lines; there is no trust on first use.
+struct RepositoryAuth {
+  std::string token_secret;
+  std::string username;                 // "" = the forge's convention (x-access-token, oauth2)
+  std::string ssh_key_secret;
+  std::string known_hosts_secret;
+};
+
 struct RepositoryConfig {
   std::string name;                     // [A-Za-z0-9_.-]+, unique
-  std::string url;                      // a local path (bare or work tree) or file:// URL
+  // A local path (bare or work tree), a file:// URL, or a remote: https://, ssh://, git@host:path
+  // (spec/repository_url.h). A remote is fetched into a mirror in the data directory.
+  std::string url;
   std::string main_branch = "main";
   Milliseconds poll_interval{60'000};   // 0 disables polling for this repository; else at least 1s
   std::string webhook_secret;           // name of the secret holding the HMAC key; "" = none
@@ -35,6 +48,8 @@ struct RepositoryConfig {
   // (docs/security.md): grant it only to repositories whose every pusher is trusted.
   bool docker = false;
   std::optional<RetentionConfig> retention;  // absent: the server's
+  RepositoryAuth auth;                  // remote repositories only
+  std::string ca_file;                  // https: the CA bundle to trust instead of the system's
 };
 
 // The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),

@@ -24,6 +24,14 @@ Status set_queued_reason(Store& store, int64_t run_id, const std::string& reason
                           .exec());
 }
 
+Status set_queued_commit(Store& store, int64_t run_id, const std::string& sha) {
+  return store_status("set_queued_commit",
+                      store.database()
+                          .stmt("UPDATE runs SET commit_sha = ? WHERE id = ? AND status = 'queued'")
+                          .bind(sha, run_id)
+                          .exec());
+}
+
 Result<bool> cancel_queued_run(Store& store, int64_t run_id, const std::string& reason) {
   Database& db = store.database();
   Status updated = db.stmt("UPDATE runs SET status = 'cancelled', reason = ?, finished_ms = ? "

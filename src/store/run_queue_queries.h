@@ -18,6 +18,8 @@ Result<std::vector<int64_t>> run_ids_in_status(Store& store, const std::string& 
 
 // Sets a queued run's reason (why it waits). No-op when the run is no longer queued.
 Status set_queued_reason(Store& store, int64_t run_id, const std::string& reason);
+// A queued run's commit, once a fetch resolved it (a remote repository's branch head).
+Status set_queued_commit(Store& store, int64_t run_id, const std::string& sha);
 
 // A queued run becomes "cancelled" with `reason`, finished now. Returns false (and changes
 // nothing) when the run was not queued.

@@ -1,0 +1,57 @@
+// GitRemote: how the server's git reaches one remote repository — the environment its git
+// commands run with, and what a failure means in words.
+//
+// Credentials are the server's alone (spec/server_config.h RepositoryAuth): a token travels as
+// an HTTP header that git reads from GIT_CONFIG_* variables in its environment (never argv,
+// where `ps` shows it, nor a URL or a file in a repository), scoped to the remote's origin so a
+// redirect to another host gets nothing. An SSH key and its pinned known_hosts are 0600 files in
+// the data directory's private folder; ssh runs with StrictHostKeyChecking=yes and no agent, no
+// user or system configuration. The environment is built here, whole: a variable the server was
+// started with (GIT_SSL_CAINFO, GIT_SSH_COMMAND, SSH_AUTH_SOCK, a user's ~/.gitconfig) cannot
+// change which host is trusted or which key is offered.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/run_command.h"
+#include "spec/repository_url.h"
+
+namespace slipway {
+
+struct GitRemote {
+  std::string repository;                 // the configured name, for messages
+  RepositoryUrl url;
+  std::string username;                   // https: Basic auth user; "" = the forge's convention
+  std::string token;                      // https: "" = anonymous
+  std::string token_secret;               // its secret's name, the only thing messages show
+  std::filesystem::path ssh_key_file;     // ssh
+  std::filesystem::path known_hosts_file;
+  std::string ssh_key_secret, known_hosts_secret;
+  std::string ca_file;                    // https: trusted instead of the system's CAs
+
+  // Runs `git args...` against this remote (the URL is among `args`, where the caller puts it)
+  // with the environment below and a timeout. A non-zero exit becomes diagnose()'s Error.
+  Result<std::string> git(const std::vector<std::string>& args, std::string_view action,
+                          std::chrono::milliseconds timeout) const;
+
+  // The whole environment for git: this process's, without what could redirect trust or
+  // credentials, plus this remote's.
+  std::vector<std::string> environment() const;
+
+  // Why git failed to `action` ("fetch", "list the branches of"), in words a user can act on:
+  // authentication refused (naming the secret, never its value), host key changed (the
+  // fingerprint seen and the one pinned) or not pinned, repository not found, certificate not
+  // trusted, network unreachable, timed out. Anything else quotes git's last line, masked.
+  Error diagnose(std::string_view action, const CommandOutput& output) const;
+};
+
+// "x-access-token" (GitHub and Gitea accept it), "oauth2" for GitLab hosts: the Basic auth user
+// forges expect beside a token, when `auth.username` is not given.
+std::string default_token_username(std::string_view host);
+
+}  // namespace slipway

@@ -1,0 +1,162 @@
+#include "ci/repository_mirrors.h"
+
+#include <fmt/core.h>
+
+#include "base/files.h"
+#include "base/git_objects.h"
+#include "base/strings.h"
+#include "ci/run_queue_git.h"
+
+namespace slipway {
+
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kFetchTimeout{30 * 60 * 1000};   // a first fetch of a big repository
+constexpr milliseconds kListTimeout{60 * 1000};
+constexpr std::string_view kHeadsPrefix = "refs/heads/";
+
+// Branches, tags, and the forges' review heads: GitHub and Gitea publish a pull request's head
+// as refs/pull/N/head, GitLab a merge request's as refs/merge-requests/N/head.
+const std::vector<std::string> kRefspecs = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*",
+                                            "+refs/pull/*/head:refs/pull/*/head",
+                                            "+refs/merge-requests/*/head:refs/merge-requests/*/head"};
+
+Result<std::string> server_secret(SecretStore& secrets, const std::string& repository, const std::string& name) {
+  auto value = secrets.get_server(name);
+  if (!value) return value.error();
+  if (!*value) {
+    return make_error(fmt::format("repository '{}': server secret {} is not set; set it with `slipway secret set "
+                                  "--server-only {}`", repository, name, name));
+  }
+  return std::move(**value);
+}
+
+std::string with_final_newline(std::string text) {
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  return text;
+}
+
+// The remote's credentials: values for https, 0600 files for ssh.
+Status resolve_credentials(const DataDirectory& data, const RepositoryConfig& config, SecretStore& secrets,
+                           GitRemote& remote) {
+  const RepositoryAuth& auth = config.auth;
+  if (!auth.token_secret.empty()) {
+    auto token = server_secret(secrets, config.name, auth.token_secret);
+    if (!token) return token.error();
+    remote.token = std::string(trim(*token));
+  }
+  if (auth.ssh_key_secret.empty()) return {};
+  auto key = server_secret(secrets, config.name, auth.ssh_key_secret);
+  if (!key) return key.error();
+  auto known_hosts = server_secret(secrets, config.name, auth.known_hosts_secret);
+  if (!known_hosts) return known_hosts.error();
+  fs::path folder = data.root / "remotes" / config.name;
+  if (Status made = make_directories(folder); !made) return made;
+  remote.ssh_key_file = folder / "ssh_key";
+  remote.known_hosts_file = folder / "known_hosts";
+  if (Status written = write_file_atomically(remote.ssh_key_file, with_final_newline(*key), 0600); !written) return written;
+  return write_file_atomically(remote.known_hosts_file, with_final_newline(*known_hosts), 0600);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RepositoryMirrors>> RepositoryMirrors::open(const DataDirectory& data,
+                                                                   const std::vector<RepositoryConfig>& repositories,
+                                                                   SecretStore& secrets) {
+  auto mirrors = std::unique_ptr<RepositoryMirrors>(new RepositoryMirrors());
+  for (const RepositoryConfig& config : repositories) {
+    auto url = parse_repository_url(config.url);
+    if (!url) return make_error(fmt::format("repository '{}': {}", config.name, url.error().message));
+    if (!url->remote()) continue;
+    auto mirror = std::make_unique<Mirror>();
+    GitRemote& remote = mirror->remote;
+    remote.repository = config.name;
+    remote.url = *url;
+    remote.username = config.auth.username;
+    remote.token_secret = config.auth.token_secret;
+    remote.ssh_key_secret = config.auth.ssh_key_secret;
+    remote.known_hosts_secret = config.auth.known_hosts_secret;
+    remote.ca_file = config.ca_file;
+    if (Status resolved = resolve_credentials(data, config, secrets, remote); !resolved) return resolved.error();
+    mirror->path = data.root / "mirrors" / (config.name + ".git");
+    mirrors->mirrors_.emplace(config.name, std::move(mirror));
+  }
+  return mirrors;
+}
+
+bool RepositoryMirrors::mirrors(const std::string& repository) const { return find(repository) != nullptr; }
+
+std::vector<std::string> RepositoryMirrors::names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, mirror] : mirrors_) names.push_back(name);
+  return names;
+}
+
+fs::path RepositoryMirrors::mirror_path(const std::string& repository) const {
+  Mirror* mirror = find(repository);
+  return mirror ? mirror->path : fs::path();
+}
+
+RepositoryMirrors::Mirror* RepositoryMirrors::find(const std::string& repository) const {
+  auto found = mirrors_.find(repository);
+  return found == mirrors_.end() ? nullptr : found->second.get();
+}
+
+Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
+  if (!fs::exists(mirror.path / "HEAD")) {
+    if (Status made = make_directories(mirror.path.parent_path()); !made) return made;
+    auto created = run_command_checked({"git", "init", "--quiet", "--bare", mirror.path.string()});
+    if (!created) return make_error(fmt::format("cannot create the mirror of '{}': {}", mirror.remote.repository,
+                                                created.error().message));
+  }
+  std::vector<std::string> args = {"-C", mirror.path.string(), "fetch", "--quiet", "--prune", "--no-write-fetch-head",
+                                   "--", mirror.remote.url.text};
+  args.insert(args.end(), kRefspecs.begin(), kRefspecs.end());
+  auto fetched = mirror.remote.git(args, "fetch", kFetchTimeout);
+  if (!fetched) return fetched.error();
+  return {};
+}
+
+Status RepositoryMirrors::fetch(const std::string& repository) {
+  Mirror* mirror = find(repository);
+  if (!mirror) return make_error(fmt::format("repository '{}' is not a remote one", repository));
+  std::lock_guard<std::mutex> lock(mirror->fetching);
+  return fetch_locked(*mirror);
+}
+
+Result<std::string> RepositoryMirrors::fetch_commit(const std::string& repository, const std::string& commit,
+                                                    const std::string& branch) {
+  Mirror* mirror = find(repository);
+  if (!mirror) return make_error(fmt::format("repository '{}' is not a remote one", repository));
+  std::lock_guard<std::mutex> lock(mirror->fetching);
+  // A commit the mirror holds (an earlier fetch, or another run's, brought it) needs no fetch.
+  bool present = false;
+  if (!commit.empty() && fs::exists(mirror->path / "HEAD")) {
+    auto found = GitObjects::of(mirror->path)->info(commit + "^{commit}");
+    present = found && *found;
+  }
+  if (!present) {
+    if (Status fetched = fetch_locked(*mirror); !fetched) return fetched.error();
+  }
+  return resolve_trigger_commit(mirror->path.string(), commit, branch);
+}
+
+Result<BranchHeads> RepositoryMirrors::list_heads(const std::string& repository) {
+  Mirror* mirror = find(repository);
+  if (!mirror) return make_error(fmt::format("repository '{}' is not a remote one", repository));
+  auto listed = mirror->remote.git({"ls-remote", "--heads", "--", mirror->remote.url.text}, "list the branches of",
+                                   kListTimeout);
+  if (!listed) return listed.error();
+  return parse_remote_heads(*listed);
+}
+
+Status RepositoryMirrors::check(const std::string& repository) {
+  auto heads = list_heads(repository);
+  if (!heads) return heads.error();
+  return {};
+}
+
+}  // namespace slipway

@@ -1,0 +1,192 @@
+// RepositoryMirrors against real forges' transports on loopback: git over HTTPS (nginx +
+// git http-backend, a private CA, Basic auth) and over SSH (sshd, a deploy key limited to
+// git-shell, a pinned host key). Credentials come from the secret store's server secrets, as
+// in the server. Each bad-input case of the issue: a wrong token, a changed host key, a missing
+// secret, a repository that is not there, a machine whose GIT_SSL_CAINFO names another bundle.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "base/crypto.h"
+#include "base/files.h"
+#include "ci/repository_mirrors.h"
+#include "store/master_key.h"
+#include "store/secret_store.h"
+#include "support/git_https_server.h"
+#include "support/git_ssh_server.h"
+#include "support/scratch_repository.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::GitHttpsServer;
+using testing::GitSshServer;
+using testing::ScratchRepository;
+
+class RepositoryMirrorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(data_.root / "slipway.db");
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(*opened);
+    secrets_ = std::make_unique<SecretStore>(*store_, key_);
+    head_ = work_.commit("first");
+  }
+
+  // The work repository as a bare one under `folder`/NAME.git: what the forge serves.
+  fs::path publish_to(const fs::path& folder, const std::string& name) {
+    fs::path bare = folder / (name + ".git");
+    EXPECT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", work_.path().string(), bare.string()}).ok());
+    return bare;
+  }
+
+  std::unique_ptr<RepositoryMirrors> open(const RepositoryConfig& repository) {
+    auto mirrors = RepositoryMirrors::open(data_, {repository}, *secrets_);
+    EXPECT_TRUE(mirrors.ok()) << mirrors.error().message;
+    return mirrors.ok() ? std::move(*mirrors) : nullptr;
+  }
+
+  RepositoryConfig https_repository(const GitHttpsServer& forge) {
+    RepositoryConfig repository{.name = "web", .url = forge.url("web")};
+    repository.auth.token_secret = "GITHUB_TOKEN";
+    repository.ca_file = forge.ca_file().string();
+    return repository;
+  }
+
+  RepositoryConfig ssh_repository(const GitSshServer& forge, const fs::path& bare) {
+    RepositoryConfig repository{.name = "lib", .url = forge.url(bare)};
+    repository.auth.ssh_key_secret = "DEPLOY_KEY";
+    repository.auth.known_hosts_secret = "FORGE_KNOWN_HOSTS";
+    return repository;
+  }
+
+  TemporaryDirectory folder_{"slipway-mirrors"};
+  DataDirectory data_{folder_.path()};
+  std::string key_ = random_bytes(kSecretKeyBytes);
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<SecretStore> secrets_;
+  ScratchRepository work_;
+  std::string head_;
+};
+
+TEST_F(RepositoryMirrorsTest, HttpsWithATokenFetchesIncrementallyIntoOneBareMirror) {
+  GitHttpsServer forge("tok-right-0123456789");
+  fs::path bare = publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", "tok-right-0123456789").ok());
+  // A machine whose variable names another bundle: the repository's ca_file must win.
+  ::setenv("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt", 1);
+  auto mirrors = open(https_repository(forge));
+  ASSERT_TRUE(mirrors);
+  ASSERT_TRUE(mirrors->mirrors("web"));
+  auto first = mirrors->fetch_commit("web", "", "main");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, head_);
+  EXPECT_TRUE(fs::exists(mirrors->mirror_path("web") / "HEAD"));
+  EXPECT_EQ(mirrors->mirror_path("web"), data_.root / "mirrors" / "web.git");
+
+  // A new commit on the forge, and a pull request's head: one fetch brings both.
+  work_.write("second.txt", "2\n");
+  std::string second = work_.commit("second");
+  work_.git({"push", "--quiet", bare.string(), "main", "HEAD:refs/pull/7/head"});
+  auto fetched = mirrors->fetch_commit("web", second, "main");
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  EXPECT_EQ(*fetched, second);
+  auto pull_head = run_command_checked({"git", "-C", mirrors->mirror_path("web").string(), "rev-parse", "refs/pull/7/head"});
+  ASSERT_TRUE(pull_head.ok()) << pull_head.error().message;
+  EXPECT_EQ(std::string(trim(*pull_head)), second);
+  // A commit the mirror holds needs no fetch: the forge sees no new request.
+  size_t requests = forge.access_log().size();
+  ASSERT_TRUE(mirrors->fetch_commit("web", head_, "main").ok());
+  EXPECT_EQ(forge.access_log().size(), requests);
+  // The token went as the header: the forge logged the user it authenticated.
+  EXPECT_NE(forge.access_log().find(" x-access-token "), std::string::npos) << forge.access_log();
+}
+
+TEST_F(RepositoryMirrorsTest, AWrongTokenFailsNamingTheSecretAndNeverItsValue) {
+  GitHttpsServer forge("tok-right-0123456789");
+  publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", "tok-wrong-9876543210").ok());
+  auto mirrors = open(https_repository(forge));
+  ASSERT_TRUE(mirrors);
+  auto fetched = mirrors->fetch_commit("web", "", "main");
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.error().message,
+            "authentication failed for " + forge.url("web") + ": check secret GITHUB_TOKEN");
+  auto checked = mirrors->check("web");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().message, fetched.error().message);
+}
+
+TEST_F(RepositoryMirrorsTest, WithoutTheCaFileTheCertificateIsNotTrusted) {
+  GitHttpsServer forge;
+  publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  RepositoryConfig repository = https_repository(forge);
+  repository.ca_file.clear();
+  auto mirrors = open(repository);
+  ASSERT_TRUE(mirrors);
+  auto checked = mirrors->check("web");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_NE(checked.error().message.find("is not trusted: for a private CA, set `ca_file:`"), std::string::npos)
+      << checked.error().message;
+}
+
+TEST_F(RepositoryMirrorsTest, ARepositoryTheForgeDoesNotHaveIsSaidSo) {
+  GitHttpsServer forge;
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  auto mirrors = open(https_repository(forge));
+  ASSERT_TRUE(mirrors);
+  auto fetched = mirrors->fetch_commit("web", "", "main");
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_NE(fetched.error().message.find("repository not found at " + forge.url("web")), std::string::npos)
+      << fetched.error().message;
+}
+
+TEST_F(RepositoryMirrorsTest, AMissingSecretRefusesToOpenNamingIt) {
+  GitHttpsServer forge;
+  auto mirrors = RepositoryMirrors::open(data_, {https_repository(forge)}, *secrets_);
+  ASSERT_FALSE(mirrors.ok());
+  EXPECT_NE(mirrors.error().message.find("server secret GITHUB_TOKEN is not set"), std::string::npos)
+      << mirrors.error().message;
+  EXPECT_NE(mirrors.error().message.find("slipway secret set --server-only GITHUB_TOKEN"), std::string::npos);
+}
+
+TEST_F(RepositoryMirrorsTest, SshWithADeployKeyAndAPinnedHostKey) {
+  GitSshServer forge;
+  fs::path bare = publish_to(forge.repositories(), "lib");
+  ASSERT_TRUE(secrets_->set_server("DEPLOY_KEY", forge.private_key()).ok());
+  ASSERT_TRUE(secrets_->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line()).ok());
+  ::setenv("GIT_SSH_COMMAND", "ssh -o StrictHostKeyChecking=no", 1);  // the machine's: must not apply
+  auto mirrors = open(ssh_repository(forge, bare));
+  ::unsetenv("GIT_SSH_COMMAND");
+  ASSERT_TRUE(mirrors);
+  auto fetched = mirrors->fetch_commit("lib", "", "main");
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message << "\n" << forge.log();
+  EXPECT_EQ(*fetched, head_);
+  // The key is a file only the server can read.
+  struct stat key {};
+  ASSERT_EQ(::stat((data_.root / "remotes" / "lib" / "ssh_key").c_str(), &key), 0);
+  EXPECT_EQ(key.st_mode & 0777, 0600u);
+}
+
+TEST_F(RepositoryMirrorsTest, AChangedHostKeyIsRefusedWithBothFingerprints) {
+  GitSshServer forge;
+  fs::path bare = publish_to(forge.repositories(), "lib");
+  ASSERT_TRUE(secrets_->set_server("DEPLOY_KEY", forge.private_key()).ok());
+  ASSERT_TRUE(secrets_->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line_with_another_key()).ok());
+  auto mirrors = open(ssh_repository(forge, bare));
+  ASSERT_TRUE(mirrors);
+  auto fetched = mirrors->fetch_commit("lib", "", "main");
+  ASSERT_FALSE(fetched.ok());
+  const std::string& message = fetched.error().message;
+  EXPECT_NE(message.find("host key mismatch for 127.0.0.1:" + std::to_string(forge.port())), std::string::npos) << message;
+  EXPECT_NE(message.find("offered " + forge.host_fingerprint()), std::string::npos) << message;
+  EXPECT_NE(message.find("secret FORGE_KNOWN_HOSTS pins SHA256:"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(data_.root / "mirrors" / "lib.git" / "refs" / "heads" / "main"));
+}
+
+}  // namespace
+}  // namespace slipway
