@@ -98,6 +98,7 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   auto finish = [&](std::string status, std::string reason) -> Result<LocalRunOutcome> {
     run.status = std::move(status);
     run.reason = std::move(reason);
+    if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";
     run.finished_ms = now_ms();
     if (auto updated = store_.update_run(run); !updated) return updated.error();
     outcome.run = run;

@@ -72,6 +72,8 @@ struct RunSettings {
   bool docker = false;                          // the server granted the Docker Engine (root-equivalent)
   uint64_t max_log_bytes = StepLog::kDefaultMaxBytes;  // each step's log (max_log_bytes)
   ContainerPods* pods = nullptr;                // `image:` services' containers; null: refused
+  // Carried by the run's reason whatever the outcome, e.g. why it had no secrets.
+  std::string note;
 };
 
 class LocalRunner {

@@ -41,7 +41,9 @@ std::string event_payload(const RunRecord& run) {
 
 }  // namespace
 
-bool is_superseding_trigger(const std::string& trigger) { return trigger == "push" || trigger == "poll"; }
+bool is_superseding_trigger(const std::string& trigger) {
+  return trigger == "push" || trigger == "poll" || trigger == "pull_request";
+}
 
 RunQueue::Impl::Impl(DataDirectory data_directory, ServerConfig server_config, PublishServices publish_services)
     : data(std::move(data_directory)),
@@ -70,6 +72,10 @@ Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   }
   std::string branch = request.branch.empty() ? repository->main_branch : request.branch;
   if (Status valid = check_branch_name(branch); !valid) return valid.error();
+  bool pull_request = request.pull_request.number > 0;
+  if (pull_request && request.commit.empty()) return make_error("a pull request's run needs its head commit");
+  // A pull request's commit need not be on any branch here (a fork's is not): only present.
+  std::string on_branch = pull_request ? "" : branch;
   RunRecord run;
   bool remote = impl_->mirrors && impl_->mirrors->mirrors(repository->name);
   if (remote) {
@@ -78,7 +84,7 @@ Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
     run.commit = request.commit;
   } else {
     // git runs outside the lock: a slow repository must not hold up every other caller.
-    auto commit = resolve_trigger_commit(repository->url, request.commit, branch);
+    auto commit = resolve_trigger_commit(repository->url, request.commit, on_branch);
     if (!commit) return commit.error();
     run.source = std::filesystem::absolute(repository_path(repository->url)).lexically_normal().string();
     run.commit = *commit;
@@ -86,7 +92,8 @@ Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   run.repository = repository->name;
   run.branch = branch;
   run.trigger = request.trigger;
-  run.environments = join_environments(request.environments);
+  run.environments = pull_request ? "" : join_environments(request.environments);
+  run.pull_request = request.pull_request;
   run.created_ms = now_ms();
 
   std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -134,6 +141,25 @@ Result<int64_t> RunQueue::rerun(int64_t run_id) {
   return enqueue(request);
 }
 
+int RunQueue::cancel_pull_request(const std::string& repository, int64_t number, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  auto of_it = [&](const QueuedRun& run) { return run.repository == repository && run.pull_request == number; };
+  int cancelled = 0;
+  auto& waiting = impl_->waiting;
+  for (auto it = std::find_if(waiting.begin(), waiting.end(), of_it); it != waiting.end();
+       it = std::find_if(waiting.begin(), waiting.end(), of_it)) {
+    (void)impl_->cancel_waiting_locked(it, reason);  // a failed write: the run still leaves the line
+    ++cancelled;
+  }
+  for (auto& [id, active] : impl_->running) {
+    if (!of_it(active->run) || active->cancel) continue;
+    active->cancel_reason = reason;
+    active->cancel = true;
+    ++cancelled;
+  }
+  return cancelled;
+}
+
 QueueStats RunQueue::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return QueueStats{static_cast<int>(impl_->waiting.size()), static_cast<int>(impl_->running.size()),
@@ -155,7 +181,7 @@ Result<int64_t> RunQueue::Impl::add_locked(RunRecord run) {
     return {};
   });
   if (!recorded) return recorded.error();
-  QueuedRun queued{run.id, run.repository, run.branch, run.trigger};
+  QueuedRun queued{run.id, run.repository, run.branch, run.trigger, run.pull_request.number};
   waiting.push_back(queued);
   if (config.cancel_superseded) supersede_locked(queued);
   work_ready.notify_one();
@@ -166,8 +192,9 @@ Result<int64_t> RunQueue::Impl::add_locked(RunRecord run) {
 void RunQueue::Impl::supersede_locked(const QueuedRun& newer) {
   if (!is_superseding_trigger(newer.trigger)) return;
   auto superseded = [&](const QueuedRun& older) {
-    return older.id < newer.id && older.repository == newer.repository && older.branch == newer.branch &&
-           is_superseding_trigger(older.trigger);
+    if (older.id >= newer.id || older.repository != newer.repository || older.trigger == "manual") return false;
+    if (newer.pull_request > 0) return older.pull_request == newer.pull_request;
+    return older.branch == newer.branch && is_superseding_trigger(older.trigger) && older.pull_request == 0;
   };
   const std::string reason = fmt::format("superseded by run #{}", newer.id);
   std::vector<int64_t> older;

@@ -29,6 +29,10 @@ struct TriggerRequest {
   std::string branch;                     // "" = the repository's main branch
   std::string trigger = "manual";         // "push", "manual", "schedule", "poll"
   std::vector<std::string> environments;  // manual publish targets
+  // trigger "pull_request": the one it tests (number > 0). Its run tests `commit` (required: the
+  // request's head) and never publishes; `branch` is the request's source branch, for people to
+  // read; a fork's gets no secrets at all.
+  PullRequestInfo pull_request;
 };
 
 struct QueueStats {
@@ -68,7 +72,8 @@ class RunQueue {
   void stop();
 
   // Errors: unknown repository (the message lists the known ones), a branch name git would
-  // refuse, unknown commit or branch, the queue not started. A "poll" trigger for a commit that
+  // refuse, unknown commit or branch, a pull request without its commit, the queue not started.
+  // A newer run of a pull request supersedes its older queued or running ones. A "poll" trigger for a commit that
   // already has a run on that branch (created in the last 24 h) returns that run's id.
   Result<int64_t> enqueue(const TriggerRequest& request);
   // A queued run becomes "cancelled" at once; a running one is cancelled (its step's process
@@ -76,6 +81,8 @@ class RunQueue {
   Status cancel(int64_t run_id, const std::string& reason = "cancelled by request");
   // A new run of the same repository, commit, branch and environments.
   Result<int64_t> rerun(int64_t run_id);
+  // A closed pull request: its queued and running runs are cancelled. Returns how many.
+  int cancel_pull_request(const std::string& repository, int64_t number, const std::string& reason);
 
   QueueStats stats() const;
 

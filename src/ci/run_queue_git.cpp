@@ -68,7 +68,7 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
   auto found = GitObjects::of(path)->info(revision + "^{commit}");
   std::optional<std::string> sha;
   if (found && *found) sha = (*found)->id;
-  if (sha && !commit.empty()) {
+  if (sha && !commit.empty() && !branch.empty()) {
     // A run is recorded on its branch, and the branch decides where it may publish (production
     // only from main): a commit named with a branch must really be on it.
     auto on_branch = run_command({"git", "-C", path.string(), "merge-base", "--is-ancestor", "--end-of-options",

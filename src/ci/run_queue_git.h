@@ -21,7 +21,7 @@ std::filesystem::path repository_path(std::string_view url);
 Status check_branch_name(std::string_view name);
 
 // The full sha of `commit` (when not empty) or of the head of `branch` in the repository at
-// `url`. Errors name the repository and say whether the branch or commit is unknown.
+// `url`. A commit named with a branch must be on it; with no branch, only present. Errors name the repository and say whether the branch or commit is unknown.
 Result<std::string> resolve_trigger_commit(std::string_view url, const std::string& commit,
                                            const std::string& branch);
 

@@ -31,6 +31,7 @@ struct QueuedRun {
   std::string repository;
   std::string branch;
   std::string trigger;
+  int64_t pull_request = 0;  // its number, for a pull request's run
 };
 
 struct ActiveRun {

@@ -107,7 +107,7 @@ Status RunQueue::Impl::recover() {
   for (int64_t id : *queued) {
     auto run = store->find_run(id);
     if (!run) return run.error();
-    if (*run) waiting.push_back({id, (*run)->repository, (*run)->branch, (*run)->trigger});
+    if (*run) waiting.push_back({id, (*run)->repository, (*run)->branch, (*run)->trigger, (*run)->pull_request.number});
   }
   for (size_t position = 0; position < waiting.size(); ++position) refresh_reason_locked(position);
   return {};
@@ -185,7 +185,8 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
 
 bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {
   (void)set_queued_reason(store, run.id, "fetching");
-  auto sha = mirrors->fetch_commit(run.repository, run.commit, run.branch);
+  // A pull request's commit is on its refs/pull/N/head, not on a branch of the repository.
+  auto sha = mirrors->fetch_commit(run.repository, run.commit, run.pull_request.number > 0 ? "" : run.branch);
   std::string ended;
   bool stale = false;
   if (!sha) {
@@ -225,12 +226,16 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
   }
   if (!run.environments.empty()) plan.environments = split(run.environments, ',');
   plan.policies = config.policies();
-  plan.test_only = publishing.publisher == nullptr;
+  // A pull request's code is not reviewed yet: it is tested, never published.
+  plan.test_only = publishing.publisher == nullptr || run.pull_request.number > 0;
   settings.plan = plan;
   settings.limits = config.limits;
   settings.publisher = publishing.publisher;
   settings.pods = pods;
-  if (!publishing.master_key.empty()) {
+  if (run.pull_request.fork) {
+    // Anyone can open one: the fork's code would run with whatever it is given (docs/forges.md).
+    settings.note = "a pull request from a fork gets no secrets";
+  } else if (!publishing.master_key.empty()) {
     settings.secrets_for = [&store, key = publishing.master_key, repository = run.repository](const std::string& environment) {
       return SecretStore(store, key).resolve(repository, environment);
     };

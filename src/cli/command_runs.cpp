@@ -34,10 +34,17 @@ std::string duration_of(int64_t started_ms, int64_t finished_ms) {
 }
 
 nlohmann::json run_json(const RunRecord& run) {
-  return {{"id", run.id},           {"repository", run.repository}, {"source", run.source},
-          {"commit", run.commit},   {"branch", run.branch},         {"trigger", run.trigger},
-          {"status", run.status},   {"reason", run.reason},         {"created_ms", run.created_ms},
-          {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}, {"report_dir", run.report_dir}};
+  nlohmann::json json = {{"id", run.id},           {"repository", run.repository}, {"source", run.source},
+                         {"commit", run.commit},   {"branch", run.branch},         {"trigger", run.trigger},
+                         {"status", run.status},   {"reason", run.reason},         {"created_ms", run.created_ms},
+                         {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}, {"report_dir", run.report_dir}};
+  const PullRequestInfo& pull = run.pull_request;
+  if (pull.number > 0) {
+    json["pull_request"] = {{"number", pull.number}, {"title", pull.title},   {"author", pull.author},
+                            {"source", pull.source}, {"source_repository", pull.source_repository},
+                            {"target", pull.target}, {"fork", pull.fork},     {"url", pull.url}};
+  }
+  return json;
 }
 
 int fail(const std::string& message) {
@@ -84,6 +91,12 @@ std::string run_text(const RunRecord& run, bool colour) {
                                  run.id, styled(run.status, status_style(run.status), colour), run.repository,
                                  source, run.commit, run.branch.empty() ? "" : " on " + run.branch, run.trigger,
                                  duration_of(run.started_ms, run.finished_ms));
+  const PullRequestInfo& pull = run.pull_request;
+  if (pull.number > 0) {
+    text += fmt::format("  pull req.  #{} {} by {} ({} → {}{}){}\n", pull.number, pull.title, pull.author, pull.source,
+                        pull.target, pull.fork ? ", from fork " + pull.source_repository : "",
+                        pull.url.empty() ? "" : "  " + pull.url);
+  }
   if (!run.reason.empty()) text += fmt::format("  reason     {}\n", run.reason);
   return text;
 }
@@ -194,6 +207,8 @@ void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code
   list->add_option("--status", options->filter.status, "Only runs with this status (passed, failed, running...)");
   list->add_option("--limit", options->filter.limit, "How many runs to show")->capture_default_str()->check(CLI::Range(1, 1000));
   list->add_option("--before", options->filter.before_id, "Only runs older than this run id (paging)");
+  list->add_option("--pull-request", options->filter.pull_request, "Only the runs of this pull (merge) request")
+      ->check(CLI::PositiveNumber);
   list->add_flag("--json", options->json, "Print JSON");
   list->callback([options, &global, &exit_code] { exit_code = list_runs(*options, global); });
 

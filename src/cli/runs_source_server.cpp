@@ -31,6 +31,12 @@ RunRecord run_from(const json& run) {
     if (name.is_string()) environments.push_back(name.get<std::string>());
   }
   record.environments = join(environments, ",");
+  if (auto pull = run.find("pull_request"); pull != run.end() && pull->is_object()) {
+    record.pull_request = PullRequestInfo{json_integer(*pull, "number"),  json_text(*pull, "title"),
+                                          json_text(*pull, "author"),     json_text(*pull, "source"),
+                                          json_text(*pull, "source_repository"), json_text(*pull, "target"),
+                                          pull->value("fork", false),     json_text(*pull, "url")};
+  }
   return record;
 }
 
@@ -99,6 +105,7 @@ class ServerRunsSource : public RunsSource {
     if (!filter.repository.empty()) path += "&repository=" + url_escape(filter.repository);
     if (!filter.status.empty()) path += "&status=" + url_escape(filter.status);
     if (filter.before_id > 0) path += fmt::format("&before={}", filter.before_id);
+    if (filter.pull_request > 0) path += fmt::format("&pull_request={}", filter.pull_request);
     auto answer = client_.get(path);
     if (!answer) return answer.error();
     std::vector<RunRecord> runs;

@@ -13,10 +13,23 @@ nlohmann::json run_json(const RunRecord& run) {
   for (const auto& name : split(run.environments, ',')) {
     if (!name.empty()) environments.push_back(name);
   }
-  return {{"id", run.id},           {"repository", run.repository}, {"commit", run.commit},
-          {"branch", run.branch},   {"trigger", run.trigger},       {"status", run.status},
-          {"reason", run.reason},   {"environments", environments}, {"created_ms", run.created_ms},
-          {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}};
+  nlohmann::json json = {{"id", run.id},           {"repository", run.repository}, {"commit", run.commit},
+                         {"branch", run.branch},   {"trigger", run.trigger},       {"status", run.status},
+                         {"reason", run.reason},   {"environments", environments}, {"created_ms", run.created_ms},
+                         {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}};
+  const PullRequestInfo& pull = run.pull_request;
+  if (pull.number > 0) {
+    // Text from the forge (a title, a login) is anyone's: it is sanitized like log text.
+    json["pull_request"] = {{"number", pull.number},
+                            {"title", sanitize_utf8(pull.title)},
+                            {"author", sanitize_utf8(pull.author)},
+                            {"source", sanitize_utf8(pull.source)},
+                            {"source_repository", sanitize_utf8(pull.source_repository)},
+                            {"target", sanitize_utf8(pull.target)},
+                            {"fork", pull.fork},
+                            {"url", sanitize_utf8(pull.url)}};
+  }
+  return json;
 }
 
 nlohmann::json job_json(const JobRecord& job) {

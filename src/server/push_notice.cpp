@@ -11,6 +11,8 @@ namespace {
 // Any length up to 255 bytes: refs are short, and a megabyte "ref" belongs in no message.
 constexpr size_t kMaxRefLength = 255;
 
+}  // namespace
+
 bool is_hex_sha(std::string_view text) {
   if (text.size() != 40 && text.size() != 64) return false;  // SHA-1 or SHA-256 repositories
   for (char c : text) {
@@ -18,6 +20,8 @@ bool is_hex_sha(std::string_view text) {
   }
   return true;
 }
+
+namespace {
 
 bool has_control_character(std::string_view text) {
   for (char c : text) {

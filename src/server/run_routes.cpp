@@ -22,6 +22,9 @@ Result<RunFilter> parse_run_filter(const HttpRequest& request) {
   if (!before) return before.error();
   filter.limit = static_cast<int>(*limit);
   filter.before_id = *before;
+  auto pull_request = integer_parameter(request.query, "pull_request", 0, 1, INT64_MAX);
+  if (!pull_request) return pull_request.error();
+  filter.pull_request = *pull_request;
   if (auto found = request.query.find("repository"); found != request.query.end()) filter.repository = found->second;
   if (auto found = request.query.find("status"); found != request.query.end()) filter.status = found->second;
   return filter;

@@ -1,12 +1,17 @@
 // The inbound push routes: how a commit reaching a repository becomes a run.
 //
 //   POST /api/v1/webhooks/git/{name}        anonymous at the router; authenticated by the
-//                                           body's X-Hub-Signature-256 (GitHub-compatible push)
+//                                           forge's proof of the webhook secret: GitHub's
+//                                           X-Hub-Signature-256, Gitea's X-Gitea-Signature,
+//                                           GitLab's X-Gitlab-Token. Push events, and pull
+//                                           (merge) requests: opened/updated → a Test-only run
+//                                           of the head, closed → its runs cancelled
 //   POST /api/v1/repositories/{name}/push   deployer token; the post-receive hook's notice
 //
-// Replays start nothing: a git host's push must carry X-GitHub-Delivery (400 otherwise), and a
-// push whose commit is not the branch's head in the repository any more is answered
-// 202 {"ignored": "stale push: ..."}. The webhook's HMAC key is a server secret, never a job's.
+// Replays start nothing: a delivery must carry its id (X-GitHub-Delivery, X-Gitea-Delivery;
+// 400 otherwise), and a push whose commit is not the branch's head in the repository any more
+// is answered 202 {"ignored": "stale push: ..."} (for a remote repository, the run is cancelled
+// as stale once its fetch shows it). The webhook's HMAC key is a server secret, never a job's.
 // The anonymous route's 404 names no repository.
 //
 // A push is acknowledged only once it is stored: the "push.received" event (and, for a git

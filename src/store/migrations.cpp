@@ -279,6 +279,19 @@ CREATE INDEX task_runs_by_task ON task_runs (environment, task, id);
 CREATE INDEX task_runs_unfinished ON task_runs (id) WHERE status IN ('queued', 'running');
 )sql";
 
+// Issue 12: runs of pull and merge requests record which one they test, as the forge said it.
+constexpr std::string_view kMigration7 = R"sql(
+ALTER TABLE runs ADD COLUMN pr_number INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN pr_title TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pr_author TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pr_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pr_source_repository TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pr_target TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN pr_fork INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN pr_url TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_pull_request ON runs (repository, pr_number) WHERE pr_number > 0;
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -303,6 +316,7 @@ const std::vector<std::string_view>& schema_migrations() {
       kMigration4,
       kMigration5,
       kMigration6,
+      kMigration7,
   };
   return migrations;
 }

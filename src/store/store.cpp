@@ -22,13 +22,16 @@ constexpr int kMaxListLimit = 1000;
 
 constexpr std::string_view kRunColumns =
     "id, repository, source, commit_sha, branch, triggered_by, status, reason, created_ms, "
-    "started_ms, finished_ms, report_dir, environments";
+    "started_ms, finished_ms, report_dir, environments, pr_number, pr_title, pr_author, pr_source, "
+    "pr_source_repository, pr_target, pr_fork, pr_url";
 
 RunRecord read_run(const Row& row) {
   return RunRecord{row.integer(0), row.text(1),     row.text(2),     row.text(3),
                    row.text(4),    row.text(5),     row.text(6),     row.text(7),
                    row.integer(8), row.integer(9), row.integer(10), row.text(11),
-                   row.text(12)};
+                   row.text(12),
+                   PullRequestInfo{row.integer(13), row.text(14), row.text(15), row.text(16), row.text(17),
+                                   row.text(18), row.integer(19) != 0, row.text(20)}};
 }
 
 // WAL lets the server's readers proceed while a run writes; NORMAL sync is durable across
@@ -51,6 +54,7 @@ std::string run_filter_sql(const RunFilter& filter) {
   std::string where = "WHERE id < ?";
   if (!filter.repository.empty()) where += " AND repository = ?";
   if (!filter.status.empty()) where += " AND status = ?";
+  if (filter.pull_request > 0) where += " AND pr_number = ?";
   return where;
 }
 
@@ -58,6 +62,7 @@ Statement& bind_run_filter(Statement& statement, const RunFilter& filter) {
   statement.bind(filter.before_id > 0 ? filter.before_id : std::numeric_limits<int64_t>::max());
   if (!filter.repository.empty()) statement.bind(filter.repository);
   if (!filter.status.empty()) statement.bind(filter.status);
+  if (filter.pull_request > 0) statement.bind(filter.pull_request);
   return statement;
 }
 
@@ -93,11 +98,15 @@ Result<int64_t> Store::create_run(const RunRecord& run) {
   Database& db = *impl_->database;
   Status inserted =
       db.stmt("INSERT INTO runs (repository, source, commit_sha, branch, triggered_by, status, "
-              "reason, created_ms, started_ms, finished_ms, report_dir, environments) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "reason, created_ms, started_ms, finished_ms, report_dir, environments, pr_number, pr_title, "
+              "pr_author, pr_source, pr_source_repository, pr_target, pr_fork, pr_url) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
           .bind(run.repository, run.source, run.commit, run.branch, run.trigger, run.status,
                 run.reason, run.created_ms != 0 ? run.created_ms : now_ms(), run.started_ms,
-                run.finished_ms, run.report_dir, run.environments)
+                run.finished_ms, run.report_dir, run.environments, run.pull_request.number,
+                run.pull_request.title, run.pull_request.author, run.pull_request.source,
+                run.pull_request.source_repository, run.pull_request.target, run.pull_request.fork ? 1 : 0,
+                run.pull_request.url)
           .exec();
   if (!inserted) return store_error("create_run", inserted.error().message);
   return db.last_insert_id();

@@ -19,6 +19,18 @@ class Database;  // store/sqlite_database.h
 // Status strings used throughout: "queued", "running", "passed", "failed", "cancelled",
 // "skipped" (a job that did not run, e.g. publish after a failed test).
 
+// The pull (or merge) request a run tests, as the forge described it. number 0: none.
+struct PullRequestInfo {
+  int64_t number = 0;
+  std::string title;
+  std::string author;             // the forge's login
+  std::string source;             // the head branch, e.g. "feature/login"
+  std::string source_repository;  // "someone/app" (a fork's) or the repository's own
+  std::string target;             // the base branch, e.g. "main"
+  bool fork = false;              // from another repository: no secrets, never publishes
+  std::string url;                // the pull request's page on the forge
+};
+
 struct RunRecord {
   int64_t id = 0;
   std::string repository;     // name (for `slipway run`, the folder name)
@@ -31,6 +43,7 @@ struct RunRecord {
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
   std::string report_dir;     // folder holding report.json and report.html
   std::string environments;   // manual runs: environments to publish to, comma-separated
+  PullRequestInfo pull_request;  // trigger "pull_request" only
 };
 
 struct JobRecord {
@@ -74,6 +87,7 @@ struct TestCaseRecord {       // failed and errored cases only: what a failure v
 struct RunFilter {
   std::string repository;     // empty: any
   std::string status;         // empty: any
+  int64_t pull_request = 0;   // 0: any; else only that pull request's runs
   int64_t before_id = 0;      // paging: only runs with id < before_id (0: from the newest)
   int limit = 50;
 };
