@@ -108,7 +108,10 @@ RepositoryMirrors::Mirror* RepositoryMirrors::find(const std::string& repository
 Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
   if (!fs::exists(mirror.path / "HEAD")) {
     if (Status made = make_directories(mirror.path.parent_path()); !made) return made;
-    auto created = run_command_checked({"git", "init", "--quiet", "--bare", mirror.path.string()});
+    // Objects readable by all (not the server's 077): a job's sandbox binds the mirror's objects
+    // folder, which its checkout borrows, and the job runs as another uid. Nobody outside a
+    // sandbox gets there: the data directory itself is 0700.
+    auto created = run_command_checked({"git", "init", "--quiet", "--bare", "--shared=0644", mirror.path.string()});
     if (!created) return make_error(fmt::format("cannot create the mirror of '{}': {}", mirror.remote.repository,
                                                 created.error().message));
   }
