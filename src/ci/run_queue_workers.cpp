@@ -222,7 +222,8 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
   plan.trigger = run.trigger == "manual" ? Trigger::manual : run.trigger == "schedule" ? Trigger::schedule : Trigger::push;
   if (const RepositoryConfig* repository = config.find_repository(run.repository)) {
     plan.main_branch = repository->main_branch;
-    settings.docker = repository->docker;
+    // The Docker Engine is root on the host: never for code from a fork (docs/security.md).
+    settings.docker = repository->docker && !run.pull_request.fork;
   }
   if (!run.environments.empty()) plan.environments = split(run.environments, ',');
   plan.policies = config.policies();

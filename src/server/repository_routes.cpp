@@ -5,6 +5,7 @@
 #include "ci/repository_mirrors.h"
 #include "ci/run_queue_git.h"
 #include "server/api_json.h"
+#include "server/status_badge.h"
 #include "server/api_routes.h"
 
 namespace slipway {
@@ -66,6 +67,36 @@ Result<TriggerRequest> parse_trigger_body(const std::string& repository, const s
   return request;
 }
 
+// The branch's last finished run, pull requests' aside (their branch is their source's).
+Result<BadgeState> badge_state(Store& store, const std::string& repository, const std::string& branch) {
+  auto runs = store.list_runs(RunFilter{.repository = repository, .limit = 50, .branch = branch});
+  if (!runs) return runs.error();
+  for (const RunRecord& run : *runs) {
+    if (run.pull_request.number > 0) continue;
+    if (run.status == "passed") return BadgeState::passing;
+    if (run.status == "failed") return BadgeState::failing;
+  }
+  return BadgeState::unknown;
+}
+
+HttpResponse badge(ApiContext& context, HttpRequest& request) {
+  std::string file = request.params["file"];
+  const RepositoryConfig* repository =
+      file.ends_with(".svg") ? context.config.find_repository(file.substr(0, file.size() - 4)) : nullptr;
+  // Readable without a token: the 404 names no repository.
+  if (!repository) return HttpResponse::error(404, "no such badge: the path is /badge/REPOSITORY.svg?branch=BRANCH");
+  auto branch = request.query.find("branch");
+  std::string name = branch == request.query.end() ? repository->main_branch : branch->second;
+  return with_store(context.stores, [&](Store& store) {
+    auto state = badge_state(store, repository->name, name);
+    if (!state) return server_error(state.error());
+    HttpResponse answer = HttpResponse::text(200, status_badge_svg(repository->name, *state), "image/svg+xml");
+    // Forges proxy README images through a cache: ask it to look again each time.
+    answer.headers["Cache-Control"] = "no-cache, max-age=0";
+    return answer;
+  });
+}
+
 bool known_environment(const ServerConfig& config, const std::string& name) {
   for (const auto& environment : config.environments) {
     if (environment.name == name) return true;
@@ -98,6 +129,9 @@ void add_repository_routes(Router& router, ApiContext& context) {
       return HttpResponse::json(200, *json);
     });
   });
+
+  Role badge_role = context.config.public_badges ? Role::anonymous : Role::read_only;
+  router.add("GET", "/badge/{file}", badge_role, [&context](HttpRequest& request) { return badge(context, request); });
 
   // The server's own look at a remote (`slipway repo check`): its credentials never leave it,
   // only the diagnosis does. A local repository is checked by reading its branches.

@@ -19,7 +19,7 @@
 namespace slipway {
 namespace {
 
-const std::vector<std::string> kRootKeys = {"listen",          "concurrency",     "cancel_superseded", "anonymous_read",
+const std::vector<std::string> kRootKeys = {"listen",          "concurrency",     "cancel_superseded", "anonymous_read", "badges",
                                             "max_body_bytes",  "executor",        "environments",      "repositories",
                                             "registry_poll_interval", "schedules", "task_revisions_kept",
                                             "max_connections", "max_log_follows", "max_log_bytes",     "retention",
@@ -355,6 +355,9 @@ void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* concurrency = root.find("concurrency")) assign(config.concurrency, reader.integer(*concurrency, 0));
   if (auto* cancel = root.find("cancel_superseded")) assign(config.cancel_superseded, read_boolean(reader, *cancel));
   if (auto* anonymous = root.find("anonymous_read")) assign(config.anonymous_read, read_boolean(reader, *anonymous));
+  if (auto* badges = root.find("badges")) {
+    if (auto mode = reader.choice(*badges, "badge visibility", {"public", "private"})) config.public_badges = *mode == "public";
+  }
   read_limits(reader, root, config);
   if (auto* poll = root.find("registry_poll_interval")) {
     assign(config.registry_poll_interval, read_poll_interval(reader, *poll));

@@ -103,6 +103,7 @@ struct ServerConfig {
   int concurrency = 0;                  // 0: the number of cores
   bool cancel_superseded = true;        // a newer push cancels the branch's older run
   bool anonymous_read = false;          // GET routes without a token
+  bool public_badges = true;            // `badges: public | private`: /badge/NAME.svg without a token
   size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413; at most 64m
   int max_connections = 512;            // open HTTP connections; more are answered 503 and closed
   int max_log_follows = 64;             // live log follows (SSE) open at once; more: 503

@@ -55,6 +55,7 @@ std::string run_filter_sql(const RunFilter& filter) {
   if (!filter.repository.empty()) where += " AND repository = ?";
   if (!filter.status.empty()) where += " AND status = ?";
   if (filter.pull_request > 0) where += " AND pr_number = ?";
+  if (!filter.branch.empty()) where += " AND branch = ?";
   return where;
 }
 
@@ -63,6 +64,7 @@ Statement& bind_run_filter(Statement& statement, const RunFilter& filter) {
   if (!filter.repository.empty()) statement.bind(filter.repository);
   if (!filter.status.empty()) statement.bind(filter.status);
   if (filter.pull_request > 0) statement.bind(filter.pull_request);
+  if (!filter.branch.empty()) statement.bind(filter.branch);
   return statement;
 }
 

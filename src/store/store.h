@@ -87,9 +87,10 @@ struct TestCaseRecord {       // failed and errored cases only: what a failure v
 struct RunFilter {
   std::string repository;     // empty: any
   std::string status;         // empty: any
-  int64_t pull_request = 0;   // 0: any; else only that pull request's runs
   int64_t before_id = 0;      // paging: only runs with id < before_id (0: from the newest)
   int limit = 50;
+  int64_t pull_request = 0;   // 0: any; else only that pull request's runs
+  std::string branch;         // empty: any
 };
 
 class Store {

@@ -21,11 +21,12 @@ const std::string kAdminToken = "anonymous-test-admin-token-0123456789abcdef";
 // suite that prints a line and writes a summary; stopped (server first) when destroyed.
 class ConfiguredServer {
  public:
-  explicit ConfiguredServer(bool anonymous_read) : data_("slipway-anonymous") {
+  // `extra`: more top-level keys for the configuration.
+  explicit ConfiguredServer(bool anonymous_read, const std::string& extra = "") : data_("slipway-anonymous") {
     repository_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"echo anonymous-read\" }\n");
     repository_.commit();
     std::ofstream(data_.path() / "slipway.yml")
-        << "executor: host\nanonymous_read: " << (anonymous_read ? "true" : "false")
+        << "executor: host\n" << extra << "anonymous_read: " << (anonymous_read ? "true" : "false")
         << "\nrepositories:\n  - { name: demo, url: " << repository_.path().string()
         << ", main: main, poll_interval: 0s }\n";
     server_ = std::make_unique<ServerProcess>(
@@ -243,6 +244,32 @@ TEST_F(AnonymousReadOff, EveryGetRouteNeedsAToken) {
   HttpAnswer metrics = server_->call("GET", "/metrics", reader);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("slipway_runs{status=\"passed\"} 1"), std::string::npos) << metrics.body;
+}
+
+// Badges are for READMEs, which readers see without a token: public unless the server says not.
+TEST_F(AnonymousReadOff, TheBadgeIsPublicAndSaysTheBranchsLastResult) {
+  ASSERT_EQ(server_->finished_run().value("status", ""), "passed");
+  HttpAnswer badge = server_->call("GET", "/badge/demo.svg?branch=main");
+  EXPECT_EQ(badge.status, 200) << badge.body;
+  EXPECT_NE(badge.head.find("image/svg+xml"), std::string::npos) << badge.head;
+  EXPECT_NE(badge.head.find("no-cache"), std::string::npos) << badge.head;
+  EXPECT_NE(badge.body.find("demo: passing"), std::string::npos) << badge.body;
+  EXPECT_NE(server_->call("GET", "/badge/demo.svg").body.find("demo: passing"), std::string::npos) << "main by default";
+  EXPECT_NE(server_->call("GET", "/badge/demo.svg?branch=other").body.find("demo: unknown"), std::string::npos);
+  HttpAnswer unknown = server_->call("GET", "/badge/nope.svg");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body.find("demo"), std::string::npos) << "the 404 lists no repository: " << unknown.body;
+  EXPECT_EQ(server_->call("GET", "/badge/demo.png").status, 404);
+}
+
+TEST(PrivateBadges, NeedAReadToken) {
+  ConfiguredServer server(false, "badges: private\n");
+  ASSERT_FALSE(server.process().address().empty()) << server.process().log();
+  EXPECT_EQ(server.call("GET", "/badge/demo.svg").status, 401);
+  std::string reader = server.token_with_role("read-only");
+  HttpAnswer badge = server.call("GET", "/badge/demo.svg", reader);
+  EXPECT_EQ(badge.status, 200) << badge.body;
+  EXPECT_NE(badge.body.find("demo: unknown"), std::string::npos) << badge.body;
 }
 
 TEST_F(AnonymousReadOff, PostRoutesNeedAToken) {
