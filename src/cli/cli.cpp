@@ -30,6 +30,7 @@ int run_cli(int argc, char** argv) {
   add_token_command(app, global, exit_code);
   add_trigger_command(app, exit_code);
   add_repo_command(app, exit_code);
+  add_notify_command(app, exit_code);
   add_hook_command(app, exit_code);
   add_secret_command(app, global, exit_code);
   add_deploy_command(app, exit_code);

@@ -31,6 +31,7 @@ void add_serve_command(CLI::App& app, const GlobalOptions& global, int& exit_cod
 void add_token_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_trigger_command(CLI::App& app, int& exit_code);
 void add_repo_command(CLI::App& app, int& exit_code);
+void add_notify_command(CLI::App& app, int& exit_code);
 void add_hook_command(CLI::App& app, int& exit_code);
 void add_secret_command(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void add_deploy_command(CLI::App& app, int& exit_code);

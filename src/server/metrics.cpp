@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "server/api_json.h"
+#include "store/outbox.h"
 #include "store/run_statistics.h"
 
 namespace slipway {
@@ -48,6 +49,14 @@ void append_http(std::string& out, const HttpMetrics& http) {
   }
 }
 
+void append_outbox(std::string& out, const std::vector<OutboxCount>& counts) {
+  out += "# HELP slipway_outbox_items Deliveries to the outside (forge statuses), by channel and state.\n"
+         "# TYPE slipway_outbox_items gauge\n";
+  for (const OutboxCount& count : counts) {
+    out += fmt::format("slipway_outbox_items{{channel=\"{}\",state=\"{}\"}} {}\n", count.channel, count.state, count.count);
+  }
+}
+
 }  // namespace
 
 void HttpMetrics::record(int status) {
@@ -69,6 +78,9 @@ Result<std::string> render_metrics(Store& store, const QueueStats& queue, const 
   append_queue(out, queue);
   append_histogram(out, *histogram);
   append_http(out, http);
+  auto outbox = count_outbox(store);
+  if (!outbox) return outbox.error();
+  append_outbox(out, *outbox);
   return out;
 }
 

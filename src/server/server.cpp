@@ -23,6 +23,7 @@
 #include "publish/artifact_publisher.h"
 #include "publish/registry_client.h"
 #include "server/chat_notices.h"
+#include "server/forge_statuses.h"
 #include "server/api_routes.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -59,6 +60,7 @@ struct Server::Impl {
   std::unique_ptr<TaskScheduler> scheduler;
   std::unique_ptr<ImageIntake> intake;
   std::unique_ptr<RepositoryMirrors> mirrors;  // remote repositories; made once secrets open
+  std::unique_ptr<ForgeStatuses> statuses;     // commit statuses back to the forges
   std::thread remote_checks;                   // start-up diagnosis of each remote, logged
   std::unique_ptr<HttpServer> http;
   bool started = false;
@@ -284,6 +286,11 @@ Result<std::string> Server::start() {
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
   if (Status queued = s.queue.start(); !queued) return queued.error();
+  s.statuses = std::make_unique<ForgeStatuses>(s.options.config, s.options.data.database(), *master_key);
+  if (Status reporting = s.statuses->start(); !reporting) {
+    s.queue.stop();
+    return reporting.error();
+  }
   if (Status deploying = s.start_deployments(*master_key); !deploying) {
     s.stop_deployments();
     s.queue.stop();
@@ -317,6 +324,7 @@ void Server::stop() {
   s.queue.stop();
   s.http->stop();
   s.stop_deployments();
+  s.statuses->stop();
   if (s.remote_checks.joinable()) s.remote_checks.join();
 }
 

@@ -20,6 +20,7 @@ namespace slipway {
 namespace {
 
 const std::vector<std::string> kRootKeys = {"listen",          "concurrency",     "cancel_superseded", "anonymous_read", "badges",
+                                            "public_url",      "outbox_retry_for",
                                             "max_body_bytes",  "executor",        "environments",      "repositories",
                                             "registry_poll_interval", "schedules", "task_revisions_kept",
                                             "max_connections", "max_log_follows", "max_log_bytes",     "retention",
@@ -229,10 +230,46 @@ void check_remote_access(SpecReader& reader, const Field& url_field, const Mappi
   }
 }
 
+// owner/name of a github.com or gitlab.com url ("" for any other host).
+std::string inferred_project(const RepositoryUrl& url) {
+  std::string path = url.text;
+  size_t start = url.transport == RepositoryTransport::ssh && path.find("://") == std::string::npos
+                     ? path.find(':') + 1
+                     : path.find('/', path.find("://") + 3) + 1;
+  path = path.substr(start);
+  if (path.ends_with(".git")) path.resize(path.size() - 4);
+  return path;
+}
+
+StatusConfig read_status(SpecReader& reader, const Field& field, const std::string& repository_url) {
+  StatusConfig status;
+  auto mapping = reader.mapping(field, {"provider", "api", "token", "project"});
+  if (!mapping) return status;
+  if (auto* provider = mapping->find("provider")) assign(status.provider, reader.choice(*provider, "provider", {"github", "gitea", "gitlab"}));
+  if (auto* api = mapping->find("api")) assign(status.api, reader.non_empty_string(*api));
+  if (auto* project = mapping->find("project")) assign(status.project, reader.non_empty_string(*project));
+  if (auto* token = reader.require(*mapping, "token", "the server secret holding the forge's API token")) {
+    assign(status.token_secret, read_secret_name(reader, *token));
+  }
+  auto url = parse_repository_url(repository_url);
+  std::string host = url ? url->host : "";
+  if (status.provider.empty() && (host == "github.com" || host == "gitlab.com")) status.provider = host == "github.com" ? "github" : "gitlab";
+  if (status.api.empty() && host == "github.com") status.api = "https://api.github.com";
+  if (status.api.empty() && host == "gitlab.com") status.api = "https://gitlab.com/api/v4";
+  if (status.project.empty() && (host == "github.com" || host == "gitlab.com")) status.project = inferred_project(*url);
+  for (auto [value, key] : {std::pair{&status.provider, "provider"}, {&status.api, "api"}, {&status.project, "project"}}) {
+    if (value->empty()) {
+      reader.report(field.value, fmt::format("'{}' needs `{}:` (it is inferred only for github.com and gitlab.com urls)",
+                                             field.path, key));
+    }
+  }
+  return status;
+}
+
 RepositoryConfig read_repository(SpecReader& reader, const Field& field, const RetentionConfig& server_retention) {
   RepositoryConfig repository;
   auto mapping = reader.mapping(field, {"name", "url", "auth", "ca_file", "main", "poll_interval", "webhook_secret",
-                                       "docker", "retention"});
+                                       "docker", "retention", "status"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
     assign(repository.name, read_name(reader, *name, "repository"));
@@ -243,6 +280,7 @@ RepositoryConfig read_repository(SpecReader& reader, const Field& field, const R
   if (auto* auth = mapping->find("auth")) repository.auth = read_repository_auth(reader, *auth);
   if (auto* ca_file = mapping->find("ca_file")) assign(repository.ca_file, read_absolute_path(reader, *ca_file));
   if (auto* url = mapping->find("url"); url && !repository.url.empty()) check_remote_access(reader, *url, *mapping, repository);
+  if (auto* status = mapping->find("status")) repository.status = read_status(reader, *status, repository.url);
   if (auto* main = mapping->find("main")) {
     auto text = reader.non_empty_string(*main);
     if (text && is_plausible_branch(*text)) repository.main_branch = *text;
@@ -355,6 +393,15 @@ void read_root(SpecReader& reader, const Mapping& root, ServerConfig& config) {
   if (auto* concurrency = root.find("concurrency")) assign(config.concurrency, reader.integer(*concurrency, 0));
   if (auto* cancel = root.find("cancel_superseded")) assign(config.cancel_superseded, read_boolean(reader, *cancel));
   if (auto* anonymous = root.find("anonymous_read")) assign(config.anonymous_read, read_boolean(reader, *anonymous));
+  if (auto* url = root.find("public_url")) {
+    auto text = reader.non_empty_string(*url);
+    if (text && !text->starts_with("http://") && !text->starts_with("https://")) {
+      reader.report(url->value, "'public_url' must start with http:// or https://, e.g. https://ci.example.com");
+    } else if (text) {
+      config.public_url = text->ends_with('/') ? text->substr(0, text->size() - 1) : *text;
+    }
+  }
+  if (auto* retry = root.find("outbox_retry_for")) assign(config.outbox_retry_for, reader.duration(*retry));
   if (auto* badges = root.find("badges")) {
     if (auto mode = reader.choice(*badges, "badge visibility", {"public", "private"})) config.public_badges = *mode == "public";
   }

@@ -36,6 +36,16 @@ struct RepositoryAuth {
   std::string known_hosts_secret;
 };
 
+// Where a repository's commit statuses go (`status:`): one context per job, set pending when
+// the run is queued and when it starts, and to its outcome at the end. provider, api and project
+// are inferred from a github.com or gitlab.com url when not written.
+struct StatusConfig {
+  std::string provider;                 // "github" | "gitea" | "gitlab"
+  std::string api;                      // "https://api.github.com", "https://gitea.example/api/v1"
+  std::string token_secret;             // a server secret's name
+  std::string project;                  // "owner/name", or GitLab's numeric id
+};
+
 struct RepositoryConfig {
   std::string name;                     // [A-Za-z0-9_.-]+, unique
   // A local path (bare or work tree), a file:// URL, or a remote: https://, ssh://, git@host:path
@@ -50,6 +60,7 @@ struct RepositoryConfig {
   std::optional<RetentionConfig> retention;  // absent: the server's
   RepositoryAuth auth;                  // remote repositories only
   std::string ca_file;                  // https: the CA bundle to trust instead of the system's
+  std::optional<StatusConfig> status;   // absent: no statuses are sent
 };
 
 // The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),
@@ -103,7 +114,12 @@ struct ServerConfig {
   int concurrency = 0;                  // 0: the number of cores
   bool cancel_superseded = true;        // a newer push cancels the branch's older run
   bool anonymous_read = false;          // GET routes without a token
-  bool public_badges = true;            // `badges: public | private`: /badge/NAME.svg without a token
+  bool public_badges = true;
+  // The server's address as people and forges reach it ("https://ci.example.com"): links in
+  // statuses point there. "" = no links.
+  std::string public_url;
+  // How long an outside delivery (a forge status) is retried before it is given up.
+  Milliseconds outbox_retry_for{24LL * 3'600'000};            // `badges: public | private`: /badge/NAME.svg without a token
   size_t max_body_bytes = 1 << 20;      // webhook/API bodies; larger: 413; at most 64m
   int max_connections = 512;            // open HTTP connections; more are answered 503 and closed
   int max_log_follows = 64;             // live log follows (SSE) open at once; more: 503

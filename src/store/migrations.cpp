@@ -292,6 +292,29 @@ ALTER TABLE runs ADD COLUMN pr_url TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_pull_request ON runs (repository, pr_number) WHERE pr_number > 0;
 )sql";
 
+// Issue 12: the durable outbox of what Slipway tells the outside (forge commit statuses), one
+// line per channel delivered in id order, and the cursors of the feeders that fill it from the
+// event log (a cursor moves in the same transaction as the rows it produced).
+constexpr std::string_view kMigration8 = R"sql(
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  channel          TEXT    NOT NULL,
+  kind             TEXT    NOT NULL,
+  payload          TEXT    NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+  state            TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+  finished_ms      INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_pending ON outbox (channel, id) WHERE state = 'pending';
+CREATE TABLE outbox_cursors (
+  name      TEXT PRIMARY KEY,
+  event_id  INTEGER NOT NULL
+);
+)sql";
+
 Status apply_migration(Database& database, int version, std::string_view script) {
   return database.transaction([&]() -> Status {
     // Another process may have migrated between our first look and taking the write lock.
@@ -317,6 +340,7 @@ const std::vector<std::string_view>& schema_migrations() {
       kMigration5,
       kMigration6,
       kMigration7,
+      kMigration8,
   };
   return migrations;
 }
