@@ -2,33 +2,20 @@
 
 #include <fmt/core.h>
 
+#include "base/strings.h"
+
 namespace slipway {
 namespace {
 
 // Verdana 11px averages about 6.5 px a character; the 10 px are the text's padding.
 int text_width(std::string_view text) { return static_cast<int>(text.size() * 13 / 2) + 10; }
 
-std::string xml_escaped(std::string_view text) {
-  std::string escaped;
-  for (char c : text) {
-    switch (c) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      case '\'': escaped += "&apos;"; break;
-      default: escaped += c;
-    }
-  }
-  return escaped;
-}
-
 }  // namespace
 
 std::string status_badge_svg(std::string_view label, BadgeState state) {
   std::string_view message = state == BadgeState::passing ? "passing" : state == BadgeState::failing ? "failing" : "unknown";
   std::string_view colour = state == BadgeState::passing ? "#4c1" : state == BadgeState::failing ? "#e05d44" : "#9f9f9f";
-  std::string left = xml_escaped(label), right = xml_escaped(message);
+  std::string left = html_escape(label), right = html_escape(message);
   int left_width = text_width(label), right_width = text_width(message), width = left_width + right_width;
   return fmt::format(
       R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{l}: {r}">)svg"

@@ -47,8 +47,7 @@ class RemoteRepositoryTest : public ::testing::Test {
   std::filesystem::path data() const { return folder_.path() / "data"; }
 
   void set_secret(const std::string& name, const std::string& value) {
-    auto set = testing::run_with_input({SLIPWAY_BINARY, "secret", "set", "--server-only", name, "--data-dir", data().string()},
-                                       value, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+    auto set = testing::set_secret_in(data(), {"--server-only", name}, value);
     ASSERT_EQ(set.exit_code, 0) << set.err;
   }
 

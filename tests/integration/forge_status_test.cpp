@@ -47,9 +47,7 @@ class ForgeStatusTest : public ::testing::Test {
         << "  - { name: lab, url: " << work_.path().string() << ", poll_interval: 0s,\n"
         << "      status: { provider: gitlab, api: '" << api << "/api/v4', token: FORGE_API_TOKEN, project: acme/lab } }\n";
     std::filesystem::create_directories(data());
-    auto set = testing::run_with_input({SLIPWAY_BINARY, "secret", "set", "--server-only", "FORGE_API_TOKEN", "--data-dir",
-                                        data().string()},
-                                       kApiToken, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+    auto set = testing::set_secret_in(data(), {"--server-only", "FORGE_API_TOKEN"}, kApiToken);
     ASSERT_EQ(set.exit_code, 0) << set.err;
     start();
   }

@@ -58,10 +58,8 @@ class PullRequestWebhookTest : public ::testing::Test {
 
   std::filesystem::path data() const { return folder_.path() / "data"; }
 
-  void set_secret(std::vector<std::string> address, const std::string& value) {
-    address.insert(address.begin(), {SLIPWAY_BINARY, "secret", "set"});
-    address.insert(address.end(), {"--data-dir", data().string()});
-    auto set = testing::run_with_input(address, value, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+  void set_secret(const std::vector<std::string>& address, const std::string& value) {
+    auto set = testing::set_secret_in(data(), address, value);
     ASSERT_EQ(set.exit_code, 0) << set.err;
   }
 

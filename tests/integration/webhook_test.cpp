@@ -62,10 +62,8 @@ class WebhookTest : public ::testing::Test {
   std::filesystem::path data() const { return folder_.path() / "data"; }
 
   // `slipway secret set ADDRESS... --data-dir DATA` with `value` on standard input.
-  void set_secret(std::vector<std::string> address, const std::string& value) {
-    address.insert(address.begin(), {SLIPWAY_BINARY, "secret", "set"});
-    address.insert(address.end(), {"--data-dir", data().string()});
-    auto set = testing::run_with_input(address, value, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+  void set_secret(const std::vector<std::string>& address, const std::string& value) {
+    auto set = testing::set_secret_in(data(), address, value);
     ASSERT_EQ(set.exit_code, 0) << set.err;
   }
 

@@ -60,4 +60,13 @@ inline CommandOutput run_with_input(const std::vector<std::string>& argv, const 
   return output;
 }
 
+// `slipway secret set ADDRESS... --data-dir DATA` with `value` on standard input, straight into
+// the data directory (no server, no SLIPWAY_MASTER_KEY from the caller's environment).
+inline CommandOutput set_secret_in(const std::filesystem::path& data, std::vector<std::string> address,
+                                   const std::string& value) {
+  address.insert(address.begin(), {SLIPWAY_BINARY, "secret", "set"});
+  address.insert(address.end(), {"--data-dir", data.string()});
+  return run_with_input(address, value, {{"SLIPWAY_SERVER", std::nullopt}, {"SLIPWAY_MASTER_KEY", std::nullopt}});
+}
+
 }  // namespace slipway::testing

@@ -20,7 +20,7 @@ TEST(StatusBadge, SaysTheStateInWordsAndColour) {
 TEST(StatusBadge, TextIsEscaped) {
   std::string svg = status_badge_svg("a<b>&\"c'", BadgeState::passing);
   EXPECT_EQ(svg.find("a<b>"), std::string::npos) << svg;
-  EXPECT_NE(svg.find("a&lt;b&gt;&amp;&quot;c&apos;"), std::string::npos) << svg;
+  EXPECT_NE(svg.find("a&lt;b&gt;&amp;&quot;c&#39;"), std::string::npos) << svg;
 }
 
 }  // namespace
