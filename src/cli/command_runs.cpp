@@ -77,8 +77,10 @@ int list_runs(const RunsOptions& options, const GlobalOptions& global) {
                            "COMMIT", "BRANCH", "TRIGGER", "STARTED", "TIME");
   for (const auto& run : *runs) {
     std::string status = styled(fmt::format("{:<10}", run.status), status_style(run.status), colour);
+    // A pull request's run says which one: "pr #7" fits the column, "pull_request" does not.
+    std::string trigger = run.pull_request.number > 0 ? fmt::format("pr #{}", run.pull_request.number) : run.trigger;
     std::cout << fmt::format("{:>6}  {} {:<20} {:<12} {:<14} {:<8} {:<20} {}\n", run.id, status, run.repository,
-                             run.commit.substr(0, 12), run.branch.empty() ? "-" : run.branch, run.trigger,
+                             run.commit.substr(0, 12), run.branch.empty() ? "-" : run.branch, trigger,
                              format_timestamp(run.started_ms).substr(0, 19), duration_of(run.started_ms, run.finished_ms));
   }
   if (runs->empty()) std::cout << "(no runs yet: `slipway run` in a repository starts one)\n";
