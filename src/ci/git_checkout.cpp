@@ -208,6 +208,24 @@ Status checkout_commit(const fs::path& repository, const std::string& sha, const
   return {};
 }
 
+Status merge_branch_into_workspace(const fs::path& workspace, const std::string& branch) {
+  std::string ref = "refs/remotes/origin/" + branch;
+  // No user configuration may sign, edit or hook this merge: identity and behaviour are given.
+  auto merged = git(workspace, {"-c", "user.name=Slipway", "-c", "user.email=slipway@localhost", "-c",
+                                "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "merge", "--no-ff",
+                                "--no-edit", "--quiet", "-m", "Merge " + branch + " (tested by Slipway)",
+                                "--end-of-options", ref});
+  if (merged) return {};
+  auto conflicts = git(workspace, {"diff", "--name-only", "--diff-filter=U"});
+  std::string files = conflicts ? std::string(trim(*conflicts)) : "";
+  for (char& c : files) c = c == '\n' ? ' ' : c;
+  if (!files.empty()) {
+    return make_error(fmt::format("the pull request does not merge into '{}': conflicts in {}; rebase it, or test "
+                                  "its head (pull_requests: {{ test: head }})", branch, files));
+  }
+  return make_error(fmt::format("cannot merge '{}' into the pull request: {}", branch, merged.error().message));
+}
+
 Result<std::string> read_file_at_commit(const fs::path& repository, const std::string& sha,
                                         const std::string& path) {
   auto content = git(repository, {"show", fmt::format("{}:{}", sha, path)});

@@ -28,6 +28,11 @@ Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const
 Status checkout_commit(const std::filesystem::path& repository, const std::string& sha,
                        const std::filesystem::path& workspace);
 
+// Merges `branch` (a branch of the source, as the checkout names it: refs/remotes/origin/NAME)
+// into the checked-out commit, as a forge's merge button would (a merge commit, never a
+// fast-forward), in the workspace only. Error on a conflict, naming the files and the branch.
+Status merge_branch_into_workspace(const std::filesystem::path& workspace, const std::string& branch);
+
 // Reads one file's content at a commit without a checkout (e.g. .slipway.yml). Error if absent.
 Result<std::string> read_file_at_commit(const std::filesystem::path& repository, const std::string& sha,
                                         const std::string& path);

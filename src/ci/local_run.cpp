@@ -122,6 +122,12 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
     std::error_code ignored;  // a workspace that can't be removed costs disk, not correctness
     if (!settings.keep_workspace) fs::remove_all(workspace, ignored);
   };
+  if (!settings.merge_branch.empty()) {
+    if (Status merged = merge_branch_into_workspace(workspace, settings.merge_branch); !merged) {
+      removal();
+      return finish("failed", merged.error().message);
+    }
+  }
 
   // From the commit's git objects, not the checkout: a symlink there could name any file the
   // server can read, and its errors would quote it (spec/spec_file.h).

@@ -74,6 +74,8 @@ struct RunSettings {
   ContainerPods* pods = nullptr;                // `image:` services' containers; null: refused
   // Carried by the run's reason whatever the outcome, e.g. why it had no secrets.
   std::string note;
+  // A pull request tested as merged: this branch of the source is merged into the checkout.
+  std::string merge_branch;
 };
 
 class LocalRunner {

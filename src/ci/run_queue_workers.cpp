@@ -224,6 +224,7 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
     plan.main_branch = repository->main_branch;
     // The Docker Engine is root on the host: never for code from a fork (docs/security.md).
     settings.docker = repository->docker && !run.pull_request.fork;
+    if (run.pull_request.number > 0 && repository->test_pull_requests_merged) settings.merge_branch = run.pull_request.target;
   }
   if (!run.environments.empty()) plan.environments = split(run.environments, ',');
   plan.policies = config.policies();

@@ -209,7 +209,9 @@ HttpResponse accept_pull_request(WebhookContext& context, const RepositoryConfig
                                                       fmt::format("pull request #{} was closed", info.number));
     return HttpResponse::json(202, {{"cancelled", cancelled}});
   }
-  if (Status valid = check_branch_name(info.source); !valid) return HttpResponse::error(400, sanitize_utf8(valid.error().message));
+  for (const std::string& branch : {info.source, info.target}) {
+    if (Status valid = check_branch_name(branch); !valid) return HttpResponse::error(400, sanitize_utf8(valid.error().message));
+  }
   nlohmann::json payload = {{"number", info.number}, {"head", notice->head_sha}, {"source", info.source},
                             {"target", info.target}, {"fork", info.fork}};
   if (!delivery_id.empty()) payload["delivery"] = delivery_id;

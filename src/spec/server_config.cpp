@@ -269,7 +269,7 @@ StatusConfig read_status(SpecReader& reader, const Field& field, const std::stri
 RepositoryConfig read_repository(SpecReader& reader, const Field& field, const RetentionConfig& server_retention) {
   RepositoryConfig repository;
   auto mapping = reader.mapping(field, {"name", "url", "auth", "ca_file", "main", "poll_interval", "webhook_secret",
-                                       "docker", "retention", "status"});
+                                       "docker", "retention", "status", "pull_requests"});
   if (!mapping) return repository;
   if (auto* name = reader.require(*mapping, "name", "e.g. name: hello-app")) {
     assign(repository.name, read_name(reader, *name, "repository"));
@@ -281,6 +281,12 @@ RepositoryConfig read_repository(SpecReader& reader, const Field& field, const R
   if (auto* ca_file = mapping->find("ca_file")) assign(repository.ca_file, read_absolute_path(reader, *ca_file));
   if (auto* url = mapping->find("url"); url && !repository.url.empty()) check_remote_access(reader, *url, *mapping, repository);
   if (auto* status = mapping->find("status")) repository.status = read_status(reader, *status, repository.url);
+  if (auto* pulls = mapping->find("pull_requests")) {
+    if (auto options = reader.mapping(*pulls, {"test"}); options && options->find("test")) {
+      auto mode = reader.choice(*options->find("test"), "pull request test", {"head", "merge"});
+      if (mode) repository.test_pull_requests_merged = *mode == "merge";
+    }
+  }
   if (auto* main = mapping->find("main")) {
     auto text = reader.non_empty_string(*main);
     if (text && is_plausible_branch(*text)) repository.main_branch = *text;

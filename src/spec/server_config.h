@@ -61,6 +61,9 @@ struct RepositoryConfig {
   RepositoryAuth auth;                  // remote repositories only
   std::string ca_file;                  // https: the CA bundle to trust instead of the system's
   std::optional<StatusConfig> status;   // absent: no statuses are sent
+  // `pull_requests: { test: merge }`: a pull request is tested merged into its target branch
+  // (as the forge's merge button would make it), not as its head alone (`test: head`).
+  bool test_pull_requests_merged = false;
 };
 
 // The infrastructure of an environment. Credentials are secret *names* (REGISTRY_PASSWORD),

@@ -46,7 +46,9 @@ class PullRequestWebhookTest : public ::testing::Test {
     ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", work_.path().string(), bare_.string()}).ok());
     std::ofstream(folder_.path() / "slipway.yml")
         << "executor: host\nrepositories:\n"
-        << "  - { name: demo, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: DEMO_WEBHOOK }\n";
+        << "  - { name: demo, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: DEMO_WEBHOOK }\n"
+        << "  - { name: merged, url: " << bare_.string() << ", poll_interval: 0s, webhook_secret: DEMO_WEBHOOK,\n"
+        << "      pull_requests: { test: merge } }\n";
     std::filesystem::create_directories(data());
     set_secret({"--server-only", "DEMO_WEBHOOK"}, kSecret);
     set_secret({"demo", "test", "SHARED_SECRET"}, "the test environment's secret");
@@ -86,15 +88,26 @@ class PullRequestWebhookTest : public ::testing::Test {
     return body;
   }
 
-  HttpAnswer github(const json& body, const std::string& event = "pull_request") {
+  HttpAnswer github(const json& body, const std::string& repository = "demo") {
     std::string text = body.dump();
-    return post(text, {{"X-GitHub-Event", event},
-                       {"X-GitHub-Delivery", "delivery-" + std::to_string(++deliveries_)},
-                       {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, text)}});
+    return post(text,
+                {{"X-GitHub-Event", "pull_request"},
+                 {"X-GitHub-Delivery", "delivery-" + std::to_string(++deliveries_)},
+                 {"X-Hub-Signature-256", "sha256=" + hmac_sha256_hex(kSecret, text)}},
+                repository);
   }
 
-  HttpAnswer post(const std::string& body, std::map<std::string, std::string> headers) {
-    return testing::http_request(server_->address(), "POST", "/api/v1/webhooks/git/demo", headers, body);
+  // main moves on after the pull request branched: a commit writing `file` with `content`.
+  void advance_main(const std::string& file, const std::string& content) {
+    work_.git({"checkout", "--quiet", "-B", "main-next", main_});
+    work_.write(file, content);
+    work_.commit("main moves on");
+    work_.git({"push", "--quiet", bare_.string(), "HEAD:main"});
+  }
+
+  HttpAnswer post(const std::string& body, std::map<std::string, std::string> headers,
+                  const std::string& repository = "demo") {
+    return testing::http_request(server_->address(), "POST", "/api/v1/webhooks/git/" + repository, headers, body);
   }
 
   json get(const std::string& target) {
@@ -237,6 +250,31 @@ TEST_F(PullRequestWebhookTest, GitLabAuthenticatesWithItsToken) {
                            {"X-Gitlab-Event-UUID", "gitlab-event-1"}});
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_TRUE(json::parse(again.body).value("duplicate", false));
+}
+
+TEST_F(PullRequestWebhookTest, TestMergeTestsThePullRequestMergedIntoItsTarget) {
+  // The suite needs both sides: the request's file and one main gained after it branched.
+  const std::string both = "kind: library\ntest:\n  suites:\n    unit: 'test -f feature.txt && test -f later.txt'\n";
+  std::string head = pull_request_commit(21, "feature.txt", both);
+  advance_main("later.txt", "main's later change\n");
+  json body = github_pull_request("opened", 21, head);
+  body["pull_request"]["base"]["ref"] = "main";
+  json as_head = finished(run_id(github(body, "demo")));
+  EXPECT_EQ(as_head.value("status", ""), "failed") << "the head alone lacks later.txt: " << as_head.dump(2);
+  json merged = finished(run_id(github(body, "merged")));
+  EXPECT_EQ(merged.value("status", ""), "passed") << merged.dump(2);
+  EXPECT_EQ(merged.value("commit", ""), head) << "statuses belong to the head";
+}
+
+TEST_F(PullRequestWebhookTest, TestMergeWithAConflictFailsNamingTheFiles) {
+  std::string head = pull_request_commit(22, "shared.txt");
+  advance_main("shared.txt", "main's own version\n");
+  json body = github_pull_request("opened", 22, head);
+  body["pull_request"]["base"]["ref"] = "main";
+  json run = finished(run_id(github(body, "merged")));
+  EXPECT_EQ(run.value("status", ""), "failed");
+  EXPECT_NE(run.value("reason", "").find("does not merge into 'main': conflicts in shared.txt"), std::string::npos)
+      << run.dump(2);
 }
 
 TEST_F(PullRequestWebhookTest, APayloadMissingFieldsIs400NamingTheField) {

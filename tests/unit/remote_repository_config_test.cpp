@@ -82,6 +82,15 @@ TEST(RemoteRepositoryConfig, ReadsAuthAndCaFile) {
   EXPECT_EQ(lib.auth.known_hosts_secret, "FORGE_KNOWN_HOSTS");
 }
 
+TEST(RemoteRepositoryConfig, PullRequestsAreTestedAsTheHeadUnlessMergeIsAsked) {
+  auto parsed = parse("repositories:\n  - { name: a, url: /srv/a.git }\n"
+                      "  - { name: b, url: /srv/b.git, pull_requests: { test: merge } }\n");
+  ASSERT_TRUE(parsed.ok()) << diagnostics(parsed);
+  EXPECT_FALSE(parsed.config->repositories[0].test_pull_requests_merged);
+  EXPECT_TRUE(parsed.config->repositories[1].test_pull_requests_merged);
+  EXPECT_FALSE(parse("repositories:\n  - { name: b, url: /srv/b.git, pull_requests: { test: rebase } }\n").ok());
+}
+
 // Each case's `at` is the text where the diagnostic must point, on the repository's line.
 TEST(RemoteRepositoryConfig, EachMistakeIsReportedWhereItWasWritten) {
   struct Case {
