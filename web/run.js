@@ -5,6 +5,7 @@
 import { apiGet, apiPost } from './api.js';
 import { ACTIVE_STATUSES, el, errorBox, formatDuration, formatTime, shortCommit, statusBadge } from './format.js';
 import { renderReport } from './report.js';
+import { pullRequestLink } from './runs.js';
 
 const REFRESH_MS = 2000;
 
@@ -20,7 +21,8 @@ export async function renderRun(main, { params }) {
   const load = async () => {
     const run = await apiGet(`/runs/${runId}`);
     if (stopped) return;
-    body.replaceChildren(header(run), actions(run), jobs(run), artifacts(run));
+    // replaceChildren() would show a null (a run without artifacts) as the text "null".
+    body.replaceChildren(...[header(run), actions(run), jobs(run), artifacts(run)].filter(Boolean));
     const active = ACTIVE_STATUSES.has(run.status);
     if (!active && !reportShown) {
       reportShown = true;
@@ -44,6 +46,11 @@ function header(run) {
     ['Duration', formatDuration(run.started_ms, run.finished_ms)],
   ];
   if (run.environments && run.environments.length) facts.push(['Environments', run.environments.join(', ')]);
+  const pull = run.pull_request;
+  if (pull) {
+    facts.push(['Pull request', el('span', {}, pullRequestLink(pull), ` ${pull.title} by ${pull.author}`)]);
+    facts.push(['Merges', `${pull.source} → ${pull.target}${pull.fork ? ` (from the fork ${pull.source_repository}: no secrets)` : ''}`]);
+  }
   return el('header', { class: 'run-header' },
     el('h1', {}, `Run #${run.id}`),
     el('dl', { class: 'facts' }, facts.filter(([, value]) => value !== '').map(([name, value]) =>

@@ -1,5 +1,5 @@
-// The runs list (#/runs?repository=&status=&before=): newest first, 50 a page, "Older" pages
-// through `before`; filters by repository and status; refreshes itself every few seconds while
+// The runs list (#/runs?repository=&status=&pull_request=&before=): newest first, 50 a page,
+// "Older" pages through `before`; filters by repository, status and pull request; refreshes itself every few seconds while
 // any run on the page is queued or running. Queued runs say why they wait.
 import { apiGet, query } from './api.js';
 import { ACTIVE_STATUSES, el, errorBox, formatDuration, formatTime, shortCommit, statusBadge } from './format.js';
@@ -16,7 +16,7 @@ export function runsTable(runs) {
     el('td', {}, el('a', { href: `#/repositories/${encodeURIComponent(run.repository)}` }, run.repository)),
     el('td', {}, run.branch),
     el('td', { class: 'mono' }, shortCommit(run.commit)),
-    el('td', {}, run.trigger),
+    el('td', {}, run.pull_request ? pullRequestLink(run.pull_request) : run.trigger),
     el('td', {}, statusBadge(run.status),
       run.reason && run.status !== 'passed' ? el('div', { class: 'reason' }, run.reason) : null),
     el('td', {}, formatTime(run.started_ms || run.created_ms)),
@@ -27,6 +27,16 @@ export function runsTable(runs) {
     el('tbody', {}, rows));
 }
 
+// "PR #7" linking to the request on the forge (only an http(s) link: the payload is anyone's),
+// its title and author as the tooltip.
+export function pullRequestLink(pull) {
+  const label = `PR #${pull.number}`;
+  const title = `${pull.title} — ${pull.author}${pull.fork ? ` (fork ${pull.source_repository})` : ''}`;
+  const safe = /^https?:\/\//.test(pull.url || '');
+  return safe ? el('a', { href: pull.url, title, rel: 'noopener noreferrer', class: 'pull-request' }, label)
+    : el('span', { title, class: 'pull-request' }, label);
+}
+
 export function hasActiveRuns(runs) {
   return runs.some((run) => ACTIVE_STATUSES.has(run.status));
 }
@@ -35,6 +45,7 @@ export async function renderRuns(main, { search }) {
   const filters = {
     repository: search.get('repository') || '',
     status: search.get('status') || '',
+    pull_request: search.get('pull_request') || '',
     before: search.get('before') || '',
   };
   const listing = el('div', { class: 'listing' });
@@ -63,11 +74,16 @@ async function filterBar(filters) {
   }
   const repository = select('repository', 'All repositories', names, filters.repository);
   const status = select('status', 'Any status', STATUSES, filters.status);
-  const apply = () => { location.hash = `#/runs${query({ repository: repository.value, status: status.value })}`; };
+  const pull = el('input', { name: 'pull_request', type: 'number', min: '1', placeholder: 'any', value: filters.pull_request });
+  const apply = () => {
+    location.hash = `#/runs${query({ repository: repository.value, status: status.value, pull_request: pull.value })}`;
+  };
   repository.addEventListener('change', apply);
   status.addEventListener('change', apply);
-  return el('form', { class: 'filters', onsubmit: (event) => event.preventDefault() },
-    el('label', {}, 'Repository ', repository), el('label', {}, 'Status ', status));
+  pull.addEventListener('change', apply);
+  return el('form', { class: 'filters', onsubmit: (event) => { event.preventDefault(); apply(); } },
+    el('label', {}, 'Repository ', repository), el('label', {}, 'Status ', status),
+    el('label', {}, 'Pull request ', pull));
 }
 
 function select(name, anyLabel, values, current) {
@@ -77,7 +93,7 @@ function select(name, anyLabel, values, current) {
 }
 
 function pager(filters, nextBefore) {
-  const keep = { repository: filters.repository, status: filters.status };
+  const keep = { repository: filters.repository, status: filters.status, pull_request: filters.pull_request };
   return el('nav', { class: 'pager' },
     filters.before ? el('a', { href: `#/runs${query(keep)}` }, '« Newest') : null,
     nextBefore ? el('a', { href: `#/runs${query({ ...keep, before: nextBefore })}`, class: 'older' }, 'Older »') : null);

@@ -1,12 +1,14 @@
 // Starts the real `slipway serve` ($SLIPWAY_BINARY) on a free loopback port with a fresh data
 // directory and a configuration naming the fixture repository, and talks to its API. stop()
 // always ends it (SIGTERM, then SIGKILL), whatever the test did.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 export const ADMIN_TOKEN = 'ui-test-admin-token-0123456789abcdef';
+const WEBHOOK_SECRET = 'ui-test-webhook-secret';
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -42,8 +44,14 @@ export class SlipwayServer {
 executor: host
 concurrency: 2
 repositories:
-  - { name: webapp, url: ${this.repositoryPath}, main: main, poll_interval: 0s }
+  - { name: webapp, url: ${this.repositoryPath}, main: main, poll_interval: 0s, webhook_secret: UI_WEBHOOK }
 `);
+    // The webhook's key, a server secret, set the way an administrator does (value on stdin).
+    const env = { ...process.env, SLIPWAY_SERVER: '', SLIPWAY_MASTER_KEY: '' };
+    delete env.SLIPWAY_MASTER_KEY;
+    const set = spawnSync(this.binary, ['secret', 'set', '--server-only', 'UI_WEBHOOK', '--data-dir', dataDirectory],
+      { input: WEBHOOK_SECRET, env });
+    if (set.status !== 0) throw new Error(`slipway secret set: ${set.stderr}`);
     const log = fs.openSync(this.logPath, 'w');
     this.process = spawn(this.binary, ['serve', '--config', configPath, '--listen', `127.0.0.1:${port}`, '--data-dir', dataDirectory], {
       env: { ...process.env, SLIPWAY_ADMIN_TOKEN: ADMIN_TOKEN },
@@ -85,6 +93,27 @@ repositories:
   async trigger(repository, branch) {
     const created = await this.api('POST', `/repositories/${encodeURIComponent(repository)}/trigger`, { branch });
     return created.id;
+  }
+
+  // A pull request opened on the forge: GitHub's documented `pull_request` payload
+  // (tests/unit/fixtures/webhooks), its head pointed at `commit`, signed with the webhook secret.
+  // Returns the run's id.
+  async openPullRequest(repository, payloadPath, { number, commit, source, fork }) {
+    const payload = JSON.parse(fs.readFileSync(payloadPath, 'utf8'));
+    payload.number = payload.pull_request.number = number;
+    payload.pull_request.head.sha = commit;
+    payload.pull_request.head.ref = source;
+    if (fork) payload.pull_request.head.repo.full_name = fork;
+    const body = JSON.stringify(payload);
+    const signature = `sha256=${crypto.createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
+    const response = await fetch(`${this.base}/api/v1/webhooks/git/${encodeURIComponent(repository)}`, {
+      method: 'POST', body,
+      headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'pull_request',
+        'X-GitHub-Delivery': `ui-${number}-${commit}`, 'X-Hub-Signature-256': signature },
+    });
+    const text = await response.text();
+    if (response.status !== 202) throw new Error(`pull request webhook: ${response.status} ${text}`);
+    return JSON.parse(text).run;
   }
 
   // A new API token with `role` (POST /api/v1/tokens, as the admin); returns its value.

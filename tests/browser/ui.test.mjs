@@ -130,6 +130,29 @@ test('a running step\'s log follows new lines live', async () => {
   assert.equal(await ticks.count(), LIVE_TICKS, 'every line once, in order, without a reload');
 });
 
+test('a pull request\'s run shows the request, and the list filters by it', async () => {
+  const head = execFileSync('git', ['-C', server.repositoryPath, 'rev-parse', 'main']).toString().trim();
+  const payload = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../unit/fixtures/webhooks/github/pull_request.opened.json');
+  const id = await server.openPullRequest('webapp', payload, { number: 42, commit: head, source: 'feature/login', fork: 'mallory/webapp' });
+  await server.waitForRun(id, (run) => !['queued', 'running'].includes(run.status));
+  await page.goto(`${server.base}/#/runs?pull_request=42`);
+  const row = page.locator(`tr[data-run-id="${id}"]`);
+  await row.waitFor();
+  assert.equal(await page.locator('tr.run-row').count(), 1, 'only the pull request\'s run is listed');
+  const link = row.locator('a.pull-request');
+  assert.equal((await link.textContent()).trim(), 'PR #42');
+  assert.equal(await link.getAttribute('href'), 'https://github.com/Codertocat/Hello-World/pull/2');
+  await page.goto(`${server.base}/#/runs/${id}`);
+  const fact = page.locator('[data-fact="pull request"]');
+  await fact.waitFor();
+  assert.match(await fact.textContent(), /PR #42 Update the README with new information\. by Codertocat/);
+  assert.match(await page.locator('[data-fact="merges"]').textContent(), /feature\/login → master \(from the fork mallory\/webapp: no secrets\)/);
+  const strayNull = await page.evaluate(() => [document.querySelector('main'), ...document.querySelectorAll('main *')]
+    .some((node) => [...node.childNodes].some((child) => child.nodeType === 3 && child.textContent.trim() === 'null')));
+  assert.equal(strayNull, false, 'no "null" text where a section is absent');
+  await screenshot('pull-request.png');
+});
+
 test('the repository page shows its history', async () => {
   await page.goto(`${server.base}/#/repositories/webapp`);
   await page.locator('h1', { hasText: 'webapp' }).waitFor();
