@@ -98,6 +98,9 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   auto finish = [&](std::string status, std::string reason) -> Result<LocalRunOutcome> {
     run.status = std::move(status);
     run.reason = std::move(reason);
+    if (run.status == "cancelled" && settings.cancel_reason) {
+      if (std::string why = settings.cancel_reason(); !why.empty()) run.reason = std::move(why);
+    }
     if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";
     run.finished_ms = now_ms();
     if (auto updated = store_.update_run(run); !updated) return updated.error();

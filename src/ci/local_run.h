@@ -76,6 +76,9 @@ struct RunSettings {
   std::string note;
   // A pull request tested as merged: this branch of the source is merged into the checkout.
   std::string merge_branch;
+  // Why the run was cancelled, asked when it is recorded "cancelled" ("superseded by run #9"),
+  // so that the record is right the first time; empty answer or none: the runner's own words.
+  std::function<std::string()> cancel_reason;
 };
 
 class LocalRunner {

@@ -167,7 +167,12 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
   RunRecord run = std::move(**found);
   if (mirrors && mirrors->mirrors(run.repository) && !fetch_commit(store, run)) return;
   record_event(store, "run.started", run);
-  auto outcome = runner.execute(run, nullptr, &active.cancel, settings_for(store, run));
+  RunSettings settings = settings_for(store, run);
+  settings.cancel_reason = [this, &active] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return active.cancel_reason;
+  };
+  auto outcome = runner.execute(run, nullptr, &active.cancel, settings);
   if (!outcome) {
     run.status = "failed";
     run.reason = outcome.error().message;
