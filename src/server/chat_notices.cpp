@@ -172,7 +172,10 @@ void ChatNotices::Impl::deliver(const std::string& repository, const std::string
                                 const ChatNotice& notice) {
   Audience to = audience(repository, environment);
   if (to.channels.empty()) return;
-  notifier.send(to.channels, masked(notice, *to.masker));
+  ChatNotice sent = masked(notice, *to.masker);
+  // A chat client cannot open "#/runs/2": with `public_url` the link is one people can follow.
+  if (!config.public_url.empty() && sent.link.starts_with("#")) sent.link = config.public_url + "/" + sent.link;
+  notifier.send(to.channels, sent);
 }
 
 void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {

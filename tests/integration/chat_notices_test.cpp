@@ -107,6 +107,15 @@ TEST_F(ChatNoticesTest, AFailedRunIsToldToTheEnvironmentsItWouldHavePublishedTo)
   EXPECT_EQ(webhook_.messages().size(), 1u);
 }
 
+TEST_F(ChatNoticesTest, WithAPublicUrlTheLinkIsOnePeopleCanFollow) {
+  config_.public_url = "https://ci.example.com";
+  ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
+  ASSERT_TRUE(notices.start().ok());
+  finish_run("failed", "skipped");
+  ASSERT_TRUE(webhook_.wait_for(1, 10s));
+  EXPECT_EQ(last_webhook().value("link", ""), "https://ci.example.com/#/runs/" + std::to_string(run_id_));
+}
+
 TEST_F(ChatNoticesTest, APublishDoneIsToldAndOldEventsAreNotRepeated) {
   finish_run("failed", "skipped");  // before start: history, not news
   ChatNotices notices(config_, database(), key_, NotifierOptions{.first_retry = Milliseconds(20)});
