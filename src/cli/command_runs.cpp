@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/runs_source.h"
 #include "cli/terminal.h"
+#include "server/api_json.h"
 #include "store/store.h"
 
 namespace slipway {
@@ -33,17 +34,13 @@ std::string duration_of(int64_t started_ms, int64_t finished_ms) {
   return format_duration(Milliseconds(end - started_ms));
 }
 
-nlohmann::json run_json(const RunRecord& run) {
-  nlohmann::json json = {{"id", run.id},           {"repository", run.repository}, {"source", run.source},
-                         {"commit", run.commit},   {"branch", run.branch},         {"trigger", run.trigger},
-                         {"status", run.status},   {"reason", run.reason},         {"created_ms", run.created_ms},
-                         {"started_ms", run.started_ms}, {"finished_ms", run.finished_ms}, {"report_dir", run.report_dir}};
-  const PullRequestInfo& pull = run.pull_request;
-  if (pull.number > 0) {
-    json["pull_request"] = {{"number", pull.number}, {"title", pull.title},   {"author", pull.author},
-                            {"source", pull.source}, {"source_repository", pull.source_repository},
-                            {"target", pull.target}, {"fork", pull.fork},     {"url", pull.url}};
-  }
+// The API's form of a run (server/api_json.h: the same fields a server answers with, text from
+// outside sanitized), plus what only this machine's history knows: where it came from and where
+// its report is.
+nlohmann::json local_run_json(const RunRecord& run) {
+  nlohmann::json json = run_json(run);
+  json["source"] = run.source;
+  json["report_dir"] = run.report_dir;
   return json;
 }
 
@@ -68,7 +65,7 @@ int list_runs(const RunsOptions& options, const GlobalOptions& global) {
   if (!runs) return fail(runs.error().message);
   if (options.json) {
     nlohmann::json answer = nlohmann::json::array();
-    for (const auto& run : *runs) answer.push_back(run_json(run));
+    for (const auto& run : *runs) answer.push_back(local_run_json(run));
     std::cout << answer.dump(2) << "\n";
     return kExitSuccess;
   }
@@ -141,7 +138,7 @@ int show_run(const RunsOptions& options, const GlobalOptions& global) {
   if (!detail) return fail(detail.error().message);
   const RunRecord& run = detail->run;
   bool colour = stream_is_terminal(stdout);
-  nlohmann::json answer = run_json(run);
+  nlohmann::json answer = local_run_json(run);
   answer["jobs"] = nlohmann::json::array();
   std::string text = run_text(run, colour);
   for (const auto& job : detail->jobs) {
