@@ -16,7 +16,6 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kFetchTimeout{30 * 60 * 1000};   // a first fetch of a big repository
 constexpr milliseconds kListTimeout{60 * 1000};
-constexpr std::string_view kHeadsPrefix = "refs/heads/";
 
 // Branches, tags, and the forges' review heads: GitHub and Gitea publish a pull request's head
 // as refs/pull/N/head, GitLab a merge request's as refs/merge-requests/N/head.
@@ -111,9 +110,10 @@ Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
     // Objects readable by all (not the server's 077): a job's sandbox binds the mirror's objects
     // folder, which its checkout borrows, and the job runs as another uid. Nobody outside a
     // sandbox gets there: the data directory itself is 0700.
-    auto created = run_command_checked({"git", "init", "--quiet", "--bare", "--shared=0644", mirror.path.string()});
-    if (!created) return make_error(fmt::format("cannot create the mirror of '{}': {}", mirror.remote.repository,
-                                                created.error().message));
+    // With the remote's environment too: no user template (hooks) or configuration in the mirror.
+    auto created = mirror.remote.git({"init", "--quiet", "--bare", "--shared=0644", mirror.path.string()},
+                                     "create the mirror of", kListTimeout);
+    if (!created) return created.error();
   }
   std::vector<std::string> args = {"-C", mirror.path.string(), "fetch", "--quiet", "--prune", "--no-write-fetch-head",
                                    "--", mirror.remote.url.text};
