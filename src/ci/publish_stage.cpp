@@ -1,10 +1,12 @@
 #include "ci/publish_stage.h"
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "base/time.h"
 #include "ci/job_records.h"
 #include "store/artifacts.h"
+#include "store/events.h"
 
 namespace slipway {
 
@@ -47,6 +49,10 @@ Result<JobRecord> run_one_job(Store& store, const PublishStageInput& input, cons
   fs::path log_root = input.run_dir / "logs" / job.name;
   auto record = record_job(store, input.run->id, job, log_root, steps);
   if (!record) return record.error();
+  // Told to whoever follows the event log (a forge's pending "slipway/publish:ENV" status).
+  nlohmann::json started = {{"job", job.name}, {"environment", job.environment}};
+  auto event = append_event(store, {0, "job.started", input.run->repository, input.run->id, started.dump(), 0});
+  if (!event) return event.error();
   RecordingObserver recorder(store, steps, input.observer);
 
   PublishJobResult result;

@@ -1,5 +1,5 @@
 // `slipway notify status`: what the server still has to tell the outside (forge commit
-// statuses), per channel — pending, delivered, given up — and the latest deliveries it gave up
+// statuses, chat notices), per channel — pending, delivered, given up — and the latest deliveries it gave up
 // on with their error. Exit 1 when anything was given up, so a script can alert on it.
 #include <iostream>
 
@@ -37,7 +37,7 @@ int notify_status(const NotifyOptions& options) {
                              channel.value("delivered", 0), channel.value("failed", 0),
                              oldest ? format_timestamp(oldest).substr(0, 19) : "-");
   }
-  if ((*answer)["channels"].empty()) std::cout << "(nothing sent yet: no repository has `status:`, or no run ran)\n";
+  if ((*answer)["channels"].empty()) std::cout << "(nothing sent yet: no repository has `status:` and no environment `notify:`, or nothing happened)\n";
   for (const auto& item : (*answer)["failed"]) {
     std::cout << fmt::format("gave up: #{} {} after {} attempts: {}\n", item.value("id", 0), item.value("channel", ""),
                              item.value("attempts", 0), item.value("error", ""));
@@ -48,7 +48,7 @@ int notify_status(const NotifyOptions& options) {
 }  // namespace
 
 void add_notify_command(CLI::App& app, int& exit_code) {
-  CLI::App* notify = app.add_subcommand("notify", "What the server tells the outside: forge commit statuses");
+  CLI::App* notify = app.add_subcommand("notify", "What the server tells the outside: forge commit statuses and chat notices");
   notify->require_subcommand(1);
   auto options = std::make_shared<NotifyOptions>();
   CLI::App* status = notify->add_subcommand(

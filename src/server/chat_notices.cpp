@@ -1,9 +1,7 @@
 #include "server/chat_notices.h"
 
-#include <condition_variable>
+#include <algorithm>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -12,6 +10,7 @@
 #include "base/secret_masker.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "cd/task_registry.h"
 #include "store/events.h"
 #include "store/secret_store.h"
 #include "store/store.h"
@@ -80,6 +79,8 @@ ChatNotice deployment_notice(const DeploymentRecord& deployment, const Deploymen
   return notice;
 }
 
+namespace {
+
 ChatNotice tasks_notice(const TaskRegistryChange& change) {
   ChatNotice notice;
   notice.event = "tasks.revised";
@@ -107,83 +108,23 @@ ChatNotice tasks_notice(const TaskRegistryChange& change) {
   return notice;
 }
 
-struct ChatNotices::Impl {
-  const ServerConfig& config;
-  std::filesystem::path database;
-  std::string master_key;
-  Notifier notifier;
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool stopping = false;
-  std::thread follower;
+constexpr const char* kKind = "chat_notice";
 
-  Impl(const ServerConfig& c, std::filesystem::path d, std::string k, NotifierOptions o)
-      : config(c), database(std::move(d)), master_key(std::move(k)), notifier(o) {}
-
-  // Where a notice about `repository` in `environment` goes, and what it must not show.
-  struct Audience {
-    std::vector<ChatChannel> channels;              // empty: none configured, or unresolvable
-    std::shared_ptr<const SecretMasker> masker;     // every secret of the repository there
-  };
-  Audience audience(const std::string& repository, const std::string& environment);
-  // Sends `notice` to the environment's channels, masked with every secret the repository has
-  // there: a reason or a step may quote a command's output, and chat is outside the server.
-  void deliver(const std::string& repository, const std::string& environment, const ChatNotice& notice);
-  void follow_runs(int64_t after_id);
-  void run_finished(Store& store, const EventRecord& event);
+// A notice and the environment whose channels it goes to.
+struct Addressed {
+  std::string environment;
+  ChatNotice notice;
 };
 
-// The environment's notify targets with their URLs from the secret store (the repository's own
-// value first, then the environment-wide one). A target whose secret is unset is skipped, loudly.
-ChatNotices::Impl::Audience ChatNotices::Impl::audience(const std::string& repository,
-                                                        const std::string& environment) {
-  Audience audience;
-  std::vector<ChatChannel>& channels = audience.channels;
-  const EnvironmentConfig* found = nullptr;
-  for (const EnvironmentConfig& candidate : config.environments) {
-    if (candidate.name == environment) found = &candidate;
-  }
-  if (!found || found->notify.empty()) return audience;
-  auto store = Store::open(database);
-  if (!store) {
-    spdlog::warn("notifications for {}: {}", environment, store.error().message);
-    return audience;
-  }
-  SecretStore secrets(**store, master_key);
-  auto values = secrets.resolve(repository.empty() ? "*" : repository, environment);
-  if (!values) {
-    spdlog::warn("notifications for {}: {}", environment, values.error().message);
-    return audience;
-  }
-  audience.masker = make_masker(*values);
-  for (const NotifyTarget& target : found->notify) {
-    auto url = values->find(target.url_secret);
-    if (url == values->end()) {
-      spdlog::warn("notifications for {}: secret {} is not set (slipway secret set '*' {} {})", environment,
-                   target.url_secret, environment, target.url_secret);
-      continue;
-    }
-    channels.push_back({target.kind, url->second, target.url_secret});
-  }
-  return audience;
-}
-
-void ChatNotices::Impl::deliver(const std::string& repository, const std::string& environment,
-                                const ChatNotice& notice) {
-  Audience to = audience(repository, environment);
-  if (to.channels.empty()) return;
-  ChatNotice sent = masked(notice, *to.masker);
-  // A chat client cannot open "#/runs/2": with `public_url` the link is one people can follow.
-  if (!config.public_url.empty() && sent.link.starts_with("#")) sent.link = config.public_url + "/" + sent.link;
-  notifier.send(to.channels, sent);
-}
-
-void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {
+// A run that failed, told to each environment it would have published to; a publish done, to
+// its environment.
+std::vector<Addressed> run_notices(Store& store, const EventRecord& event) {
   auto run = store.find_run(event.run_id);
   auto jobs = store.jobs_of_run(event.run_id);
-  if (!run || !*run || !jobs) return;
+  if (!run || !*run || !jobs) return {};
   const RunRecord& record = **run;
   std::string commit = record.commit.substr(0, 12);
+  std::vector<Addressed> notices;
   for (const JobRecord& job : *jobs) {
     if (job.environment.empty()) continue;
     ChatNotice notice;
@@ -205,75 +146,159 @@ void ChatNotices::Impl::run_finished(Store& store, const EventRecord& event) {
     } else {
       continue;
     }
-    deliver(record.repository, job.environment, notice);
+    notices.push_back({job.environment, notice});
   }
+  return notices;
 }
 
-void ChatNotices::Impl::follow_runs(int64_t after_id) {
-  auto store = Store::open(database);
-  if (!store) return;
-  std::unique_lock lock(mutex);
-  while (!stopping) {
-    lock.unlock();
-    auto events = list_events(**store, after_id, 200);
-    if (events) {
-      for (const EventRecord& event : *events) {
-        after_id = event.id;
-        if (event.kind == "run.finished" && event.run_id != 0) run_finished(**store, event);
-      }
-    }
-    lock.lock();
-    changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping; });
+// The step as the event recorded it: the deployment row may have moved on since.
+std::vector<Addressed> deployment_notices(Store& store, const EventRecord& event, const nlohmann::json& payload) {
+  std::string state = payload.value("state", "");
+  if (state.empty() || state == "queued") return {};
+  auto found = find_deployment(store, payload.value("deployment", int64_t{0}));
+  if (!found || !*found) return {};
+  DeploymentRecord deployment = **found;
+  deployment.state = state;
+  deployment.reason = payload.value("reason", "");
+  ChatNotice notice = deployment_notice(deployment, {state, payload.value("message", ""), event.created_ms});
+  return {{deployment.environment, notice}};
+}
+
+std::vector<Addressed> task_notices(const EventRecord& event, const nlohmann::json& payload) {
+  TaskRegistryChange change;
+  change.environment = payload.value("environment", "");
+  change.repository = event.repository;
+  change.image = payload.value("image", "");
+  for (const auto& task : payload.value("tasks", nlohmann::json::array())) {
+    if (!task.is_object()) continue;
+    change.tasks.emplace_back(task.value("task", ""), task.value("revision", 0));
+    if (change.digest.empty()) change.digest = task.value("digest", "");
   }
+  change.deregistered = payload.value("deregistered", 0);
+  change.schedules_moved = payload.value("schedules_moved", 0);
+  if (change.environment.empty() || change.tasks.empty()) return {};
+  ChatNotice notice = tasks_notice(change);
+  notice.at_ms = event.created_ms;
+  return {{change.environment, notice}};
 }
 
-ChatNotices::ChatNotices(const ServerConfig& config, std::filesystem::path database, std::string master_key,
-                         NotifierOptions options)
-    : impl_(std::make_unique<Impl>(config, std::move(database), std::move(master_key), options)) {}
-
-ChatNotices::~ChatNotices() { stop(); }
-
-Status ChatNotices::start() {
-  auto store = Store::open(impl_->database);
-  if (!store) return store.error();
-  // Only what happens from now on: a restart does not repeat old news.
-  auto last = latest_event_id(**store);
-  if (!last) return last.error();
-  impl_->stopping = false;
-  impl_->follower = std::thread([this, after = *last] { impl_->follow_runs(after); });
-  return {};
-}
-
-void ChatNotices::stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->changed.notify_all();
-  if (impl_->follower.joinable()) impl_->follower.join();
-  impl_->notifier.stop();
-}
-
-void ChatNotices::deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
-  if (step.state == "queued") return;
-  impl_->deliver(deployment.application, deployment.environment, deployment_notice(deployment, step));
-}
-
-void ChatNotices::tasks_changed(const TaskRegistryChange& change) {
-  impl_->deliver(change.repository, change.environment, tasks_notice(change));
-}
-
-void ChatNotices::schedule_failed(const ScheduleConfig& schedule, const std::string& error) {
+std::vector<Addressed> schedule_notices(const EventRecord& event, const nlohmann::json& payload) {
   ChatNotice notice;
   notice.event = "schedule.failed";
   notice.severity = "failure";
-  notice.title = fmt::format("schedule {}: task {} in {} did not start", schedule.name, schedule.task, schedule.environment);
-  notice.text = error;
-  notice.environment = schedule.environment;
-  notice.at_ms = now_ms();
-  impl_->deliver("", schedule.environment, notice);
+  notice.environment = payload.value("environment", "");
+  notice.title = fmt::format("schedule {}: task {} in {} did not start", payload.value("schedule", ""),
+                             payload.value("task", ""), notice.environment);
+  notice.text = payload.value("error", "");
+  notice.at_ms = event.created_ms;
+  return {{notice.environment, notice}};
 }
 
-Notifier& ChatNotices::notifier() { return impl_->notifier; }
+std::vector<Addressed> notices_for(Store& store, const EventRecord& event) {
+  if (event.kind == "run.finished" && event.run_id != 0) return run_notices(store, event);
+  bool wanted = event.kind.starts_with("deployment.") || event.kind == "task.revisions" || event.kind == "schedule.failed";
+  if (!wanted) return {};
+  auto payload = nlohmann::json::parse(event.payload, nullptr, false);
+  if (!payload.is_object()) return {};
+  if (event.kind == "task.revisions") return task_notices(event, payload);
+  if (event.kind == "schedule.failed") return schedule_notices(event, payload);
+  return deployment_notices(store, event, payload);
+}
+
+const EnvironmentConfig* environment_named(const ServerConfig& config, const std::string& name) {
+  for (const EnvironmentConfig& candidate : config.environments) {
+    if (candidate.name == name) return &candidate;
+  }
+  return nullptr;
+}
+
+// One row per channel of the environment, rendered for its kind and masked with every secret
+// the repository has there. A channel whose URL secret is not set is skipped, loudly (the row
+// could never be delivered; setting the secret is what to do).
+Result<int> add_rows(Store& store, const ServerConfig& config, const std::string& master_key, const Addressed& to) {
+  const EnvironmentConfig* environment = environment_named(config, to.environment);
+  if (!environment || environment->notify.empty()) return 0;
+  std::string repository = to.notice.repository.empty() ? "*" : to.notice.repository;
+  auto values = SecretStore(store, master_key).resolve(repository, to.environment);
+  if (!values) return values.error();
+  ChatNotice notice = masked(to.notice, *make_masker(*values));
+  // A chat client cannot open "#/runs/2": with `public_url` the link is one people can follow.
+  if (!config.public_url.empty() && notice.link.starts_with("#")) notice.link = config.public_url + "/" + notice.link;
+  if (notice.at_ms == 0) notice.at_ms = now_ms();
+  int added = 0;
+  for (const NotifyTarget& target : environment->notify) {
+    if (!values->count(target.url_secret)) {
+      spdlog::warn("notifications for {}: secret {} is not set (slipway secret set '*' {} {}); the {} notice is not sent",
+                   to.environment, target.url_secret, to.environment, target.url_secret, notice.event);
+      continue;
+    }
+    nlohmann::json row = {{"secret", target.url_secret}, {"channel_kind", target.kind}, {"repository", repository},
+                          {"environment", to.environment}, {"event", notice.event},
+                          {"body", target.kind == "slack" ? slack_payload(notice) : webhook_payload(notice)}};
+    std::string channel = "chat:" + to.environment + "/" + target.url_secret;
+    auto item = add_outbox_item(store, channel, kKind, row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!item) return item.error();
+    ++added;
+  }
+  return added;
+}
+
+}  // namespace
+
+bool wants_chat_notices(const ServerConfig& config) {
+  return std::any_of(config.environments.begin(), config.environments.end(),
+                     [](const EnvironmentConfig& environment) { return !environment.notify.empty(); });
+}
+
+EventRecord schedule_failed_event(const ScheduleConfig& schedule, const std::string& error) {
+  nlohmann::json payload = {{"schedule", schedule.name}, {"task", schedule.task},
+                            {"environment", schedule.environment}, {"error", error}};
+  return {0, "schedule.failed", "", 0, payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0};
+}
+
+OutboxFeeder chat_notice_feeder(const ServerConfig& config, std::string master_key) {
+  return {"chat_notices", [&config, master_key = std::move(master_key)](Store& store, const EventRecord& event) -> Result<int> {
+            int added = 0;
+            for (const Addressed& to : notices_for(store, event)) {
+              auto rows = add_rows(store, config, master_key, to);
+              if (!rows) return rows.error();
+              added += *rows;
+            }
+            return added;
+          }};
+}
+
+OutboxKind chat_notice_kind(const ServerConfig& config, std::string master_key) {
+  OutboxKind kind;
+  kind.kind = kKind;
+  kind.events = "notice";
+  kind.prepare = [&config, master_key = std::move(master_key)](Store& store,
+                                                               const OutboxItem& item) -> Result<OutboxRequest> {
+    auto row = nlohmann::json::parse(item.payload, nullptr, false);
+    if (!row.is_object()) return make_error("not a chat notice");
+    std::string environment = row.value("environment", ""), secret = row.value("secret", "");
+    if (!environment_named(config, environment)) return make_error(fmt::format("no environment {} any more", environment));
+    auto values = SecretStore(store, master_key).resolve(row.value("repository", "*"), environment);
+    if (!values) return values.error();
+    auto url = values->find(secret);
+    if (url == values->end()) return make_error(fmt::format("secret {} is not set in {}", secret, environment));
+    OutboxRequest request;
+    request.request.method = "POST";
+    request.request.url = url->second;
+    request.request.headers.set("Content-Type", "application/json");
+    request.request.headers.set("User-Agent", "slipway");
+    request.request.body = row.value("body", "");
+    request.hidden = {url->second};
+    return request;
+  };
+  kind.describe = [](const OutboxItem& item) {
+    auto row = nlohmann::json::parse(item.payload, nullptr, false);
+    if (!row.is_object()) return nlohmann::json::object();
+    nlohmann::json described = {{"event", row.value("event", "")}, {"environment", row.value("environment", "")}};
+    if (row.value("repository", "*") != "*") described["repository"] = row.value("repository", "");
+    return described;
+  };
+  return kind;
+}
 
 }  // namespace slipway

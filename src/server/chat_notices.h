@@ -1,48 +1,32 @@
-// ChatNotices: what Slipway tells each environment's chat channels (the server config's
-// `notify:` list, URLs held as secrets): every deployment step, and the CI events of runs — a
-// run that failed, a publish that was done. Deliveries go through a Notifier, so a dead channel
-// never holds up a deployment or a run. Run events are read from the event log (after the last
-// one present at start), so the run queue knows nothing of chat. Every notice is masked with
-// the secrets its repository has in that environment (base/secret_masker.h, every form) before
-// it leaves: chat is outside the server, and a reason may quote what a command printed.
+// Chat notices (each environment's `notify:` channels, URLs held as secrets) as an outbox feeder
+// and delivery kind for the OutboxWorker (server/outbox_worker.h), which makes them durable,
+// ordered per channel and retried for hours. The feeder reads the event log: every deployment
+// step ("deployment.<state>"), a run that failed or a publish that was done ("run.finished"),
+// task definitions moved to a new image ("task.revisions"), a schedule that could not start
+// its task ("schedule.failed"). A notice goes to each channel of the environment it concerns,
+// masked with the secrets its repository has there (base/secret_masker.h, every form) before it
+// is stored: chat is outside the server, and a reason may quote what a command printed. The
+// channel's URL is read at each delivery (the repository's own secret first, then the
+// environment-wide one) and never stored in a row, an error or a log.
 #pragma once
 
-#include <filesystem>
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "cd/task_registry.h"
-#include "notify/notifier.h"
+#include "notify/chat_message.h"
+#include "server/outbox_worker.h"
 #include "spec/server_config.h"
 #include "store/deployments.h"
 
 namespace slipway {
 
-class ChatNotices {
- public:
-  ChatNotices(const ServerConfig& config, std::filesystem::path database, std::string master_key,
-              NotifierOptions options = {});
-  ~ChatNotices();  // stop()s
+OutboxFeeder chat_notice_feeder(const ServerConfig& config, std::string master_key);
+OutboxKind chat_notice_kind(const ServerConfig& config, std::string master_key);
 
-  // Starts following the event log for run events. Error when the store cannot be opened.
-  Status start();
-  void stop();  // delivers what is queued within the Notifier's stop() bound; idempotent
+// True when some environment has `notify:`.
+bool wants_chat_notices(const ServerConfig& config);
 
-  // The DeploymentObserver: one notice per step, to the deployment's environment's channels.
-  void deployment_step(const DeploymentRecord& deployment, const DeploymentStepRecord& step);
-
-  // One notice per image push that moved task definitions, listing each task's new revision.
-  void tasks_changed(const TaskRegistryChange& change);
-  // A schedule that could not start its task (no image yet, a secret not set).
-  void schedule_failed(const ScheduleConfig& schedule, const std::string& error);
-
-  Notifier& notifier();
-
-  struct Impl;
- private:
-  std::unique_ptr<Impl> impl_;
-};
+// The event a schedule leaves when it could not start its task (a notice for its channels).
+EventRecord schedule_failed_event(const ScheduleConfig& schedule, const std::string& error);
 
 // The notice for one deployment step: title "hello-app → production: traffic switched (3f2a…)".
 ChatNotice deployment_notice(const DeploymentRecord& deployment, const DeploymentStepRecord& step);

@@ -50,7 +50,7 @@ void append_http(std::string& out, const HttpMetrics& http) {
 }
 
 void append_outbox(std::string& out, const std::vector<OutboxCount>& counts) {
-  out += "# HELP slipway_outbox_items Deliveries to the outside (forge statuses), by channel and state.\n"
+  out += "# HELP slipway_outbox_items Deliveries to the outside (forge statuses, chat notices), by channel and state.\n"
          "# TYPE slipway_outbox_items gauge\n";
   for (const OutboxCount& count : counts) {
     out += fmt::format("slipway_outbox_items{{channel=\"{}\",state=\"{}\"}} {}\n", count.channel, count.state, count.count);

@@ -22,17 +22,19 @@
 #include "ci/run_queue.h"
 #include "publish/artifact_publisher.h"
 #include "publish/registry_client.h"
-#include "server/chat_notices.h"
-#include "server/forge_statuses.h"
 #include "server/api_routes.h"
 #include "server/auth.h"
+#include "server/chat_notices.h"
+#include "server/forge_statuses.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/outbox_worker.h"
 #include "server/run_pruner.h"
 #include "server/store_pool.h"
 #include "server/ui_assets.h"
 #include "server/verify_sandbox.h"
 #include "server/webhook_routes.h"
+#include "store/events.h"
 #include "store/master_key.h"
 #include "store/secret_store.h"
 
@@ -52,7 +54,6 @@ struct Server::Impl {
   RunPruner pruner;
   DockerPods pods;  // test jobs' service containers
   // Made in start(), once the master key is known (they read secrets).
-  std::unique_ptr<ChatNotices> notices;
   std::unique_ptr<ApplicationDirectory> directory;
   std::unique_ptr<DeploymentController> deployments;
   std::unique_ptr<TaskRegistry> task_registry;
@@ -60,7 +61,7 @@ struct Server::Impl {
   std::unique_ptr<TaskScheduler> scheduler;
   std::unique_ptr<ImageIntake> intake;
   std::unique_ptr<RepositoryMirrors> mirrors;  // remote repositories; made once secrets open
-  std::unique_ptr<ForgeStatuses> statuses;     // commit statuses back to the forges
+  std::unique_ptr<OutboxWorker> outbox;        // forge statuses and chat notices
   std::thread remote_checks;                   // start-up diagnosis of each remote, logged
   std::unique_ptr<HttpServer> http;
   bool started = false;
@@ -82,10 +83,12 @@ struct Server::Impl {
 
   void add_routes();
   Status open_mirrors(const std::string& master_key);
+  Status start_outbox(const std::string& master_key);
   Status start_deployments(const std::string& master_key);
   Status start_tasks(const std::string& master_key);
   Result<TaskEnvironment> task_environment(const std::string& master_key, const std::string& repository,
                                            const std::string& environment);
+  void record_schedule_failure(const ScheduleConfig& schedule, const std::string& error);
   void stop_deployments();
   HttpResponse handle(HttpRequest& request);
   void observe(const HttpRequest& request, int status, std::chrono::microseconds elapsed);
@@ -127,12 +130,28 @@ Status Server::Impl::open_mirrors(const std::string& master_key) {
   return {};
 }
 
-// Continuous deployment: chat notices, the controller (recovery first), then the intake that
-// feeds it from stored image pushes and the registry poll.
+// What Slipway tells the outside, read from the event log: forge commit statuses and chat
+// notices, through the durable outbox.
+Status Server::Impl::start_outbox(const std::string& master_key) {
+  OutboxWorkerOptions worker;
+  worker.database = options.data.database();
+  worker.retry_for = options.config.outbox_retry_for;
+  if (wants_forge_statuses(options.config)) {
+    worker.feeders.push_back(forge_status_feeder(options.config));
+    worker.kinds.push_back(forge_status_kind(options.config, master_key));
+  }
+  if (wants_chat_notices(options.config)) {
+    worker.feeders.push_back(chat_notice_feeder(options.config, master_key));
+    worker.kinds.push_back(chat_notice_kind(options.config, master_key));
+  }
+  outbox = std::make_unique<OutboxWorker>(std::move(worker));
+  return outbox->start();
+}
+
+// Continuous deployment: the controller (recovery first), then the intake that feeds it from
+// stored image pushes and the registry poll. Their steps reach chat through the event log.
 Status Server::Impl::start_deployments(const std::string& master_key) {
   std::filesystem::path database = options.data.database();
-  notices = std::make_unique<ChatNotices>(options.config, database, master_key);
-  if (Status started = notices->start(); !started) return started;
   directory = std::make_unique<ApplicationDirectory>(options.config, database, master_key);
   DeploymentControllerOptions controller;
   controller.database = database;
@@ -140,9 +159,6 @@ Status Server::Impl::start_deployments(const std::string& master_key) {
   controller.containers = &containers;
   controller.resolve = [this](const std::string& application, const std::string& environment) {
     return directory->resolve(application, environment);
-  };
-  controller.observe = [this](const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
-    notices->deployment_step(deployment, step);
   };
   controller.owner = std::filesystem::absolute(options.data.root).string();
   controller.verify_sandbox = verify_sandbox_factory(options.data.root, options.config.limits);
@@ -152,7 +168,6 @@ Status Server::Impl::start_deployments(const std::string& master_key) {
   ImageIntakeOptions intake_options{database, directory.get(), deployments.get(), lookup_tag_digest,
                                     options.config.registry_poll_interval};
   intake_options.tasks = task_registry.get();
-  intake_options.on_tasks_changed = [this](const TaskRegistryChange& change) { notices->tasks_changed(change); };
   intake = std::make_unique<ImageIntake>(std::move(intake_options));
   if (Status started = intake->start(); !started) return started;
   api.deployments = deployments.get();
@@ -197,10 +212,17 @@ Status Server::Impl::start_tasks(const std::string& master_key) {
   api.tasks = tasks.get();
   TaskSchedulerOptions timer{database, &options.config, tasks.get(),
                              [this](const ScheduleConfig& schedule, const std::string& error) {
-                               notices->schedule_failed(schedule, error);
+                               record_schedule_failure(schedule, error);
                              }};
   scheduler = std::make_unique<TaskScheduler>(std::move(timer));
   return scheduler->start();
+}
+
+// An event (and so a chat notice): a schedule is unattended, so a failure must reach people.
+void Server::Impl::record_schedule_failure(const ScheduleConfig& schedule, const std::string& error) {
+  auto store = stores.acquire();
+  auto appended = store ? append_event(**store, schedule_failed_event(schedule, error)) : Result<int64_t>(store.error());
+  if (!appended) spdlog::warn("schedule {}: {} (and the event: {})", schedule.name, error, appended.error().message);
 }
 
 void Server::Impl::stop_deployments() {
@@ -208,7 +230,6 @@ void Server::Impl::stop_deployments() {
   if (scheduler) scheduler->stop();
   if (tasks) tasks->stop();
   if (deployments) deployments->stop();
-  if (notices) notices->stop();
 }
 
 void Server::Impl::add_routes() {
@@ -286,8 +307,7 @@ Result<std::string> Server::start() {
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
   if (Status queued = s.queue.start(); !queued) return queued.error();
-  s.statuses = std::make_unique<ForgeStatuses>(s.options.config, s.options.data.database(), *master_key);
-  if (Status reporting = s.statuses->start(); !reporting) {
+  if (Status reporting = s.start_outbox(*master_key); !reporting) {
     s.queue.stop();
     return reporting.error();
   }
@@ -324,7 +344,7 @@ void Server::stop() {
   s.queue.stop();
   s.http->stop();
   s.stop_deployments();
-  s.statuses->stop();
+  s.outbox->stop();
   if (s.remote_checks.joinable()) s.remote_checks.join();
 }
 

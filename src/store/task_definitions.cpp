@@ -174,6 +174,7 @@ EventRecord revisions_event(const std::vector<TaskRevisionRecord>& revisions, co
                      {"revision", numbers[i]}, {"digest", revisions[i].digest}});
   }
   nlohmann::json payload = {{"environment", common(revisions, &TaskRevisionRecord::environment)},
+                            {"image", common(revisions, &TaskRevisionRecord::image)},
                             {"tasks", tasks},
                             {"reason", common(revisions, &TaskRevisionRecord::reason)},
                             {"deregistered", registration.deregistered},

@@ -38,8 +38,13 @@ class ForgeStatusTest : public ::testing::Test {
     work_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: 'test ! -f broken'\n");
     head_ = work_.commit("first");
     std::string api = forge_.url().substr(0, forge_.url().size() - 5);  // without "/hook"
+    library_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: 'true'\npublish:\n  tag: { bump: patch }\n");
+    library_.commit("first");
     std::ofstream(folder_.path() / "slipway.yml")
-        << "executor: host\npublic_url: https://ci.example.com/\nrepositories:\n"
+        << "executor: host\npublic_url: https://ci.example.com/\n"
+        << "environments:\n  staging:\n    publish: manual\n    notify: [ { webhook: CHAT_URL } ]\nrepositories:\n"
+        << "  - { name: lib, url: " << library_.path().string() << ", poll_interval: 0s,\n"
+        << "      status: { provider: github, api: '" << api << "', token: FORGE_API_TOKEN, project: acme/lib } }\n"
         << "  - { name: web, url: " << work_.path().string() << ", poll_interval: 0s,\n"
         << "      status: { provider: github, api: '" << api << "', token: FORGE_API_TOKEN, project: acme/web } }\n"
         << "  - { name: tea, url: " << work_.path().string() << ", poll_interval: 0s,\n"
@@ -48,6 +53,8 @@ class ForgeStatusTest : public ::testing::Test {
         << "      status: { provider: gitlab, api: '" << api << "/api/v4', token: FORGE_API_TOKEN, project: acme/lab } }\n";
     std::filesystem::create_directories(data());
     auto set = testing::set_secret_in(data(), {"--server-only", "FORGE_API_TOKEN"}, kApiToken);
+    ASSERT_EQ(set.exit_code, 0) << set.err;
+    set = testing::set_secret_in(data(), {"*", "staging", "CHAT_URL"}, chat_.url());
     ASSERT_EQ(set.exit_code, 0) << set.err;
     start();
   }
@@ -67,8 +74,10 @@ class ForgeStatusTest : public ::testing::Test {
     return json::parse(answer.body, nullptr, false);
   }
 
-  json finished_run(const std::string& repository) {
-    int64_t id = call("POST", "/api/v1/repositories/" + repository + "/trigger").value("id", int64_t{0});
+  json finished_run(const std::string& repository, const std::string& body = "") {
+    auto triggered = testing::http_request(server_->address(), "POST", "/api/v1/repositories/" + repository + "/trigger",
+                                           {{"Authorization", std::string("Bearer ") + kAdminToken}}, body);
+    int64_t id = json::parse(triggered.body, nullptr, false).value("id", int64_t{0});
     json run;
     for (int i = 0; i < 300; ++i) {
       run = call("GET", "/api/v1/runs/" + std::to_string(id));
@@ -97,7 +106,9 @@ class ForgeStatusTest : public ::testing::Test {
   }
 
   ChatReceiver forge_;
+  ChatReceiver chat_;
   ScratchRepository work_;
+  ScratchRepository library_;
   TemporaryDirectory folder_{"slipway-forge-status"};
   std::string head_;
   std::unique_ptr<ServerProcess> server_;
@@ -177,6 +188,39 @@ TEST_F(ForgeStatusTest, AForgeDownAndAServerRestartLoseNothing) {
                                         "", {{"SLIPWAY_TOKEN", std::string(kAdminToken)}});
   EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
   EXPECT_NE(status.out.find("status:web"), std::string::npos) << status.out;
+}
+
+// A publish job gets its own context, pending while it runs; the chat channel hears of the
+// publish through the same outbox: down for a while and the server restarted meanwhile, it
+// still gets its notice exactly once, as the forge gets every status.
+TEST_F(ForgeStatusTest, APublishJobHasItsOwnStatusAndChatIsToldThroughTheSameOutbox) {
+  chat_.fail_next(2, 503);
+  json run = finished_run("lib", R"({"environment": "staging"})");
+  ASSERT_EQ(run.value("status", ""), "passed") << run.dump(2);
+  ASSERT_TRUE(chat_.wait_for(1, 10s));
+  server_->stop();
+  start();
+  ASSERT_TRUE(wait_for_delivered(5)) << forge_.messages().size() << "\n" << server_->log();
+  std::vector<std::string> seen;
+  for (const ReceivedRequest& request : delivered()) {
+    json body = json::parse(request.body);
+    seen.push_back(body.value("context", "") + " " + body.value("state", "") + " " + body.value("description", ""));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"slipway/test pending queued", "slipway/test pending running",
+                                             "slipway/publish:staging pending running", "slipway/test success passed",
+                                             "slipway/publish:staging success passed"}));
+  for (auto end = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < end;) {
+    if (chat_.messages().size() >= 3) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  auto notices = chat_.messages();
+  ASSERT_EQ(notices.size(), 3u) << "two refusals, then delivered once";
+  EXPECT_EQ(notices[2].status, 200);
+  EXPECT_EQ(json::parse(notices[2].body).value("event", ""), "publish.done");
+  json outbox = call("GET", "/api/v1/outbox");
+  EXPECT_NE(outbox.dump().find("chat:staging/CHAT_URL"), std::string::npos) << outbox.dump();
+  json events = call("GET", "/api/v1/events?limit=200");
+  EXPECT_NE(events.dump().find("notice.delivered"), std::string::npos);
 }
 
 }  // namespace
