@@ -69,11 +69,11 @@ class LogFollower {
     TaskLogFile file(log_path_, secrets_);
     if (!file.error().empty()) spdlog::warn("task container {}: {}", container_, file.error());
     Status followed = containers_.logs(container_, true, [&](LogStream stream, std::string_view line) {
-      file.append(stream, line, now_ms());
+      file.append(stream, line);
       return true;
     });
     if (!followed) spdlog::warn("task container {}: {}", container_, followed.error().message);
-    if (!file.error().empty()) spdlog::warn("task container {}: {}", container_, file.error());
+    if (Status closed = file.close(); !closed) spdlog::warn("task container {}: {}", container_, closed.error().message);
   }
 
   ContainerRuntime& containers_;

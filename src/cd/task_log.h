@@ -1,47 +1,47 @@
-// TaskLogFile: a task run's output file, one record per line — "<unix ms> <o|e> <text>\n" (o:
-// stdout, e: stderr) — each written with one write(2) as it comes, so the API can stream a run's
-// log while it is still being written and never sees half a record. The run's secrets are masked
-// ("***") in every line before it is written, by the same SecretMasker as step logs: exact,
-// base64, URL-encoded, JSON-escaped and each line of a multi-line secret. The file is 0600 and
-// its folder 0700: a log may still hold what a task printed of other people's data.
+// TaskLogFile: a task run's output, written as a step's log is (ci/step_log.h): masked by the one
+// SecretMasker on the stream (exact value, base64, URL-encoded, JSON-escaped, each line of a
+// multi-line secret) before anything is written, cut into records of at most 64 KiB, stamped,
+// appended to chunk files in the run's log folder, each closed chunk compressed. So the API
+// reads a task run's log with the same range reader as a step's, and a container's line is on
+// disk as soon as it comes (one write per line), for a follower to read while the run goes on.
+// The log holds at most 1 GiB (StepLog's default max_bytes); the run's folder is 0700 and each
+// chunk 0600: a log may hold what a task printed of other people's data.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
-#include "base/secret_masker.h"
 #include "cd/docker_stream.h"
+#include "ci/step_log.h"
 
 namespace slipway {
 
 class TaskLogFile {
  public:
-  // Opens (creating, appending) `path`; its folder must exist. error() says why it could not.
-  explicit TaskLogFile(const std::filesystem::path& path, const std::vector<std::string>& secrets = {});
-  ~TaskLogFile();
+  // Opens `directory` (made if missing; a log written before continues after its chunks).
+  // error() says why it could not.
+  explicit TaskLogFile(const std::filesystem::path& directory, const std::vector<std::string>& secrets = {});
+  ~TaskLogFile();  // close()s
   TaskLogFile(const TaskLogFile&) = delete;
   TaskLogFile& operator=(const TaskLogFile&) = delete;
 
   const std::string& error() const { return error_; }  // "" when open
-  // Appends one record; a failed write is remembered in error() rather than repeated per line.
-  void append(LogStream stream, std::string_view text, int64_t at_ms);
+  // Appends one line of the container's output (without its newline).
+  void append(LogStream stream, std::string_view line);
+  // Writes out and compresses what is left; an error says what could not be written.
+  Status close();
 
  private:
-  SecretMasker masker_;
-  int fd_ = -1;
-  std::string path_;
+  std::unique_ptr<StepLog> log_;
   std::string error_;
 };
 
-// The record as written: "1767225600123 o text\n".
-std::string task_log_record(LogStream stream, std::string_view text, int64_t at_ms);
-
-// Creates the run's folder (0700) and its empty output file (0600), so that a queued run has a
-// log to open.
-Status create_task_log(const std::filesystem::path& path);
+// Creates the run's folder (0700) and its empty log folder `directory` inside it, so that a
+// queued run has a log to open.
+Status create_task_log(const std::filesystem::path& directory);
 
 }  // namespace slipway

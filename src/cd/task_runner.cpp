@@ -154,7 +154,7 @@ Status TaskRunner::Impl::record_queued(Store& store, TaskRunPlan& plan) {
   if (!id) return id.error();
   plan.run.id = *id;
   plan.run.container = task_container_name(plan.run.task, plan.run.environment, options.owner, *id);
-  plan.run.log_path = (options.runs_directory / std::to_string(*id) / "output.log").string();
+  plan.run.log_path = (options.runs_directory / std::to_string(*id) / "log").string();
   TaskRunUpdate named;
   named.status = "queued";
   named.container = plan.run.container;

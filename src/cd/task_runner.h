@@ -44,7 +44,7 @@ struct TaskRunRequest {
 
 struct TaskRunnerOptions {
   std::filesystem::path database;
-  std::filesystem::path runs_directory;        // DATA/task-runs: <id>/output.log
+  std::filesystem::path runs_directory;        // DATA/task-runs: <id>/log (chunks, cd/task_log.h)
   ContainerRuntime* containers = nullptr;      // required
   TaskEnvironmentResolver resolve;             // required
   std::string owner;                           // slipway.owner label (the data directory), as deployments

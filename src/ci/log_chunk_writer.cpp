@@ -6,8 +6,10 @@
 #include <cerrno>
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "base/files.h"
+#include "ci/log_chunk_file.h"
 #include "ci/log_format.h"
 
 namespace slipway {
@@ -27,13 +29,13 @@ LogChunkWriter::LogChunkWriter(std::filesystem::path directory, size_t chunk_byt
 }
 
 LogChunkWriter::~LogChunkWriter() {
-  if (fd_ >= 0) (void)close();  // best effort: the owner reports errors through close()
+  (void)close();  // best effort: the owner reports errors through close()
 }
 
 Status LogChunkWriter::append(std::string_view timestamp, char stream, std::string_view text) {
   size_t size = timestamp.size() + text.size() + 4;
   if (fd_ >= 0 && chunk_size_ > 0 && chunk_size_ + size > chunk_bytes_) {
-    if (auto closed = close(); !closed) return closed;
+    if (auto closed = close_chunk(); !closed) return closed;
   }
   if (fd_ < 0) {
     if (auto started = start_chunk(); !started) return started;
@@ -73,7 +75,7 @@ Status LogChunkWriter::flush() {
   return {};
 }
 
-Status LogChunkWriter::close() {
+Status LogChunkWriter::close_chunk() {
   if (fd_ < 0) return {};
   Status flushed = flush();
   int result = ::close(fd_);
@@ -82,7 +84,43 @@ Status LogChunkWriter::close() {
   if (result != 0) {
     return make_error(fmt::format("{}: cannot close log chunk: {}", current_path_.string(), errno_text(errno)));
   }
+  if (chunk_size_ >= kCompressChunkMinBytes) compress_in_background(current_path_, next_number_ - 1);
   return {};
+}
+
+Status LogChunkWriter::close() {
+  Status closed = close_chunk();
+  wait_for_compression();
+  return closed;
+}
+
+// One thread at a time works through the queue and ends when it is empty; the next closed chunk
+// starts another. A chunk is at least a megabyte of output, so a thread per burst costs nothing.
+void LogChunkWriter::compress_in_background(std::filesystem::path chunk, uint64_t number) {
+  std::lock_guard lock(mutex_);
+  queued_.emplace_back(std::move(chunk), number);
+  if (queued_.size() > 1) return;  // the running thread will take it
+  if (compressor_.joinable()) compressor_.join();  // it ended when the queue emptied
+  compressor_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!queued_.empty()) {
+      auto [path, number] = queued_.front();
+      lock.unlock();
+      if (Status packed = compress_log_chunk(path, number); !packed) {
+        spdlog::warn("log chunk left uncompressed: {}", packed.error().message);
+      }
+      lock.lock();
+      queued_.pop_front();
+    }
+  });
+}
+
+void LogChunkWriter::wait_for_compression() {
+  std::unique_lock lock(mutex_);
+  if (!compressor_.joinable()) return;
+  std::thread finishing = std::move(compressor_);
+  lock.unlock();
+  finishing.join();
 }
 
 }  // namespace slipway

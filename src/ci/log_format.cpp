@@ -83,6 +83,38 @@ std::optional<LogLine> parse_record(std::string_view record) {
 
 std::string chunk_file_name(uint64_t number) { return fmt::format("{:06}.log", number); }
 
+std::string compressed_chunk_file_name(uint64_t number, uint64_t plain_size) {
+  return fmt::format("{:06}.{}.log.zst", number, plain_size);
+}
+
+namespace {
+
+std::optional<uint64_t> decimal(std::string_view text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  return std::stoull(std::string(text));
+}
+
+// "000001.log" or "000001.8388608.log.zst"; nullopt for any other name.
+std::optional<LogChunk> chunk_named(const fs::path& path) {
+  std::string name = path.filename().string();
+  if (name.ends_with(".log.zst")) {
+    std::string_view stem(name.data(), name.size() - 8);
+    size_t dot = stem.find('.');
+    if (dot == std::string_view::npos || dot < 6) return std::nullopt;
+    auto number = decimal(stem.substr(0, dot));
+    auto size = decimal(stem.substr(dot + 1));
+    if (!number || !size) return std::nullopt;
+    return LogChunk{*number, path, true, *size};
+  }
+  if (!name.ends_with(".log") || name.size() < 10) return std::nullopt;
+  auto number = decimal(std::string_view(name.data(), name.size() - 4));
+  if (!number) return std::nullopt;
+  return LogChunk{*number, path, false, 0};
+}
+
+}  // namespace
+
 Result<std::vector<LogChunk>> list_log_chunks(const fs::path& directory) {
   std::vector<LogChunk> chunks;
   std::error_code error;
@@ -91,17 +123,18 @@ Result<std::vector<LogChunk>> list_log_chunks(const fs::path& directory) {
     return make_error(fmt::format("{}: cannot list the log directory: {}", directory.string(), error.message()));
   }
   for (; !error && entries != fs::directory_iterator(); entries.increment(error)) {
-    std::string name = entries->path().filename().string();
-    if (name.size() < 10 || name.size() > 22 || !name.ends_with(".log")) continue;
-    std::string_view stem(name.data(), name.size() - 4);
-    if (!std::all_of(stem.begin(), stem.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-    chunks.push_back({std::stoull(std::string(stem)), entries->path()});
+    if (auto chunk = chunk_named(entries->path())) chunks.push_back(std::move(*chunk));
   }
   if (error) {
     return make_error(fmt::format("{}: cannot list the log directory: {}", directory.string(), error.message()));
   }
-  std::sort(chunks.begin(), chunks.end(),
-            [](const LogChunk& a, const LogChunk& b) { return a.number < b.number; });
+  // By number, the compressed form first, so that the plain twin it replaces can be dropped.
+  std::sort(chunks.begin(), chunks.end(), [](const LogChunk& a, const LogChunk& b) {
+    return a.number != b.number ? a.number < b.number : a.compressed > b.compressed;
+  });
+  chunks.erase(std::unique(chunks.begin(), chunks.end(),
+                           [](const LogChunk& a, const LogChunk& b) { return a.number == b.number; }),
+               chunks.end());
   return chunks;
 }
 

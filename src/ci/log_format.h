@@ -40,15 +40,22 @@ std::optional<LogLine> parse_record(std::string_view record);
 // Epoch milliseconds of a timestamp as written by format_timestamp, nullopt when malformed.
 std::optional<int64_t> parse_timestamp(std::string_view text);
 
+// A chunk is plain while it is written (`000001.log`) and, once closed, compressed into
+// `000001.<plain size>.log.zst` (seekable zstd, base/seekable_zstd.h): the plain size in the name
+// lets a reader place every chunk's bytes without opening it.
 struct LogChunk {
-  uint64_t number;
+  uint64_t number = 0;
   std::filesystem::path path;
+  bool compressed = false;
+  uint64_t plain_size = 0;  // compressed chunks only: the bytes it decompresses to
 };
 
 std::string chunk_file_name(uint64_t number);
+std::string compressed_chunk_file_name(uint64_t number, uint64_t plain_size);
 
 // The chunk files of `directory` in order; an error when it cannot be listed. Other files in
-// the directory are ignored.
+// the directory are ignored. Where a chunk is there in both forms (its compression just
+// finished), the compressed one is listed.
 Result<std::vector<LogChunk>> list_log_chunks(const std::filesystem::path& directory);
 
 }  // namespace slipway

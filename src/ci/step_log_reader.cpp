@@ -1,14 +1,12 @@
-// read_step_log: streams the records of a step's chunk files back in order through a fixed
-// read buffer, so reading a log of any size costs about one buffer and one record of memory.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+// read_step_log: streams the records of a step's chunk files (plain or compressed) back in order
+// a block at a time, so reading a log of any size costs about one block (a compressed frame)
+// and one record of memory.
 #include <cstring>
 
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "ci/log_chunk_file.h"
 #include "ci/log_format.h"
 #include "ci/step_log.h"
 
@@ -16,7 +14,6 @@ namespace slipway {
 
 namespace {
 
-constexpr size_t kReadBytes = 256 * 1024;
 // No record the writer produces is longer; anything longer is not a step log.
 constexpr size_t kMaxRecordBytes = StepLog::kMaxLineBytes + kRecordOverhead;
 
@@ -39,24 +36,18 @@ class ChunkReader {
 };
 
 Status ChunkReader::read(bool& stopped) {
-  int fd = ::open(chunk_.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(fmt::format("{}: cannot open log chunk: {}", chunk_.path.string(), errno_text(errno)));
-  std::string buffer(kReadBytes, '\0');
+  auto file = LogChunkFile::open(chunk_);
+  if (!file) return file.error();
   Status status;
-  while (status && !stopped) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      status = make_error(fmt::format("{}: cannot read log chunk: {}", chunk_.path.string(), errno_text(errno)));
-    } else if (n == 0) {
-      // A record without its newline was cut by a crash; keep it when it still parses.
-      if (!carry_.empty() && parse_record(carry_)) status = deliver(carry_, stopped);
-      break;
-    } else {
-      status = consume(std::string_view(buffer.data(), static_cast<size_t>(n)), stopped);
-    }
+  for (uint64_t offset = 0; status && !stopped && offset < file->size();) {
+    auto bytes = file->read(offset, file->read_block());
+    if (!bytes) return bytes.error();
+    if (bytes->empty()) break;  // a plain chunk shorter than when it was opened
+    offset += bytes->size();
+    status = consume(*bytes, stopped);
   }
-  ::close(fd);
+  // A record without its newline was cut by a crash; keep it when it still parses.
+  if (status && !stopped && !carry_.empty() && parse_record(carry_)) status = deliver(carry_, stopped);
   return status;
 }
 

@@ -1,11 +1,12 @@
 #include "server/log_range.h"
 
-#include <fstream>
+#include <algorithm>
 
 #include <fmt/core.h>
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "ci/log_chunk_file.h"
 #include "ci/log_format.h"
 #include "ci/step_log.h"
 
@@ -17,7 +18,7 @@ namespace {
 constexpr uint64_t kMaxRecordBytes = 3 * StepLog::kMaxLineBytes + kRecordOverhead;
 
 struct ChunkSpan {
-  std::filesystem::path path;
+  LogChunk chunk;
   uint64_t start = 0;  // offset of its first byte in the concatenation
   uint64_t size = 0;
 };
@@ -27,6 +28,7 @@ struct ChunkSet {
   uint64_t size = 0;
 };
 
+// Sizes without opening a chunk: a plain one's from stat, a compressed one's from its name.
 Result<ChunkSet> list_chunks(const std::filesystem::path& directory) {
   ChunkSet set;
   std::error_code missing;
@@ -34,10 +36,22 @@ Result<ChunkSet> list_chunks(const std::filesystem::path& directory) {
   auto chunks = list_log_chunks(directory);
   if (!chunks) return chunks.error();
   for (const auto& chunk : *chunks) {
-    std::error_code error;
-    uint64_t size = std::filesystem::file_size(chunk.path, error);
-    if (error) continue;  // removed between listing and stat: nothing to read there
-    set.chunks.push_back(ChunkSpan{chunk.path, set.size, size});
+    uint64_t size = chunk.plain_size;
+    if (!chunk.compressed) {
+      std::error_code error;
+      size = std::filesystem::file_size(chunk.path, error);
+      if (error) {  // compressed between the listing and the stat: its twin has the same bytes
+        auto again = list_log_chunks(directory);
+        if (!again) return again.error();
+        auto twin = std::find_if(again->begin(), again->end(),
+                                 [&](const LogChunk& other) { return other.number == chunk.number; });
+        if (twin == again->end() || !twin->compressed) continue;
+        set.chunks.push_back(ChunkSpan{*twin, set.size, twin->plain_size});
+        set.size += twin->plain_size;
+        continue;
+      }
+    }
+    set.chunks.push_back(ChunkSpan{chunk, set.size, size});
     set.size += size;
   }
   return set;
@@ -47,17 +61,17 @@ Result<ChunkSet> list_chunks(const std::filesystem::path& directory) {
 Result<std::string> read_bytes(const ChunkSet& set, uint64_t from, uint64_t count) {
   std::string bytes;
   uint64_t end = std::min(set.size, from + count);
-  for (const auto& chunk : set.chunks) {
-    uint64_t chunk_end = chunk.start + chunk.size;
-    if (chunk_end <= from || chunk.start >= end) continue;
-    uint64_t begin = std::max(from, chunk.start);
+  for (const auto& span : set.chunks) {
+    uint64_t chunk_end = span.start + span.size;
+    if (chunk_end <= from || span.start >= end) continue;
+    uint64_t begin = std::max(from, span.start);
     uint64_t length = std::min(end, chunk_end) - begin;
-    std::ifstream file(chunk.path, std::ios::binary);
-    file.seekg(static_cast<std::streamoff>(begin - chunk.start));
-    size_t had = bytes.size();
-    bytes.resize(had + length);
-    file.read(bytes.data() + had, static_cast<std::streamsize>(length));
-    if (!file) return make_error(fmt::format("cannot read log chunk {}: {}", chunk.path.string(), errno_text(errno)));
+    auto file = LogChunkFile::open(span.chunk);
+    if (!file) return file.error();
+    auto read = file->read(begin - span.start, length);
+    if (!read) return read.error();
+    if (read->size() != length) return make_error(fmt::format("log chunk {} is shorter than it was", span.chunk.path.string()));
+    bytes += *read;
   }
   return bytes;
 }

@@ -1,6 +1,7 @@
 #include "server/task_log_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "server/log_range.h"
 
 namespace slipway {
 
@@ -31,7 +33,30 @@ TaskLogLine parse_task_log_line(std::string_view record) {
   return line;
 }
 
+namespace {
+
+// A folder of chunks: the steps' range reader, its records as the API's lines.
+Result<TaskLogPage> read_chunked_task_log(const std::filesystem::path& directory, uint64_t offset, uint64_t limit) {
+  auto range = read_log_range(directory, offset, limit);
+  if (!range) return range.error();
+  TaskLogPage page;
+  page.next_offset = range->next_offset;
+  page.size = range->size;
+  for (LogRecord& record : range->records) {
+    char stream = static_cast<char>(std::tolower(static_cast<unsigned char>(record.stream)));
+    page.lines.push_back({record.timestamp_ms, stream == 'e' ? "stderr" : stream == 's' ? "system" : "stdout",
+                          std::move(record.text)});
+  }
+  return page;
+}
+
+}  // namespace
+
 Result<TaskLogPage> read_task_log(const std::filesystem::path& file, uint64_t offset, uint64_t limit) {
+  std::error_code not_a_folder;
+  if (!file.empty() && std::filesystem::is_directory(file, not_a_folder)) {
+    return read_chunked_task_log(file, offset, limit);
+  }
   TaskLogPage page;
   page.next_offset = offset;
   std::error_code missing;

@@ -27,7 +27,7 @@ struct TaskRunRecord {
   std::string reason;                        // "exited with 3", "timed out after 30s", "killed: out of memory (limit 64 MiB)"
   std::string container;                     // its name on the Docker Engine
   std::map<std::string, std::string> env;    // the trigger's overrides (--env K=V); never secrets
-  std::string log_path;                      // the run's output file
+  std::string log_path;                      // the run's log folder (output.log before chunks)
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
 };
 

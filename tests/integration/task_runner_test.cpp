@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "store/task_definitions.h"
 #include "store/task_runs.h"
+#include "server/task_log_reader.h"
 #include "support/docker_daemon.h"
 #include "support/registry_fixture.h"
 #include "support/task_app_image.h"
@@ -47,20 +48,25 @@ struct LogRecord {
   std::string text;
 };
 
-std::vector<LogRecord> parse_log(const std::string& content) {
+// The run's log as the API reads it: stream "o" or "e", as the records on disk say.
+std::vector<LogRecord> read_log(const std::filesystem::path& log) {
+  auto page = read_task_log(log, 0, 1 << 20);
+  EXPECT_TRUE(page) << (page ? "" : page.error().message);
   std::vector<LogRecord> records;
-  for (const std::string& line : split(content, '\n')) {
-    if (line.empty()) continue;
-    size_t first = line.find(' ');
-    size_t second = line.find(' ', first + 1);
-    if (first == std::string::npos || second == std::string::npos) {
-      records.push_back({-1, "?", line});
-      continue;
-    }
-    records.push_back({std::stoll(line.substr(0, first)), line.substr(first + 1, second - first - 1),
-                       line.substr(second + 1)});
+  for (const TaskLogLine& line : page ? page->lines : std::vector<TaskLogLine>{}) {
+    records.push_back({line.at_ms, line.stream == "stdout" ? "o" : line.stream == "stderr" ? "e" : line.stream, line.text});
   }
   return records;
+}
+
+// Every byte the log's files hold on disk, whatever their form.
+std::string raw_log_bytes(const std::filesystem::path& log) {
+  std::string bytes;
+  std::error_code error;
+  for (std::filesystem::directory_iterator entry(log, error), end; !error && entry != end; entry.increment(error)) {
+    if (auto content = read_file(entry->path())) bytes += *content;
+  }
+  return bytes;
 }
 
 class TaskRunnerTest : public ::testing::Test {
@@ -177,11 +183,7 @@ class TaskRunnerTest : public ::testing::Test {
     return details && details->has_value();
   }
 
-  std::vector<LogRecord> log_of(const TaskRunRecord& run) {
-    auto content = read_file(run.log_path);
-    EXPECT_TRUE(content) << (content ? "" : content.error().message);
-    return content ? parse_log(*content) : std::vector<LogRecord>{};
-  }
+  std::vector<LogRecord> log_of(const TaskRunRecord& run) { return read_log(run.log_path); }
 
   static DockerDaemon* daemon_;
   static DockerEngine* engine_;
@@ -228,7 +230,7 @@ TEST_F(TaskRunnerTest, ARunSucceedsWithItsOutputInTheLogFile) {
   EXPECT_EQ(queued->revision, 1);
   EXPECT_EQ(queued->revision_id, revision_id);
   EXPECT_EQ(queued->container, task_container_name("export", "staging", owner(), queued->id));
-  EXPECT_EQ(queued->log_path, (folder_.path() / "task-runs" / std::to_string(queued->id) / "output.log").string());
+  EXPECT_EQ(queued->log_path, (folder_.path() / "task-runs" / std::to_string(queued->id) / "log").string());
   ASSERT_TRUE(runner_->wait(queued->id, kRunLimit));
 
   TaskRunRecord run = stored_run(queued->id);
@@ -275,9 +277,9 @@ TEST_F(TaskRunnerTest, EnvOverridesAndSecretsReachTheContainer) {
   // The secret reached the container (it printed it) and its value never reached the log.
   EXPECT_EQ(lines, (std::vector<std::string>{"GREETING=hello", "MODE=override", "DB_PASSWORD=***",
                                              "UNLISTED is not set"}));
-  auto content = read_file(run.log_path);
-  ASSERT_TRUE(content);
-  EXPECT_FALSE(contains(*content, "s3cret"));
+  std::string content = raw_log_bytes(run.log_path);
+  EXPECT_FALSE(content.empty());
+  EXPECT_FALSE(contains(content, "s3cret"));
 }
 
 TEST_F(TaskRunnerTest, ANonZeroExitFailsTheRunWithItsCode) {
@@ -376,8 +378,7 @@ TEST_F(TaskRunnerTest, ARunPastItsTimeoutIsKilledAndTimedOut) {
   std::vector<LogRecord> early;
   for (int i = 0; i < 20 && early.size() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto content = read_file(queued->log_path);
-    if (content) early = parse_log(*content);
+    early = read_log(queued->log_path);
   }
   EXPECT_EQ(stored_run(queued->id).status, "running");
   ASSERT_EQ(early.size(), 2u);

@@ -12,6 +12,7 @@
 #include "base/files.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "ci/log_chunk_file.h"
 #include "ci/log_format.h"
 #include "ci/utf8_sanitizer.h"
 
@@ -57,7 +58,11 @@ std::string read_chunks(const std::filesystem::path& directory) {
   std::string all;
   auto chunks = list_log_chunks(directory);
   EXPECT_TRUE(chunks);
-  for (const auto& chunk : *chunks) all += *read_file(chunk.path);
+  for (const auto& chunk : *chunks) {  // the plain text, whichever form the chunk is in
+    auto file = LogChunkFile::open(chunk);
+    EXPECT_TRUE(file) << (file ? "" : file.error().message);
+    if (file) all += *file->read(0, file->size());
+  }
   return all;
 }
 
