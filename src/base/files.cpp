@@ -75,8 +75,20 @@ bool path_is_within(const fs::path& root, const fs::path& candidate) {
   return root_end == resolved_root.end();
 }
 
-TemporaryDirectory::TemporaryDirectory(std::string_view prefix) {
-  std::string pattern = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+uint64_t folder_bytes(const fs::path& folder) {
+  uint64_t total = 0;
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, error), end;
+       !error && it != end; it.increment(error)) {
+    std::error_code ignored;
+    if (it->is_regular_file(ignored)) total += it->file_size(ignored);
+  }
+  return total;
+}
+
+TemporaryDirectory::TemporaryDirectory(std::string_view prefix, const fs::path& parent) {
+  fs::path folder = parent.empty() ? fs::temp_directory_path() : parent;
+  std::string pattern = (folder / (std::string(prefix) + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error(fmt::format("cannot create a temporary directory: {}", errno_text(errno)));
   }

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -25,11 +26,15 @@ Status make_directories(const std::filesystem::path& path);
 // (also resolved). Used to keep repository-supplied paths from escaping a workspace.
 bool path_is_within(const std::filesystem::path& root, const std::filesystem::path& candidate);
 
-// A fresh directory under the system's temporary folder, removed with everything inside it
-// when the object is destroyed. For tests and short-lived work.
+// The bytes of every regular file under `folder` (symlinks not followed); 0 when it is missing.
+// Files that vanish or cannot be read while it walks are skipped: a measure, not an audit.
+uint64_t folder_bytes(const std::filesystem::path& folder);
+
+// A fresh directory under the system's temporary folder (or `parent`), removed with everything
+// inside it when the object is destroyed. For tests and short-lived work.
 class TemporaryDirectory {
  public:
-  explicit TemporaryDirectory(std::string_view prefix = "slipway");
+  explicit TemporaryDirectory(std::string_view prefix = "slipway", const std::filesystem::path& parent = {});
   ~TemporaryDirectory();
   TemporaryDirectory(const TemporaryDirectory&) = delete;
   TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;

@@ -96,6 +96,36 @@ Result<bool> ContainerRuntime::has_image(const std::string& image) {
   return true;
 }
 
+Result<std::set<std::string>> ContainerRuntime::image_names() {
+  HttpClientRequest get = api_.request("GET", "/images/json");
+  auto response = api_.send(get);
+  if (!response) return response.error();
+  if (response->status != 200) return api_.daemon_error(get, *response, "cannot list the images");
+  nlohmann::json images = nlohmann::json::parse(response->body, nullptr, false);
+  if (!images.is_array()) return make_error("the Docker Engine's image list is not a JSON array");
+  std::set<std::string> names;
+  for (const auto& image : images) {
+    for (const char* field : {"RepoDigests", "RepoTags"}) {
+      auto found = image.is_object() ? image.find(field) : image.end();
+      if (found == image.end() || !found->is_array()) continue;
+      for (const auto& name : *found) {
+        if (name.is_string()) names.insert(name.get<std::string>());
+      }
+    }
+  }
+  return names;
+}
+
+Result<ContainerRuntime::ImageRemoval> ContainerRuntime::remove_image(const std::string& image) {
+  HttpClientRequest del = api_.request("DELETE", "/images/" + image_path(image));
+  auto response = api_.send(del);
+  if (!response) return response.error();
+  if (response->status == 200) return ImageRemoval::removed;
+  if (response->status == 404) return ImageRemoval::absent;
+  if (response->status == 409) return ImageRemoval::in_use;  // a container uses it
+  return api_.daemon_error(del, *response, "cannot remove the image " + image);
+}
+
 Status ContainerRuntime::pull_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
   PullReference ref = pull_reference(image);
   HttpClientRequest post = api_.request(

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,15 @@ class ContainerRuntime {
 
   // Whether the Engine holds an image of this name or id.
   Result<bool> has_image(const std::string& image);
+
+  // Every name the Engine's images go by: "repo@sha256:…" (RepoDigests) and "repo:tag" (RepoTags).
+  Result<std::set<std::string>> image_names();
+
+  enum class ImageRemoval { removed, absent, in_use };
+  // Removes one reference to an image (DELETE /images/{name}, never forced): the image's layers
+  // go once nothing else names it. An image a container (running or stopped) still uses is
+  // left alone: `in_use`, not an error.
+  Result<ImageRemoval> remove_image(const std::string& image);
 
   // Makes a one-layer image named repository:tag from a root file system tar held in memory
   // (POST /images/create?fromSrc=-): no registry is involved.

@@ -12,6 +12,7 @@
 
 #include "cd/deployment_run.h"
 #include "cd/haproxy_router.h"
+#include "cd/image_retention.h"
 #include "cd/orphan_containers.h"
 
 namespace slipway {
@@ -33,6 +34,16 @@ nlohmann::json settings_json(const ApplicationTarget& target) {
           {"retain", deploy.retain},
           {"verify", deploy.verify},
           {"router", {{"listen", target.router.listen}, {"test_listen", target.router.test_listen}}}};
+}
+
+// After a deployment ends, the versions it retired may have left the last use of their images:
+// the Engine's disk stays flat (cd/image_retention.h). A failure is logged; it never fails or
+// delays a deployment, and the server's retention pass sweeps again.
+void remove_images_no_one_needs(Store& store, ContainerRuntime& containers) {
+  auto sweep = remove_unused_images(store, containers);
+  if (!sweep) return spdlog::warn("image retention: {}", sweep.error().message);
+  for (const std::string& problem : sweep->problems) spdlog::warn("image retention: {}", problem);
+  for (const std::string& image : sweep->removed) spdlog::info("image retention: removed {}", image);
 }
 
 }  // namespace
@@ -166,6 +177,7 @@ void DeploymentController::Impl::run_lane(DeploymentLane& lane) {
     DeploymentRunContext context{**store, *options.containers, *lane.router, options,
                                  stopping,  lane.interrupt,    lane.superseded};
     DeploymentRun(context, *target, deployment).drive();
+    remove_images_no_one_needs(**store, *options.containers);
   }
 }
 

@@ -19,6 +19,20 @@ namespace slipway {
 
 namespace {
 
+// What an interrupted run left in its folder that no one will read: its workspace and the tar
+// of an image build's context (the logs and report stay, for people to see what happened).
+void remove_run_scratch(const std::filesystem::path& run_dir) {
+  std::error_code error;
+  for (std::filesystem::directory_iterator entry(run_dir, error), end; !error && entry != end; entry.increment(error)) {
+    std::string name = entry->path().filename().string();
+    if (name != "workspace" && !name.starts_with("slipway-build-context-")) continue;
+    std::error_code removal;
+    uintmax_t removed = std::filesystem::remove_all(entry->path(), removal);
+    if (removal) spdlog::warn("{}: {}", entry->path().string(), removal.message());
+    else if (removed > 0) spdlog::info("removed {} left by the previous server ({} files)", entry->path().string(), removed);
+  }
+}
+
 constexpr std::string_view kRestartedReason = "server restarted";
 constexpr std::string_view kStoppingReason = "cancelled: the server stopped";
 
@@ -97,6 +111,7 @@ Status RunQueue::Impl::recover() {
   if (!interrupted) return interrupted.error();
   for (int64_t id : *interrupted) {
     if (Status failed = fail_interrupted_run(*store, id, std::string(kRestartedReason)); !failed) return failed;
+    remove_run_scratch(data.run_dir(id));
     auto run = store->find_run(id);
     if (run && *run) record_event(*store, "run.finished", **run);
   }

@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "base/files.h"
 #include "base/time.h"
 #include "store/run_retention.h"
 
@@ -15,17 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kPageSize = 500;  // expired runs read per query, so memory stays flat
-
-uint64_t folder_size(const fs::path& folder) {
-  uint64_t total = 0;
-  std::error_code error;
-  for (fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, error), end;
-       !error && it != end; it.increment(error)) {
-    std::error_code ignored;
-    if (it->is_regular_file(ignored)) total += it->file_size(ignored);
-  }
-  return total;
-}
 
 // Removes `folder` (absent is fine); a failure is recorded, not fatal: the next pass retries.
 void remove_folder(const fs::path& folder, PruneReport& report) {
@@ -42,7 +32,7 @@ Status prune_repository(Store& store, const DataDirectory& data, const std::stri
     if (!page) return page.error();
     for (RunRecord& run : *page) {
       after_id = run.id;
-      uint64_t bytes = folder_size(data.run_dir(run.id));
+      uint64_t bytes = folder_bytes(data.run_dir(run.id));
       if (!options.dry_run) {
         if (Status deleted = store.delete_run(run.id); !deleted) return deleted;
         remove_folder(data.run_dir(run.id), report);
@@ -65,7 +55,7 @@ Status prune_leftovers(Store& store, const DataDirectory& data, const PruneOptio
     auto run = store.find_run(id);
     if (!run) return run.error();
     if (*run) continue;
-    report.bytes += folder_size(it->path());
+    report.bytes += folder_bytes(it->path());
     report.leftovers.push_back(it->path());
     if (!options.dry_run) remove_folder(it->path(), report);
   }

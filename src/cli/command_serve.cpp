@@ -92,6 +92,7 @@ int serve(const ServeOptions& options, const GlobalOptions& global) {
   if (!admin_token) return fail(admin_token.error().message);
   std::string data = server_data_dir(global, options.data_dir).string();
   std::cout << fmt::format("slipway serving on http://{} (data: {})\n", server.address(), data);
+  std::cout << describe_disk_usage(server.disk_usage()) << "\n";
   std::cout << describe_job_isolation(server_config_executor, server_config_limits) << "\n";
   if (!admin_token->empty()) {
     std::cout << fmt::format("admin token (shown only this once; it is stored hashed): {}\n", *admin_token);

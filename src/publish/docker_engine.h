@@ -27,6 +27,9 @@ struct ImageBuildRequest {
   std::string target;                             // a stage name; "" builds the last stage
   std::vector<std::string> tags;                  // "repository:tag" names given to the image
   std::map<std::string, std::string> build_args;  // ARG values
+  // Where the context's tar is made (in a fresh folder, removed after the build); empty: the
+  // system's temporary folder. A run's folder, so that a crash leaves nothing elsewhere.
+  std::filesystem::path scratch_directory;
 };
 
 struct ImageDetails {

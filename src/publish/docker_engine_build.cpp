@@ -61,7 +61,7 @@ Result<std::string> DockerEngine::build_image(const ImageBuildRequest& request,
                                               const std::atomic<bool>* cancel) {
   std::unique_ptr<TemporaryDirectory> scratch;
   try {
-    scratch = std::make_unique<TemporaryDirectory>("slipway-build-context");
+    scratch = std::make_unique<TemporaryDirectory>("slipway-build-context", request.scratch_directory);
   } catch (const std::exception& error) {
     return make_error(fmt::format("cannot prepare the build context: {}", error.what()));
   }

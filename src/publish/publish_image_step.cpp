@@ -61,6 +61,7 @@ Result<std::string> ArtifactPublisher::built_image(const PublishStepContext& con
   request.dockerfile = spec.dockerfile;
   request.target = spec.target;
   request.tags = {fmt::format("{}:{}", spec.repository, context.run->commit.substr(0, 12))};
+  request.scratch_directory = context.workspace.parent_path();  // the run's folder
   context.log(fmt::format("building {} from {} (context {}{})", request.tags.front(), spec.dockerfile, spec.context,
                           spec.target.empty() ? "" : ", target " + spec.target));
   int64_t started = now_ms();

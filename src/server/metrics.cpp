@@ -84,11 +84,12 @@ Result<std::string> render_metrics(Store& store, const QueueStats& queue, const 
   return out;
 }
 
-void add_metrics_route(Router& router, ApiContext& context, const HttpMetrics& http) {
-  router.add("GET", "/metrics", context.read_role(), [&context, &http](HttpRequest&) {
+void add_metrics_route(Router& router, ApiContext& context, const HttpMetrics& http, const DiskGauge& disk) {
+  router.add("GET", "/metrics", context.read_role(), [&context, &http, &disk](HttpRequest&) {
     return with_store(context.stores, [&](Store& store) {
       auto text = render_metrics(store, context.queue.stats(), http);
       if (!text) return server_error(text.error());
+      *text += disk_usage_metrics(disk.get());
       return HttpResponse::text(200, std::move(*text), "text/plain; version=0.0.4; charset=utf-8");
     });
   });

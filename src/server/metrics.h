@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "ci/run_queue.h"
 #include "server/api_routes.h"
+#include "server/disk_usage.h"
 
 namespace slipway {
 
@@ -27,6 +28,6 @@ class HttpMetrics {
 Result<std::string> render_metrics(Store& store, const QueueStats& queue, const HttpMetrics& http);
 
 // GET /metrics, readable by the read-only role (or anonymously when anonymous_read).
-void add_metrics_route(Router& router, ApiContext& context, const HttpMetrics& http);
+void add_metrics_route(Router& router, ApiContext& context, const HttpMetrics& http, const DiskGauge& disk);
 
 }  // namespace slipway

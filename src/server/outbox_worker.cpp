@@ -111,38 +111,47 @@ void OutboxWorker::Impl::feed_loop() {
   }
 }
 
+namespace {
+
+// The event that tells of a delivery or a give-up, for the event log.
+EventRecord delivery_event(const OutboxKind& kind, const OutboxItem& item, const Status& sent, const std::string& outcome) {
+  nlohmann::json payload = kind.describe ? kind.describe(item) : nlohmann::json::object();
+  payload["channel"] = item.channel;
+  payload["attempts"] = item.attempts + 1;
+  if (!sent) payload["error"] = sent.error().message;
+  std::string repository = payload.contains("repository") && payload["repository"].is_string()
+                               ? payload["repository"].get<std::string>() : "";
+  return {0, kind.events + "." + outcome, repository, 0,
+          payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0};
+}
+
+}  // namespace
+
 // Records an attempt: delivered, given up once `retry_for` has passed since the row was
-// written, or due again after a pause that grows with its attempts.
+// written, or due again after a pause that grows with its attempts. A row's new state and the
+// event that tells of it are written in one transaction.
 void OutboxWorker::Impl::conclude(Store& store, const Attempt& attempt) {
   const OutboxItem& item = attempt.item;
   const OutboxKind* kind = kind_of(item);
   int64_t now = now_ms();
-  std::string outcome;
-  if (attempt.sent) {
-    if (Status marked = mark_outbox_delivered(store, item.id); !marked) spdlog::warn("outbox: {}", marked.error().message);
-    outcome = "delivered";
-  } else if (now - item.created_ms >= options.retry_for.count()) {
-    spdlog::warn("outbox {}: gave up on #{} after {} attempts: {}", item.channel, item.id, item.attempts + 1,
-                 attempt.sent.error().message);
-    if (Status marked = mark_outbox_failed(store, item.id, attempt.sent.error().message); !marked) {
-      spdlog::warn("outbox: {}", marked.error().message);
-    }
-    outcome = "failed";
-  } else {
+  if (!attempt.sent && now - item.created_ms < options.retry_for.count()) {
     Status marked = mark_outbox_retry(store, item.id, attempt.sent.error().message, now + backoff_ms(item.attempts));
     if (!marked) spdlog::warn("outbox: {}", marked.error().message);
     return;
   }
-  if (!kind || kind->events.empty()) return;
-  nlohmann::json payload = kind->describe ? kind->describe(item) : nlohmann::json::object();
-  payload["channel"] = item.channel;
-  payload["attempts"] = item.attempts + 1;
-  if (!attempt.sent) payload["error"] = attempt.sent.error().message;
-  std::string repository = payload.contains("repository") && payload["repository"].is_string()
-                               ? payload["repository"].get<std::string>() : "";
-  EventRecord event{0, kind->events + "." + outcome, repository, 0,
-                    payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0};
-  if (auto appended = append_event(store, event); !appended) spdlog::warn("outbox: {}", appended.error().message);
+  std::string outcome = attempt.sent ? "delivered" : "failed";
+  if (!attempt.sent) {
+    spdlog::warn("outbox {}: gave up on #{} after {} attempts: {}", item.channel, item.id, item.attempts + 1,
+                 attempt.sent.error().message);
+  }
+  Status recorded = store.database().transaction([&]() -> Status {
+    Status marked = attempt.sent ? mark_outbox_delivered(store, item.id)
+                                 : mark_outbox_failed(store, item.id, attempt.sent.error().message);
+    if (!marked || !kind || kind->events.empty()) return marked;
+    auto appended = append_event(store, delivery_event(*kind, item, attempt.sent, outcome));
+    return appended ? Status{} : Status(appended.error());
+  });
+  if (!recorded) spdlog::warn("outbox {}: #{}: {}", item.channel, item.id, recorded.error().message);
 }
 
 // Each pass: record the deliveries that finished, then start one for every channel whose oldest

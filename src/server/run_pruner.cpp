@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "cd/image_retention.h"
 #include "ci/run_retention.h"
 
 namespace slipway {
 
-RunPruner::RunPruner(DataDirectory data, const ServerConfig& config, Milliseconds interval)
-    : data_(std::move(data)), config_(config), interval_(interval) {}
+RunPruner::RunPruner(DataDirectory data, const ServerConfig& config, ContainerRuntime* containers, DiskGauge* disk,
+                     Milliseconds interval)
+    : data_(std::move(data)), config_(config), containers_(containers), disk_(disk), interval_(interval) {}
 
 RunPruner::~RunPruner() { stop(); }
 
@@ -42,11 +44,25 @@ void RunPruner::prune_once() {
   auto store = Store::open(data_.database());
   if (!store) return spdlog::warn("retention: {}", store.error().message);
   auto report = prune_runs(**store, data_, config_);
-  if (!report) return spdlog::warn("retention: {} (tried again in {})", report.error().message, format_duration(interval_));
-  for (const std::string& problem : report->problems) spdlog::warn("retention: {}", problem);
-  if (report->runs.empty() && report->leftovers.empty()) return;
-  spdlog::info("retention: removed {} finished runs and {} leftover run folders ({})", report->runs.size(),
-               report->leftovers.size(), format_byte_size(report->bytes));
+  if (!report) {
+    spdlog::warn("retention: {} (tried again in {})", report.error().message, format_duration(interval_));
+  } else {
+    for (const std::string& problem : report->problems) spdlog::warn("retention: {}", problem);
+    if (!report->runs.empty() || !report->leftovers.empty()) {
+      spdlog::info("retention: removed {} finished runs and {} leftover run folders ({})", report->runs.size(),
+                   report->leftovers.size(), format_byte_size(report->bytes));
+    }
+  }
+  if (containers_) log_image_sweep(remove_unused_images(**store, *containers_));
+  if (disk_) disk_->set(measure_disk_usage(data_));
+}
+
+void log_image_sweep(const Result<ImageSweep>& sweep) {
+  if (!sweep) return spdlog::warn("image retention: {}", sweep.error().message);
+  for (const std::string& problem : sweep->problems) spdlog::warn("image retention: {}", problem);
+  if (sweep->removed.empty()) return;
+  spdlog::info("image retention: removed {} image{} no deployment or task needs ({} kept)", sweep->removed.size(),
+               sweep->removed.size() == 1 ? "" : "s", sweep->kept);
 }
 
 }  // namespace slipway

@@ -1,7 +1,9 @@
-// RunPruner: retention in the background for `slipway serve`. One pass (ci/run_retention.h) at
-// start, after the run queue's recovery, then one every `interval`; each on its own thread with
-// its own store connection, logged when it removed anything. A pass that fails is logged and
-// tried again at the next interval: retention never stops the server.
+// RunPruner: retention in the background for `slipway serve`. One pass at start, after the run
+// queue's recovery, then one every `interval`, on its own thread with its own store connection:
+// finished runs beyond retention (ci/run_retention.h), then, with a container runtime, the
+// images no deployment or task needs any more (cd/image_retention.h). Logged when it removed
+// anything; then the data directory is measured for /metrics (server/disk_usage.h). A pass that fails is logged and tried again at the next interval: retention never
+// stops the server.
 #pragma once
 
 #include <condition_variable>
@@ -9,6 +11,9 @@
 #include <thread>
 
 #include "base/time.h"
+#include "cd/container_runtime.h"
+#include "cd/image_retention.h"
+#include "server/disk_usage.h"
 #include "ci/local_run.h"
 #include "spec/server_config.h"
 
@@ -18,8 +23,10 @@ class RunPruner {
  public:
   static constexpr Milliseconds kDefaultInterval{3'600'000};  // hourly: retention counts in days
 
-  // `config` must outlive the pruner.
-  RunPruner(DataDirectory data, const ServerConfig& config, Milliseconds interval = kDefaultInterval);
+  // `config`, `containers` (null: no image sweep) and `disk` (null: not measured) must outlive
+  // the pruner.
+  RunPruner(DataDirectory data, const ServerConfig& config, ContainerRuntime* containers, DiskGauge* disk,
+            Milliseconds interval = kDefaultInterval);
   ~RunPruner();  // stop()s
 
   void start();
@@ -31,11 +38,16 @@ class RunPruner {
 
   DataDirectory data_;
   const ServerConfig& config_;
+  ContainerRuntime* containers_;
+  DiskGauge* disk_;
   Milliseconds interval_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
 };
+
+// Logs what an image sweep removed and any removal the Engine refused.
+void log_image_sweep(const Result<ImageSweep>& sweep);
 
 }  // namespace slipway

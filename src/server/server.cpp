@@ -51,6 +51,7 @@ struct Server::Impl {
   ApiContext api;
   WebhookContext webhooks;
   ContainerRuntime containers;
+  DiskGauge disk;  // the data directory's size, measured at start and by the pruner
   RunPruner pruner;
   DockerPods pods;  // test jobs' service containers
   // Made in start(), once the master key is known (they read secrets).
@@ -74,7 +75,7 @@ struct Server::Impl {
         auth(stores),
         api{stores, queue, options.config, options.data},
         webhooks{options.config, queue, stores},
-        pruner(options.data, options.config),
+        pruner(options.data, options.config, &containers, &disk),
         pods(containers, std::filesystem::absolute(options.data.root).string()) {}
 
   ~Impl() {
@@ -235,7 +236,7 @@ void Server::Impl::stop_deployments() {
 void Server::Impl::add_routes() {
   add_api_routes(router, api);
   add_webhook_routes(router, webhooks);
-  add_metrics_route(router, api, metrics);
+  add_metrics_route(router, api, metrics, disk);
   // The page itself holds no data (it asks for a token), so it is public.
   auto ui = [](HttpRequest& request) {
     auto asset = serve_ui_asset(request.path, request.header("if-none-match"));
@@ -307,6 +308,7 @@ Result<std::string> Server::start() {
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
   if (Status queued = s.queue.start(); !queued) return queued.error();
+  s.disk.set(measure_disk_usage(s.options.data));  // after recovery removed what a crash left
   if (Status reporting = s.start_outbox(*master_key); !reporting) {
     s.queue.stop();
     return reporting.error();
@@ -335,6 +337,8 @@ Result<std::string> Server::start() {
 }
 
 std::string Server::address() const { return impl_->http ? impl_->http->address() : std::string(); }
+
+DiskUsage Server::disk_usage() const { return impl_->disk.get(); }
 
 void Server::stop() {
   Impl& s = *impl_;

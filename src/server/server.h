@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "ci/local_run.h"
+#include "server/disk_usage.h"
 #include "spec/server_config.h"
 
 namespace slipway {
@@ -33,6 +34,7 @@ class Server {
   // cannot be bound, recovery failed.
   Result<std::string> start();
   std::string address() const;         // as bound, e.g. "127.0.0.1:7700"
+  DiskUsage disk_usage() const;        // the data directory's size, measured at start()
   void stop();                         // idempotent
 
   struct Impl;

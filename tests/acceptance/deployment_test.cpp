@@ -197,6 +197,18 @@ TEST(DeploymentTest, EachPushDeploysBlueGreenWithoutDroppingARequest) {
   containers = fixture.containers();
   EXPECT_EQ(containers.count(deployments[1].container), 0u) << "v1's container should be removed";
   EXPECT_EQ(containers[second.container], "exited");
+  // And v1's image with it: the Engine keeps the live version's and the retained one's only.
+  auto third = fixture.deployments()[0];
+  ContainerRuntime engine;
+  auto has = [&](const std::string& image) {
+    auto present = engine.has_image(image);
+    EXPECT_TRUE(present) << (present ? "" : present.error().message);
+    return present && *present;
+  };
+  for (int i = 0; i < 100 && has(deployments[1].image); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(has(deployments[1].image)) << "v1's image " << deployments[1].image << fixture.server().log();
+  EXPECT_TRUE(has(second.image)) << "the retained version's";
+  EXPECT_TRUE(has(third.image)) << "the live version's";
 }
 
 TEST(DeploymentTest, AWebSocketOnTheOldVersionLivesThroughTheSwitchUntilTheDrainEnds) {

@@ -342,6 +342,12 @@ TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinues
   RunRecord waiting = interrupted;
   waiting.status = "queued";
   int64_t waiting_id = *store().create_run(waiting);
+  // What the interrupted run left on disk: a workspace and an image build's context go, its logs stay.
+  fs::path run_dir = DataDirectory{data_.path()}.run_dir(interrupted_id);
+  for (const char* leftover : {"workspace/src/main.c", "slipway-build-context-Ab12Cd/context.tar", "logs/test/01-unit/000001.log"}) {
+    fs::create_directories((run_dir / leftover).parent_path());
+    ASSERT_TRUE(write_file_atomically(run_dir / leftover, "left by a crash\n"));
+  }
 
   std::string ours = "SLIPWAY_STEP_MARKER=" + marker_scope_for(data_.path()) + ".deadbeef";
   std::string theirs = "SLIPWAY_STEP_MARKER=" + marker_scope_for("/elsewhere") + ".deadbeef";
@@ -363,6 +369,9 @@ TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinues
   EXPECT_EQ((*store().find_step(step_running))->status, "failed");
   EXPECT_EQ((*store().find_step(step_waiting))->status, "skipped");
   EXPECT_EQ(wait_for(waiting_id).status, "passed") << "queued runs continue";
+  EXPECT_FALSE(fs::exists(run_dir / "workspace"));
+  EXPECT_FALSE(fs::exists(run_dir / "slipway-build-context-Ab12Cd"));
+  EXPECT_TRUE(fs::exists(run_dir / "logs/test/01-unit/000001.log")) << "what happened stays readable";
 }
 
 TEST_F(RunQueueTest, StopCancelsRunningRunsAndLeavesQueuedOnesForTheNextStart) {

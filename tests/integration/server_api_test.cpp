@@ -119,6 +119,10 @@ TEST_F(ServerApi, TriggeredRunPassesWithDetailLogsAndReport) {
   EXPECT_EQ(metrics.body.find("slipway_runs{status=\"passed\"} 0"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("slipway_step_duration_seconds_count"), std::string::npos);
   EXPECT_NE(metrics.body.find("slipway_http_requests_total{code=\"200\"}"), std::string::npos);
+  // The data directory's size, measured at start: the database at least is there.
+  EXPECT_NE(metrics.body.find("slipway_disk_bytes{area=\"database\"} "), std::string::npos) << metrics.body;
+  EXPECT_EQ(metrics.body.find("slipway_disk_bytes{area=\"database\"} 0\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(server_->log().find("data "), std::string::npos) << "the start-up line says the disk used";
 }
 
 TEST_F(ServerApi, RefusesMissingBadAndUnderprivilegedTokens) {
