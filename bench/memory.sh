@@ -38,7 +38,7 @@ SLIPWAY_ADMIN_TOKEN="$token" "$slipway" serve --config "$work/slipway.yml" --dat
   > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 200); do
-  curl -fsS -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/runs?limit=1" && break
+  curl -fsS -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/runs?limit=1" 2>/dev/null && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
   sleep 0.05
 done
