@@ -118,16 +118,14 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   fs::path run_dir = data_.run_dir(run.id);
   fs::path workspace = run_dir / "workspace";
   if (auto made = make_directories(run_dir); !made) return finish("failed", made.error().message);
+  // From here every way out removes the workspace (a partial checkout too), after the run's end
+  // is recorded: the guard leaves with the outcome, or goes with it on an error.
+  outcome.workspace = WorkspaceGuard(workspace, settings.keep_workspace);
   if (auto checked_out = checkout_commit(run.source, run.commit, workspace); !checked_out) {
     return finish("failed", checked_out.error().message);
   }
-  auto removal = [&] {
-    std::error_code ignored;  // a workspace that can't be removed costs disk, not correctness
-    if (!settings.keep_workspace) fs::remove_all(workspace, ignored);
-  };
   if (!settings.merge_branch.empty()) {
     if (Status merged = merge_branch_into_workspace(workspace, settings.merge_branch); !merged) {
-      removal();
       return finish("failed", merged.error().message);
     }
   }
@@ -135,14 +133,10 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   // From the commit's git objects, not the checkout: a symlink there could name any file the
   // server can read, and its errors would quote it (spec/spec_file.h).
   auto text = read_spec_at_revision(run.source, run.commit);
-  if (!text) {
-    removal();
-    return finish("failed", text.error().message);
-  }
+  if (!text) return finish("failed", text.error().message);
   ParsedSpec parsed = parse_repository_spec(*text, kSpecFileName);
   if (!parsed.ok()) {
     for (const auto& diagnostic : parsed.diagnostics) outcome.diagnostics.push_back(diagnostic.to_string());
-    removal();
     return finish("failed", first_diagnostics(outcome.diagnostics));
   }
 
@@ -194,7 +188,6 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
 
   PublishStageInput stage_input{&run, &*parsed.spec, &plan, result.passed, workspace, run_dir, &settings, observer, cancel};
   auto stage = run_publish_stage(store_, stage_input);
-  removal();
   if (!stage) return stage.error();
   if (job_record->status == "passed" && stage->failed == 0 && !plan.skipped.empty()) {
     std::string skipped;

@@ -21,6 +21,7 @@
 #include "ci/executor.h"
 #include "ci/publish_job.h"
 #include "ci/test_job.h"
+#include "ci/workspace_guard.h"
 #include "spec/job_plan.h"
 #include "store/store.h"
 
@@ -54,6 +55,7 @@ struct LocalRunOutcome {
   RunRecord run;                           // as finally recorded
   std::optional<RunReport> report;         // absent when the job never ran (e.g. a bad spec)
   std::vector<std::string> diagnostics;    // .slipway.yml problems, "file:line:col: message"
+  WorkspaceGuard workspace;                // removes the workspace when the outcome goes
 };
 
 // One environment's secrets, resolved when its job starts ("test" for the test job).

@@ -155,6 +155,10 @@ TEST_F(RunQueueTest, RunsAQueuedRunToItsResultAndRecordsEvents) {
   int kinds = 0;
   (void)store().database().stmt("SELECT count(DISTINCT kind) FROM events WHERE run_id = ?").bind(id).fetch<int>([&](int n) { kinds = n; });
   EXPECT_EQ(kinds, 3) << "run.queued, run.started, run.finished";
+  // The workspace goes once the end is recorded (just after, so poll a little).
+  fs::path workspace = DataDirectory{data_.path()}.run_dir(id) / "workspace";
+  for (int i = 0; i < 100 && fs::exists(workspace); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(fs::exists(workspace));
 }
 
 TEST_F(RunQueueTest, NeverRunsMoreThanTheConcurrencyAtOnce) {
