@@ -131,7 +131,7 @@ TEST_F(DockerEngineTest, BuildsTheExampleApplicationThenTagsSavesAndUnpacksIt) {
   ASSERT_TRUE(id.ok()) << id.error().message;
   std::cerr << "the image build took " << seconds_since(started) << " s\n";
   EXPECT_TRUE(id->starts_with("sha256:")) << *id;
-  EXPECT_TRUE(any_line_contains(lines, "Step 1/4 : FROM scratch"));
+  EXPECT_TRUE(any_line_contains(lines, "Step 1/5 : FROM scratch"));
   EXPECT_TRUE(any_line_contains(lines, "COPY build/hello-app /hello-app"));
   EXPECT_TRUE(any_line_contains(lines, "Successfully tagged " + name));
 
