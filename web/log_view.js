@@ -18,11 +18,17 @@ export async function renderStepLog(main, { params }) {
   const run = await apiGet(`/runs/${params.run}`);
   const job = (run.jobs || []).find((candidate) => (candidate.steps || []).some((step) => String(step.id) === params.step));
   const step = job ? job.steps.find((candidate) => String(candidate.id) === params.step) : null;
+  const crumbs = el('nav', { class: 'crumbs' }, el('a', { href: `#/runs/${run.id}` }, `Run #${run.id}`), ` · ${run.repository}`);
+  if (!step) {
+    // An address naming another run's step (or none) must not show that step's log here.
+    main.replaceChildren(crumbs, el('h1', {}, 'No such step'),
+      errorBox(`Run #${run.id} has no step ${params.step}: open the run to pick one of its steps.`));
+    return () => {};
+  }
   const view = new LogView(params.step);
-  main.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: `#/runs/${run.id}` }, `Run #${run.id}`), ` · ${run.repository}`),
-    el('h1', {}, step ? `${job.name} › ${step.name}` : `Step ${params.step}`, ' ', step ? statusBadge(step.status) : null),
-    step && step.command ? el('pre', { class: 'command' }, step.command) : null,
+  main.replaceChildren(crumbs,
+    el('h1', {}, `${job.name} › ${step.name}`, ' ', statusBadge(step.status)),
+    step.command ? el('pre', { class: 'command' }, step.command) : null,
     view.root);
   await view.open();
   return () => view.close();

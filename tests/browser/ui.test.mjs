@@ -130,6 +130,19 @@ test('a running step\'s log follows new lines live', async () => {
   assert.equal(await ticks.count(), LIVE_TICKS, 'every line once, in order, without a reload');
 });
 
+test('a step log opened by its address names the step, and refuses another run\'s step', async () => {
+  const step = reportRun.jobs[0].steps[0];
+  await page.goto(`${server.base}/#/runs/${reportRun.id}/steps/${step.id}`);
+  await page.locator('h1', { hasText: step.name }).waitFor();
+  assert.ok(!(await page.locator('h1').textContent()).includes(`Step ${step.id}`), 'the step\'s name, not its number');
+  const other = await server.trigger('webapp', 'feature/report');
+  await page.goto(`${server.base}/#/runs/${other}/steps/${step.id}`);
+  await page.locator('h1', { hasText: 'No such step' }).waitFor();
+  assert.equal(await page.locator('.log-line').count(), 0, 'no other run\'s log is shown');
+  await page.locator('main p.error', { hasText: `Run #${other} has no step ${step.id}` }).waitFor();
+  await server.waitForRun(other, (run) => !['queued', 'running'].includes(run.status));
+});
+
 test('a pull request\'s run shows the request, and the list filters by it', async () => {
   const head = execFileSync('git', ['-C', server.repositoryPath, 'rev-parse', 'main']).toString().trim();
   const payload = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../unit/fixtures/webhooks/github/pull_request.opened.json');
