@@ -75,15 +75,6 @@ std::string server_from_environment(const std::string& flag) {
   return flag.empty() ? environment("SLIPWAY_SERVER") : flag;
 }
 
-std::string url_escape(std::string_view value) {
-  initialise_curl_once();
-  char* escaped = curl_easy_escape(nullptr, value.data(), static_cast<int>(value.size()));
-  if (!escaped) return std::string();
-  std::string result = escaped;
-  curl_free(escaped);
-  return result;
-}
-
 ApiClient::ApiClient(std::string server, std::string token)
     : server_(server.empty() ? std::string(kDefaultServer) : std::move(server)),
       token_(token.empty() ? environment("SLIPWAY_TOKEN") : std::move(token)) {

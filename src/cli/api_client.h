@@ -50,7 +50,4 @@ class ApiClient {
   std::string token_;
 };
 
-// Percent-encodes a value for a query string or a path segment ("a b/c" → "a%20b%2Fc").
-std::string url_escape(std::string_view value);
-
 }  // namespace slipway

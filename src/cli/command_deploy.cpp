@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/deploy_text.h"
@@ -45,7 +46,7 @@ ApiClient client_for(const DeployOptions& options) { return ApiClient(server_fro
 // one that was never deployed just has nothing to show yet.
 Status check_application(const ApiClient& client, const std::string& application) {
   if (application.empty()) return {};
-  auto repository = client.get("/api/v1/repositories/" + url_escape(application));
+  auto repository = client.get("/api/v1/repositories/" + percent_encode(application));
   if (!repository) return make_error(fmt::format("{}: {}", application, repository.error().message));
   return {};
 }
@@ -88,9 +89,9 @@ int deploy_status(const DeployOptions& options) {
 
 int deploy_history(const DeployOptions& options) {
   ApiClient client = client_for(options);
-  std::string path = fmt::format("/api/v1/deployments?application={}&limit={}", url_escape(options.application),
+  std::string path = fmt::format("/api/v1/deployments?application={}&limit={}", percent_encode(options.application),
                                  options.limit);
-  if (!options.environment.empty()) path += "&environment=" + url_escape(options.environment);
+  if (!options.environment.empty()) path += "&environment=" + percent_encode(options.environment);
   auto answer = client.get(path);
   if (!answer) return fail(answer.error().message);
   std::vector<DeploymentRecord> deployments;

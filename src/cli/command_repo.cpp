@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 
@@ -20,7 +21,7 @@ struct RepoCheckOptions {
 
 int check_repository(const RepoCheckOptions& options) {
   ApiClient client(server_from_environment(options.server));
-  auto answer = client.post(fmt::format("/api/v1/repositories/{}/check", url_escape(options.repository)),
+  auto answer = client.post(fmt::format("/api/v1/repositories/{}/check", percent_encode(options.repository)),
                             nlohmann::json::object());
   if (!answer) {
     std::cerr << "slipway repo check: " << answer.error().message << "\n";

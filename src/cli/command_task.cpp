@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "base/json_fields.h"
@@ -44,8 +45,8 @@ int fail(const std::string& message, int code = kExitBadInput) {
 ApiClient client_for(const TaskOptions& options) { return ApiClient(server_from_environment(options.server)); }
 
 std::string task_path(const TaskOptions& options, const std::string& what) {
-  return fmt::format("/api/v1/tasks/{}{}?environment={}", url_escape(options.name), what,
-                     url_escape(options.environment));
+  return fmt::format("/api/v1/tasks/{}{}?environment={}", percent_encode(options.name), what,
+                     percent_encode(options.environment));
 }
 
 // Reads `key`'s list with `read` and writes it back with `write`: the --json output is then the
@@ -66,7 +67,7 @@ json list_json(const std::vector<Record>& records, json (*write)(const Record&))
 
 int task_list(const TaskOptions& options) {
   std::string path = "/api/v1/tasks";
-  if (!options.environment.empty()) path += "?environment=" + url_escape(options.environment);
+  if (!options.environment.empty()) path += "?environment=" + percent_encode(options.environment);
   auto answer = client_for(options).get(path);
   if (!answer) return fail(answer.error().message);
   auto tasks = records_of(*answer, "tasks", task_revision_from_json);
@@ -198,7 +199,7 @@ int task_run(const TaskOptions& options) {
   if (options.revision > 0) body["revision"] = options.revision;
   if (!env->empty()) body["env"] = *env;
   ApiClient client = client_for(options);
-  auto answer = client.post(fmt::format("/api/v1/tasks/{}/runs?via=cli", url_escape(options.name)), body);
+  auto answer = client.post(fmt::format("/api/v1/tasks/{}/runs?via=cli", percent_encode(options.name)), body);
   if (!answer) return fail(fmt::format("run of {} in {}: {}", options.name, options.environment, answer.error().message));
   auto found = answer->find("run");
   TaskRunRecord run = task_run_from_json(found != answer->end() ? *found : json());

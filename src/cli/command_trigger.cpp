@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 
@@ -26,7 +27,7 @@ int trigger(const TriggerOptions& options) {
   if (!options.commit.empty()) body["commit"] = options.commit;
   if (!options.branch.empty()) body["branch"] = options.branch;
   if (!options.environment.empty()) body["environment"] = options.environment;
-  auto answer = client.post(fmt::format("/api/v1/repositories/{}/trigger", url_escape(options.repository)), body);
+  auto answer = client.post(fmt::format("/api/v1/repositories/{}/trigger", percent_encode(options.repository)), body);
   if (!answer) {
     std::cerr << "slipway trigger: " << answer.error().message << "\n";
     return kExitBadInput;

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "base/strings.h"
 #include "cli/api_client.h"
 #include "base/json_fields.h"
@@ -102,8 +103,8 @@ class ServerRunsSource : public RunsSource {
 
   Result<std::vector<RunRecord>> list(const RunFilter& filter) override {
     std::string path = fmt::format("/api/v1/runs?limit={}", filter.limit);
-    if (!filter.repository.empty()) path += "&repository=" + url_escape(filter.repository);
-    if (!filter.status.empty()) path += "&status=" + url_escape(filter.status);
+    if (!filter.repository.empty()) path += "&repository=" + percent_encode(filter.repository);
+    if (!filter.status.empty()) path += "&status=" + percent_encode(filter.status);
     if (filter.before_id > 0) path += fmt::format("&before={}", filter.before_id);
     if (filter.pull_request > 0) path += fmt::format("&pull_request={}", filter.pull_request);
     auto answer = client_.get(path);

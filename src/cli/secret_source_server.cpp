@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "base/strings.h"
 #include "cli/api_client.h"
 #include "base/json_fields.h"
@@ -22,7 +23,7 @@ Status check_sendable(const SecretValue& secret) {
 }
 
 std::string secret_path(const std::string& repository, const std::string& environment, const std::string& name) {
-  return fmt::format("/api/v1/secrets/{}/{}/{}", url_escape(repository), url_escape(environment), url_escape(name));
+  return fmt::format("/api/v1/secrets/{}/{}/{}", percent_encode(repository), percent_encode(environment), percent_encode(name));
 }
 
 std::vector<SecretEntry> entries_of(const json& answer) {
@@ -47,8 +48,8 @@ class ServerSecretSource : public SecretSource {
 
   Result<std::vector<SecretEntry>> list(const std::string& repository, const std::string& environment) override {
     std::string query;
-    if (!repository.empty()) query += "&repository=" + url_escape(repository);
-    if (!environment.empty()) query += "&environment=" + url_escape(environment);
+    if (!repository.empty()) query += "&repository=" + percent_encode(repository);
+    if (!environment.empty()) query += "&environment=" + percent_encode(environment);
     if (!query.empty()) query[0] = '?';
     auto answer = client_.get("/api/v1/secrets" + query);
     if (!answer) return answer.error();
@@ -71,7 +72,7 @@ class ServerSecretSource : public SecretSource {
   Status set_server(const std::string& name, const std::string& value) override {
     std::string scope(kServerScope);
     if (Status sendable = check_sendable({scope, scope, name, value}); !sendable) return sendable;
-    auto answer = client_.put("/api/v1/server-secrets/" + url_escape(name), {{"value", value}});
+    auto answer = client_.put("/api/v1/server-secrets/" + percent_encode(name), {{"value", value}});
     if (!answer) return answer.error();
     return {};
   }
@@ -84,7 +85,7 @@ class ServerSecretSource : public SecretSource {
 
   // As remove(): an absent one is told from a failure by a look at the list.
   Result<bool> remove_server(const std::string& name) override {
-    auto deleted = client_.remove("/api/v1/server-secrets/" + url_escape(name));
+    auto deleted = client_.remove("/api/v1/server-secrets/" + percent_encode(name));
     if (deleted) return true;
     auto present = list_server();
     if (!present) return deleted.error();
