@@ -17,16 +17,11 @@
 #include "base/crypto.h"
 #include "cd/task_execution.h"
 #include "cd/task_log.h"
+#include "spec/spec_values.h"
 
 namespace slipway {
 
 namespace {
-
-bool is_variable_name(const std::string& name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
 
 bool is_final(const std::string& status) { return status != "queued" && status != "running"; }
 
@@ -107,7 +102,7 @@ Result<TaskRunPlan> TaskRunner::Impl::plan(Store& store, const TaskRunRequest& r
   const TaskRevisionRecord& definition = *revision;
   std::set<std::string> secret_names(definition.secrets.begin(), definition.secrets.end());
   for (const auto& [name, value] : request.env) {
-    if (!is_variable_name(name)) {
+    if (!is_valid_variable_name(name)) {
       return make_error(fmt::format("--env {}: '{}' is not a valid variable name (letters, digits and '_', not "
                                     "starting with a digit)",
                                     name, name));

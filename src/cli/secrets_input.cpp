@@ -6,16 +6,9 @@
 #include <fmt/core.h>
 
 #include "base/strings.h"
+#include "spec/spec_values.h"
 
 namespace slipway {
-
-bool is_valid_secret_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
-}
 
 Result<std::map<std::string, std::string>> parse_secrets_file(std::string_view text, std::string_view file_name) {
   std::map<std::string, std::string> secrets;
@@ -29,7 +22,7 @@ Result<std::map<std::string, std::string>> parse_secrets_file(std::string_view t
     size_t equals = content.find('=');
     bool is_heredoc = heredoc != std::string_view::npos && (equals == std::string_view::npos || heredoc < equals);
     std::string name(trim(content.substr(0, is_heredoc ? heredoc : equals)));
-    if ((!is_heredoc && equals == std::string_view::npos) || !is_valid_secret_name(name)) {
+    if ((!is_heredoc && equals == std::string_view::npos) || !is_valid_variable_name(name)) {
       return make_error(fmt::format("{}:{}: expected NAME=value or NAME<<DELIMITER, with NAME made of letters, "
                                     "digits and _", file_name, i + 1));
     }
@@ -59,7 +52,7 @@ Result<std::map<std::string, std::string>> parse_secrets_file(std::string_view t
 Result<std::map<std::string, std::string>> secrets_from_environment(const std::vector<std::string>& names) {
   std::map<std::string, std::string> secrets;
   for (const auto& name : names) {
-    if (!is_valid_secret_name(name)) {
+    if (!is_valid_variable_name(name)) {
       return make_error(fmt::format("--secret {}: a secret name is letters, digits and _, not starting with a digit",
                                     name));
     }

@@ -18,6 +18,4 @@ Result<std::map<std::string, std::string>> parse_secrets_file(std::string_view t
 // Reads each NAME from the environment; an unset variable is an Error naming it.
 Result<std::map<std::string, std::string>> secrets_from_environment(const std::vector<std::string>& names);
 
-bool is_valid_secret_name(std::string_view name);
-
 }  // namespace slipway
