@@ -143,7 +143,11 @@ class DeploymentFixture {
   }
 
   std::string push_image(const std::string& tag, const std::string& dockerfile) {
-    if (!write_file_atomically(app_dir() / "Dockerfile", dockerfile)) return fail("cannot write the Dockerfile");
+    // Tests run side by side on one Engine: a label of this fixture's own keeps its images from
+    // being the very same image (one ID) as another fixture's, whose forced removal of its tag
+    // would then take this fixture's image away too.
+    std::string own = dockerfile + fmt::format("LABEL slipway.test-fixture=\"{}\"\n", registry_->address());
+    if (!write_file_atomically(app_dir() / "Dockerfile", own)) return fail("cannot write the Dockerfile");
     std::string reference = image_repository() + ":" + tag;
     ImageBuildRequest build;
     build.context = app_dir();

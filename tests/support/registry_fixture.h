@@ -31,23 +31,18 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/http_client.h"
+#include "base/ports.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 #include "stop_child.h"  // beside this file: the benchmarks include it by path
 
 namespace slipway::testing {
 
-// A port nothing listens on right now (the kernel's pick for 127.0.0.1:0).
+// A port nothing listens on right now (base/ports.h), or 0 when none can be had: fixtures try
+// again or report the start that failed.
 inline int free_loopback_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
+  auto port = slipway::free_loopback_port();
+  return port ? *port : 0;
 }
 
 inline std::string base64url(std::string_view bytes) {
