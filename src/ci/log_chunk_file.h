@@ -40,6 +40,10 @@ class LogChunkFile {
   uint64_t size_ = 0;
 };
 
+// The compressed form of chunk `number` in `directory`, when it is there: where a plain chunk
+// listed a moment ago has gone.
+std::optional<LogChunk> compressed_twin(const std::filesystem::path& directory, uint64_t number);
+
 // Closed chunks smaller than this stay plain: compressing a few lines saves nothing worth a
 // second file write on every short step.
 inline constexpr uint64_t kCompressChunkMinBytes = 16 * 1024;

@@ -8,17 +8,22 @@
 
 namespace slipway {
 
+// One walk: each top-level entry is measured once, into its area and the total.
 DiskUsage measure_disk_usage(const DataDirectory& data) {
   DiskUsage usage;
-  usage.runs = folder_bytes(data.root / "runs");
-  usage.task_runs = folder_bytes(data.root / "task-runs");
-  usage.mirrors = folder_bytes(data.root / "mirrors");
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::error_code missing;
-    uint64_t size = std::filesystem::file_size(data.database().string() + suffix, missing);
-    if (!missing) usage.database += size;
+  std::string database = data.database().filename().string();
+  std::error_code error;
+  for (std::filesystem::directory_iterator entry(data.root, error), end; !error && entry != end; entry.increment(error)) {
+    std::error_code ignored;
+    std::string name = entry->path().filename().string();
+    uint64_t bytes = entry->is_directory(ignored) ? folder_bytes(entry->path())
+                     : entry->is_regular_file(ignored) ? entry->file_size(ignored) : 0;
+    if (name == "runs") usage.runs = bytes;
+    else if (name == "task-runs") usage.task_runs = bytes;
+    else if (name == "mirrors") usage.mirrors = bytes;
+    else if (name.starts_with(database)) usage.database += bytes;  // with its -wal and -shm
+    usage.total += bytes;
   }
-  usage.total = folder_bytes(data.root);
   usage.measured_ms = now_ms();
   return usage;
 }

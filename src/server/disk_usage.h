@@ -1,8 +1,9 @@
 // DiskUsage: what Slipway's data directory takes on disk, by area — run folders (step logs,
 // reports, workspaces of runs in progress), task runs' logs, repository mirrors, the database —
 // measured by walking the folders (base/files.h folder_bytes). Walking costs a moment on a large
-// directory, so the server measures at start (the start-up line) and after each retention pass,
-// and /metrics reports the last measure (DiskGauge) instead of walking per scrape.
+// directory, so the server measures at start (the start-up line) and after each retention pass
+// (but the first, right after start, unless it removed something), and /metrics reports the
+// last measure (DiskGauge) instead of walking per scrape.
 #pragma once
 
 #include <cstdint>

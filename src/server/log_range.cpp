@@ -41,11 +41,8 @@ Result<ChunkSet> list_chunks(const std::filesystem::path& directory) {
       std::error_code error;
       size = std::filesystem::file_size(chunk.path, error);
       if (error) {  // compressed between the listing and the stat: its twin has the same bytes
-        auto again = list_log_chunks(directory);
-        if (!again) return again.error();
-        auto twin = std::find_if(again->begin(), again->end(),
-                                 [&](const LogChunk& other) { return other.number == chunk.number; });
-        if (twin == again->end() || !twin->compressed) continue;
+        auto twin = compressed_twin(directory, chunk.number);
+        if (!twin) continue;
         set.chunks.push_back(ChunkSpan{*twin, set.size, twin->plain_size});
         set.size += twin->plain_size;
         continue;

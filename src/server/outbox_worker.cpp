@@ -90,6 +90,9 @@ Result<int> OutboxWorker::Impl::feed_pass(Store& store, const OutboxFeeder& feed
   return added;
 }
 
+// Each poll first reads the newest event id and each cursor, without a lock on the database:
+// a feeder opens its (write) transaction only when the log has moved past its cursor, so an
+// idle server polls without ever taking the writers' lock from the runs.
 void OutboxWorker::Impl::feed_loop() {
   auto store = Store::open(options.database);
   if (!store) return spdlog::error("outbox: {}", store.error().message);
@@ -97,7 +100,11 @@ void OutboxWorker::Impl::feed_loop() {
   while (!stopping) {
     lock.unlock();
     int added = 0;
+    auto latest = latest_event_id(**store);
+    if (!latest) spdlog::warn("outbox: {}", latest.error().message);
     for (const OutboxFeeder& feeder : options.feeders) {
+      auto cursor = latest ? load_outbox_cursor(**store, feeder.cursor) : Result<int64_t>(latest.error());
+      if (cursor && *cursor >= *latest) continue;
       auto rows = feed_pass(**store, feeder);
       if (!rows) spdlog::warn("outbox {}: {}", feeder.cursor, rows.error().message);
       added += rows ? *rows : 0;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "base/time.h"
 #include "cd/image_retention.h"
 #include "ci/run_retention.h"
 
@@ -43,18 +44,29 @@ void RunPruner::loop() {
 void RunPruner::prune_once() {
   auto store = Store::open(data_.database());
   if (!store) return spdlog::warn("retention: {}", store.error().message);
+  int64_t started_ms = now_ms();
+  bool removed = false;
   auto report = prune_runs(**store, data_, config_);
   if (!report) {
     spdlog::warn("retention: {} (tried again in {})", report.error().message, format_duration(interval_));
   } else {
     for (const std::string& problem : report->problems) spdlog::warn("retention: {}", problem);
     if (!report->runs.empty() || !report->leftovers.empty()) {
+      removed = true;
       spdlog::info("retention: removed {} finished runs and {} leftover run folders ({})", report->runs.size(),
                    report->leftovers.size(), format_byte_size(report->bytes));
     }
   }
-  if (containers_) log_image_sweep(remove_unused_images(**store, *containers_));
-  if (disk_) disk_->set(measure_disk_usage(data_));
+  if (containers_) {
+    auto sweep = remove_unused_images(**store, *containers_);
+    removed = removed || (sweep && !sweep->removed.empty());
+    log_image_sweep(sweep);
+  }
+  // The walk is not free: skipped when nothing was removed and the last measure is younger than
+  // an interval (the one serve made at start, just before this first pass).
+  if (disk_ && (removed || started_ms - disk_->get().measured_ms >= interval_.count())) {
+    disk_->set(measure_disk_usage(data_));
+  }
 }
 
 void log_image_sweep(const Result<ImageSweep>& sweep) {
