@@ -7,6 +7,7 @@
 #include "ci/git_checkout.h"
 #include "ci/job_records.h"
 #include "ci/publish_stage.h"
+#include "ci/run_events.h"
 #include "spec/job_plan.h"
 #include "spec/repository_spec.h"
 #include "spec/spec_file.h"
@@ -103,7 +104,7 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
     }
     if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";
     run.finished_ms = now_ms();
-    if (auto updated = store_.update_run(run); !updated) return updated.error();
+    if (Status recorded = record_run_finished(store_, run); !recorded) return recorded.error();
     outcome.run = run;
     return std::move(outcome);
   };

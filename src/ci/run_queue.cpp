@@ -5,13 +5,13 @@
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "base/strings.h"
 #include "base/time.h"
 #include "ci/leftover_processes.h"
 #include "ci/repository_mirrors.h"
+#include "ci/run_events.h"
 #include "ci/run_queue_git.h"
 #include "ci/run_queue_impl.h"
 #include "store/events.h"
@@ -31,12 +31,6 @@ std::string join_environments(const std::vector<std::string>& environments) {
   std::string joined;
   for (const auto& name : environments) joined += (joined.empty() ? "" : ",") + name;
   return joined;
-}
-
-std::string event_payload(const RunRecord& run) {
-  return nlohmann::json{{"status", run.status}, {"reason", run.reason}, {"trigger", run.trigger},
-                        {"branch", run.branch}, {"commit", run.commit}}
-      .dump();
 }
 
 }  // namespace
@@ -176,7 +170,7 @@ Result<int64_t> RunQueue::Impl::add_locked(RunRecord run) {
     auto id = store->create_run(run);
     if (!id) return id.error();
     run.id = *id;
-    auto event = append_event(*store, {0, "run.queued", run.repository, run.id, event_payload(run), 0});
+    auto event = append_event(*store, run_event("run.queued", run));
     if (!event) return event.error();
     return {};
   });
@@ -225,7 +219,7 @@ Status RunQueue::Impl::cancel_waiting_locked(std::deque<QueuedRun>::iterator whi
   if (!cancelled) return cancelled.error();
   RunRecord record{.id = run.id, .repository = run.repository, .branch = run.branch, .trigger = run.trigger,
                    .status = "cancelled", .reason = reason};
-  auto event = append_event(*store, {0, "run.finished", run.repository, run.id, event_payload(record), 0});
+  auto event = append_event(*store, run_event("run.finished", record));
   if (!event) return event.error();
   return {};
 }

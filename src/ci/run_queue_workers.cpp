@@ -3,12 +3,12 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "base/time.h"
 #include "ci/leftover_processes.h"
 #include "ci/repository_mirrors.h"
+#include "ci/run_events.h"
 #include "ci/run_queue_git.h"
 #include "ci/run_queue_impl.h"
 #include "store/events.h"
@@ -35,14 +35,6 @@ void remove_run_scratch(const std::filesystem::path& run_dir) {
 
 constexpr std::string_view kRestartedReason = "server restarted";
 constexpr std::string_view kStoppingReason = "cancelled: the server stopped";
-
-void record_event(Store& store, std::string_view kind, const RunRecord& run) {
-  std::string payload = nlohmann::json{{"status", run.status}, {"reason", run.reason}}.dump();
-  // Events are written after the state they describe; a lost one is logged, the run goes on.
-  if (auto event = append_event(store, {0, std::string(kind), run.repository, run.id, payload, 0}); !event) {
-    spdlog::warn("run #{}: {}", run.id, event.error().message);
-  }
-}
 
 Result<std::unique_ptr<Executor>> make_step_executor(const std::string& name, const ExecutorOptions& options) {
   if (name == "host") return make_host_executor(options);
@@ -113,7 +105,7 @@ Status RunQueue::Impl::recover() {
     if (Status failed = fail_interrupted_run(*store, id, std::string(kRestartedReason)); !failed) return failed;
     remove_run_scratch(data.run_dir(id));
     auto run = store->find_run(id);
-    if (run && *run) record_event(*store, "run.finished", **run);
+    if (run && *run) record_run_event(*store, "run.finished", **run);
   }
   auto queued = run_ids_in_status(*store, "queued");
   if (!queued) return queued.error();
@@ -181,7 +173,7 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
   }
   RunRecord run = std::move(**found);
   if (mirrors && mirrors->mirrors(run.repository) && !fetch_commit(store, run)) return;
-  record_event(store, "run.started", run);
+  record_run_event(store, "run.started", run);
   RunSettings settings = settings_for(store, run);
   settings.cancel_reason = [this, &active] {
     std::lock_guard<std::mutex> lock(mutex);
@@ -193,14 +185,10 @@ void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& act
     run.reason = outcome.error().message;
     run.finished_ms = now_ms();
   }
-  if (run.status == "cancelled") {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!active.cancel_reason.empty()) run.reason = active.cancel_reason;
+  // The runner recorded the end with its event; a runner that failed outright did not.
+  if (!outcome) {
+    if (Status recorded = record_run_finished(store, run); !recorded) spdlog::warn("run #{}: {}", run.id, recorded.error().message);
   }
-  if (!outcome || run.status == "cancelled") {
-    if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
-  }
-  record_event(store, "run.finished", run);
 }
 
 bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {
@@ -228,8 +216,7 @@ bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {
   run.status = stale ? "cancelled" : "failed";
   run.reason = ended;
   run.finished_ms = now_ms();
-  if (Status updated = store.update_run(run); !updated) spdlog::warn("run #{}: {}", run.id, updated.error().message);
-  record_event(store, "run.finished", run);
+  if (Status recorded = record_run_finished(store, run); !recorded) spdlog::warn("run #{}: {}", run.id, recorded.error().message);
   return false;
 }
 
