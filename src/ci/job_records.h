@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "ci/test_job.h"
 #include "spec/job_plan.h"
 #include "base/time.h"

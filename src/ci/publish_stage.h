@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/job_plan.h"
 #include "spec/repository_spec.h"
 #include "store/store.h"

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/server_config.h"
 #include "store/remote_heads.h"
 #include "store/store.h"

@@ -21,7 +21,7 @@
 
 #include "base/result.h"
 #include "ci/git_remote.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/server_config.h"
 #include "store/remote_heads.h"
 #include "store/secret_store.h"

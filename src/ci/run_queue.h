@@ -1,6 +1,6 @@
 // RunQueue: the server's runs, from trigger to result. enqueue() records a run as "queued"
 // (its commit resolved) and returns at once; worker threads take queued runs first in, first
-// out, at most `concurrency` at a time, and carry each through LocalRunner: Test, then Publish
+// out, at most `concurrency` at a time, and carry each through RunExecutor: Test, then Publish
 // per the server's environments (staging and production on a push to main, the requested ones
 // on a manual trigger). Every
 // queued run's `reason` says why it waits. A newer push to a branch cancels the branch's older
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/server_config.h"
 
 namespace slipway { class RepositoryMirrors; }

@@ -83,7 +83,7 @@ struct RunQueue::Impl {
   void work(WorkerTools tools);
   RunSettings settings_for(Store& store, const RunRecord& run) const;
   std::shared_ptr<ActiveRun> take_next();
-  void carry_out(Store& store, LocalRunner& runner, ActiveRun& active);
+  void carry_out(Store& store, RunExecutor& runner, ActiveRun& active);
   // A remote repository's run: its commit fetched into the mirror and recorded. False when the
   // run ended here (the fetch failed, or the push turned out stale); it is recorded so.
   bool fetch_commit(Store& store, RunRecord& run);

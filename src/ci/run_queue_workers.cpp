@@ -1,5 +1,5 @@
 // RunQueue, the workers' side: start-up recovery, the worker threads that carry queued runs
-// through LocalRunner, and stop.
+// through RunExecutor, and stop.
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -141,7 +141,7 @@ Result<std::vector<WorkerTools>> RunQueue::Impl::make_worker_tools() const {
 
 void RunQueue::Impl::work(WorkerTools tools) {
   StepMarkerScope scope(marker_scope);
-  LocalRunner runner(data, *tools.store, *tools.executor);
+  RunExecutor runner(data, *tools.store, *tools.executor);
   while (std::shared_ptr<ActiveRun> active = take_next()) {
     carry_out(*tools.store, runner, *active);
     std::lock_guard<std::mutex> lock(mutex);
@@ -165,7 +165,7 @@ std::shared_ptr<ActiveRun> RunQueue::Impl::take_next() {
   return active;
 }
 
-void RunQueue::Impl::carry_out(Store& store, LocalRunner& runner, ActiveRun& active) {
+void RunQueue::Impl::carry_out(Store& store, RunExecutor& runner, ActiveRun& active) {
   auto found = store.find_run(active.run.id);
   if (!found || !*found) {
     spdlog::warn("run #{} vanished from the store before it started", active.run.id);

@@ -1,7 +1,7 @@
 // ContainerPods: the service containers of test jobs (`test.services.NAME.image`), the safe way
 // to get a database in tests now that no step reaches the Docker Engine. ci/ knows only this
 // interface; cd/ implements it on the Engine (cd/docker_pods.h), and `slipway run` and the
-// server hand the implementation to the LocalRunner, as they do with the Publisher.
+// server hand the implementation to the RunExecutor, as they do with the Publisher.
 //
 // The pod pattern: the Engine can put a container only into another container's network
 // namespace, never into an arbitrary one. So a job with image services gets a pod: open()

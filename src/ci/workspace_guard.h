@@ -1,6 +1,6 @@
 // WorkspaceGuard: owns a run's workspace folder and removes it when the guard goes, unless the
 // run asked to keep it — so that no way out of a run, an error included, leaves a workspace
-// behind. Movable: LocalRunner hands the guard out with the run's outcome, so the server's queue
+// behind. Movable: RunExecutor hands the guard out with the run's outcome, so the server's queue
 // removes the workspace only after it has recorded the run's end (a forge status, the UI and
 // chat learn the result without waiting for thousands of files to be deleted).
 #pragma once

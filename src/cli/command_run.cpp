@@ -11,7 +11,7 @@
 #include "cd/container_runtime.h"
 #include "cd/docker_pods.h"
 #include "ci/executor.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/spec_values.h"
 #include "cli/commands.h"
 #include "cli/live_printer.h"
@@ -72,7 +72,7 @@ Result<std::unique_ptr<Executor>> choose_executor(const std::string& name, const
   return make_error(fmt::format("--executor {}: unknown executor (use sandbox or host)", name));
 }
 
-int print_outcome(const LocalRunOutcome& outcome, const RunOptions& options) {
+int print_outcome(const RunOutcome& outcome, const RunOptions& options) {
   const RunRecord& run = outcome.run;
   int status = run.status == "passed" ? kExitSuccess : run.status == "cancelled" ? kExitInterrupted : kExitFailed;
   if (options.json) {
@@ -126,7 +126,7 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   // With --json, stdout carries only the answer; the live log goes to stderr.
   FILE* live_stream = options.json ? stderr : stdout;
   LivePrinter printer(live_stream, stream_is_terminal(live_stream));
-  LocalRunner runner(data, **store, **executor);
+  RunExecutor runner(data, **store, **executor);
   auto outcome = runner.run(request, &printer, &interrupted);
   if (!outcome) return fail(outcome.error().message);
   return print_outcome(*outcome, options);

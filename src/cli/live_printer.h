@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 
 namespace slipway {
 

@@ -6,7 +6,7 @@
 
 #include <functional>
 
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "cd/deployment_controller.h"
 #include "cd/task_runner.h"
 #include "ci/run_queue.h"

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 
 namespace slipway {
 

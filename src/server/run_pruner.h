@@ -14,7 +14,7 @@
 #include "cd/container_runtime.h"
 #include "cd/image_retention.h"
 #include "server/disk_usage.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "spec/server_config.h"
 
 namespace slipway {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/result.h"
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 #include "server/disk_usage.h"
 #include "spec/server_config.h"
 

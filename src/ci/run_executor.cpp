@@ -1,4 +1,4 @@
-#include "ci/local_run.h"
+#include "ci/run_executor.h"
 
 #include <fmt/core.h>
 
@@ -60,10 +60,10 @@ bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->lo
 
 }  // namespace
 
-LocalRunner::LocalRunner(DataDirectory data, Store& store, Executor& executor)
+RunExecutor::RunExecutor(DataDirectory data, Store& store, Executor& executor)
     : data_(std::move(data)), store_(store), executor_(executor) {}
 
-Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObserver* observer,
+Result<RunOutcome> RunExecutor::run(const LocalRunRequest& request, RunObserver* observer,
                                          const std::atomic<bool>* cancel) {
   auto run = create_run(request);
   if (!run) return run.error();
@@ -73,7 +73,7 @@ Result<LocalRunOutcome> LocalRunner::run(const LocalRunRequest& request, RunObse
   return execute(*run, observer, cancel, settings);
 }
 
-Result<RunRecord> LocalRunner::create_run(const LocalRunRequest& request) {
+Result<RunRecord> RunExecutor::create_run(const LocalRunRequest& request) {
   auto commit = resolve_commit(request.repository, request.revision);
   if (!commit) return commit.error();
 
@@ -93,75 +93,96 @@ Result<RunRecord> LocalRunner::create_run(const LocalRunRequest& request) {
   return run;
 }
 
-Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observer,
-                                             const std::atomic<bool>* cancel, const RunSettings& settings) {
-  LocalRunOutcome outcome;
-  auto finish = [&](std::string status, std::string reason) -> Result<LocalRunOutcome> {
-    run.status = std::move(status);
-    run.reason = std::move(reason);
-    if (run.status == "cancelled" && settings.cancel_reason) {
-      if (std::string why = settings.cancel_reason(); !why.empty()) run.reason = std::move(why);
-    }
-    if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";
-    run.finished_ms = now_ms();
-    if (Status recorded = record_run_finished(store_, run); !recorded) return recorded.error();
-    outcome.run = run;
-    return std::move(outcome);
-  };
-  if (is_cancelled(cancel)) return finish("cancelled", "cancelled before it started");
+// What one execute() carries from phase to phase.
+struct RunExecutor::Execution {
+  RunRecord& run;
+  RunObserver* observer;
+  const std::atomic<bool>* cancel;
+  const RunSettings& settings;
+  fs::path run_dir;
+  fs::path workspace;
+  RunOutcome outcome;
+  std::optional<RepositorySpec> spec;
+  JobPlan plan;
+  JobRecord test_job;
+  std::string test_reason;
+};
+
+Result<RunOutcome> RunExecutor::execute(RunRecord& run, RunObserver* observer, const std::atomic<bool>* cancel,
+                                        const RunSettings& settings) {
+  Execution execution{run, observer, cancel, settings};
+  PhaseResult ended = prepare(execution);
+  if (ended && !*ended) ended = test(execution);
+  if (!ended) return ended.error();
+  if (*ended) return conclude(execution, std::move(**ended));
+  auto published = publish(execution);
+  if (!published) return published.error();
+  return conclude(execution, std::move(*published));
+}
+
+// Marks the run running, checks its commit out (merging a pull request's base when asked),
+// reads its .slipway.yml from the commit's objects and plans its jobs.
+RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
+  RunRecord& run = execution.run;
+  if (is_cancelled(execution.cancel)) return stop("cancelled", "cancelled before it started");
   if (run.status != "running") {
     run.status = "running";
     run.reason.clear();
     run.started_ms = now_ms();
     if (auto updated = store_.update_run(run); !updated) return updated.error();
   }
-
-  fs::path run_dir = data_.run_dir(run.id);
-  fs::path workspace = run_dir / "workspace";
-  if (auto made = make_directories(run_dir); !made) return finish("failed", made.error().message);
+  execution.run_dir = data_.run_dir(run.id);
+  execution.workspace = execution.run_dir / "workspace";
+  if (auto made = make_directories(execution.run_dir); !made) return stop("failed", made.error().message);
   // From here every way out removes the workspace (a partial checkout too), after the run's end
   // is recorded: the guard leaves with the outcome, or goes with it on an error.
-  outcome.workspace = WorkspaceGuard(workspace, settings.keep_workspace);
-  if (auto checked_out = checkout_commit(run.source, run.commit, workspace); !checked_out) {
-    return finish("failed", checked_out.error().message);
+  execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace);
+  if (auto checked_out = checkout_commit(run.source, run.commit, execution.workspace); !checked_out) {
+    return stop("failed", checked_out.error().message);
   }
-  if (!settings.merge_branch.empty()) {
-    if (Status merged = merge_branch_into_workspace(workspace, settings.merge_branch); !merged) {
-      return finish("failed", merged.error().message);
+  if (!execution.settings.merge_branch.empty()) {
+    if (Status merged = merge_branch_into_workspace(execution.workspace, execution.settings.merge_branch); !merged) {
+      return stop("failed", merged.error().message);
     }
   }
-
   // From the commit's git objects, not the checkout: a symlink there could name any file the
   // server can read, and its errors would quote it (spec/spec_file.h).
   auto text = read_spec_at_revision(run.source, run.commit);
-  if (!text) return finish("failed", text.error().message);
+  if (!text) return stop("failed", text.error().message);
   ParsedSpec parsed = parse_repository_spec(*text, kSpecFileName);
   if (!parsed.ok()) {
-    for (const auto& diagnostic : parsed.diagnostics) outcome.diagnostics.push_back(diagnostic.to_string());
-    return finish("failed", first_diagnostics(outcome.diagnostics));
+    for (const auto& diagnostic : parsed.diagnostics) execution.outcome.diagnostics.push_back(diagnostic.to_string());
+    return stop("failed", first_diagnostics(execution.outcome.diagnostics));
   }
-
-  PlanRequest plan_request = settings.plan.value_or(PlanRequest{});
-  if (!settings.plan) plan_request.test_only = true;
+  execution.spec = std::move(parsed.spec);
+  PlanRequest plan_request = execution.settings.plan.value_or(PlanRequest{});
+  if (!execution.settings.plan) plan_request.test_only = true;
   plan_request.branch = run.branch;
-  JobPlan plan = expand_plan(*parsed.spec, plan_request);
-  const PlannedJob& job = plan.jobs.front();
+  execution.plan = expand_plan(*execution.spec, plan_request);
+  return std::optional<RunEnd>();  // go on
+}
 
+// Runs the test job with the "test" environment's secrets, then saves its report and records
+// its suites and result.
+RunExecutor::PhaseResult RunExecutor::test(Execution& execution) {
+  RunRecord& run = execution.run;
+  const RunSettings& settings = execution.settings;
+  const PlannedJob& job = execution.plan.jobs.front();
   std::vector<StepRecord> steps;
-  fs::path log_root = run_dir / "logs" / job.name;
+  fs::path log_root = execution.run_dir / "logs" / job.name;
   auto job_record = record_job(store_, run.id, job, log_root, steps);
   if (!job_record) return job_record.error();
-  if (observer) observer->run_started(run, job);
+  if (execution.observer) execution.observer->run_started(run, job);
 
-  RecordingObserver recorder(store_, steps, observer);
+  RecordingObserver recorder(store_, steps, execution.observer);
   TestJobSettings job_settings;
-  job_settings.workspace = workspace;
+  job_settings.workspace = execution.workspace;
   job_settings.log_root = log_root;
   job_settings.secrets = settings.secrets;
   if (settings.secrets_for) {
     // The test job sees the "test" environment's secrets: never a publish environment's.
     auto test_secrets = settings.secrets_for("test");
-    if (!test_secrets) return finish("failed", "cannot read the test job's secrets: " + test_secrets.error().message);
+    if (!test_secrets) return stop("failed", "cannot read the test job's secrets: " + test_secrets.error().message);
     job_settings.secrets = std::move(*test_secrets);
   }
   job_settings.executor = &executor_;
@@ -169,36 +190,62 @@ Result<LocalRunOutcome> LocalRunner::execute(RunRecord& run, RunObserver* observ
   job_settings.docker = settings.docker;
   job_settings.pods = settings.pods;
   job_settings.observer = &recorder;
-  job_settings.cancel = cancel;
+  job_settings.cancel = execution.cancel;
   job_settings.max_log_bytes = settings.max_log_bytes;
   TestJobResult result = run_test_job(job, job_settings);
 
   result.report.run_id = run.id;
   result.report.repository = run.repository;
   result.report.commit = run.commit;
-  if (auto saved = save_report(result.report, run_dir); !saved) return saved.error();
-  run.report_dir = run_dir.string();
+  if (auto saved = save_report(result.report, execution.run_dir); !saved) return saved.error();
+  run.report_dir = execution.run_dir.string();
   if (auto recorded = record_suites(store_, run.id, result.report, steps); !recorded) return recorded.error();
   if (!recorder.store_error().empty()) return make_error(recorder.store_error());
 
-  job_record->status = result.passed ? "passed" : (is_cancelled(cancel) ? "cancelled" : "failed");
+  job_record->status = result.passed ? "passed" : (is_cancelled(execution.cancel) ? "cancelled" : "failed");
   job_record->reason = result.reason;
   job_record->finished_ms = now_ms();
   if (auto updated = store_.update_job(*job_record); !updated) return updated.error();
-  outcome.report = std::move(result.report);
+  execution.test_job = std::move(*job_record);
+  execution.test_reason = std::move(result.reason);
+  execution.outcome.report = std::move(result.report);
+  return std::optional<RunEnd>();  // go on
+}
 
-  PublishStageInput stage_input{&run, &*parsed.spec, &plan, result.passed, workspace, run_dir, &settings, observer, cancel};
+// The publish stage (it records every publish job, skipped ones too, whatever the test job did)
+// and the run's end that follows from both stages.
+Result<RunExecutor::RunEnd> RunExecutor::publish(Execution& execution) {
+  const bool test_passed = execution.test_job.status == "passed";
+  PublishStageInput stage_input{&execution.run, &*execution.spec, &execution.plan, test_passed, execution.workspace,
+                                execution.run_dir, &execution.settings, execution.observer, execution.cancel};
   auto stage = run_publish_stage(store_, stage_input);
   if (!stage) return stage.error();
-  if (job_record->status == "passed" && stage->failed == 0 && !plan.skipped.empty()) {
+  if (test_passed && stage->failed == 0 && !execution.plan.skipped.empty()) {
     std::string skipped;
-    for (const auto& why : plan.skipped) skipped += (skipped.empty() ? "" : "; ") + why;
-    return finish("passed", "not published: " + skipped);
+    for (const auto& why : execution.plan.skipped) skipped += (skipped.empty() ? "" : "; ") + why;
+    return RunEnd{"passed", "not published: " + skipped};
   }
-  if (job_record->status != "passed" || stage->failed == 0) return finish(job_record->status, result.reason);
+  if (!test_passed || stage->failed == 0) return RunEnd{execution.test_job.status, execution.test_reason};
   std::string reason = stage->failed == 1 ? "publish failed: " + stage->reason
                                           : fmt::format("{} publish jobs failed; first: {}", stage->failed, stage->reason);
-  return finish("failed", reason);
+  return RunEnd{"failed", std::move(reason)};
+}
+
+// Records the run's end with its "run.finished" event; a cancelled run says why it was
+// cancelled (superseded, the server stopping), and the settings' note rides on every reason.
+Result<RunOutcome> RunExecutor::conclude(Execution& execution, RunEnd end) {
+  RunRecord& run = execution.run;
+  const RunSettings& settings = execution.settings;
+  run.status = std::move(end.status);
+  run.reason = std::move(end.reason);
+  if (run.status == "cancelled" && settings.cancel_reason) {
+    if (std::string why = settings.cancel_reason(); !why.empty()) run.reason = std::move(why);
+  }
+  if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";
+  run.finished_ms = now_ms();
+  if (Status recorded = record_run_finished(store_, run); !recorded) return recorded.error();
+  execution.outcome.run = run;
+  return std::move(execution.outcome);
 }
 
 }  // namespace slipway

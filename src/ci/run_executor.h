@@ -1,13 +1,17 @@
-// LocalRun: one commit's run, end to end, as `slipway run` and the server both do it: resolve
-// the commit, record the run, check it out in a fresh workspace, read and validate its
+// RunExecutor: one commit's run, end to end, as `slipway run` and the server both do it:
+// resolve the commit, record the run, check it out in a fresh workspace, read and validate its
 // .slipway.yml, run the test job, save the report (JSON and HTML) and record every step's
 // result; then, when the test job passed and the plan holds any, one publish job per
-// environment (each independent of the others) and the artifacts they verified. Whatever goes wrong — a bad spec, a failed checkout, a failed suite — the run's result
-// and reason are recorded; the Error return is kept for when even that was impossible.
+// environment (each independent of the others) and the artifacts they verified. Whatever goes
+// wrong — a bad spec, a failed checkout, a failed suite — the run's result and reason are
+// recorded; the Error return is kept for when even that was impossible (the store failed).
 //
 // Two halves, because the server records a run long before it executes it (it waits in the
 // queue): create_run() names the commit and records the run; execute() does the rest.
-// `slipway run` calls run(), which is both.
+// `slipway run` calls run(), which is both. execute() goes through four phases, each a
+// function of its own: prepare (start, checkout, read the spec, plan), test (the test job and
+// its report), publish (the publish stage) and conclude (the run's end and its event, in one
+// transaction).
 #pragma once
 
 #include <atomic>
@@ -51,7 +55,7 @@ class RunObserver : public StepObserver {
   virtual void run_started(const RunRecord& /*run*/, const PlannedJob& /*job*/) {}
 };
 
-struct LocalRunOutcome {
+struct RunOutcome {
   RunRecord run;                           // as finally recorded
   std::optional<RunReport> report;         // absent when the job never ran (e.g. a bad spec)
   std::vector<std::string> diagnostics;    // .slipway.yml problems, "file:line:col: message"
@@ -83,12 +87,12 @@ struct RunSettings {
   std::function<std::string()> cancel_reason;
 };
 
-class LocalRunner {
+class RunExecutor {
  public:
-  LocalRunner(DataDirectory data, Store& store, Executor& executor);
+  RunExecutor(DataDirectory data, Store& store, Executor& executor);
 
   // create_run() then execute().
-  Result<LocalRunOutcome> run(const LocalRunRequest& request, RunObserver* observer,
+  Result<RunOutcome> run(const LocalRunRequest& request, RunObserver* observer,
                               const std::atomic<bool>* cancel);
 
   // Resolves the request's commit in its repository and records the run as "running", started
@@ -99,11 +103,29 @@ class LocalRunner {
   // bare or not) at `run.commit`, and so on as above. A run not yet "running" (a queued one) is
   // marked running first. A run whose `cancel` is set before its first step is recorded
   // "cancelled" without running anything. `run` is updated as recorded.
-  Result<LocalRunOutcome> execute(RunRecord& run, RunObserver* observer,
+  Result<RunOutcome> execute(RunRecord& run, RunObserver* observer,
                                   const std::atomic<bool>* cancel,
                                   const RunSettings& settings = {});
 
  private:
+  struct Execution;
+  // How a run ends: what conclude() records.
+  struct RunEnd {
+    std::string status;
+    std::string reason;
+  };
+  // A phase's answer: an error (the store failed: nothing more can be recorded), the run's end
+  // (stop here and conclude), or nothing (go on to the next phase).
+  using PhaseResult = Result<std::optional<RunEnd>>;
+  static std::optional<RunEnd> stop(std::string status, std::string reason) {
+    return RunEnd{std::move(status), std::move(reason)};
+  }
+
+  PhaseResult prepare(Execution& execution);
+  PhaseResult test(Execution& execution);
+  Result<RunEnd> publish(Execution& execution);
+  Result<RunOutcome> conclude(Execution& execution, RunEnd end);
+
   DataDirectory data_;
   Store& store_;
   Executor& executor_;
