@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "base/crypto.h"
 #include "base/ports.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "cd/container_names.h"
 #include "cd/health_gate.h"
 #include "cd/verify_command.h"
 
@@ -44,13 +44,7 @@ std::shared_ptr<const SecretMasker> deployment_masker(const ApplicationTarget& t
 
 std::string deployment_container_name(const std::string& application, const std::string& environment,
                                       const std::string& owner, int64_t id) {
-  std::string name = fmt::format("slipway-{}-{}-{}-{}", application, environment, sha256_hex(owner).substr(0, 8), id);
-  // Repository and environment names are [A-Za-z0-9_.-]; the Engine also wants a leading
-  // alphanumeric, which "slipway-" gives.
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
-  }
-  return name;
+  return engine_container_name({application, environment, owner_tag(owner), std::to_string(id)});
 }
 
 bool is_before_switch(const std::string& state) {

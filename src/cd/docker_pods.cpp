@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/crypto.h"
+#include "cd/container_names.h"
 #include "cd/pause_image.h"
 #include "ci/proc_table.h"
 
@@ -153,7 +154,7 @@ class DockerPod : public ContainerPod {
 DockerPods::DockerPods(ContainerRuntime& runtime, std::string owner) : runtime_(runtime), owner_(std::move(owner)) {}
 
 Result<std::unique_ptr<ContainerPod>> DockerPods::open() {
-  std::string name = fmt::format("slipway-pod-{}-{}-{}", ::getpid(), ++pod_counter, to_hex(random_bytes(3)));
+  std::string name = engine_container_name({"pod", std::to_string(::getpid()), std::to_string(++pod_counter), to_hex(random_bytes(3))});
   std::map<std::string, std::string> labels = {
       {"slipway.owner", owner_}, {kPodLabel, name}, {kProcessLabel, process_identity(::getpid())}};
   auto pod = std::make_unique<DockerPod>(runtime_, name, labels);

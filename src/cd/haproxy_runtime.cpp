@@ -13,6 +13,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "base/unique_fd.h"
 
 namespace slipway {
 
@@ -46,14 +47,6 @@ std::vector<std::string> words(std::string_view line) {
   }
   return result;
 }
-
-// An fd closed when it goes out of scope, so no early return leaks the socket.
-struct SocketFd {
-  int fd = -1;
-  ~SocketFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
@@ -112,15 +105,15 @@ Result<std::string> HaproxyRuntime::send(std::string_view command) const {
     return make_error(fmt::format("HAProxy socket path {} is too long for a unix socket; use a shorter directory", path));
   }
   std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  SocketFd socket{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (socket.fd < 0) return make_error(fmt::format("socket: {}", errno_text(errno)));
-  if (::connect(socket.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (socket.get() < 0) return make_error(fmt::format("socket: {}", errno_text(errno)));
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     return make_error(fmt::format("cannot connect to HAProxy's runtime API at {}: {}; is HAProxy running?", path,
                                   errno_text(errno)));
   }
   std::string request = std::string(command) + "\n";
   for (size_t sent = 0; sent < request.size();) {
-    ssize_t n = ::send(socket.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(socket.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(fmt::format("writing to HAProxy at {}: {}", path, errno_text(errno)));
     sent += static_cast<size_t>(n);
@@ -128,7 +121,7 @@ Result<std::string> HaproxyRuntime::send(std::string_view command) const {
   std::string answer;
   char buffer[4096];
   for (;;) {
-    ssize_t n = ::read(socket.fd, buffer, sizeof buffer);
+    ssize_t n = ::read(socket.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(fmt::format("reading from HAProxy at {}: {}", path, errno_text(errno)));
     if (n == 0) break;  // without `prompt`, HAProxy closes after one command

@@ -1,7 +1,6 @@
 #include "cd/task_runner.h"
 
 #include <algorithm>
-#include <cctype>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -14,7 +13,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
-#include "base/crypto.h"
+#include "cd/container_names.h"
 #include "cd/task_execution.h"
 #include "cd/task_log.h"
 #include "spec/spec_values.h"
@@ -29,13 +28,7 @@ bool is_final(const std::string& status) { return status != "queued" && status !
 
 std::string task_container_name(const std::string& task, const std::string& environment, const std::string& owner,
                                 int64_t run_id) {
-  std::string name =
-      fmt::format("slipway-task-{}-{}-{}-{}", task, environment, sha256_hex(owner).substr(0, 8), run_id);
-  // The Engine wants [A-Za-z0-9][A-Za-z0-9_.-]*; "slipway-" gives the leading alphanumeric.
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
-  }
-  return name;
+  return engine_container_name({"task", task, environment, owner_tag(owner), std::to_string(run_id)});
 }
 
 // A run of this process: its thread, and whether it has finished (under Impl::mutex).

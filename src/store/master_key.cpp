@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "base/crypto.h"
+#include "base/unique_fd.h"
 #include "base/files.h"
 #include "base/strings.h"
 
@@ -18,19 +19,6 @@ namespace {
 bool is_hex(std::string_view text) {
   return text.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
 }
-
-// Closes a descriptor on every path out of a function.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() { if (fd_ >= 0) ::close(fd_); }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Status write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
   while (!bytes.empty()) {
@@ -45,7 +33,7 @@ Status write_all(int fd, std::string_view bytes, const std::filesystem::path& pa
 // Reads the key file through one descriptor, so the permissions checked are those of the file
 // read (no window between a stat() and an open()).
 Result<std::string> read_key_file(const std::filesystem::path& path) {
-  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error(fmt::format("cannot read the master key {}: {}", path.string(), errno_text(errno)));
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0 || !S_ISREG(status.st_mode)) {
@@ -73,7 +61,7 @@ Result<std::string> read_key_file(const std::filesystem::path& path) {
 Result<std::string> create_key_file(const std::filesystem::path& path) {
   std::string key = random_bytes(kSecretKeyBytes);
   std::string temporary = (path.parent_path() / ".master.key.XXXXXX").string();
-  Descriptor fd(::mkostemp(temporary.data(), O_CLOEXEC));  // O_EXCL, mode 0600
+  UniqueFd fd(::mkostemp(temporary.data(), O_CLOEXEC));  // O_EXCL, mode 0600
   if (fd.get() < 0) {
     return make_error(fmt::format("cannot create the master key in {}: {}", path.parent_path().string(),
                                   errno_text(errno)));
@@ -86,7 +74,7 @@ Result<std::string> create_key_file(const std::filesystem::path& path) {
   if (!written) return written.error();
   if (linked != 0 && link_error == EEXIST) return read_key_file(path);
   if (linked != 0) return make_error(fmt::format("cannot create the master key {}: {}", path.string(), errno_text(link_error)));
-  Descriptor folder(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd folder(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (folder.get() >= 0) ::fsync(folder.get());
   return key;
 }
