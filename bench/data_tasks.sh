@@ -127,6 +127,11 @@ for i in $(seq 1 "$starts"); do
     [ -n "$started" ] && [ "$started" != 0 ] && break
     sleep 0.02
   done
+  # A poll that timed out records nothing: it is a failure, not a figure.
+  if [ -z "$started" ] || [ "$started" = 0 ]; then
+    echo "task run $id did not start within 4 s: $(sql "SELECT status, reason FROM task_runs WHERE id = $id")" >&2
+    exit 1
+  fi
   echo $((started - before)) >> "$work/slipway_start"
   for _ in $(seq 200); do
     [ "$(sql "SELECT finished_ms != 0 FROM task_runs WHERE id = $id")" = 1 ] && break

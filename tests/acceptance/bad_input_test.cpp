@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -97,11 +99,36 @@ TEST(BadInput, NonUtf8OutputIsKeptReadable) {
   EXPECT_NE(recorded.run.out.find("bad \xEF\xBF\xBD\xEF\xBF\xBD bytes"), std::string::npos) << recorded.run.out;
 }
 
+// The stored log holds all 10 MiB, in lines no longer than a log line may be, then "done".
 TEST(BadInput, TenMegabyteLineIsLoggedInPieces) {
-  auto recorded = run_spec(
-      "kind: library\ntest:\n  suites:\n    unit: { run: \"head -c 10485760 /dev/zero | tr '\\\\0' x; echo; echo done\" }\n");
-  EXPECT_EQ(recorded.run.exit_code, 0) << recorded.run.err;
-  EXPECT_NE(recorded.run.out.find("[unit] done"), std::string::npos);
+  ScratchRepository repo;
+  repo.write(".slipway.yml",
+             "kind: library\ntest:\n  suites:\n    unit: { run: \"head -c 10485760 /dev/zero | tr '\\\\0' x; echo; echo done\" }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto run = slipway.run({"run", repo.path().string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("[unit] done"), std::string::npos);
+  auto listed = nlohmann::json::parse(slipway.run({"runs", "list", "--json"}).out, nullptr, false);
+  ASSERT_TRUE(listed.is_array() && listed.size() == 1) << listed.dump();
+  auto logs = slipway.run({"runs", "logs", std::to_string(listed[0]["id"].get<int64_t>()), "--step", "unit"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  std::istringstream lines(logs.out);
+  size_t pieces = 0, xs = 0, longest = 0;
+  bool done_after = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find_first_not_of('x') == std::string::npos && !line.empty()) {
+      ++pieces;
+      xs += line.size();
+      longest = std::max(longest, line.size());
+    } else if (line == "done") {
+      done_after = pieces > 0;
+    }
+  }
+  EXPECT_EQ(xs, 10485760u) << "every byte of the line is stored";
+  EXPECT_GT(pieces, 1u) << "in pieces";
+  EXPECT_LE(longest, 65536u);
+  EXPECT_TRUE(done_after) << "the next line follows the pieces";
 }
 
 TEST(BadInput, DaemonForkedByAStepIsStopped) {

@@ -1,6 +1,8 @@
 // `slipway run` end to end: the real binary, a real git repository, the sandbox executor.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <chrono>
 #include <filesystem>
 
@@ -167,15 +169,47 @@ TEST(SlipwayRun, NotAGitRepositoryIsBadInput) {
   EXPECT_NE(result.err.find("is not a git repository"), std::string::npos) << result.err;
 }
 
+// The commands named in one --help's "Subcommands:" section.
+std::vector<std::string> subcommands_in(const std::string& help) {
+  std::vector<std::string> names;
+  size_t section = help.find("\nSubcommands:\n");
+  if (section == std::string::npos) return names;
+  std::istringstream lines(help.substr(section + 14));
+  for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+// Every command and subcommand, found by walking the help itself (so a new one is covered the
+// day it is added): exit 0, its usage line and its own options, a description first.
 TEST(SlipwayRun, HelpOnEveryCommand) {
   SlipwayCommand slipway;
-  for (std::vector<std::string> command : {std::vector<std::string>{"--help"}, {"run", "--help"}, {"validate", "--help"},
-                                           {"runs", "--help"}, {"runs", "list", "--help"}, {"runs", "show", "--help"},
-                                           {"runs", "logs", "--help"}}) {
-    auto result = slipway.run(command);
-    EXPECT_EQ(result.exit_code, 0) << command.front();
-    EXPECT_NE(result.out.find("Usage"), std::string::npos) << result.out;
+  std::vector<std::vector<std::string>> pending = {{}};
+  int seen = 0;
+  while (!pending.empty()) {
+    std::vector<std::string> command = pending.back();
+    pending.pop_back();
+    std::vector<std::string> arguments = command;
+    arguments.push_back("--help");
+    auto result = slipway.run(arguments);
+    std::string path = "slipway";
+    for (const auto& word : command) path += " " + word;
+    ++seen;
+    EXPECT_EQ(result.exit_code, 0) << path;
+    EXPECT_NE(result.out.find("Usage: " + path), std::string::npos) << path << ":\n" << result.out;
+    EXPECT_NE(result.out.find("-h,--help"), std::string::npos) << path;
+    EXPECT_NE(result.out.rfind("Usage: ", 0), 0u) << path << " says what it is before its usage";
+    for (const std::string& name : subcommands_in(result.out)) {
+      std::vector<std::string> deeper = command;
+      deeper.push_back(name);
+      pending.push_back(deeper);
+    }
   }
+  EXPECT_GE(seen, 36) << "every command and its subcommands (36 when this was written)";
 }
 
 }  // namespace

@@ -88,7 +88,12 @@ class WebhookTest : public ::testing::Test {
     auto answer = testing::http_request(server_->address(), "GET", "/api/v1/runs?repository=demo",
                                         {{"Authorization", std::string("Bearer ") + kAdminToken}});
     auto body = nlohmann::json::parse(answer.body, nullptr, false);
-    return body.is_object() && body["runs"].is_array() ? body["runs"] : nlohmann::json::array();
+    // A failed call is a failure, never "no runs": a check for none must be able to fail.
+    if (answer.status != 200 || !body.is_object() || !body["runs"].is_array()) {
+      ADD_FAILURE() << "GET /api/v1/runs answered " << answer.status << ": " << answer.body;
+      return nlohmann::json::array();
+    }
+    return body["runs"];
   }
 
   // Waits until a run of `commit` exists; returns it, or null after a few seconds.

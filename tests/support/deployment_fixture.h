@@ -213,7 +213,11 @@ class DeploymentFixture {
     std::map<std::string, std::string> found;
     ContainerRuntime runtime(DockerDaemon::kSocket);
     auto listed = runtime.list({{"slipway.owner", owner()}});
-    if (!listed) return found;
+    // A failed listing is a failure, never "no containers": a check for none must be able to fail.
+    if (!listed) {
+      ADD_FAILURE() << "cannot list the containers: " << listed.error().message;
+      return found;
+    }
     for (const auto& container : *listed) found[container.name] = container.state;
     return found;
   }

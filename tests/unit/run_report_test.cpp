@@ -140,7 +140,12 @@ TEST(RunReportJson, ReplacesInvalidUtf8SoItCanBeWritten) {
   RunReport report = sample_report();
   report.summary_markdown = "bad \xff byte";
   report.suites[0].output_tail.push_back("\xc3");
-  EXPECT_NO_THROW(report_to_json(report).dump());
+  std::string written = report_to_json(report).dump();
+  auto back = report_from_json(nlohmann::json::parse(written));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->summary_markdown, "bad \xEF\xBF\xBD byte");
+  ASSERT_FALSE(back->suites[0].output_tail.empty());
+  EXPECT_EQ(back->suites[0].output_tail.back(), "\xEF\xBF\xBD");
 }
 
 TEST(RunReportJson, ExplainsWhatIsWrong) {

@@ -260,13 +260,24 @@ TEST(ServerConfig, RandomInputNeverHangs) {
   for (int i = 0; i < 2000; ++i) {
     std::string text;
     for (int n = 0; n < 60; ++n) text += alphabet[random() % alphabet.size()];
-    EXPECT_NO_THROW(parse(text));
+    // Either a configuration or diagnostics that say where, never both, never neither.
+    auto parsed = parse(text);
+    EXPECT_NE(parsed.ok(), !parsed.diagnostics.empty()) << text;
+    for (const auto& diagnostic : parsed.diagnostics) {
+      EXPECT_EQ(diagnostic.to_string().rfind("slipway.yml:", 0), 0u) << diagnostic.to_string();
+    }
   }
 }
 
-TEST(ServerConfig, HostileInputNeverThrows) {
-  EXPECT_NO_THROW(parse(std::string(100'000, '[')));
-  EXPECT_NO_THROW(parse("a: &x [*x]\nrepositories: *x\n"));
+TEST(ServerConfig, HostileInputIsRefusedWithADiagnostic) {
+  auto deep = parse(std::string(100'000, '['));
+  EXPECT_FALSE(deep.ok());
+  ASSERT_FALSE(deep.diagnostics.empty());
+  EXPECT_EQ(deep.diagnostics.front().to_string().rfind("slipway.yml:1:", 0), 0u) << deep.diagnostics.front().to_string();
+  auto recursive = parse("a: &x [*x]\nrepositories: *x\n");
+  EXPECT_FALSE(recursive.ok());
+  ASSERT_FALSE(recursive.diagnostics.empty());
+  EXPECT_EQ(recursive.diagnostics.front().to_string().rfind("slipway.yml:", 0), 0u) << recursive.diagnostics.front().to_string();
 }
 
 }  // namespace
