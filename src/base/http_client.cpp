@@ -132,13 +132,35 @@ curl_slist* header_list(const HttpClientRequest& request) {
   return list;
 }
 
-std::string transport_error(const HttpClientRequest& request, CURLcode code, const char* detail, long os_errno = 0) {
+// A network-level failure is `unavailable` (or `timeout`), with the short reason as its cause;
+// anything else (a refused certificate, an aborted transfer) is `internal`.
+ErrorKind transport_kind(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return ErrorKind::timeout;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+      return ErrorKind::unavailable;
+    default:
+      return ErrorKind::internal;
+  }
+}
+
+Error transport_error(const HttpClientRequest& request, CURLcode code, const char* detail, long os_errno = 0) {
   std::string where = request.unix_socket.empty() ? request.url : request.url + " (socket " + request.unix_socket + ")";
   std::string why = *detail ? detail : curl_easy_strerror(code);
   // curl 7.88 says "Couldn't connect to server" for every failed connect; the system's reason
-  // ("Connection refused") is what a user can act on, so it ends the message in parentheses.
-  if (os_errno != 0) why += fmt::format(" ({})", std::strerror(static_cast<int>(os_errno)));
-  return fmt::format("{} {}: {}", request.method, where, why);
+  // ("Connection refused") is what a user can act on, so it ends the message in parentheses
+  // and is the cause.
+  std::string cause = os_errno != 0 ? std::strerror(static_cast<int>(os_errno)) : why;
+  if (os_errno != 0) why += fmt::format(" ({})", cause);
+  ErrorKind kind = transport_kind(code);
+  return make_error(kind, fmt::format("{} {}: {}", request.method, where, why),
+                    kind == ErrorKind::internal ? "" : std::move(cause));
 }
 
 }  // namespace
@@ -215,10 +237,10 @@ Result<HttpClientResponse> HttpClient::send(const HttpClientRequest& request) {
   curl_slist_free_all(connect_to);
   if (transfer.body_file) std::fclose(transfer.body_file);
   if (!body) return body.error();
-  if (transfer.aborted) return make_error(transport_error(request, code, "aborted by the receiver"));
+  if (transfer.aborted) return transport_error(request, code, "aborted by the receiver");
   long os_errno = 0;
   curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-  if (code != CURLE_OK) return make_error(transport_error(request, code, error_detail, os_errno));
+  if (code != CURLE_OK) return transport_error(request, code, error_detail, os_errno);
   return response;
 }
 

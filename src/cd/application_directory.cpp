@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "spec/spec_file.h"
+#include "spec/environment_secrets.h"
 #include "store/secret_store.h"
 
 namespace slipway {
@@ -23,16 +24,6 @@ const EnvironmentConfig* find_environment(const ServerConfig& config, const std:
 
 std::string join_repository(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "/" + name;
-}
-
-Result<std::string> required_secret(const std::map<std::string, std::string>& secrets, const std::string& name,
-                                    const std::string& application, const std::string& environment,
-                                    const std::string& what) {
-  auto found = secrets.find(name);
-  if (found != secrets.end()) return found->second;
-  return make_error(fmt::format("{} of {} in {}: secret {} is not set (slipway secret set {} {} {} — or '*' for "
-                                "every repository)",
-                                what, application, environment, name, application, environment, name));
 }
 
 }  // namespace
@@ -122,19 +113,15 @@ Result<ApplicationTarget> ApplicationDirectory::resolve(const std::string& appli
   SecretStore secret_store(**store, master_key_);
   auto secrets = secret_store.resolve(application, environment);
   if (!secrets) return secrets.error();
+  EnvironmentSecrets available(*secrets, application, environment);
   for (const std::string& name : target.deploy.secrets) {
-    auto value = required_secret(*secrets, name, application, environment, "deploy.secrets");
+    auto value = available.require(name, "deploy.secrets");
     if (!value) return value.error();
     target.secrets[name] = *value;
   }
-  const RegistryConfig& registry = *target_environment->registry;
-  if (!registry.username_secret.empty()) {
-    auto username = required_secret(*secrets, registry.username_secret, application, environment, "the registry user");
-    if (!username) return username.error();
-    auto password = required_secret(*secrets, registry.password_secret, application, environment, "the registry password");
-    if (!password) return password.error();
-    target.credentials = PullCredentials{*username, *password, host};
-  }
+  auto login = available.registry_login(*target_environment->registry);
+  if (!login) return login.error();
+  if (!login->username.empty()) target.credentials = PullCredentials{login->username, login->password, host};
   return target;
 }
 

@@ -29,15 +29,15 @@ std::string joined(const std::vector<std::string>& details) {
 }
 
 // The short reason of a transport failure: what a person reading a chat message can act on.
-std::string transport_detail(const std::string& message, const std::string& url, Milliseconds timeout) {
-  std::string lower = message;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (lower.find("connection refused") != std::string::npos) return "connection refused";
-  if (lower.find("timed out") != std::string::npos || lower.find("timeout") != std::string::npos) {
-    return fmt::format("timed out after {} ms", timeout.count());
+std::string transport_detail(const Error& error, const std::string& url, Milliseconds timeout) {
+  if (error.kind == ErrorKind::timeout) return fmt::format("timed out after {} ms", timeout.count());
+  if (error.kind == ErrorKind::unavailable && !error.cause.empty()) {
+    std::string cause = error.cause;
+    cause[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(cause[0])));  // "connection refused"
+    return cause;
   }
-  size_t after_url = message.find(url + ": ");
-  return after_url == std::string::npos ? message : message.substr(after_url + url.size() + 2);
+  size_t after_url = error.message.find(url + ": ");
+  return after_url == std::string::npos ? error.message : error.message.substr(after_url + url.size() + 2);
 }
 
 // The container's own verdict: a fatal result when it is gone, stopped or unhealthy by its
@@ -106,7 +106,7 @@ HealthCheckResult HealthGate::check(const HealthTarget& target) const {
   auto answer = client.send(get);
   double elapsed_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - began).count();
   if (!answer) {
-    result.detail = transport_detail(answer.error().message, get.url, spec_.timeout);
+    result.detail = transport_detail(answer.error(), get.url, spec_.timeout);
   } else {
     result.answered = true;
     result.status = static_cast<int>(answer->status);

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cd/container_names.h"
+#include "spec/environment_secrets.h"
 #include "cd/task_execution.h"
 #include "cd/task_log.h"
 #include "spec/spec_values.h"
@@ -73,14 +74,15 @@ Result<TaskRevisionRecord> TaskRunner::Impl::find_revision(Store& store, const T
   if (!found) return found.error();
   if (!*found) {
     if (request.revision == 0) {
-      return make_error(fmt::format("no task {} in {} (slipway task list)", request.task, request.environment));
+      return make_error(ErrorKind::not_found,
+                        fmt::format("no task {} in {} (slipway task list)", request.task, request.environment));
     }
-    return make_error(
-        fmt::format("task {} has no revision {} in {}", request.task, request.revision, request.environment));
+    return make_error(ErrorKind::not_found,
+                      fmt::format("task {} has no revision {} in {}", request.task, request.revision, request.environment));
   }
   if ((*found)->digest.empty()) {
-    return make_error(
-        fmt::format("task {} in {} has no image yet: push its image first", request.task, request.environment));
+    return make_error(ErrorKind::conflict,
+                      fmt::format("task {} in {} has no image yet: push its image first", request.task, request.environment));
   }
   return **found;
 }
@@ -88,7 +90,8 @@ Result<TaskRevisionRecord> TaskRunner::Impl::find_revision(Store& store, const T
 // Every check that can fail before anything is recorded: the revision, the overrides, the secrets.
 Result<TaskRunPlan> TaskRunner::Impl::plan(Store& store, const TaskRunRequest& request) {
   if (request.task.empty() || request.environment.empty()) {
-    return make_error("a task run needs a task and an environment: slipway task run NAME --environment ENV");
+    return make_error(ErrorKind::invalid_input,
+                      "a task run needs a task and an environment: slipway task run NAME --environment ENV");
   }
   auto revision = find_revision(store, request);
   if (!revision) return revision.error();
@@ -96,12 +99,12 @@ Result<TaskRunPlan> TaskRunner::Impl::plan(Store& store, const TaskRunRequest& r
   std::set<std::string> secret_names(definition.secrets.begin(), definition.secrets.end());
   for (const auto& [name, value] : request.env) {
     if (!is_valid_variable_name(name)) {
-      return make_error(fmt::format("--env {}: '{}' is not a valid variable name (letters, digits and '_', not "
+      return make_error(ErrorKind::invalid_input, fmt::format("--env {}: '{}' is not a valid variable name (letters, digits and '_', not "
                                     "starting with a digit)",
                                     name, name));
     }
     if (secret_names.count(name)) {
-      return make_error(fmt::format("--env {}: {} is a secret of task {}; a run cannot override it (slipway secret "
+      return make_error(ErrorKind::invalid_input, fmt::format("--env {}: {} is a secret of task {}; a run cannot override it (slipway secret "
                                     "set {} {} {})",
                                     name, name, request.task, definition.repository, request.environment, name));
     }
@@ -114,16 +117,12 @@ Result<TaskRunPlan> TaskRunner::Impl::plan(Store& store, const TaskRunRequest& r
   plan.owner = options.owner;
   plan.env = definition.env;
   for (const auto& [name, value] : request.env) plan.env[name] = value;
+  EnvironmentSecrets available(environment->secrets, definition.repository, request.environment);
   for (const std::string& name : definition.secrets) {
-    auto secret = environment->secrets.find(name);
-    if (secret == environment->secrets.end()) {
-      return make_error(fmt::format("task {} needs secret {}, which is not set for {} in {}: slipway secret set {} "
-                                    "{} {}",
-                                    request.task, name, definition.repository, request.environment,
-                                    definition.repository, request.environment, name));
-    }
-    plan.env[name] = secret->second;  // only the secrets the definition names
-    plan.secrets.push_back(secret->second);
+    auto value = available.require(name, "task " + request.task);
+    if (!value) return value.error();
+    plan.env[name] = *value;  // only the secrets the definition names
+    plan.secrets.push_back(*value);
   }
   plan.run.environment = request.environment;
   plan.run.task = request.task;

@@ -1,20 +1,14 @@
 #include "cli/api_client.h"
 
+#include <cctype>
 #include <cstdlib>
-#include <mutex>
 
-#include <curl/curl.h>
 #include <fmt/core.h>
 
 #include "base/strings.h"
 
 namespace slipway {
 namespace {
-
-void initialise_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string environment(const char* name) {
   const char* value = std::getenv(name);
@@ -51,22 +45,14 @@ struct EventStream {
   }
 };
 
-size_t append_body(char* bytes, size_t size, size_t count, void* target) {
-  static_cast<std::string*>(target)->append(bytes, size * count);
-  return size * count;
-}
-
-size_t feed_stream(char* bytes, size_t size, size_t count, void* target) {
-  auto* stream = static_cast<EventStream*>(target);
-  stream->buffer.append(bytes, size * count);
-  stream->consume();
-  return stream->stopped ? 0 : size * count;  // 0 makes curl stop the transfer
-}
-
-std::string unreachable(const std::string& server, CURLcode code) {
-  std::string why = code == CURLE_COULDNT_CONNECT ? "connection refused" : curl_easy_strerror(code);
-  return fmt::format("cannot reach the Slipway server at {}: {} (is `slipway serve` running? set SLIPWAY_SERVER)",
-                     server, why);
+// Why the server could not be reached, and what to check.
+Error unreachable(const std::string& server, const Error& transport) {
+  std::string why = transport.cause.empty() ? transport.message : transport.cause;
+  if (!why.empty()) why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
+  return make_error(transport.kind,
+                    fmt::format("cannot reach the Slipway server at {}: {} (is `slipway serve` running? set "
+                                "SLIPWAY_SERVER)",
+                                server, why));
 }
 
 }  // namespace
@@ -82,42 +68,36 @@ ApiClient::ApiClient(std::string server, std::string token)
   if (server_.find("://") == std::string::npos) server_ = "http://" + server_;
 }
 
+HttpClientRequest ApiClient::request_to(const std::string& method, const std::string& path,
+                                        std::string_view accept) const {
+  HttpClientRequest request;
+  request.method = method;
+  request.url = server_ + path;
+  request.headers.set("Accept", std::string(accept));
+  if (!token_.empty()) request.headers.set("Authorization", "Bearer " + token_);
+  request.connect_timeout = Milliseconds(5'000);
+  return request;
+}
+
 Result<ApiClient::Answer> ApiClient::request(const std::string& method, const std::string& path,
                                              const std::string* body) const {
-  initialise_curl_once();
-  CURL* curl = curl_easy_init();
-  if (!curl) return make_error("could not start an HTTP request (libcurl failed to initialise)");
-  Answer answer;
-  std::string url = server_ + path;
-  struct curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  std::string authorization = "Authorization: Bearer " + token_;
-  if (!token_.empty()) headers = curl_slist_append(headers, authorization.c_str());
-  if (body) headers = curl_slist_append(headers, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 120'000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
+  HttpClientRequest request = request_to(method, path, "application/json");
+  request.timeout = Milliseconds(120'000);
   if (body) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    request.headers.set("Content-Type", "application/json");
+    request.body = *body;
   }
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (code != CURLE_OK) return make_error(unreachable(server_, code));
-  return answer;
+  HttpClient client;
+  auto answer = client.send(request);
+  if (!answer) return unreachable(server_, answer.error());
+  return Answer{answer->status, std::move(answer->body)};
 }
 
 Result<nlohmann::json> ApiClient::json_answer(const Answer& answer) const {
   nlohmann::json body = nlohmann::json::parse(answer.body, nullptr, false);
   if (answer.status == 401) {
-    if (token_.empty()) return make_error("the server needs a token (401): set SLIPWAY_TOKEN");
-    return make_error("the server refused the token (401): set SLIPWAY_TOKEN");
+    if (token_.empty()) return make_error(ErrorKind::unauthorized, "the server needs a token (401): set SLIPWAY_TOKEN");
+    return make_error(ErrorKind::unauthorized, "the server refused the token (401): set SLIPWAY_TOKEN");
   }
   if (answer.status >= 400) {
     std::string message = body.is_object() && body.contains("error") && body["error"].is_string()
@@ -160,32 +140,23 @@ Result<nlohmann::json> ApiClient::remove(const std::string& path) const {
 
 Status ApiClient::follow(const std::string& path,
                          const std::function<bool(std::string_view, std::string_view)>& on_event) const {
-  initialise_curl_once();
-  CURL* curl = curl_easy_init();
-  if (!curl) return make_error("could not start an HTTP request (libcurl failed to initialise)");
   EventStream stream{&on_event, {}, {}, {}};
-  std::string url = server_ + path;
-  struct curl_slist* headers = curl_slist_append(nullptr, "Accept: text/event-stream");
-  std::string authorization = "Authorization: Bearer " + token_;
-  if (!token_.empty()) headers = curl_slist_append(headers, authorization.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, feed_stream);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &stream);
-  CURLcode code = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (stream.stopped || code == CURLE_OK) return {};
-  if (code == CURLE_HTTP_RETURNED_ERROR) {
-    if (status == 401) return make_error("the server refused the token (401): set SLIPWAY_TOKEN");
-    return make_error(fmt::format("the server answered {} to {}", status, path));
-  }
-  return make_error(unreachable(server_, code));
+  HttpClientRequest request = request_to("GET", path, "text/event-stream");
+  // No overall timeout: a follow lasts as long as the steps do; the server's keep-alive
+  // comments keep the stall timeout from ending an idle stream.
+  // An error answer's body ({"error": ...}) holds no event: the parser passes over it.
+  request.on_body = [&](std::string_view chunk) {
+    stream.buffer.append(chunk);
+    stream.consume();
+    return !stream.stopped;
+  };
+  HttpClient client;
+  auto answer = client.send(request);
+  if (stream.stopped) return {};
+  if (!answer) return unreachable(server_, answer.error());
+  if (answer->status == 401) return make_error(ErrorKind::unauthorized, "the server refused the token (401): set SLIPWAY_TOKEN");
+  if (answer->status >= 400) return make_error(fmt::format("the server answered {} to {}", answer->status, path));
+  return {};
 }
 
 }  // namespace slipway

@@ -1,4 +1,4 @@
-// ApiClient: the CLI's side of the server's HTTP API (docs/api.md), over libcurl. The server is
+// ApiClient: the CLI's side of the server's HTTP API (docs/api.md), over base's HttpClient. The server is
 // `--server`, else $SLIPWAY_SERVER, else http://127.0.0.1:7700; the token is $SLIPWAY_TOKEN.
 // Every failure is an Error a user can act on: the server is unreachable (is it running?), the
 // token was refused (set SLIPWAY_TOKEN), or the server's own {"error": ...} message.
@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/http_client.h"
 #include "base/result.h"
 
 namespace slipway {
@@ -44,6 +45,7 @@ class ApiClient {
     std::string body;
   };
   Result<Answer> request(const std::string& method, const std::string& path, const std::string* body) const;
+  HttpClientRequest request_to(const std::string& method, const std::string& path, std::string_view accept) const;
   Result<nlohmann::json> json_answer(const Answer& answer) const;
 
   std::string server_;

@@ -9,14 +9,10 @@ namespace slipway {
 ArtifactPublisher::ArtifactPublisher(ServerConfig config, std::string docker_socket)
     : config_(std::move(config)), docker_socket_(std::move(docker_socket)) {}
 
-Result<std::string> required_secret(const PublishStepContext& context, const std::string& name, std::string_view use) {
-  if (context.secrets) {
-    auto found = context.secrets->find(name);
-    if (found != context.secrets->end()) return found->second;
-  }
-  return make_error(fmt::format("the secret {} ({}) is not set for environment '{}': set it with "
-                                "`slipway secret set '*' {} {}` (value on stdin)",
-                                name, use, context.environment, context.environment, name));
+EnvironmentSecrets environment_secrets(const PublishStepContext& context) {
+  static const std::map<std::string, std::string> kNone;
+  return EnvironmentSecrets(context.secrets ? *context.secrets : kNone, context.run ? context.run->repository : "*",
+                            context.environment);
 }
 
 Result<std::vector<PublishedArtifact>> ArtifactPublisher::publish(const PlannedStep& step,

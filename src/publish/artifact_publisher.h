@@ -16,6 +16,7 @@
 #include <string>
 
 #include "ci/publish_job.h"
+#include "spec/environment_secrets.h"
 #include "spec/server_config.h"
 
 namespace slipway {
@@ -46,7 +47,7 @@ class ArtifactPublisher : public Publisher {
   std::map<int64_t, std::shared_ptr<struct RunImage>> images_;
 };
 
-// The secret `name` from a publish job's secrets, or an Error that says how to set it.
-Result<std::string> required_secret(const PublishStepContext& context, const std::string& name, std::string_view use);
+// The publish job's secrets (its environment's only), for the credentials its steps need.
+EnvironmentSecrets environment_secrets(const PublishStepContext& context);
 
 }  // namespace slipway

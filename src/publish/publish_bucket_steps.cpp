@@ -47,12 +47,10 @@ Result<BucketTarget> open_bucket(const EnvironmentConfig& environment, const Pub
   options.endpoint = config.endpoint;
   options.region = config.region;
   options.path_style = config.path_style;
-  auto access_key = required_secret(context, config.access_key_secret, "the bucket's access key");
-  if (!access_key) return access_key.error();
-  auto secret_key = required_secret(context, config.secret_key_secret, "the bucket's secret key");
-  if (!secret_key) return secret_key.error();
-  options.access_key = *access_key;
-  options.secret_key = *secret_key;
+  auto keys = environment_secrets(context).bucket_keys(config);
+  if (!keys) return keys.error();
+  options.access_key = keys->access_key;
+  options.secret_key = keys->secret_key;
   auto client = S3Client::create(options);
   if (!client) return client.error();
   // A missing bucket or refused credentials are said plainly before anything is sent.

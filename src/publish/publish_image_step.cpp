@@ -83,14 +83,9 @@ Result<std::vector<PublishedArtifact>> ArtifactPublisher::publish_image(const En
   }
   auto location = parse_registry_url(environment.registry->url);
   if (!location) return make_error("the registry url: " + location.error().message);
-  RegistryCredentials credentials;
-  if (!environment.registry->username_secret.empty()) {
-    auto username = required_secret(context, environment.registry->username_secret, "the registry user");
-    if (!username) return username.error();
-    auto password = required_secret(context, environment.registry->password_secret, "the registry password");
-    if (!password) return password.error();
-    credentials = {*username, *password};
-  }
+  auto login = environment_secrets(context).registry_login(*environment.registry);
+  if (!login) return login.error();
+  RegistryCredentials credentials{login->username, login->password};
   // Credentials first: a wrong password should fail in a second, not after a long build.
   RegistryClient registry(RegistryEndpoint{location->registry, credentials, ""});
   if (auto access = registry.check_access(); !access) return access.error();

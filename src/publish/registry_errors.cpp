@@ -47,19 +47,9 @@ std::string describe_registry_answer(long status, std::string_view body) {
 }
 
 Error unreachable_registry(std::string_view registry, const Error& transport) {
-  const std::string& message = transport.message;
-  // HttpClient ends a connect failure with the system's reason in parentheses; else curl's
-  // words follow the URL ("GET http://...: Operation timed out after ...").
-  std::string reason;
-  if (!message.empty() && message.back() == ')') {
-    size_t open = message.rfind(" (");
-    if (open != std::string::npos) reason = message.substr(open + 2, message.size() - open - 3);
-  }
-  if (reason.empty()) {
-    size_t url_end = message.find(": ");
-    reason = url_end == std::string::npos ? message : message.substr(url_end + 2);
-  }
-  return make_error(fmt::format("cannot reach the registry at {}: {}", registry, reason));
+  // The cause alone ("Connection refused") when the transport gave one; else its whole message.
+  const std::string& reason = transport.cause.empty() ? transport.message : transport.cause;
+  return make_error(transport.kind, fmt::format("cannot reach the registry at {}: {}", registry, reason));
 }
 
 }  // namespace slipway

@@ -72,7 +72,7 @@ Result<int64_t> integer_parameter(const std::map<std::string, std::string>& valu
 
 HttpResponse bad_request(const Error& error) { return HttpResponse::error(400, error.message); }
 
-HttpResponse server_error(const Error& error) { return HttpResponse::error(500, error.message); }
+HttpResponse server_error(const Error& error) { return HttpResponse::from_error(error); }
 
 std::variant<RunRecord, HttpResponse> run_from_path(Store& store, const HttpRequest& request) {
   auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);

@@ -31,7 +31,8 @@ Result<int64_t> integer_parameter(const std::map<std::string, std::string>& valu
 
 // 400 with the error's message.
 HttpResponse bad_request(const Error& error);
-// 500: the server could not do its part (the store failed); the message says which operation.
+// The server could not do its part: the status by the error's kind (HttpResponse::from_error),
+// 500 for the store's own failures; the message says which operation.
 HttpResponse server_error(const Error& error);
 
 // A run, by the {id} path parameter: the record, or the 400/404/500 response to send.

@@ -67,6 +67,19 @@ HttpResponse HttpResponse::error(int status, std::string_view message) {
   return json(status, {{"error", std::string(message)}});
 }
 
+HttpResponse HttpResponse::from_error(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::not_found: return HttpResponse::error(404, error.message);
+    case ErrorKind::conflict: return HttpResponse::error(409, error.message);
+    case ErrorKind::invalid_input: return HttpResponse::error(400, error.message);
+    case ErrorKind::unauthorized: return HttpResponse::error(401, error.message);
+    case ErrorKind::unavailable: return HttpResponse::error(503, error.message);
+    case ErrorKind::timeout: return HttpResponse::error(504, error.message);
+    case ErrorKind::internal: break;
+  }
+  return HttpResponse::error(500, error.message);
+}
+
 HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
   HttpResponse response;
   response.status = status;

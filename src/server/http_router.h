@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/result.h"
+
 namespace slipway {
 
 enum class Role { anonymous = 0, read_only = 1, deployer = 2, admin = 3 };
@@ -52,6 +54,9 @@ struct HttpResponse {
   static HttpResponse json(int status, const nlohmann::json& body);
   // {"error": message} with the status; message says what to do.
   static HttpResponse error(int status, std::string_view message);
+  // The one mapping from an error's kind to its status: not_found 404, conflict 409,
+  // invalid_input 400, unauthorized 401, unavailable 503, timeout 504, internal 500.
+  static HttpResponse from_error(const Error& error);
   static HttpResponse text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
 };
 

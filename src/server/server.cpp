@@ -36,6 +36,7 @@
 #include "server/webhook_routes.h"
 #include "store/events.h"
 #include "store/master_key.h"
+#include "spec/environment_secrets.h"
 #include "store/secret_store.h"
 
 namespace slipway {
@@ -185,13 +186,14 @@ Result<TaskEnvironment> Server::Impl::task_environment(const std::string& master
   auto values = secrets.resolve(repository, environment);
   if (!values) return values.error();
   TaskEnvironment resolved{*values, std::nullopt};
+  // The same rule as a deployment's: a login the configuration names must be set.
+  EnvironmentSecrets available(resolved.secrets, repository, environment);
   for (const EnvironmentConfig& candidate : options.config.environments) {
-    if (candidate.name != environment || !candidate.registry || candidate.registry->username_secret.empty()) continue;
-    auto user = values->find(candidate.registry->username_secret);
-    auto password = values->find(candidate.registry->password_secret);
-    if (user != values->end() && password != values->end()) {
-      resolved.credentials = PullCredentials{user->second, password->second,
-                                             split_registry_url(candidate.registry->url).first};
+    if (candidate.name != environment || !candidate.registry) continue;
+    auto login = available.registry_login(*candidate.registry);
+    if (!login) return login.error();
+    if (!login->username.empty()) {
+      resolved.credentials = PullCredentials{login->username, login->password, split_registry_url(candidate.registry->url).first};
     }
   }
   return resolved;

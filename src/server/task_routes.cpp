@@ -211,7 +211,7 @@ HttpResponse trigger_route(ApiContext& context, const HttpRequest& request) {
   if (missing.status != 200) return missing;
   if (context.tasks == nullptr) return HttpResponse::error(503, "data tasks are not enabled on this server");
   auto run = context.tasks->trigger(trigger);
-  if (!run) return HttpResponse::error(409, run.error().message);
+  if (!run) return HttpResponse::from_error(run.error());
   return HttpResponse::json(202, {{"run", task_run_json(*run)}});
 }
 

@@ -422,7 +422,10 @@ TEST_F(Publish, RegistryDownMissingBucketAndUnsetSecretEachFailTheirEnvironment)
   EXPECT_NE(development.find("cannot reach the registry"), std::string::npos) << development;
   std::string staging = job_named(run, "publish:staging").value("reason", "");
   EXPECT_NE(staging.find("S3_SECRET_KEY"), std::string::npos) << staging;
-  EXPECT_NE(staging.find("is not set for environment 'staging'"), std::string::npos) << staging;
+  EXPECT_NE(staging.find("the bucket's secret key needs secret S3_SECRET_KEY, which is not set for etl in staging: "
+                         "slipway secret set etl staging S3_SECRET_KEY"),
+            std::string::npos)
+      << staging;
   std::string production = job_named(run, "publish:production").value("reason", "");
   EXPECT_NE(production.find("no-such-bucket"), std::string::npos) << production;
   // Production's image step passed before its bucket step failed: the image is recorded (it is

@@ -303,7 +303,7 @@ TEST_F(TaskRunnerTest, BadRequestsAreRefusedBeforeAnythingIsRecordedOrStarted) {
   auto secret = runner_->trigger({"staging", "secretive", 0, {}, "cli"});
   ASSERT_FALSE(secret);
   EXPECT_EQ(secret.error().message, "task secretive needs secret API_KEY, which is not set for data-jobs in staging: "
-                                    "slipway secret set data-jobs staging API_KEY");
+                                    "slipway secret set data-jobs staging API_KEY (or '*' for every repository)");
 
   auto unknown = runner_->trigger({"staging", "nope", 0, {}, "cli"});
   ASSERT_FALSE(unknown);

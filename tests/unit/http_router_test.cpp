@@ -90,3 +90,23 @@ TEST(Url, DecodesAndRefusesMalformedEscapes) {
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// One mapping from an error's kind to the answer's status; the message is the body's "error".
+TEST(HttpResponseFromError, EachKindHasItsStatus) {
+  const std::vector<std::pair<ErrorKind, int>> expected = {
+      {ErrorKind::internal, 500},     {ErrorKind::not_found, 404},   {ErrorKind::conflict, 409},
+      {ErrorKind::invalid_input, 400}, {ErrorKind::unauthorized, 401}, {ErrorKind::unavailable, 503},
+      {ErrorKind::timeout, 504}};
+  for (const auto& [kind, status] : expected) {
+    HttpResponse response = HttpResponse::from_error(make_error(kind, "what went wrong"));
+    EXPECT_EQ(response.status, status);
+    EXPECT_EQ(nlohmann::json::parse(response.body)["error"], "what went wrong");
+  }
+  EXPECT_EQ(HttpResponse::from_error(make_error("a plain error")).status, 500) << "internal unless said otherwise";
+}
+
+}  // namespace
+}  // namespace slipway

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "base/http_client.h"
+#include "base/ports.h"
 #include "publish/registry_auth.h"
 #include "publish/registry_errors.h"
 
@@ -174,14 +176,26 @@ TEST(RegistryErrors, DescribesTheErrorsBody) {
   EXPECT_EQ(describe_registry_answer(500, std::string(1000, 'x')).size(), std::string("HTTP 500: ").size() + 200);
 }
 
+// The reason comes from the transport error's cause (never from its wording): here a real
+// connection to a loopback port nobody listens on.
 TEST(RegistryErrors, UnreachableKeepsTheSystemsReason) {
-  Error refused = unreachable_registry(
-      "127.0.0.1:5000",
-      make_error("HEAD http://127.0.0.1:5000/v2/a/blobs/sha256:x: Failed to connect to 127.0.0.1 port 5000 after 0 ms: "
-                 "Couldn't connect to server (Connection refused)"));
-  EXPECT_EQ(refused.message, "cannot reach the registry at 127.0.0.1:5000: Connection refused");
-  Error timed_out = unreachable_registry("10.0.0.1:5000", make_error("GET http://10.0.0.1:5000/v2/: Connection timed out after 5001 milliseconds"));
-  EXPECT_EQ(timed_out.message, "cannot reach the registry at 10.0.0.1:5000: Connection timed out after 5001 milliseconds");
+  auto port = free_loopback_port();
+  ASSERT_TRUE(port.ok());
+  HttpClient client;
+  HttpClientRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(*port) + "/v2/";
+  auto answer = client.send(request);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.error().kind, ErrorKind::unavailable);
+  EXPECT_EQ(answer.error().cause, "Connection refused");
+  Error refused = unreachable_registry("127.0.0.1:" + std::to_string(*port), answer.error());
+  EXPECT_EQ(refused.message, "cannot reach the registry at 127.0.0.1:" + std::to_string(*port) + ": Connection refused");
+  EXPECT_EQ(refused.kind, ErrorKind::unavailable);
+  Error timed_out = unreachable_registry(
+      "127.0.0.1:5000", make_error(ErrorKind::timeout, "GET http://127.0.0.1:5000/v2/: Operation timed out after 5001 "
+                                                       "milliseconds", "Operation timed out after 5001 milliseconds"));
+  EXPECT_EQ(timed_out.message, "cannot reach the registry at 127.0.0.1:5000: Operation timed out after 5001 milliseconds");
+  EXPECT_EQ(timed_out.kind, ErrorKind::timeout);
 }
 
 }  // namespace
