@@ -15,6 +15,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "base/unique_fd.h"
 
 extern char** environ;
 
@@ -68,25 +69,21 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
   return run_command(argv, CommandOptions{working_directory, std::nullopt, {}});
 }
 
-Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
-  const std::filesystem::path& working_directory = options.working_directory;
-  if (argv.empty()) return make_error("run_command: no program given");
-  int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", errno_text(errno)));
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    ::close(out_pipe[0]), ::close(out_pipe[1]);
-    return make_error(fmt::format("pipe: {}", errno_text(errno)));
-  }
+namespace {
+
+// Starts the program with stdin from /dev/null and stdout and stderr on the given pipe ends, in
+// a process group of its own when it has a timeout (so that the timeout stops what it started
+// too). Nothing else of ours goes with it: a helper that daemonizes (HAProxy) would otherwise
+// keep the server's listening socket and database open after the server is gone.
+Result<pid_t> spawn_command(const std::vector<std::string>& argv, const CommandOptions& options, int out, int err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  // Nothing else of ours goes with it: a helper that daemonizes (HAProxy) would otherwise keep
-  // the server's listening socket and database open after the server is gone.
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (!working_directory.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
+  if (!options.working_directory.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
   }
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -96,7 +93,6 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Co
     for (const auto& entry : *options.environment) environment.push_back(const_cast<char*>(entry.c_str()));
     environment.push_back(nullptr);
   }
-  // A process group of its own, so that a timeout stops what the program started too.
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   if (options.timeout.count() > 0) {
@@ -108,19 +104,35 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Co
                                    options.environment ? environment.data() : environ);
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
-  ::close(out_pipe[1]);
-  ::close(err_pipe[1]);
+  if (spawn_error != 0) return make_error(fmt::format("cannot run {}: {}", argv[0], errno_text(spawn_error)));
+  return pid;
+}
+
+Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", errno_text(errno)));
+  return std::pair<UniqueFd, UniqueFd>{UniqueFd(ends[0]), UniqueFd(ends[1])};
+}
+
+}  // namespace
+
+Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
+  if (argv.empty()) return make_error("run_command: no program given");
+  auto out = make_pipe();
+  if (!out) return out.error();
+  auto err = make_pipe();
+  if (!err) return err.error();
+  auto pid = spawn_command(argv, options, out->second.get(), err->second.get());
+  // Only the child holds the write ends now: its exit is the pipes' end of file.
+  out->second.reset();
+  err->second.reset();
+  if (!pid) return pid.error();
   CommandOutput output;
   std::optional<SteadyClock::time_point> deadline;
   if (options.timeout.count() > 0) deadline = SteadyClock::now() + options.timeout;
-  if (spawn_error == 0) drain(out_pipe[0], err_pipe[0], pid, deadline, output);
-  ::close(out_pipe[0]);
-  ::close(err_pipe[0]);
-  if (spawn_error != 0) {
-    return make_error(fmt::format("cannot run {}: {}", argv[0], errno_text(spawn_error)));
-  }
+  drain(out->first.get(), err->first.get(), *pid, deadline, output);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
   }
   output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   // posix_spawnp reports a missing program through the child's exit status 127.
