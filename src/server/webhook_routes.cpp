@@ -191,6 +191,7 @@ HttpResponse accept_push(WebhookContext& context, const RepositoryConfig& reposi
     return HttpResponse::error(400, sanitize_utf8(valid.error().message));
   }
   EventRecord event{0, "push.received", repository.name, 0, event_payload(notice, action, source, delivery_id), 0};
+  DeliveryGate::Pass pass = context.deliveries.enter(delivery_id);
   if (auto answered = record_received(context, event, delivery_id)) return *answered;
   return queue_run(context, {repository.name, action.commit, action.branch, "push", {}, {}}, delivery_id);
 }
@@ -217,6 +218,7 @@ HttpResponse accept_pull_request(WebhookContext& context, const RepositoryConfig
   if (!delivery_id.empty()) payload["delivery"] = delivery_id;
   EventRecord event{0, "pull_request.received", repository.name, 0,
                     payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 0};
+  DeliveryGate::Pass pass = context.deliveries.enter(delivery_id);
   if (auto answered = record_received(context, event, delivery_id)) return *answered;
   TriggerRequest trigger{repository.name, notice->head_sha, info.source, "pull_request", {}, info};
   return queue_run(context, trigger, delivery_id);

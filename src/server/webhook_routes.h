@@ -23,6 +23,7 @@
 
 #include "ci/repository_mirrors.h"
 #include "ci/run_queue.h"
+#include "server/delivery_gate.h"
 #include "server/http_router.h"
 #include "server/store_pool.h"
 #include "spec/server_config.h"
@@ -38,6 +39,7 @@ struct WebhookContext {
   // Opens the webhook secrets: server secrets (store/secret_store.h), read at every request.
   std::string master_key;
   RepositoryMirrors* mirrors = nullptr;  // remote repositories: their pushes are checked after the fetch
+  DeliveryGate deliveries;               // copies of one delivery, one after another
 };
 
 // The handlers keep a reference to `context`: it must outlive the router.

@@ -5,9 +5,11 @@
 // its job can see that key.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -241,6 +243,39 @@ TEST_F(WebhookTest, DuplicateDeliveryStartsOneRun) {
   auto answer = nlohmann::json::parse(second.body, nullptr, false);
   EXPECT_EQ(answer.value("duplicate", false), true);
   EXPECT_EQ(answer.value("run", 0), nlohmann::json::parse(first.body).value("run", -1));
+  ASSERT_FALSE(wait_for_run(head_).is_null());
+  EXPECT_EQ(runs().size(), 1u);
+}
+
+// A forge that retries while the first attempt is still being answered: eight copies of one
+// delivery sent at the same moment start exactly one run; every other copy says it is a
+// duplicate of that run (the delivery id is claimed in the transaction that queues the run).
+TEST_F(WebhookTest, CopiesOfOneDeliveryAtOnceStartOneRun) {
+  std::string body = push_body("refs/heads/main", head_);
+  constexpr int kCopies = 8;
+  std::vector<HttpAnswer> answers(kCopies);
+  std::vector<std::thread> senders;
+  std::atomic<int> ready{0};
+  for (int i = 0; i < kCopies; ++i) {
+    senders.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kCopies) std::this_thread::yield();
+      answers[i] = signed_push(body, "5f6b3a52-d0a1-4c6e-9c1b-concurrent");
+    });
+  }
+  for (auto& sender : senders) sender.join();
+  int queued = 0, duplicates = 0;
+  std::set<int64_t> runs_named;
+  for (const HttpAnswer& answer : answers) {
+    auto json = nlohmann::json::parse(answer.body, nullptr, false);
+    ASSERT_TRUE(json.is_object()) << answer.status << " " << answer.body;
+    if (answer.status == 202) ++queued;
+    if (answer.status == 200 && json.value("duplicate", false)) ++duplicates;
+    runs_named.insert(json.value("run", int64_t{0}));
+  }
+  EXPECT_EQ(queued, 1);
+  EXPECT_EQ(duplicates, kCopies - 1);
+  EXPECT_EQ(runs_named.size(), 1u) << "every answer names the one run";
   ASSERT_FALSE(wait_for_run(head_).is_null());
   EXPECT_EQ(runs().size(), 1u);
 }
