@@ -39,24 +39,20 @@ bool is_superseding_trigger(const std::string& trigger) {
   return trigger == "push" || trigger == "poll" || trigger == "pull_request";
 }
 
-RunQueue::Impl::Impl(DataDirectory data_directory, ServerConfig server_config, PublishServices publish_services)
+RunQueue::Impl::Impl(DataDirectory data_directory, ServerConfig server_config, QueueServices queue_services)
     : data(std::move(data_directory)),
       config(std::move(server_config)),
-      publishing(std::move(publish_services)),
+      services(std::move(queue_services)),
+      pods(services.pods),
+      mirrors(services.mirrors),
       capacity(config.concurrency > 0 ? config.concurrency
                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
       marker_scope(marker_scope_for(data.root)) {}
 
-RunQueue::RunQueue(DataDirectory data, ServerConfig config, PublishServices publishing)
-    : impl_(std::make_unique<Impl>(std::move(data), std::move(config), std::move(publishing))) {}
+RunQueue::RunQueue(DataDirectory data, ServerConfig config, QueueServices services)
+    : impl_(std::make_unique<Impl>(std::move(data), std::move(config), std::move(services))) {}
 
 RunQueue::~RunQueue() { stop(); }
-
-void RunQueue::set_publishing(PublishServices publishing) { impl_->publishing = std::move(publishing); }
-
-void RunQueue::set_container_pods(ContainerPods* pods) { impl_->pods = pods; }
-
-void RunQueue::set_mirrors(RepositoryMirrors* mirrors) { impl_->mirrors = mirrors; }
 
 Result<int64_t> RunQueue::enqueue(const TriggerRequest& request) {
   const RepositoryConfig* repository = impl_->config.find_repository(request.repository);

@@ -41,28 +41,26 @@ struct QueueStats {
   int concurrency = 0;
 };
 
-// What the queue needs to publish: without a publisher, runs stop after their test job.
-struct PublishServices {
-  Publisher* publisher = nullptr;   // shared by the workers: must be thread-safe
-  std::string master_key;           // opens the secret store; "" = no secrets at all
-};
-
-class RunQueue {
- public:
-  RunQueue(DataDirectory data, ServerConfig config, PublishServices publishing = {});
-  ~RunQueue();  // stop()s
-
-  // Replaces what the constructor was given; only before start().
-  void set_publishing(PublishServices publishing);
+// What the server lends the queue, all given at construction (each must outlive the queue):
+struct QueueServices {
+  // Without a publisher, runs stop after their test job. Shared by the workers: thread-safe.
+  Publisher* publisher = nullptr;
+  std::string master_key;            // opens the secret store; "" = no secrets at all
   // Where `image:` services' containers come from (shared by the workers, so thread-safe);
-  // without it such a job fails saying so. Its leftovers are removed at start(). Before start().
-  void set_container_pods(ContainerPods* pods);
+  // without it such a job fails saying so. Its leftovers are removed at start().
+  ContainerPods* pods = nullptr;
   // Where remote repositories' commits come from (ci/repository_mirrors.h); without it a remote
   // repository's trigger is refused. A remote repository's run waits "queued" until a worker
   // has fetched its commit ("fetching from URL"); a failed fetch fails the run with the fetch's
   // diagnosis; a push whose commit is no longer its branch's head after the fetch (a replay) is
-  // cancelled as stale. Before start().
-  void set_mirrors(RepositoryMirrors* mirrors);
+  // cancelled as stale.
+  RepositoryMirrors* mirrors = nullptr;
+};
+
+class RunQueue {
+ public:
+  RunQueue(DataDirectory data, ServerConfig config, QueueServices services = {});
+  ~RunQueue();  // stop()s
 
   // Recovery, then the workers. Error when the store cannot be opened or recovered.
   Status start();

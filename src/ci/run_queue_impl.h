@@ -48,11 +48,11 @@ struct WorkerTools {
 };
 
 struct RunQueue::Impl {
-  Impl(DataDirectory data_directory, ServerConfig server_config, PublishServices publish_services);
+  Impl(DataDirectory data_directory, ServerConfig server_config, QueueServices queue_services);
 
   DataDirectory data;
   ServerConfig config;
-  PublishServices publishing;
+  QueueServices services;  // the publisher and the master key (pods and mirrors below)
   ContainerPods* pods = nullptr;
   RepositoryMirrors* mirrors = nullptr;
   int capacity;               // runs at once

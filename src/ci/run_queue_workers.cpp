@@ -236,16 +236,16 @@ RunSettings RunQueue::Impl::settings_for(Store& store, const RunRecord& run) con
   if (!run.environments.empty()) plan.environments = split(run.environments, ',');
   plan.policies = config.policies();
   // A pull request's code is not reviewed yet: it is tested, never published.
-  plan.test_only = publishing.publisher == nullptr || run.pull_request.number > 0;
+  plan.test_only = services.publisher == nullptr || run.pull_request.number > 0;
   settings.plan = plan;
   settings.limits = config.limits;
-  settings.publisher = publishing.publisher;
+  settings.publisher = services.publisher;
   settings.pods = pods;
   if (run.pull_request.fork) {
     // Anyone can open one: the fork's code would run with whatever it is given (docs/forges.md).
     settings.note = "a pull request from a fork gets no secrets";
-  } else if (!publishing.master_key.empty()) {
-    settings.secrets_for = [&store, key = publishing.master_key, repository = run.repository](const std::string& environment) {
+  } else if (!services.master_key.empty()) {
+    settings.secrets_for = [&store, key = services.master_key, repository = run.repository](const std::string& environment) {
       return SecretStore(store, key).resolve(repository, environment);
     };
   }

@@ -22,11 +22,12 @@ struct ApiContext {
   RunQueue& queue;
   const ServerConfig& config;
   DataDirectory data;
-  std::string master_key;   // seals the secret store (store/master_key.h); set by Server::start
-  DeploymentController* deployments = nullptr;  // set by Server::start; null: no deployments here
+  // The rest is given at construction, by Server::start once every part runs.
+  std::string master_key;   // seals the secret store (store/master_key.h)
+  DeploymentController* deployments = nullptr;  // null: no deployments here
   std::function<void()> image_pushed;            // a push was stored: the intake looks now
-  TaskRunner* tasks = nullptr;                   // set by Server::start; runs data tasks on demand
-  RepositoryMirrors* mirrors = nullptr;          // set by Server::start; remote repositories
+  TaskRunner* tasks = nullptr;                   // runs data tasks on demand
+  RepositoryMirrors* mirrors = nullptr;          // remote repositories
   Role read_role() const { return config.anonymous_read ? Role::anonymous : Role::read_only; }
 };
 

@@ -15,6 +15,7 @@
 #include "cd/deployment_controller.h"
 #include "cd/docker_pods.h"
 #include "cd/image_intake.h"
+#include "cd/task_environment.h"
 #include "cd/task_registry.h"
 #include "cd/task_runner.h"
 #include "cd/task_scheduler.h"
@@ -36,46 +37,46 @@
 #include "server/webhook_routes.h"
 #include "store/events.h"
 #include "store/master_key.h"
-#include "spec/environment_secrets.h"
 #include "store/secret_store.h"
 
 namespace slipway {
 
+// The server's parts. Those that need nothing secret are members made with the Impl; the
+// rest are built by start(), in one function and one order, once the master key is loaded:
+// each takes what it needs in its constructor, and nothing is handed to a part after it.
 struct Server::Impl {
   ServerOptions options;
   StorePool stores;
   ArtifactPublisher publisher;
-  RunQueue queue;
   Auth auth;
   HttpMetrics metrics;
   Router router;
-  ApiContext api;
-  WebhookContext webhooks;
   ContainerRuntime containers;
   DiskGauge disk;  // the data directory's size, measured at start and by the pruner
   RunPruner pruner;
   DockerPods pods;  // test jobs' service containers
-  // Made in start(), once the master key is known (they read secrets).
+  // Built by start(), in this order.
+  std::string master_key;
+  std::unique_ptr<RepositoryMirrors> mirrors;  // remote repositories
+  std::unique_ptr<RunQueue> queue;
+  std::unique_ptr<OutboxWorker> outbox;        // forge statuses and chat notices
   std::unique_ptr<ApplicationDirectory> directory;
   std::unique_ptr<DeploymentController> deployments;
   std::unique_ptr<TaskRegistry> task_registry;
   std::unique_ptr<TaskRunner> tasks;
   std::unique_ptr<TaskScheduler> scheduler;
   std::unique_ptr<ImageIntake> intake;
-  std::unique_ptr<RepositoryMirrors> mirrors;  // remote repositories; made once secrets open
-  std::unique_ptr<OutboxWorker> outbox;        // forge statuses and chat notices
-  std::thread remote_checks;                   // start-up diagnosis of each remote, logged
+  std::unique_ptr<ApiContext> api;
+  std::unique_ptr<WebhookContext> webhooks;
   std::unique_ptr<HttpServer> http;
+  std::thread remote_checks;                   // start-up diagnosis of each remote, logged
   bool started = false;
 
   explicit Impl(ServerOptions o)
       : options(std::move(o)),
         stores(options.data.database()),
         publisher(options.config),
-        queue(options.data, options.config),
         auth(stores),
-        api{stores, queue, options.config, options.data},
-        webhooks{options.config, queue, stores},
         pruner(options.data, options.config, &containers, &disk),
         pods(containers, std::filesystem::absolute(options.data.root).string()) {}
 
@@ -83,15 +84,16 @@ struct Server::Impl {
     if (remote_checks.joinable()) remote_checks.join();
   }
 
+  Status build();  // everything after the master key, in order
+  Status open_mirrors();
+  Status start_outbox();
+  Status start_deployments();
+  Status start_tasks();
+  void make_api();
   void add_routes();
-  Status open_mirrors(const std::string& master_key);
-  Status start_outbox(const std::string& master_key);
-  Status start_deployments(const std::string& master_key);
-  Status start_tasks(const std::string& master_key);
-  Result<TaskEnvironment> task_environment(const std::string& master_key, const std::string& repository,
-                                           const std::string& environment);
+  Status start_http();
   void record_schedule_failure(const ScheduleConfig& schedule, const std::string& error);
-  void stop_deployments();
+  void stop_parts();
   HttpResponse handle(HttpRequest& request);
   void observe(const HttpRequest& request, int status, std::chrono::microseconds elapsed);
 };
@@ -110,15 +112,13 @@ Result<std::optional<std::string>> lookup_tag_digest(const std::string& reposito
 // Remote repositories' mirrors, their credentials resolved from the server's secrets (a missing
 // one refuses the start). Each remote is then checked once, in the background, so that a wrong
 // token or host key shows in the log at start and not only when a run fails.
-Status Server::Impl::open_mirrors(const std::string& master_key) {
+Status Server::Impl::open_mirrors() {
   auto store = stores.acquire();
   if (!store) return store.error();
   SecretStore secrets(**store, master_key);
   auto opened = RepositoryMirrors::open(options.data, options.config.repositories, secrets);
   if (!opened) return opened.error();
   mirrors = std::move(*opened);
-  queue.set_mirrors(mirrors.get());
-  api.mirrors = webhooks.mirrors = mirrors.get();
   if (mirrors->names().empty()) return {};
   remote_checks = std::thread([mirrors = mirrors.get()] {
     for (const std::string& name : mirrors->names()) {
@@ -134,7 +134,7 @@ Status Server::Impl::open_mirrors(const std::string& master_key) {
 
 // What Slipway tells the outside, read from the event log: forge commit statuses and chat
 // notices, through the durable outbox.
-Status Server::Impl::start_outbox(const std::string& master_key) {
+Status Server::Impl::start_outbox() {
   OutboxWorkerOptions worker;
   worker.database = options.data.database();
   worker.retry_for = options.config.outbox_retry_for;
@@ -152,7 +152,7 @@ Status Server::Impl::start_outbox(const std::string& master_key) {
 
 // Continuous deployment: the controller (recovery first), then the intake that feeds it from
 // stored image pushes and the registry poll. Their steps reach chat through the event log.
-Status Server::Impl::start_deployments(const std::string& master_key) {
+Status Server::Impl::start_deployments() {
   std::filesystem::path database = options.data.database();
   directory = std::make_unique<ApplicationDirectory>(options.config, database, master_key);
   DeploymentControllerOptions controller;
@@ -166,53 +166,29 @@ Status Server::Impl::start_deployments(const std::string& master_key) {
   controller.verify_sandbox = verify_sandbox_factory(options.data.root, options.config.limits);
   deployments = std::make_unique<DeploymentController>(std::move(controller));
   if (Status started = deployments->start(); !started) return started;
-  if (Status started = start_tasks(master_key); !started) return started;
+  if (Status started = start_tasks(); !started) return started;
   ImageIntakeOptions intake_options{database, directory.get(), deployments.get(), lookup_tag_digest,
                                     options.config.registry_poll_interval};
   intake_options.tasks = task_registry.get();
   intake = std::make_unique<ImageIntake>(std::move(intake_options));
-  if (Status started = intake->start(); !started) return started;
-  api.deployments = deployments.get();
-  api.image_pushed = [this] { intake->wake(); };
-  return {};
+  return intake->start();
 }
 
-// Data tasks: a run's secrets and pull credentials come from the secret store, as a deployment's.
-Result<TaskEnvironment> Server::Impl::task_environment(const std::string& master_key, const std::string& repository,
-                                                       const std::string& environment) {
-  auto store = Store::open(options.data.database());
-  if (!store) return store.error();
-  SecretStore secrets(**store, master_key);
-  auto values = secrets.resolve(repository, environment);
-  if (!values) return values.error();
-  TaskEnvironment resolved{*values, std::nullopt};
-  // The same rule as a deployment's: a login the configuration names must be set.
-  EnvironmentSecrets available(resolved.secrets, repository, environment);
-  for (const EnvironmentConfig& candidate : options.config.environments) {
-    if (candidate.name != environment || !candidate.registry) continue;
-    auto login = available.registry_login(*candidate.registry);
-    if (!login) return login.error();
-    if (!login->username.empty()) {
-      resolved.credentials = PullCredentials{login->username, login->password, split_registry_url(candidate.registry->url).first};
-    }
-  }
-  return resolved;
-}
-
-Status Server::Impl::start_tasks(const std::string& master_key) {
+// Data tasks: a run's secrets and pull credentials come from the secret store at each run
+// (cd/task_environment.h), as a deployment's.
+Status Server::Impl::start_tasks() {
   std::filesystem::path database = options.data.database();
   task_registry = std::make_unique<TaskRegistry>(*directory, options.config.task_revisions_kept);
   TaskRunnerOptions runner;
   runner.database = database;
   runner.runs_directory = options.data.root / "task-runs";
   runner.containers = &containers;
-  runner.resolve = [this, master_key](const std::string& repository, const std::string& environment) {
-    return task_environment(master_key, repository, environment);
+  runner.resolve = [this](const std::string& repository, const std::string& environment) {
+    return resolve_task_environment(options.data.database(), master_key, options.config, repository, environment);
   };
   runner.owner = std::filesystem::absolute(options.data.root).string();
   tasks = std::make_unique<TaskRunner>(std::move(runner));
   if (Status started = tasks->start(); !started) return started;
-  api.tasks = tasks.get();
   TaskSchedulerOptions timer{database, &options.config, tasks.get(),
                              [this](const ScheduleConfig& schedule, const std::string& error) {
                                record_schedule_failure(schedule, error);
@@ -228,17 +204,30 @@ void Server::Impl::record_schedule_failure(const ScheduleConfig& schedule, const
   if (!appended) spdlog::warn("schedule {}: {} (and the event: {})", schedule.name, error, appended.error().message);
 }
 
-void Server::Impl::stop_deployments() {
+// Stops what was started, the last started first; safe after a start that failed part way.
+void Server::Impl::stop_parts() {
+  if (http) http->stop();
   if (intake) intake->stop();
   if (scheduler) scheduler->stop();
   if (tasks) tasks->stop();
   if (deployments) deployments->stop();
+  if (outbox) outbox->stop();
+  if (queue) queue->stop();
+}
+
+// The API sees every part, each given once it runs.
+void Server::Impl::make_api() {
+  api = std::unique_ptr<ApiContext>(new ApiContext{stores, *queue, options.config, options.data, master_key,
+                                                   deployments.get(), [this] { intake->wake(); }, tasks.get(),
+                                                   mirrors.get()});
+  webhooks = std::unique_ptr<WebhookContext>(
+      new WebhookContext{options.config, *queue, stores, master_key, mirrors.get()});
 }
 
 void Server::Impl::add_routes() {
-  add_api_routes(router, api);
-  add_webhook_routes(router, webhooks);
-  add_metrics_route(router, api, metrics, disk);
+  add_api_routes(router, *api);
+  add_webhook_routes(router, *webhooks);
+  add_metrics_route(router, *api, metrics, disk);
   // The page itself holds no data (it asks for a token), so it is public.
   auto ui = [](HttpRequest& request) {
     auto asset = serve_ui_asset(request.path, request.header("if-none-match"));
@@ -300,42 +289,45 @@ Result<std::string> Server::start() {
   if (Status private_data = make_private(s.options.data); !private_data) return private_data.error();
   auto master_key = load_master_key(s.options.data.root, s.options.master_key_variable);
   if (!master_key) return master_key.error();
-  s.api.master_key = s.webhooks.master_key = *master_key;
-  s.queue.set_publishing(PublishServices{&s.publisher, *master_key});
-  s.queue.set_container_pods(&s.pods);
+  s.master_key = *master_key;
   // Opening a connection first runs the store's migrations before anything else uses it.
   if (auto store = s.stores.acquire(); !store) return store.error();
-  if (Status mirrored = s.open_mirrors(*master_key); !mirrored) return mirrored.error();
-  if (Status private_data = make_private(s.options.data); !private_data) return private_data.error();
   auto admin_token = s.auth.ensure_admin_token(s.options.admin_token);
   if (!admin_token) return admin_token.error();
-  if (Status queued = s.queue.start(); !queued) return queued.error();
-  s.disk.set(measure_disk_usage(s.options.data));  // after recovery removed what a crash left
-  if (Status reporting = s.start_outbox(*master_key); !reporting) {
-    s.queue.stop();
-    return reporting.error();
-  }
-  if (Status deploying = s.start_deployments(*master_key); !deploying) {
-    s.stop_deployments();
-    s.queue.stop();
-    return deploying.error();
-  }
-  s.add_routes();
-  HttpServerOptions http_options{s.options.config.listen, s.options.http_threads, s.options.config.max_body_bytes};
-  http_options.max_connections = s.options.config.max_connections;
-  s.http = std::make_unique<HttpServer>(
-      http_options, [&s](HttpRequest& request) { return s.handle(request); },
-      [&s](const HttpRequest& request, int status, std::chrono::microseconds elapsed) {
-        s.observe(request, status, elapsed);
-      });
-  if (Status listening = s.http->start(); !listening) {
-    s.stop_deployments();
-    s.queue.stop();
-    return listening.error();
+  if (Status built = s.build(); !built) {
+    s.stop_parts();
+    return built.error();
   }
   s.pruner.start();  // after the queue's recovery: runs a killed server left are finished by then
   s.started = true;
   return *admin_token;
+}
+
+// The one order: mirrors (they read server secrets), the queue (recovery, then workers), the
+// outbox, deployments and tasks, then the API over all of them, and last the HTTP server.
+Status Server::Impl::build() {
+  if (Status mirrored = open_mirrors(); !mirrored) return mirrored;
+  if (Status private_data = make_private(options.data); !private_data) return private_data;
+  queue = std::make_unique<RunQueue>(options.data, options.config,
+                                     QueueServices{&publisher, master_key, &pods, mirrors.get()});
+  if (Status queued = queue->start(); !queued) return queued;
+  disk.set(measure_disk_usage(options.data));  // after recovery removed what a crash left
+  if (Status reporting = start_outbox(); !reporting) return reporting;
+  if (Status deploying = start_deployments(); !deploying) return deploying;
+  make_api();
+  add_routes();
+  return start_http();
+}
+
+Status Server::Impl::start_http() {
+  HttpServerOptions http_options{options.config.listen, options.http_threads, options.config.max_body_bytes};
+  http_options.max_connections = options.config.max_connections;
+  http = std::make_unique<HttpServer>(
+      http_options, [this](HttpRequest& request) { return handle(request); },
+      [this](const HttpRequest& request, int status, std::chrono::microseconds elapsed) {
+        observe(request, status, elapsed);
+      });
+  return http->start();
 }
 
 std::string Server::address() const { return impl_->http ? impl_->http->address() : std::string(); }
@@ -347,10 +339,7 @@ void Server::stop() {
   if (!s.started) return;
   s.started = false;
   s.pruner.stop();
-  s.queue.stop();
-  s.http->stop();
-  s.stop_deployments();
-  s.outbox->stop();
+  s.stop_parts();
   if (s.remote_checks.joinable()) s.remote_checks.join();
 }
 
