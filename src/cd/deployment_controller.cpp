@@ -76,8 +76,8 @@ struct DeploymentController::Impl {
   void run_lane(DeploymentLane& lane);
   Status prepare_router(DeploymentLane& lane, Store& store, const ApplicationTarget& target);
   void supersede_others(Store& store, DeploymentLane& lane, int64_t newest_id);
-  Result<int64_t> create(Store& store, DeploymentRecord record, const std::string& message,
-                         const std::string& handled_push);
+  Result<int64_t> enqueue(Store& store, DeploymentRecord record, const std::string& message,
+                          const std::string& handled_push);  // under mutex
 };
 
 DeploymentLane& DeploymentController::Impl::lane(const std::string& application, const std::string& environment) {
@@ -202,12 +202,19 @@ void DeploymentController::Impl::supersede_others(Store& store, DeploymentLane& 
   }
 }
 
-Result<int64_t> DeploymentController::Impl::create(Store& store, DeploymentRecord record, const std::string& message,
-                                                   const std::string& handled_push) {
+// The one way a deployment joins its lane, for an offered image and a rollback alike: recorded
+// queued (with the push it handles, if any), the lane's older queued ones superseded, the lane
+// woken.
+Result<int64_t> DeploymentController::Impl::enqueue(Store& store, DeploymentRecord record, const std::string& message,
+                                                    const std::string& handled_push) {
   auto id = create_deployment(store, record, message, handled_push);
   if (!id) return id.error();
   record.id = *id;
   if (options.observe) options.observe(record, {record.state, message, now_ms()});
+  DeploymentLane& lane = this->lane(record.application, record.environment);
+  supersede_others(store, lane, *id);
+  lane.wake = true;
+  changed.notify_all();
   return *id;
 }
 
@@ -219,7 +226,7 @@ DeploymentController::~DeploymentController() { stop(); }
 Result<std::optional<int64_t>> DeploymentController::offer(const ImageOffer& offer) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
-  if (!s.started) return make_error("the deployment controller is not running");
+  if (!s.started) return make_error(ErrorKind::unavailable, "the deployment controller is not running");
   Store& store = *s.store;
   auto active = list_deployments(store, {offer.application, offer.environment, true, 0, 1000});
   if (!active) return active.error();
@@ -242,12 +249,8 @@ Result<std::optional<int64_t>> DeploymentController::offer(const ImageOffer& off
   auto target = s.options.resolve(offer.application, offer.environment);
   if (target) record.settings = settings_json(*target).dump();
   std::string message = fmt::format("image {} pushed{}", offer.image, offer.tag.empty() ? "" : " as " + offer.tag);
-  auto id = s.create(store, record, message, offer.push_event_id);
+  auto id = s.enqueue(store, record, message, offer.push_event_id);
   if (!id) return id.error();
-  DeploymentLane& lane = s.lane(offer.application, offer.environment);
-  s.supersede_others(store, lane, *id);
-  lane.wake = true;
-  s.changed.notify_all();
   return std::optional<int64_t>(*id);
 }
 
@@ -255,17 +258,20 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
                                                const std::string& reason) {
   Impl& s = *impl_;
   std::lock_guard lock(s.mutex);
-  if (!s.started) return make_error("the deployment controller is not running");
+  if (!s.started) return make_error(ErrorKind::unavailable, "the deployment controller is not running");
   Store& store = *s.store;
   auto live = live_deployment(store, application, environment);
   if (!live) return live.error();
-  if (!*live) return make_error(fmt::format("nothing of {} is live in {}: there is nothing to roll back", application,
-                                            environment));
+  if (!*live) {
+    return make_error(ErrorKind::conflict,
+                      fmt::format("nothing of {} is live in {}: there is nothing to roll back", application, environment));
+  }
   auto active = list_deployments(store, {application, environment, true, 0, 1000});
   if (!active) return active.error();
   for (const DeploymentRecord& other : *active) {
     if (!is_before_switch(other.state)) {
-      return make_error(fmt::format("deployment #{} of {} to {} is {} (traffic already moved): roll back when it has "
+      return make_error(ErrorKind::conflict,
+                        fmt::format("deployment #{} of {} to {} is {} (traffic already moved): roll back when it has "
                                     "finished (slipway deploy status {})",
                                     other.id, application, environment, other.state, application));
     }
@@ -281,7 +287,8 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
     }
   }
   if (!target) {
-    return make_error(fmt::format("{} has had only one version in {}: there is no earlier one to roll back to",
+    return make_error(ErrorKind::conflict,
+                      fmt::format("{} has had only one version in {}: there is no earlier one to roll back to",
                                   application, environment));
   }
   DeploymentRecord record;
@@ -302,13 +309,7 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
   record.settings = settings.dump();
   std::string message = fmt::format("rollback to #{} ({}) requested: {}", target->id,
                                     target->tag.empty() ? target->digest : target->tag, reason);
-  auto id = s.create(store, record, message, "");
-  if (!id) return id.error();
-  DeploymentLane& lane = s.lane(application, environment);
-  s.supersede_others(store, lane, *id);
-  lane.wake = true;
-  s.changed.notify_all();
-  return *id;
+  return s.enqueue(store, record, message, "");
 }
 
 Status DeploymentController::start() {

@@ -138,7 +138,7 @@ HttpResponse rollback_route(ApiContext& context, const HttpRequest& request) {
                                                 rollback.application));
   }
   auto id = context.deployments->rollback(rollback.application, rollback.environment, rollback.reason);
-  if (!id) return HttpResponse::error(409, id.error().message);
+  if (!id) return HttpResponse::from_error(id.error());
   return HttpResponse::json(202, {{"deployment", *id}});
 }
 

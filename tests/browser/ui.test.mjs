@@ -1,7 +1,8 @@
 // The web UI end to end: the real `slipway serve` ($SLIPWAY_BINARY), a real git repository, and
 // Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
 // (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
-// follows a live log, opens the repository page and starts a run from its form, and reads the deployments pages over a
+// follows a live log, opens the repository page and starts a run from its form, cancels and re-runs a run, filters
+// the list by status and pages to older runs, and reads the deployments pages over a
 // deployment written into the store and the tasks pages over task rows written there too; each page is saved as a screenshot in
 // $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
 import assert from 'node:assert/strict';
@@ -310,6 +311,62 @@ test('the tasks pages show each task\'s revision and last run, its revisions, ru
   assert.equal(await output.locator('.log-line.stream-e').count(), 1);
   assert.match(page.url(), /#\/tasks\/production\/orders-export\?run=1$/);
   await screenshot('task.png');
+});
+
+test('a run is cancelled and re-run from its page; the list filters by status and pages to older runs', async () => {
+  // Cancel: the live branch prints for 10 s, so its run is still running when the button is pressed.
+  const id = await server.trigger('webapp', 'feature/live');
+  await server.waitForRun(id, (run) => run.status === 'running', 60_000);
+  await page.goto(`${server.base}/#/runs/${id}`);
+  await page.locator('h1', { hasText: `Run #${id}` }).waitFor();
+  await page.locator('.actions button', { hasText: 'Cancel' }).click();
+  const cancelled = await server.waitForRun(id, (run) => run.status === 'cancelled', 60_000);
+  assert.equal(cancelled.status, 'cancelled');
+  await screenshot('run-cancelled.png');
+
+  // Re-run: a new manual run of the same commit, whose page opens.
+  await page.locator('.actions button', { hasText: 'Re-run' }).click();
+  await page.waitForFunction((previous) => {
+    const match = /^#\/runs\/(\d+)$/.exec(location.hash);
+    return match && Number(match[1]) > previous;
+  }, id);
+  const rerunId = Number((await page.evaluate(() => location.hash)).split('/').pop());
+  await page.locator('h1', { hasText: `Run #${rerunId}` }).waitFor();
+  const rerun = await server.api('GET', `/runs/${rerunId}`);
+  assert.equal(rerun.commit, cancelled.commit);
+  assert.equal(rerun.branch, 'feature/live');
+  assert.equal(rerun.trigger, 'manual');
+  await server.api('POST', `/runs/${rerunId}/cancel`);
+  await server.waitForRun(rerunId, (run) => run.status === 'cancelled', 60_000);
+
+  // The status filter: only cancelled runs, these two among them, and the address says so.
+  await page.goto(`${server.base}/#/runs`);
+  await page.locator('tr.run-row').first().waitFor();
+  await page.locator('select[name="status"]').selectOption('cancelled');
+  await page.waitForFunction(() => /[?&]status=cancelled/.test(location.hash));
+  await page.locator(`tr.run-row[data-run-id="${rerunId}"]`).waitFor();
+  const classes = await page.locator('tr.run-row').evaluateAll((rows) => rows.map((row) => row.className));
+  assert.ok(classes.length >= 2 && classes.every((name) => name.includes('status-cancelled')), classes.join(', '));
+  assert.equal(await page.locator(`tr.run-row[data-run-id="${id}"]`).count(), 1);
+
+  // Paging: more than a page (50) of runs, cancelled at once so that nothing has to run them.
+  const extra = [];
+  for (let i = 0; i < 50; ++i) extra.push(await server.trigger('webapp', 'feature/live'));
+  for (const run of extra) await server.api('POST', `/runs/${run}/cancel`);
+  for (const run of extra) await server.waitForRun(run, (candidate) => candidate.status === 'cancelled', 60_000);
+  const total = (await server.api('GET', '/runs?limit=200')).runs.length;
+  assert.ok(total > 50 && total < 100, `${total} runs: one older page, not full`);
+  await page.goto(`${server.base}/#/runs`);
+  await page.reload();
+  await page.locator(`tr.run-row[data-run-id="${extra[extra.length - 1]}"]`).waitFor();
+  assert.equal(await page.locator('tr.run-row').count(), 50, 'the newest page holds 50');
+  await page.locator('.pager a.older').click();
+  await page.waitForFunction(() => /[?&]before=\d+/.test(location.hash));
+  await page.locator('tr.run-row[data-run-id="1"]').waitFor();
+  assert.equal(await page.locator('tr.run-row').count(), total - 50, 'the older page holds the rest');
+  assert.equal(await page.locator('.pager a.older').count(), 0, 'nothing older than the first run');
+  assert.equal(await page.locator('.pager a', { hasText: 'Newest' }).count(), 1);
+  await screenshot('runs-older.png');
 });
 
 function liveStep(run) {
