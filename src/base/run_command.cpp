@@ -1,21 +1,19 @@
 #include "base/run_command.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <optional>
 
 #include <fmt/core.h>
 
+#include "base/child_process.h"
 #include "base/files.h"
 #include "base/strings.h"
-#include "base/unique_fd.h"
 
 extern char** environ;
 
@@ -54,7 +52,9 @@ void drain(int out_fd, int err_fd, pid_t group, std::optional<SteadyClock::time_
       ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
       if (n > 0) {
         targets[i]->append(buffer, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
+      } else if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        continue;  // the pipes are non-blocking (ChildProcess): nothing to read after all
+      } else {
         fds[i].fd = -1;
         --open_count;
       }
@@ -71,74 +71,47 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
 
 namespace {
 
-// Starts the program with stdin from /dev/null and stdout and stderr on the given pipe ends, in
-// a process group of its own when it has a timeout (so that the timeout stops what it started
-// too). Nothing else of ours goes with it: a helper that daemonizes (HAProxy) would otherwise
-// keep the server's listening socket and database open after the server is gone.
-Result<pid_t> spawn_command(const std::vector<std::string>& argv, const CommandOptions& options, int out, int err) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out, 1);
-  posix_spawn_file_actions_adddup2(&actions, err, 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (!options.working_directory.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, options.working_directory.c_str());
+// `name` itself when it names a path; else the first executable `name` on this process's PATH,
+// searched as posix_spawnp would; empty when there is none.
+std::filesystem::path program_on_path(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  for (const std::string& folder : split(path ? path : "/usr/bin:/bin", ':')) {
+    std::filesystem::path candidate = std::filesystem::path(folder.empty() ? "." : folder) / name;
+    std::error_code error;
+    if (std::filesystem::is_regular_file(candidate, error) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  std::vector<char*> environment;
-  if (options.environment) {
-    for (const auto& entry : *options.environment) environment.push_back(const_cast<char*>(entry.c_str()));
-    environment.push_back(nullptr);
-  }
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  if (options.timeout.count() > 0) {
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-  }
-  pid_t pid = 0;
-  int spawn_error = ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(),
-                                   options.environment ? environment.data() : environ);
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) return make_error(fmt::format("cannot run {}: {}", argv[0], errno_text(spawn_error)));
-  return pid;
+  return {};
 }
 
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return make_error(fmt::format("pipe: {}", errno_text(errno)));
-  return std::pair<UniqueFd, UniqueFd>{UniqueFd(ends[0]), UniqueFd(ends[1])};
+std::vector<std::string> this_environment() {
+  std::vector<std::string> entries;
+  for (char** entry = environ; *entry; ++entry) entries.emplace_back(*entry);
+  return entries;
 }
 
 }  // namespace
 
+// Started through ChildProcess, the one way Slipway starts a program (posix_spawn, a session of
+// its own, default signal dispositions, no descriptor of ours): a timeout kills the session's
+// process group, so git's ssh and remote helpers go with it.
 Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
   if (argv.empty()) return make_error("run_command: no program given");
-  auto out = make_pipe();
-  if (!out) return out.error();
-  auto err = make_pipe();
-  if (!err) return err.error();
-  auto pid = spawn_command(argv, options, out->second.get(), err->second.get());
-  // Only the child holds the write ends now: its exit is the pipes' end of file.
-  out->second.reset();
-  err->second.reset();
-  if (!pid) return pid.error();
+  SpawnRequest request;
+  request.argv = argv;
+  request.argv[0] = program_on_path(argv[0]).string();
+  if (request.argv[0].empty()) return make_error(ErrorKind::not_found, fmt::format("cannot run {}: program not found", argv[0]));
+  request.env = options.environment ? *options.environment : this_environment();
+  std::error_code error;
+  request.cwd = options.working_directory.empty() ? std::filesystem::current_path(error) : options.working_directory;
+  auto child = ChildProcess::spawn(request);
+  if (!child) return child.error();
   CommandOutput output;
   std::optional<SteadyClock::time_point> deadline;
   if (options.timeout.count() > 0) deadline = SteadyClock::now() + options.timeout;
-  drain(out->first.get(), err->first.get(), *pid, deadline, output);
-  int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  output.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  // posix_spawnp reports a missing program through the child's exit status 127.
-  if (output.exit_code == 127 && output.out.empty() && output.err.empty()) {
-    return make_error(fmt::format("cannot run {}: program not found", argv[0]));
-  }
+  drain(child->stdout_fd().get(), child->stderr_fd().get(), child->pid(), deadline, output);
+  ExitStatus status = child->reap();
+  output.exit_code = status.signal == 0 ? status.exit_code : -1;
   return output;
 }
 

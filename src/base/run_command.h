@@ -1,6 +1,8 @@
-// run_command: runs a short-lived helper program (git, bwrap --version) by argv — never through
-// a shell — and captures what it prints. For the steps of a job, use ci/executor.h instead:
-// this has no timeout, no process-tree handling and keeps the whole output in memory.
+// run_command: runs a short-lived helper program (git, haproxy -c, docker) by argv — never
+// through a shell — and captures what it prints. It starts the program through ChildProcess
+// (base/child_process.h), the one way Slipway starts any program; the name is looked up on this
+// process's PATH. For the steps of a job, use ci/executor.h instead: this keeps the whole output
+// in memory and stops only the program's own session at a timeout.
 #pragma once
 
 #include <chrono>
