@@ -159,16 +159,17 @@ void DeploymentController::Impl::run_lane(DeploymentLane& lane) {
     Status router = target ? prepare_router(lane, **store, *target) : Status(target.error());
     if (!router) {
       if (is_before_switch(deployment.state)) {
-        DeploymentTransition failed{"failed", router.error().message, "failed", router.error().message};
+        DeploymentTransition failed{DeploymentState::failed, router.error().message, "failed", router.error().message};
         (void)record_deployment_transition(**store, deployment.id, failed);
         if (options.observe) {
-          deployment.state = deployment.outcome = "failed";
+          deployment.state = DeploymentState::failed;
+          deployment.outcome = "failed";
           deployment.reason = router.error().message;
-          options.observe(deployment, {"failed", router.error().message, now_ms()});
+          options.observe(deployment, {DeploymentState::failed, router.error().message, now_ms()});
         }
         continue;
       }
-      spdlog::error("deployment #{} ({}): {}; retrying in 5 s", deployment.id, deployment.state,
+      spdlog::error("deployment #{} ({}): {}; retrying in 5 s", deployment.id, to_text(deployment.state),
                     router.error().message);
       std::unique_lock lock(mutex);
       changed.wait_for(lock, std::chrono::seconds(5), [&] { return stopping.load(); });
@@ -189,9 +190,9 @@ void DeploymentController::Impl::supersede_others(Store& store, DeploymentLane& 
   bool in_progress_superseded = false;
   for (const DeploymentRecord& other : *active) {
     if (other.id == newest_id) continue;
-    if (other.state == "queued" && other.id != active->back().id) {
+    if (other.state == DeploymentState::queued && other.id != active->back().id) {
       std::string why = fmt::format("superseded by #{}", newest_id);
-      (void)record_deployment_transition(store, other.id, {"superseded", why, "superseded", why});
+      (void)record_deployment_transition(store, other.id, {DeploymentState::superseded, why, "superseded", why});
     } else if (is_before_switch(other.state)) {
       in_progress_superseded = true;
     }
@@ -273,7 +274,7 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
       return make_error(ErrorKind::conflict,
                         fmt::format("deployment #{} of {} to {} is {} (traffic already moved): roll back when it has "
                                     "finished (slipway deploy status {})",
-                                    other.id, application, environment, other.state, application));
+                                    other.id, application, environment, to_text(other.state), application));
     }
   }
   // The previous version: the newest succeeded deployment of another digest than the live one.

@@ -68,7 +68,7 @@ void DeploymentRun::record_rollback_deployment(const DeploymentRecord& old, cons
   rollback.image = old.image;
   rollback.digest = old.digest;
   rollback.tag = old.tag;
-  rollback.state = "switching";
+  rollback.state = DeploymentState::switching;
   rollback.slot = old.slot;
   rollback.port = old.port;
   rollback.container = old.container;
@@ -82,7 +82,7 @@ void DeploymentRun::record_rollback_deployment(const DeploymentRecord& old, cons
   }
   rollback.id = *id;
   (void)set_deployment_container_state(context_.store, old.id, "moved");
-  DeploymentTransition done{"succeeded", fmt::format("#{} live again after #{} was rolled back: {}", old.id,
+  DeploymentTransition done{DeploymentState::succeeded, fmt::format("#{} live again after #{} was rolled back: {}", old.id,
                                                      deployment_.id, deployment_.reason)};
   done.outcome = "succeeded";
   if (Status written = record_deployment_transition(context_.store, *id, done); !written) {
@@ -90,9 +90,9 @@ void DeploymentRun::record_rollback_deployment(const DeploymentRecord& old, cons
     return;
   }
   if (context_.options.observe) {
-    rollback.state = "succeeded";
+    rollback.state = DeploymentState::succeeded;
     rollback.outcome = "succeeded";
-    context_.options.observe(rollback, DeploymentStepRecord{"succeeded", done.message, now_ms()});
+    context_.options.observe(rollback, DeploymentStepRecord{DeploymentState::succeeded, done.message, now_ms()});
   }
 }
 
@@ -106,7 +106,7 @@ bool DeploymentRun::roll_back_actions() {
     if (!return_traffic_to(*old, problem)) {
       // Nothing healthy to return to: green stays, since it is the best there is. Recorded as
       // failed so that a person looks.
-      return enter({"failed", "cannot return to " + std::to_string(old->id) + ": " + problem, "failed",
+      return enter({DeploymentState::failed, "cannot return to " + std::to_string(old->id) + ": " + problem, "failed",
                     deployment_.reason + "; and cannot return to #" + std::to_string(old->id) + ": " + problem});
     }
     message = fmt::format("traffic on #{} ({})", old->id, old->tag.empty() ? old->digest.substr(0, 19) : old->tag);
@@ -135,7 +135,9 @@ bool DeploymentRun::roll_back_actions() {
   }
   if (has_old && outcome == "rolled_back") record_rollback_deployment(*old, "rolling back: " + deployment_.reason);
   if (!has_old && outcome == "rolled_back") outcome = "failed";
-  DeploymentTransition done{outcome, message + "; green removed", outcome, deployment_.reason};
+  // The outcome names the final state it ends in (rolled_back, superseded or failed).
+  DeploymentState final_state = deployment_state_from_text(outcome).value_or(DeploymentState::failed);
+  DeploymentTransition done{final_state, message + "; green removed", outcome, deployment_.reason};
   done.container_state = "removed";
   return enter(done);
 }

@@ -47,30 +47,36 @@ std::string deployment_container_name(const std::string& application, const std:
   return engine_container_name({application, environment, owner_tag(owner), std::to_string(id)});
 }
 
-bool is_before_switch(const std::string& state) {
-  return state == "queued" || state == "starting" || state == "health_checking" || state == "verifying";
-}
-
 DeploymentRun::DeploymentRun(DeploymentRunContext context, ApplicationTarget target, DeploymentRecord deployment)
     : context_(context), target_(std::move(target)), deployment_(std::move(deployment)),
       masker_(deployment_masker(target_)) {}
 
 void DeploymentRun::drive() {
   while (deployment_.outcome.empty() && !context_.stopping) {
-    const std::string state = deployment_.state;
-    bool advanced = false;
-    if (state == "queued") advanced = begin();
-    else if (state == "starting") advanced = start_green();
-    else if (state == "health_checking") advanced = check_health();
-    else if (state == "verifying") advanced = verify();
-    else if (state == "switching") advanced = switch_traffic();
-    else if (state == "baking") advanced = bake();
-    else if (state == "draining") advanced = drain_old();
-    else if (state == "retiring") advanced = retire_old();
-    else if (state == "rolling_back") advanced = roll_back_actions();
-    else advanced = enter({"failed", "unknown state '" + state + "'", "failed", "unknown state '" + state + "'"});
-    if (!advanced) return;
+    if (!advance()) return;
   }
+}
+
+// One action per state; a final state has none (its outcome is set, so drive() has stopped).
+bool DeploymentRun::advance() {
+  switch (deployment_.state) {
+    case DeploymentState::queued: return begin();
+    case DeploymentState::starting: return start_green();
+    case DeploymentState::health_checking: return check_health();
+    case DeploymentState::verifying: return verify();
+    case DeploymentState::switching: return switch_traffic();
+    case DeploymentState::baking: return bake();
+    case DeploymentState::draining: return drain_old();
+    case DeploymentState::retiring: return retire_old();
+    case DeploymentState::rolling_back: return roll_back_actions();
+    case DeploymentState::succeeded:
+    case DeploymentState::rolled_back:
+    case DeploymentState::failed:
+    case DeploymentState::superseded:
+      break;
+  }
+  std::string why = fmt::format("a final state ({}) without an outcome", to_text(deployment_.state));
+  return enter({DeploymentState::failed, why, "failed", why});
 }
 
 bool DeploymentRun::enter(DeploymentTransition transition) {
@@ -81,7 +87,7 @@ bool DeploymentRun::enter(DeploymentTransition transition) {
   Status written = record_deployment_transition(context_.store, deployment_.id, transition);
   if (!written) {
     spdlog::error("deployment #{} of {} to {}: cannot record '{}': {}", deployment_.id, deployment_.application,
-                  deployment_.environment, transition.state, written.error().message);
+                  deployment_.environment, to_text(transition.state), written.error().message);
     return false;
   }
   deployment_.state = transition.state;
@@ -105,7 +111,7 @@ bool DeploymentRun::superseded_before_switch() {
 
 bool DeploymentRun::roll_back(const std::string& reason, const std::string& outcome) {
   rollback_outcome_ = outcome;
-  return enter({"rolling_back", reason, "", reason});
+  return enter({DeploymentState::rolling_back, reason, "", reason});
 }
 
 std::optional<DeploymentRecord> DeploymentRun::previous() const {
@@ -118,17 +124,17 @@ std::optional<DeploymentRecord> DeploymentRun::previous() const {
 // queued → starting: choose green's slot, port and name and write them before anything exists,
 // so that a crash from here on knows which container to look for.
 bool DeploymentRun::begin() {
-  if (context_.superseded) return enter({"superseded", "superseded by a newer image before it started", "superseded",
+  if (context_.superseded) return enter({DeploymentState::superseded, "superseded by a newer image before it started", "superseded",
                                          "superseded by a newer image"});
   auto live = live_deployment(context_.store, deployment_.application, deployment_.environment);
-  if (!live) return enter({"failed", live.error().message, "failed", live.error().message});
+  if (!live) return enter({DeploymentState::failed, live.error().message, "failed", live.error().message});
   std::string slot = *live ? std::string(other_slot((*live)->slot)) : kBlueSlot;
   int64_t previous_id = *live ? (*live)->id : 0;
   bool reusing = !deployment_.container.empty() && deployment_.port != 0;
   int port = deployment_.port;
   if (!reusing) {
     auto free_port = free_loopback_port();
-    if (!free_port) return enter({"failed", free_port.error().message, "failed", free_port.error().message});
+    if (!free_port) return enter({DeploymentState::failed, free_port.error().message, "failed", free_port.error().message});
     port = *free_port;
   }
   std::string container =
@@ -137,7 +143,7 @@ bool DeploymentRun::begin() {
                                           deployment_.id);
   std::string message = fmt::format("starting {} on 127.0.0.1:{} in the {} slot{}", deployment_.image, port, slot,
                                     reusing ? " (its retained container)" : "");
-  DeploymentTransition starting{"starting", message};
+  DeploymentTransition starting{DeploymentState::starting, message};
   starting.slot = slot;
   starting.port = port;
   starting.container = container;
@@ -186,7 +192,7 @@ bool DeploymentRun::start_green() {
       return roll_back("green did not start: " + started.error().message);
     }
   }
-  DeploymentTransition running{"health_checking",
+  DeploymentTransition running{DeploymentState::health_checking,
                                fmt::format("green running: container {} on 127.0.0.1:{}", deployment_.container,
                                            deployment_.port)};
   running.container_state = "running";
@@ -203,7 +209,8 @@ bool DeploymentRun::check_health() {
     return roll_back("health check failed before the switch: " + outcome.reason);
   }
   bool has_test_stage = !target_.router.test_listen.empty();
-  return enter({has_test_stage ? "verifying" : "switching", "green healthy: " + outcome.reason});
+  return enter({has_test_stage ? DeploymentState::verifying : DeploymentState::switching,
+                "green healthy: " + outcome.reason});
 }
 
 // The test listener points at green; deploy.verify (when set) must pass against it.
@@ -235,7 +242,7 @@ bool DeploymentRun::verify() {
     message += "; deploy.verify passed";
   }
   if (superseded_before_switch()) return true;
-  return enter({"switching", message});
+  return enter({DeploymentState::switching, message});
 }
 
 // The switch: green ready, then blue drained, in two runtime-API commands (never a reload).
@@ -246,7 +253,7 @@ bool DeploymentRun::switch_traffic() {
   if (Status switched = context_.router.switch_to(kProductionBackend, deployment_.slot); !switched) {
     return roll_back("the switch failed: " + switched.error().message);
   }
-  return enter({"baking", fmt::format("traffic switched to {} ({} slot, 127.0.0.1:{})", version_name(deployment_),
+  return enter({DeploymentState::baking, fmt::format("traffic switched to {} ({} slot, 127.0.0.1:{})", version_name(deployment_),
                                       deployment_.slot, deployment_.port)});
 }
 
@@ -257,7 +264,7 @@ bool DeploymentRun::bake() {
     if (context_.stopping) return false;
     if (!outcome.passed) return roll_back("failed during the bake: " + outcome.reason);
   }
-  return enter({"draining", "bake passed: healthy for " + format_duration(target_.deploy.bake)});
+  return enter({DeploymentState::draining, "bake passed: healthy for " + format_duration(target_.deploy.bake)});
 }
 
 // Blue takes no new requests since the switch; its open ones (long polls, WebSockets) get up to
@@ -275,7 +282,7 @@ bool DeploymentRun::drain_old() {
                         : fmt::format("drain window of {} ended with {} sessions open on {}",
                                       format_duration(target_.deploy.drain), open, version_name(*old));
   }
-  return enter({"retiring", message});
+  return enter({DeploymentState::retiring, message});
 }
 
 int DeploymentRun::drain_slot(const std::string& slot) {
@@ -302,7 +309,7 @@ bool DeploymentRun::retire_old() {
     message = fmt::format("old version {} stopped", version_name(*old));
   }
   apply_retention();
-  DeploymentTransition done{"succeeded", message + fmt::format("; {} live, retain {}", version_name(deployment_),
+  DeploymentTransition done{DeploymentState::succeeded, message + fmt::format("; {} live, retain {}", version_name(deployment_),
                                                                target_.deploy.retain)};
   done.outcome = "succeeded";
   return enter(done);

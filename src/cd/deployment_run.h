@@ -52,6 +52,7 @@ class DeploymentRun {
 
   // Writes `transition` (state, step, event), its texts masked, updates the record and tells the
   // observer.
+  bool advance();  // the current state's action
   bool enter(DeploymentTransition transition);
   // Writes rolling_back with the reason; roll_back_actions() then ends it with `outcome`.
   bool roll_back(const std::string& reason, const std::string& outcome = "rolled_back");
@@ -75,7 +76,6 @@ class DeploymentRun {
 std::string deployment_container_name(const std::string& application, const std::string& environment,
                                       const std::string& owner, int64_t id);
 
-// The states before the switch, which a newer image may still supersede.
-bool is_before_switch(const std::string& state);
+// is_before_switch(DeploymentState) is in store/deployment_state.h.
 
 }  // namespace slipway

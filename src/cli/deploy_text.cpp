@@ -38,7 +38,7 @@ std::string version_label(const DeploymentRecord& deployment) {
 }
 
 std::string deployment_status(const DeploymentRecord& deployment) {
-  return deployment.outcome.empty() ? deployment.state : deployment.outcome;
+  return deployment.outcome.empty() ? std::string(to_text(deployment.state)) : deployment.outcome;
 }
 
 std::string status_table(const std::vector<CurrentDeployment>& current, bool colour) {
@@ -50,8 +50,9 @@ std::string status_table(const std::vector<CurrentDeployment>& current, bool col
     std::string since = entry.live ? when(entry.live->finished_ms) : "";
     std::string in_flight = "-";
     if (entry.active) {
+      std::string state(to_text(entry.active->state));
       in_flight = fmt::format("#{} {} {}", entry.active->id, version_label(*entry.active),
-                              styled(entry.active->state, deployment_style(entry.active->state), colour));
+                              styled(state, deployment_style(state), colour));
     }
     text += fmt::format("{:<20} {:<14} {:<30} {:>6}  {:<20} {}\n", entry.application, entry.environment, live, id,
                         since, in_flight);
@@ -73,8 +74,8 @@ std::string history_table(const std::vector<DeploymentRecord>& deployments, bool
 
 std::string step_line(const DeploymentStepRecord& step, int64_t started_ms, bool colour) {
   double offset = started_ms && step.at_ms >= started_ms ? static_cast<double>(step.at_ms - started_ms) / 1000.0 : 0.0;
-  return fmt::format("  {:>8}  {} {}\n", fmt::format("+{:.1f}s", offset), styled_status(step.state, 16, colour),
-                     step.message);
+  return fmt::format("  {:>8}  {} {}\n", fmt::format("+{:.1f}s", offset),
+                     styled_status(std::string(to_text(step.state)), 16, colour), step.message);
 }
 
 std::string deployment_text(const DeploymentRecord& deployment, bool colour) {
@@ -83,7 +84,7 @@ std::string deployment_text(const DeploymentRecord& deployment, bool colour) {
                                  styled(status, deployment_style(status), colour), deployment.kind);
   text += fmt::format("  application  {} in {}\n", deployment.application, deployment.environment);
   text += fmt::format("  version      {}\n  image        {}\n", version_label(deployment), deployment.image);
-  if (!deployment.outcome.empty()) text += fmt::format("  state        {}\n", deployment.state);
+  if (!deployment.outcome.empty()) text += fmt::format("  state        {}\n", to_text(deployment.state));
   if (!deployment.slot.empty() || !deployment.container.empty()) {
     text += fmt::format("  container    {} (slot {}, port {}{})\n", deployment.container.empty() ? "-" : deployment.container,
                         deployment.slot.empty() ? "-" : deployment.slot, deployment.port,

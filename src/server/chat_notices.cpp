@@ -19,23 +19,24 @@ namespace slipway {
 
 namespace {
 
-// What a reader of the channel calls each state.
-const std::map<std::string, std::pair<std::string, std::string>>& step_labels() {
-  static const std::map<std::string, std::pair<std::string, std::string>> labels = {
-      {"starting", {"deployment started", "info"}},
-      {"health_checking", {"green running", "info"}},
-      {"verifying", {"green healthy, test traffic next", "info"}},
-      {"switching", {"green healthy", "info"}},
-      {"baking", {"traffic switched", "info"}},
-      {"draining", {"bake passed", "info"}},
-      {"retiring", {"old version drained", "info"}},
-      {"succeeded", {"deployed; old version removed", "success"}},
-      {"rolling_back", {"rolling back", "failure"}},
-      {"rolled_back", {"rolled back", "failure"}},
-      {"failed", {"deployment failed", "failure"}},
-      {"superseded", {"superseded by a newer image", "info"}},
-  };
-  return labels;
+// What a reader of the channel calls each state, and the notice's severity.
+std::pair<std::string, std::string> step_label(DeploymentState state) {
+  switch (state) {
+    case DeploymentState::queued: return {"deployment queued", "info"};
+    case DeploymentState::starting: return {"deployment started", "info"};
+    case DeploymentState::health_checking: return {"green running", "info"};
+    case DeploymentState::verifying: return {"green healthy, test traffic next", "info"};
+    case DeploymentState::switching: return {"green healthy", "info"};
+    case DeploymentState::baking: return {"traffic switched", "info"};
+    case DeploymentState::draining: return {"bake passed", "info"};
+    case DeploymentState::retiring: return {"old version drained", "info"};
+    case DeploymentState::succeeded: return {"deployed; old version removed", "success"};
+    case DeploymentState::rolling_back: return {"rolling back", "failure"};
+    case DeploymentState::rolled_back: return {"rolled back", "failure"};
+    case DeploymentState::failed: return {"deployment failed", "failure"};
+    case DeploymentState::superseded: return {"superseded by a newer image", "info"};
+  }
+  return {"deployment failed", "failure"};
 }
 
 std::string version_of(const DeploymentRecord& deployment) {
@@ -54,12 +55,11 @@ ChatNotice masked(ChatNotice notice, const SecretMasker& masker) {
 }  // namespace
 
 ChatNotice deployment_notice(const DeploymentRecord& deployment, const DeploymentStepRecord& step) {
-  auto label = step_labels().find(step.state);
-  std::string what = label != step_labels().end() ? label->second.first : step.state;
+  auto [what, severity] = step_label(step.state);
   ChatNotice notice;
-  notice.event = "deployment." + step.state;
-  notice.severity = label != step_labels().end() ? label->second.second : "info";
-  if (deployment.kind == "rollback" && step.state == "succeeded") {
+  notice.event = "deployment." + std::string(to_text(step.state));
+  notice.severity = severity;
+  if (deployment.kind == "rollback" && step.state == DeploymentState::succeeded) {
     what = "rolled back to this version";
     notice.severity = "success";
   }
@@ -71,7 +71,7 @@ ChatNotice deployment_notice(const DeploymentRecord& deployment, const Deploymen
   notice.deployment_id = deployment.id;
   notice.fields = {{"Deployment", "#" + std::to_string(deployment.id) + (deployment.kind == "rollback" ? " (rollback)" : "")},
                    {"Image", deployment.image}};
-  if (!deployment.reason.empty() && (step.state == "rolled_back" || step.state == "failed")) {
+  if (!deployment.reason.empty() && (step.state == DeploymentState::rolled_back || step.state == DeploymentState::failed)) {
     notice.fields.push_back({"Reason", deployment.reason});
   }
   notice.link = "#/deployments/" + std::to_string(deployment.id);
@@ -153,14 +153,14 @@ std::vector<Addressed> run_notices(Store& store, const EventRecord& event) {
 
 // The step as the event recorded it: the deployment row may have moved on since.
 std::vector<Addressed> deployment_notices(Store& store, const EventRecord& event, const nlohmann::json& payload) {
-  std::string state = payload.value("state", "");
-  if (state.empty() || state == "queued") return {};
+  auto state = deployment_state_from_text(payload.value("state", ""));
+  if (!state || *state == DeploymentState::queued) return {};
   auto found = find_deployment(store, payload.value("deployment", int64_t{0}));
   if (!found || !*found) return {};
   DeploymentRecord deployment = **found;
-  deployment.state = state;
+  deployment.state = *state;
   deployment.reason = payload.value("reason", "");
-  ChatNotice notice = deployment_notice(deployment, {state, payload.value("message", ""), event.created_ms});
+  ChatNotice notice = deployment_notice(deployment, {*state, payload.value("message", ""), event.created_ms});
   return {{deployment.environment, notice}};
 }
 

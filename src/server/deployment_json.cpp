@@ -9,7 +9,7 @@ namespace slipway {
 using nlohmann::json;
 
 json deployment_step_json(const DeploymentStepRecord& step) {
-  return {{"state", step.state}, {"message", step.message}, {"at_ms", step.at_ms}};
+  return {{"state", to_text(step.state)}, {"message", step.message}, {"at_ms", step.at_ms}};
 }
 
 json deployment_json(const DeploymentRecord& deployment, bool with_steps) {
@@ -24,7 +24,7 @@ json deployment_json(const DeploymentRecord& deployment, bool with_steps) {
                  {"image", deployment.image},
                  {"digest", deployment.digest},
                  {"tag", deployment.tag},
-                 {"state", deployment.state},
+                 {"state", to_text(deployment.state)},
                  {"outcome", deployment.outcome},
                  {"reason", deployment.reason},
                  {"slot", deployment.slot},
@@ -53,7 +53,7 @@ DeploymentRecord deployment_from_json(const json& object) {
   record.image = json_text(object, "image");
   record.digest = json_text(object, "digest");
   record.tag = json_text(object, "tag");
-  record.state = json_text(object, "state");
+  record.state = deployment_state_from_text(json_text(object, "state")).value_or(DeploymentState::failed);
   record.outcome = json_text(object, "outcome");
   record.reason = json_text(object, "reason");
   record.slot = json_text(object, "slot");
@@ -70,7 +70,8 @@ DeploymentRecord deployment_from_json(const json& object) {
   if (steps != object.end() && steps->is_array()) {
     for (const auto& step : *steps) {
       if (!step.is_object()) continue;
-      record.steps.push_back({json_text(step, "state"), json_text(step, "message"), json_integer(step, "at_ms")});
+      record.steps.push_back({deployment_state_from_text(json_text(step, "state")).value_or(DeploymentState::failed),
+                              json_text(step, "message"), json_integer(step, "at_ms")});
     }
   }
   return record;

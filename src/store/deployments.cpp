@@ -28,7 +28,9 @@ DeploymentRecord read_deployment(const Row& row) {
   d.image = row.text(4);
   d.digest = row.text(5);
   d.tag = row.text(6);
-  d.state = row.text(7);
+  // A state this version does not know (written by a newer one) reads as failed: nothing drives
+  // it, and a person sees it ended.
+  d.state = deployment_state_from_text(row.text(7)).value_or(DeploymentState::failed);
   d.outcome = row.text(8);
   d.reason = row.text(9);
   d.slot = row.text(10);
@@ -58,22 +60,22 @@ EventRecord deployment_event(const std::string& kind, const std::string& applica
 EventRecord queued_event(const DeploymentRecord& d, int64_t id, int64_t at_ms) {
   nlohmann::json payload = {{"deployment", id},       {"application", d.application}, {"environment", d.environment},
                             {"image", d.image},       {"digest", d.digest},           {"tag", d.tag},
-                            {"kind", d.kind},         {"state", d.state}};
+                            {"kind", d.kind},         {"state", to_text(d.state)}};
   return deployment_event("deployment.queued", d.application, payload, at_ms);
 }
 
 EventRecord transition_event(const DeploymentRecord& d, const std::string& message, int64_t at_ms) {
   nlohmann::json payload = {{"deployment", d.id},        {"application", d.application},
-                            {"environment", d.environment}, {"state", d.state},
+                            {"environment", d.environment}, {"state", to_text(d.state)},
                             {"message", message},        {"outcome", d.outcome},
                             {"reason", d.reason}};
-  return deployment_event("deployment." + d.state, d.application, payload, at_ms);
+  return deployment_event("deployment." + std::string(to_text(d.state)), d.application, payload, at_ms);
 }
 
-Status insert_step(Database& db, int64_t deployment_id, const std::string& state, const std::string& message,
+Status insert_step(Database& db, int64_t deployment_id, DeploymentState state, const std::string& message,
                    int64_t at_ms) {
   return db.stmt("INSERT INTO deployment_steps (deployment_id, state, message, at_ms) VALUES (?, ?, ?, ?)")
-      .bind(deployment_id, state, message, at_ms)
+      .bind(deployment_id, std::string(to_text(state)), message, at_ms)
       .exec();
 }
 
@@ -88,7 +90,8 @@ Status insert_deployment(Database& db, const DeploymentRecord& d, int64_t create
   return db.stmt("INSERT INTO deployments (application, environment, kind, image, digest, tag, state, outcome, "
                  "reason, slot, port, container, container_state, previous_id, settings, created_ms, updated_ms, "
                  "finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?)")
-      .bind(d.application, d.environment, d.kind, d.image, d.digest, d.tag, d.state, d.outcome, d.reason, d.slot,
+      .bind(d.application, d.environment, d.kind, d.image, d.digest, d.tag, std::string(to_text(d.state)), d.outcome,
+            d.reason, d.slot,
             d.port, d.container, d.container_state, d.previous_id, d.settings, created_ms, updated_ms,
             d.finished_ms)
       .exec();
@@ -108,7 +111,7 @@ Status update_deployment(Database& db, int64_t id, const DeploymentTransition& t
                  "container_state = CASE WHEN ?8 = '' THEN container_state ELSE ?8 END, "
                  "previous_id = CASE WHEN ?9 < 0 THEN previous_id ELSE NULLIF(?9, 0) END "
                  "WHERE id = ?10")
-      .bind(t.state, at_ms, t.outcome, t.reason, t.slot, t.port, t.container, t.container_state, t.previous_id, id)
+      .bind(std::string(to_text(t.state)), at_ms, t.outcome, t.reason, t.slot, t.port, t.container, t.container_state, t.previous_id, id)
       .exec();
 }
 
@@ -148,8 +151,7 @@ Result<int64_t> create_deployment(Store& store, const DeploymentRecord& deployme
 Status record_deployment_transition(Store& store, int64_t id, const DeploymentTransition& transition) {
   Database& db = store.database();
   int64_t now = now_ms();
-  std::string operation = fmt::format("record deployment {} entering '{}'", id, transition.state);
-  if (transition.state.empty()) return store_error(operation, "the new state is empty");
+  std::string operation = fmt::format("record deployment {} entering '{}'", id, to_text(transition.state));
   Status recorded = db.transaction([&]() -> Status {
     if (Status updated = update_deployment(db, id, transition, now); !updated) return updated;
     if (db.changes() == 0) return make_error(fmt::format("no deployment {}", id));
@@ -184,7 +186,9 @@ Result<std::optional<DeploymentRecord>> find_deployment(Store& store, int64_t id
                     .stmt("SELECT state, message, at_ms FROM deployment_steps WHERE deployment_id = ? ORDER BY id")
                     .bind(id)
                     .each([&](const Row& row) {
-                      deployment.steps.push_back(DeploymentStepRecord{row.text(0), row.text(1), row.integer(2)});
+                      deployment.steps.push_back(DeploymentStepRecord{
+                          deployment_state_from_text(row.text(0)).value_or(DeploymentState::failed), row.text(1),
+                          row.integer(2)});
                     });
   if (!read) return store_error(operation + " steps", read.error().message);
   return found;

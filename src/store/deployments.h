@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "base/result.h"
+#include "store/deployment_state.h"
 #include "store/image_pushes.h"
 #include "store/store.h"
 
 namespace slipway {
 
 struct DeploymentStepRecord {
-  std::string state;          // the state entered ("starting", "switching", ...)
+  DeploymentState state = DeploymentState::queued;  // the state entered
   std::string message;        // what happened, for people ("green healthy: 3 checks passed")
   int64_t at_ms = 0;
 };
@@ -29,7 +30,7 @@ struct DeploymentRecord {
   std::string image;          // what the container runs: "127.0.0.1:5000/prod/hello-app@sha256:..."
   std::string digest;         // "sha256:..."
   std::string tag;            // the tag that was pushed ("" for a rollback)
-  std::string state = "queued";
+  DeploymentState state = DeploymentState::queued;
   std::string outcome;        // "" while active; "succeeded", "rolled_back", "failed", "superseded"
   std::string reason;         // why it ended the way it did
   std::string slot;           // "blue" | "green": the router slot the new version takes
@@ -58,7 +59,7 @@ Result<int64_t> create_deployment(Store& store, const DeploymentRecord& deployme
 
 // What changes when a deployment enters a state. Empty/zero fields leave the column as it is.
 struct DeploymentTransition {
-  std::string state;          // required
+  DeploymentState state = DeploymentState::queued;
   std::string message;        // the step's text
   std::string outcome;        // set when the deployment ends (finished_ms is then set too)
   std::string reason;

@@ -126,7 +126,7 @@ class WebSocketClient {
 
 std::vector<std::string> states_of(const DeploymentRecord& deployment) {
   std::vector<std::string> states;
-  for (const auto& step : deployment.steps) states.push_back(step.state);
+  for (const auto& step : deployment.steps) states.push_back(std::string(to_text(step.state)));
   return states;
 }
 
@@ -139,7 +139,7 @@ std::string describe(const std::vector<DeploymentRecord>& deployments) {
   for (const auto& deployment : deployments) {
     text += fmt::format("#{} {} {} outcome={} reason={}\n", deployment.id, deployment.kind, deployment.tag,
                         deployment.outcome, deployment.reason);
-    for (const auto& step : deployment.steps) text += "    " + step.state + ": " + step.message + "\n";
+    for (const auto& step : deployment.steps) text += "    " + std::string(to_text(step.state)) + ": " + step.message + "\n";
   }
   return text;
 }
@@ -241,7 +241,7 @@ TEST(DeploymentTest, AWebSocketOnTheOldVersionLivesThroughTheSwitchUntilTheDrain
   auto deployments = fixture.deployments();
   std::string drained;
   for (const auto& step : deployments[0].steps) {
-    if (step.state == "retiring") drained = step.message;
+    if (step.state == DeploymentState::retiring) drained = step.message;
   }
   EXPECT_NE(drained.find("drain window of 4.00s ended with 1 sessions open"), std::string::npos)
       << describe(deployments);
@@ -436,7 +436,7 @@ TEST(DeploymentTest, ANewerImageSupersedesOneNotYetSwitched) {
   // Wait until the slow one is being health-checked, then push the next.
   for (int i = 0; i < 200; ++i) {
     auto all = fixture.deployments();
-    if (!all.empty() && all[0].tag == "slow" && all[0].state == "health_checking") break;
+    if (!all.empty() && all[0].tag == "slow" && all[0].state == DeploymentState::health_checking) break;
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_FALSE(fixture.push_version("v3").empty()) << fixture.error();
@@ -492,7 +492,7 @@ TEST(DeploymentTest, AServerKilledBeforeTheSwitchReplacesGreenOnRestart) {
   std::string green;
   for (int i = 0; i < 300 && !checking; ++i) {
     auto all = fixture.deployments();
-    checking = !all.empty() && all[0].tag == "v2" && all[0].state == "health_checking";
+    checking = !all.empty() && all[0].tag == "v2" && all[0].state == DeploymentState::health_checking;
     if (checking) green = all[0].container;
     else std::this_thread::sleep_for(20ms);
   }

@@ -89,7 +89,7 @@ class ChatNoticesTest : public ::testing::Test {
     auto id = create_deployment(*store_, deployment, "queued");
     EXPECT_TRUE(id) << id.error().message;
     for (const auto& [state, message, reason] : steps) {
-      DeploymentTransition transition{state, message};
+      DeploymentTransition transition{*deployment_state_from_text(state), message};
       transition.reason = reason;
       EXPECT_TRUE(record_deployment_transition(*store_, *id, transition).ok());
     }
@@ -322,12 +322,12 @@ TEST(DeploymentNotice, TitlesSayWhatHappenedToWhichVersion) {
   deployment.application = "hello-app";
   deployment.environment = "production";
   deployment.digest = "sha256:0123456789abcdef";
-  ChatNotice switched = deployment_notice(deployment, {"baking", "traffic switched to #3", 0});
+  ChatNotice switched = deployment_notice(deployment, {DeploymentState::baking, "traffic switched to #3", 0});
   EXPECT_EQ(switched.title, "hello-app → production: traffic switched (0123456789ab)");
   EXPECT_EQ(switched.event, "deployment.baking");
   EXPECT_EQ(switched.severity, "info");
   deployment.kind = "rollback";
-  ChatNotice back = deployment_notice(deployment, {"succeeded", "#2 live again", 0});
+  ChatNotice back = deployment_notice(deployment, {DeploymentState::succeeded, "#2 live again", 0});
   EXPECT_EQ(back.title, "hello-app → production: rolled back to this version (0123456789ab)");
   EXPECT_EQ(back.severity, "success");
 }

@@ -62,7 +62,7 @@ void seed_store(const std::filesystem::path& database, size_t first, size_t last
     ASSERT_EQ(*id, static_cast<int64_t>(i + 1));
     for (const auto& state : seed.states) {
       DeploymentTransition transition;
-      transition.state = state;
+      transition.state = *deployment_state_from_text(state);
       transition.message = state == "health_checking" ? "green healthy: 3 checks passed" : "entered " + state;
       if (state == "starting") {
         transition.slot = "green";

@@ -55,7 +55,7 @@ class DeploymentsStoreTest : public ::testing::Test {
 
   void finish(int64_t id, const std::string& outcome) {
     DeploymentTransition t;
-    t.state = outcome == "succeeded" ? "live" : "ended";
+    t.state = deployment_state_from_text(outcome).value_or(DeploymentState::failed);
     t.outcome = outcome;
     transition(id, t);
   }
@@ -105,7 +105,7 @@ TEST_F(DeploymentsStoreTest, CreateStoresTheRowItsFirstStepAndAQueuedEvent) {
   EXPECT_EQ(d.image, "127.0.0.1:5000/prod/hello-app@" + kDigest);
   EXPECT_EQ(d.digest, kDigest);
   EXPECT_EQ(d.tag, "v1");
-  EXPECT_EQ(d.state, "queued");
+  EXPECT_EQ(d.state, DeploymentState::queued);
   EXPECT_EQ(d.outcome, "");
   EXPECT_EQ(d.previous_id, 0);
   EXPECT_EQ(d.settings, R"({"health":{"path":"/healthz"}})");
@@ -113,7 +113,7 @@ TEST_F(DeploymentsStoreTest, CreateStoresTheRowItsFirstStepAndAQueuedEvent) {
   EXPECT_EQ(d.updated_ms, d.created_ms);
   EXPECT_EQ(d.finished_ms, 0);
   ASSERT_EQ(d.steps.size(), 1u);
-  EXPECT_EQ(d.steps[0].state, "queued");
+  EXPECT_EQ(d.steps[0].state, DeploymentState::queued);
   EXPECT_EQ(d.steps[0].message, "queued by a push");
 
   auto logged = events();
@@ -135,7 +135,7 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
   int64_t id = create(sample_deployment());
 
   DeploymentTransition starting;
-  starting.state = "starting";
+  starting.state = DeploymentState::starting;
   starting.message = "starting green";
   starting.slot = "green";
   starting.port = 20001;
@@ -144,13 +144,13 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
   transition(id, starting);
 
   DeploymentTransition switching;
-  switching.state = "switching";
+  switching.state = DeploymentState::switching;
   switching.message = "green healthy: 3 checks passed";
   switching.previous_id = previous;
   transition(id, switching);
 
   DeploymentRecord d = find(id);
-  EXPECT_EQ(d.state, "switching");
+  EXPECT_EQ(d.state, DeploymentState::switching);
   EXPECT_EQ(d.slot, "green");  // empty fields in the second transition left these alone
   EXPECT_EQ(d.port, 20001);
   EXPECT_EQ(d.container, "slipway-hello-app-prod-2");
@@ -159,7 +159,7 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
   EXPECT_EQ(d.outcome, "");
   EXPECT_EQ(d.finished_ms, 0);
   std::vector<std::string> states;
-  for (const auto& step : d.steps) states.push_back(step.state);
+  for (const auto& step : d.steps) states.push_back(std::string(to_text(step.state)));
   EXPECT_EQ(states, (std::vector<std::string>{"queued", "starting", "switching"}));
   EXPECT_EQ(d.steps[2].message, "green healthy: 3 checks passed");
 
@@ -177,20 +177,20 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
 
 TEST_F(DeploymentsStoreTest, RecordingTheSameStateTwiceIsAllowed) {
   int64_t id = create(sample_deployment());
-  DeploymentTransition stopping;
-  stopping.state = "stopping_blue";
-  stopping.message = "stopping blue";
-  transition(id, stopping);
-  transition(id, stopping);  // re-recorded after a restart
+  DeploymentTransition draining;
+  draining.state = DeploymentState::draining;
+  draining.message = "draining blue";
+  transition(id, draining);
+  transition(id, draining);  // re-recorded after a restart
   DeploymentRecord d = find(id);
-  EXPECT_EQ(d.state, "stopping_blue");
+  EXPECT_EQ(d.state, DeploymentState::draining);
   EXPECT_EQ(d.steps.size(), 3u);
 }
 
 TEST_F(DeploymentsStoreTest, AnOutcomeSetsFinishedTimeOnce) {
   int64_t id = create(sample_deployment());
   DeploymentTransition failed;
-  failed.state = "failed";
+  failed.state = DeploymentState::failed;
   failed.outcome = "failed";
   failed.reason = "green never became healthy";
   transition(id, failed);
@@ -212,7 +212,7 @@ TEST_F(DeploymentsStoreTest, AnOutcomeSetsFinishedTimeOnce) {
 
 TEST_F(DeploymentsStoreTest, UnknownIdsAreErrors) {
   DeploymentTransition starting;
-  starting.state = "starting";
+  starting.state = DeploymentState::starting;
   Status recorded = record_deployment_transition(*store_, 42, starting);
   ASSERT_FALSE(recorded);
   EXPECT_NE(recorded.error().message.find("no deployment 42"), std::string::npos) << recorded.error().message;
@@ -229,7 +229,7 @@ TEST_F(DeploymentsStoreTest, ContainerStateAloneCanBeSet) {
   ASSERT_TRUE(set_deployment_container_state(*store_, id, "removed"));
   DeploymentRecord d = find(id);
   EXPECT_EQ(d.container_state, "removed");
-  EXPECT_EQ(d.state, "queued");
+  EXPECT_EQ(d.state, DeploymentState::queued);
   EXPECT_EQ(d.steps.size(), 1u);
 }
 
@@ -345,6 +345,26 @@ TEST_F(DeploymentsStoreTest, MigratingFromSchemaFourKeepsPushesUnhandled) {
   EXPECT_TRUE(*image_push_known(*store_, "prod/hello-app", "sha256:2"));
   EXPECT_GT(create(sample_deployment(), "old-1"), 0);
   EXPECT_EQ(unhandled_ids(), (std::vector<std::string>{"old-2"}));
+}
+
+}  // namespace
+}  // namespace slipway
+
+namespace slipway {
+namespace {
+
+// Each state has one text, read back as itself; a text that names no state is refused.
+TEST(DeploymentState, EveryStateHasOneTextAndReadsBackAsItself) {
+  for (const char* text : {"queued", "starting", "health_checking", "verifying", "switching", "baking", "draining",
+                           "retiring", "rolling_back", "succeeded", "rolled_back", "failed", "superseded"}) {
+    auto state = deployment_state_from_text(text);
+    ASSERT_TRUE(state.has_value()) << text;
+    EXPECT_EQ(to_text(*state), text);
+  }
+  EXPECT_FALSE(deployment_state_from_text("stopping_blue").has_value());
+  EXPECT_FALSE(deployment_state_from_text("").has_value());
+  EXPECT_TRUE(is_before_switch(DeploymentState::verifying));
+  EXPECT_FALSE(is_before_switch(DeploymentState::switching));
 }
 
 }  // namespace
