@@ -68,6 +68,9 @@ struct StepOutcome {
   bool timed_out = false;
   bool cancelled = false;
   Milliseconds duration{0};
+  // Whether /proc was walked for leftovers: after a timeout or a cancel, or when a step that
+  // ended by itself could not be proven to have left nothing (a background child, a daemon).
+  bool hunted = false;
   bool succeeded() const { return exit_code == 0 && !timed_out && !cancelled; }
 };
 

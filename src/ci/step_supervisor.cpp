@@ -90,7 +90,8 @@ StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) 
   // A step that ended by itself usually left nothing: prove it cheaply when possible; after a
   // timeout or a cancel, or when the proof fails, hunt the leftovers down.
   bool ended_by_itself = exited && !kill_at;
-  if (!ended_by_itself || !nothing_left_after_exit()) tree_.kill_all();
+  outcome.hunted = !ended_by_itself || !nothing_left_after_exit();
+  if (outcome.hunted) tree_.kill_all();
   drain(sink);
   ExitStatus status = child_.reap();
   finished_ = true;
