@@ -20,7 +20,7 @@ std::optional<std::string> take_environment_variable(const std::string& name);
 
 // What a helper program of the server (git, haproxy) inherits, as "NAME=value" entries: this
 // process's environment, which no longer holds the server's own secrets once they were taken.
-// The same run_command passes; for ChildProcess, which needs it spelled out.
+// What run_command passes when it is given no environment of its own.
 std::vector<std::string> helper_environment();
 
 }  // namespace slipway

@@ -13,9 +13,8 @@
 
 #include "base/child_process.h"
 #include "base/files.h"
+#include "base/process_environment.h"
 #include "base/strings.h"
-
-extern char** environ;
 
 namespace slipway {
 
@@ -84,12 +83,6 @@ std::filesystem::path program_on_path(const std::string& name) {
   return {};
 }
 
-std::vector<std::string> this_environment() {
-  std::vector<std::string> entries;
-  for (char** entry = environ; *entry; ++entry) entries.emplace_back(*entry);
-  return entries;
-}
-
 }  // namespace
 
 // Started through ChildProcess, the one way Slipway starts a program (posix_spawn, a session of
@@ -101,7 +94,7 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Co
   request.argv = argv;
   request.argv[0] = program_on_path(argv[0]).string();
   if (request.argv[0].empty()) return make_error(ErrorKind::not_found, fmt::format("cannot run {}: program not found", argv[0]));
-  request.env = options.environment ? *options.environment : this_environment();
+  request.env = options.environment ? *options.environment : helper_environment();
   std::error_code error;
   request.cwd = options.working_directory.empty() ? std::filesystem::current_path(error) : options.working_directory;
   auto child = ChildProcess::spawn(request);

@@ -4,21 +4,11 @@
 
 #include <cstdlib>
 
+#include "support/files_containing.h"
 #include "support/scratch_repository.h"
 
 namespace slipway::testing {
 namespace {
-
-// Every file under `folder` (logs, reports, SQLite and its WAL) searched for `needle` as bytes.
-std::vector<std::string> files_containing(const std::filesystem::path& folder, const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
-    if (!entry.is_regular_file()) continue;
-    auto content = read_file(entry.path());
-    if (content && content->find(needle) != std::string::npos) found.push_back(entry.path().string());
-  }
-  return found;
-}
 
 const char* kLeakySpec = R"yaml(kind: library
 test:

@@ -14,6 +14,7 @@
 #include "base/crypto.h"
 #include "base/http_client.h"
 #include "support/command_with_input.h"
+#include "support/files_containing.h"
 #include "support/http_test_client.h"
 #include "support/scratch_repository.h"
 
@@ -44,16 +45,6 @@ test:
 // The forms a leaking program prints the value in.
 std::vector<std::string> encoded_forms(const std::string& value) {
   return {value, to_base64(value), percent_encode(value), nlohmann::json(value).dump()};
-}
-
-std::vector<std::string> files_containing(const std::filesystem::path& folder, const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(folder)) {
-    if (!entry.is_regular_file()) continue;
-    auto content = read_file(entry.path());
-    if (content && content->find(needle) != std::string::npos) found.push_back(entry.path().string());
-  }
-  return found;
 }
 
 class ServerSecretsTest : public ::testing::Test {
