@@ -34,7 +34,7 @@ bool fill_store(const DataDirectory& data, int runs) {
       run.commit = "0123456789abcdef0123456789abcdef01234567";
       run.branch = "main";
       run.trigger = "push";
-      run.status = i % 5 ? "passed" : "failed";
+      run.status = i % 5 ? RunStatus::passed : RunStatus::failed;
       run.reason = i % 5 ? "" : "unit: 2 tests failed";
       run.created_ms = run.started_ms = 1'700'000'000'000 + i * 1000;
       run.finished_ms = run.started_ms + 30'000;

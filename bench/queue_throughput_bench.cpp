@@ -52,8 +52,8 @@ std::string make_noop_repository(const std::filesystem::path& folder) {
 
 int64_t count_finished(Store& store) {
   int64_t finished = 0;
-  for (const char* status : {"passed", "failed", "cancelled"}) {
-    auto count = store.count_runs({"", status, 0, 0});
+  for (RunStatus status : {RunStatus::passed, RunStatus::failed, RunStatus::cancelled}) {
+    auto count = store.count_runs({.status = status, .limit = 0});
     if (count) finished += *count;
   }
   return finished;
@@ -93,7 +93,7 @@ void BM_QueueThroughput(benchmark::State& state) {
     const auto done = SteadyClock::now();
 
     auto seconds = [](auto from, auto to) { return std::chrono::duration<double>(to - from).count(); };
-    auto passed = (*store)->count_runs({"", "passed", 0, 0});
+    auto passed = (*store)->count_runs({.status = RunStatus::passed, .limit = 0});
     state.counters["runs_per_second"] = runs / seconds(begin, done);
     state.counters["enqueued_per_second"] = runs / seconds(begin, queued);
     state.counters["passed"] = passed ? static_cast<double>(*passed) : 0;

@@ -87,7 +87,7 @@ std::string registry_auth_header(const PullCredentials& credentials) {
   return encoded;
 }
 
-Result<bool> ContainerRuntime::has_image(const std::string& image) {
+Result<bool> DockerContainerRuntime::has_image(const std::string& image) {
   HttpClientRequest get = api_.request("GET", "/images/" + image_path(image) + "/json");
   auto response = api_.send(get);
   if (!response) return response.error();
@@ -96,7 +96,7 @@ Result<bool> ContainerRuntime::has_image(const std::string& image) {
   return true;
 }
 
-Result<std::set<std::string>> ContainerRuntime::image_names() {
+Result<std::set<std::string>> DockerContainerRuntime::image_names() {
   HttpClientRequest get = api_.request("GET", "/images/json");
   auto response = api_.send(get);
   if (!response) return response.error();
@@ -116,7 +116,7 @@ Result<std::set<std::string>> ContainerRuntime::image_names() {
   return names;
 }
 
-Result<ContainerRuntime::ImageRemoval> ContainerRuntime::remove_image(const std::string& image) {
+Result<ContainerRuntime::ImageRemoval> DockerContainerRuntime::remove_image(const std::string& image) {
   HttpClientRequest del = api_.request("DELETE", "/images/" + image_path(image));
   auto response = api_.send(del);
   if (!response) return response.error();
@@ -126,7 +126,7 @@ Result<ContainerRuntime::ImageRemoval> ContainerRuntime::remove_image(const std:
   return api_.daemon_error(del, *response, "cannot remove the image " + image);
 }
 
-Status ContainerRuntime::pull_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
+Status DockerContainerRuntime::pull_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
   PullReference ref = pull_reference(image);
   HttpClientRequest post = api_.request(
       "POST", fmt::format("/images/create?fromImage={}&tag={}", percent_encode(ref.repository), percent_encode(ref.tag)));
@@ -140,7 +140,7 @@ Status ContainerRuntime::pull_image(const std::string& image, const std::optiona
   return {};
 }
 
-Status ContainerRuntime::import_image(const std::string& repository, const std::string& tag,
+Status DockerContainerRuntime::import_image(const std::string& repository, const std::string& tag,
                                       const std::string& rootfs_tar) {
   HttpClientRequest post = api_.request(
       "POST", fmt::format("/images/create?fromSrc=-&repo={}&tag={}", percent_encode(repository), percent_encode(tag)));
@@ -155,7 +155,7 @@ Status ContainerRuntime::import_image(const std::string& repository, const std::
   return {};
 }
 
-Status ContainerRuntime::ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
+Status DockerContainerRuntime::ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials) {
   auto present = has_image(image);
   if (!present) return present.error();
   if (*present) return {};

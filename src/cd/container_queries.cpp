@@ -54,7 +54,7 @@ ContainerDetails details_of(const nlohmann::json& body) {
 
 }  // namespace
 
-Result<std::optional<ContainerDetails>> ContainerRuntime::inspect(const std::string& container) {
+Result<std::optional<ContainerDetails>> DockerContainerRuntime::inspect(const std::string& container) {
   HttpClientRequest get = api_.request("GET", container_path(container) + "/json");
   get.timeout = Milliseconds(30'000);
   auto response = api_.send(get);
@@ -69,7 +69,7 @@ Result<std::optional<ContainerDetails>> ContainerRuntime::inspect(const std::str
   return std::optional<ContainerDetails>(details_of(body));
 }
 
-Result<std::vector<ContainerSummary>> ContainerRuntime::list(const std::map<std::string, std::string>& labels) {
+Result<std::vector<ContainerSummary>> DockerContainerRuntime::list(const std::map<std::string, std::string>& labels) {
   nlohmann::json filters = {{"label", nlohmann::json::array()}};
   for (const auto& [key, value] : labels) filters["label"].push_back(value.empty() ? key : key + "=" + value);
   HttpClientRequest get = api_.request("GET", "/containers/json?all=1&filters=" + percent_encode(filters.dump()));
@@ -94,7 +94,7 @@ Result<std::vector<ContainerSummary>> ContainerRuntime::list(const std::map<std:
   return containers;
 }
 
-Result<int> ContainerRuntime::wait(const std::string& container, Milliseconds timeout) {
+Result<int> DockerContainerRuntime::wait(const std::string& container, Milliseconds timeout) {
   HttpClientRequest post = api_.request("POST", container_path(container) + "/wait");
   post.timeout = timeout;
   post.stall_timeout = Milliseconds(0);  // the Engine says nothing until the container stops
@@ -112,7 +112,7 @@ Result<int> ContainerRuntime::wait(const std::string& container, Milliseconds ti
   return body["StatusCode"].get<int>();
 }
 
-Status ContainerRuntime::logs(const std::string& container, bool follow, const LogHandler& on_line) {
+Status DockerContainerRuntime::logs(const std::string& container, bool follow, const LogHandler& on_line) {
   HttpClientRequest get = api_.request(
       "GET", container_path(container) + "/logs?stdout=1&stderr=1&follow=" + (follow ? "1" : "0"));
   get.stall_timeout = Milliseconds(0);  // a quiet container may print nothing for hours

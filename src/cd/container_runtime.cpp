@@ -32,9 +32,9 @@ nlohmann::json create_body(const ContainerSpec& spec) {
 
 }  // namespace
 
-ContainerRuntime::ContainerRuntime(std::string socket_path) : api_(std::move(socket_path)) {}
+DockerContainerRuntime::DockerContainerRuntime(std::string socket_path) : api_(std::move(socket_path)) {}
 
-Result<std::string> ContainerRuntime::create(const ContainerSpec& spec) {
+Result<std::string> DockerContainerRuntime::create(const ContainerSpec& spec) {
   std::string what = fmt::format("cannot create the container {} from {}", spec.name, spec.image);
   auto image = ensure_image(spec.image, spec.registry_credentials);
   if (!image) return make_error(what + ": " + image.error().message);
@@ -59,7 +59,7 @@ Result<std::string> ContainerRuntime::create(const ContainerSpec& spec) {
   return body["Id"].get<std::string>();
 }
 
-Status ContainerRuntime::container_action(const std::string& container, std::string_view action_path,
+Status DockerContainerRuntime::container_action(const std::string& container, std::string_view action_path,
                                           std::string_view verb, std::vector<long> ok, Milliseconds timeout) {
   HttpClientRequest post = api_.request("POST", container_path(container) + std::string(action_path));
   post.timeout = timeout;
@@ -70,17 +70,17 @@ Status ContainerRuntime::container_action(const std::string& container, std::str
   return api_.daemon_error(post, *response, what);
 }
 
-Status ContainerRuntime::start(const std::string& container) {
+Status DockerContainerRuntime::start(const std::string& container) {
   return container_action(container, "/start", "start", {304}, Milliseconds(60'000));
 }
 
-Status ContainerRuntime::stop(const std::string& container, std::chrono::seconds grace) {
+Status DockerContainerRuntime::stop(const std::string& container, std::chrono::seconds grace) {
   // The Engine answers once the container has stopped: allow the grace period plus the kill.
   Milliseconds timeout = std::chrono::duration_cast<Milliseconds>(grace) + Milliseconds(30'000);
   return container_action(container, fmt::format("/stop?t={}", grace.count()), "stop", {304}, timeout);
 }
 
-Status ContainerRuntime::kill(const std::string& container, const std::string& signal) {
+Status DockerContainerRuntime::kill(const std::string& container, const std::string& signal) {
   HttpClientRequest post = api_.request("POST", container_path(container) + "/kill?signal=" + percent_encode(signal));
   post.timeout = Milliseconds(30'000);
   auto response = api_.send(post);
@@ -94,7 +94,7 @@ Status ContainerRuntime::kill(const std::string& container, const std::string& s
   return api_.daemon_error(post, *response, what);
 }
 
-Status ContainerRuntime::remove(const std::string& container, bool force) {
+Status DockerContainerRuntime::remove(const std::string& container, bool force) {
   HttpClientRequest del = api_.request("DELETE", container_path(container) + (force ? "?force=1&v=1" : "?v=1"));
   del.timeout = Milliseconds(60'000);
   auto response = api_.send(del);

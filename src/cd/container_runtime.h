@@ -1,8 +1,11 @@
-// ContainerRuntime: the containers of deployed applications on the Docker Engine (API v1.41 over
-// its unix socket): create on the host network, start, stop, kill, remove, inspect, list by
-// label, wait, and logs line by line. Every Error names the container (or image) and quotes the
+// ContainerRuntime: the containers of deployed applications, data tasks and service pods —
+// create on the host network, start, stop, kill, remove, inspect, list by label, wait, and logs
+// line by line — as an interface, and DockerContainerRuntime, which does it on the Docker Engine
+// (API v1.41 over its unix socket). Every Error names the container (or image) and quotes the
 // daemon. Removal of a container already gone is success, so cleanup and recovery can repeat.
-// Each call opens its own connection, so one object may be shared between threads.
+// Each call opens its own connection, so one object may be shared between threads. The
+// interface is what the deployment controller's unit tests replace with a runtime that only
+// remembers (tests/support/fake_deployment_world.h); everything else talks to the Engine.
 #pragma once
 
 #include <chrono>
@@ -60,6 +63,10 @@ struct ContainerDetails {
   bool oom_killed = false;
   int64_t memory_bytes = 0;                       // HostConfig.Memory (0: no limit)
   int pid = 0;                                    // State.Pid, as this machine numbers it; 0: not running
+
+  // The Engine's words read here, so that callers do not compare its vocabulary themselves.
+  bool running() const { return state == "running"; }
+  bool ended() const { return state == "exited" || state == "dead"; }
 };
 
 struct ContainerSummary {
@@ -75,54 +82,75 @@ std::string registry_auth_header(const PullCredentials& credentials);
 
 class ContainerRuntime {
  public:
-  explicit ContainerRuntime(std::string socket_path = "/var/run/docker.sock");
+  virtual ~ContainerRuntime() = default;
 
   // Makes sure `image` is on the Engine. A missing image is pulled (POST /images/create) only
   // from a registry on this machine (127.0.0.1, localhost, [::1]); any other missing image is an
   // Error ("image X is not on this Docker Engine ...").
-  Status ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials = {});
+  virtual Status ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials = {}) = 0;
 
   // Whether the Engine holds an image of this name or id.
-  Result<bool> has_image(const std::string& image);
+  virtual Result<bool> has_image(const std::string& image) = 0;
 
   // Every name the Engine's images go by: "repo@sha256:…" (RepoDigests) and "repo:tag" (RepoTags).
-  Result<std::set<std::string>> image_names();
+  virtual Result<std::set<std::string>> image_names() = 0;
 
   enum class ImageRemoval { removed, absent, in_use };
   // Removes one reference to an image (DELETE /images/{name}, never forced): the image's layers
   // go once nothing else names it. An image a container (running or stopped) still uses is
   // left alone: `in_use`, not an error.
-  Result<ImageRemoval> remove_image(const std::string& image);
+  virtual Result<ImageRemoval> remove_image(const std::string& image) = 0;
 
   // Makes a one-layer image named repository:tag from a root file system tar held in memory
   // (POST /images/create?fromSrc=-): no registry is involved.
-  Status import_image(const std::string& repository, const std::string& tag, const std::string& rootfs_tar);
+  virtual Status import_image(const std::string& repository, const std::string& tag, const std::string& rootfs_tar) = 0;
 
   // ensure_image, then creates the container (not started). Returns its id.
-  Result<std::string> create(const ContainerSpec& spec);
+  virtual Result<std::string> create(const ContainerSpec& spec) = 0;
 
   // A container already running / already stopped is success.
-  Status start(const std::string& container);
+  virtual Status start(const std::string& container) = 0;
   // SIGTERM, then SIGKILL after `grace`.
-  Status stop(const std::string& container, std::chrono::seconds grace);
+  virtual Status stop(const std::string& container, std::chrono::seconds grace) = 0;
   // A container that is not running is success.
-  Status kill(const std::string& container, const std::string& signal = "KILL");
+  virtual Status kill(const std::string& container, const std::string& signal = "KILL") = 0;
   // A container already gone is success; `force` kills a running one first.
-  Status remove(const std::string& container, bool force = false);
+  virtual Status remove(const std::string& container, bool force = false) = 0;
 
   // nullopt when no container has this id or name.
-  Result<std::optional<ContainerDetails>> inspect(const std::string& container);
+  virtual Result<std::optional<ContainerDetails>> inspect(const std::string& container) = 0;
 
   // Every container (running or not) carrying all of these labels ("" value: any value).
-  Result<std::vector<ContainerSummary>> list(const std::map<std::string, std::string>& labels);
+  virtual Result<std::vector<ContainerSummary>> list(const std::map<std::string, std::string>& labels) = 0;
 
   // Blocks until the container stops; returns its exit code. `timeout` 0 waits for ever.
-  Result<int> wait(const std::string& container, Milliseconds timeout = Milliseconds(0));
+  virtual Result<int> wait(const std::string& container, Milliseconds timeout = Milliseconds(0)) = 0;
 
   // The container's output, line by line. With `follow`, goes on until the container stops or
   // on_line returns false (then the connection is dropped and that is success).
   using LogHandler = std::function<bool(LogStream stream, std::string_view line)>;
-  Status logs(const std::string& container, bool follow, const LogHandler& on_line);
+  virtual Status logs(const std::string& container, bool follow, const LogHandler& on_line) = 0;
+};
+
+// The Docker Engine's. Default arguments are the interface's.
+class DockerContainerRuntime final : public ContainerRuntime {
+ public:
+  explicit DockerContainerRuntime(std::string socket_path = "/var/run/docker.sock");
+
+  Status ensure_image(const std::string& image, const std::optional<PullCredentials>& credentials = {}) override;
+  Result<bool> has_image(const std::string& image) override;
+  Result<std::set<std::string>> image_names() override;
+  Result<ImageRemoval> remove_image(const std::string& image) override;
+  Status import_image(const std::string& repository, const std::string& tag, const std::string& rootfs_tar) override;
+  Result<std::string> create(const ContainerSpec& spec) override;
+  Status start(const std::string& container) override;
+  Status stop(const std::string& container, std::chrono::seconds grace) override;
+  Status kill(const std::string& container, const std::string& signal = "KILL") override;
+  Status remove(const std::string& container, bool force = false) override;
+  Result<std::optional<ContainerDetails>> inspect(const std::string& container) override;
+  Result<std::vector<ContainerSummary>> list(const std::map<std::string, std::string>& labels) override;
+  Result<int> wait(const std::string& container, Milliseconds timeout = Milliseconds(0)) override;
+  Status logs(const std::string& container, bool follow, const LogHandler& on_line) override;
 
   const std::string& socket_path() const { return api_.socket_path(); }
 

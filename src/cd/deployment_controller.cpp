@@ -10,9 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "cd/deployment_run.h"
-#include "cd/haproxy_router.h"
-#include "cd/image_retention.h"
+#include "cd/deployment_lane.h"
 #include "cd/orphan_containers.h"
 
 namespace slipway {
@@ -36,171 +34,28 @@ nlohmann::json settings_json(const ApplicationTarget& target) {
           {"router", {{"listen", target.router.listen}, {"test_listen", target.router.test_listen}}}};
 }
 
-// After a deployment ends, the versions it retired may have left the last use of their images:
-// the Engine's disk stays flat (cd/image_retention.h). A failure is logged; it never fails or
-// delays a deployment, and the server's retention pass sweeps again.
-void remove_images_no_one_needs(Store& store, ContainerRuntime& containers) {
-  auto sweep = remove_unused_images(store, containers);
-  if (!sweep) return spdlog::warn("image retention: {}", sweep.error().message);
-  for (const std::string& problem : sweep->problems) spdlog::warn("image retention: {}", problem);
-  for (const std::string& image : sweep->removed) spdlog::info("image retention: removed {}", image);
-}
-
 }  // namespace
-
-// One application in one environment: deployments there run one at a time, on this thread.
-struct DeploymentLane {
-  std::string application;
-  std::string environment;
-  std::atomic<bool> interrupt{false};
-  std::atomic<bool> superseded{false};
-  bool idle = true;             // under Impl::mutex
-  bool wake = false;            // under Impl::mutex: something new is queued
-  int64_t newest_id = 0;        // under Impl::mutex: older deployments are superseded by it
-  std::unique_ptr<HaproxyRouter> router;
-  std::thread thread;
-};
 
 struct DeploymentController::Impl {
   DeploymentControllerOptions options;
   std::mutex mutex;
   std::condition_variable changed;
-  std::map<LaneKey, std::unique_ptr<DeploymentLane>> lanes;
+  std::map<LaneKey, std::unique_ptr<DeploymentLane>> lanes;  // under mutex
   std::atomic<bool> stopping{false};
-  bool started = false;
+  bool started = false;          // under mutex
   std::unique_ptr<Store> store;  // for offer() and rollback(), under mutex
 
   explicit Impl(DeploymentControllerOptions o) : options(std::move(o)) {}
 
   DeploymentLane& lane(const std::string& application, const std::string& environment);  // under mutex
-  void run_lane(DeploymentLane& lane);
-  Status prepare_router(DeploymentLane& lane, Store& store, const ApplicationTarget& target);
-  void supersede_others(Store& store, DeploymentLane& lane, int64_t newest_id);
   Result<int64_t> enqueue(Store& store, DeploymentRecord record, const std::string& message,
                           const std::string& handled_push);  // under mutex
 };
 
 DeploymentLane& DeploymentController::Impl::lane(const std::string& application, const std::string& environment) {
   auto& slot = lanes[{application, environment}];
-  if (!slot) {
-    slot = std::make_unique<DeploymentLane>();
-    slot->application = application;
-    slot->environment = environment;
-    DeploymentLane* lane = slot.get();
-    lane->idle = false;
-    lane->thread = std::thread([this, lane] { run_lane(*lane); });
-  }
+  if (!slot) slot = std::make_unique<DeploymentLane>(application, environment, LaneServices{options, mutex, changed, stopping});
   return *slot;
-}
-
-// The router starts with the lane (or is adopted when it outlived a restart). A router started
-// afresh knows no version: the live one is pointed at again before anything else happens.
-Status DeploymentController::Impl::prepare_router(DeploymentLane& lane, Store& store, const ApplicationTarget& target) {
-  if (lane.router) return {};
-  if (target.router.listen.empty()) {
-    return make_error(fmt::format("environment '{}' has no router in the server's configuration: add "
-                                  "`router: {{ listen: 127.0.0.1:PORT }}` under it",
-                                  target.environment));
-  }
-  HaproxyRouterSettings settings{options.routers_directory / (lane.application + "-" + lane.environment),
-                                 target.router.listen, target.router.test_listen,
-                                 lane.application + "/" + lane.environment, "haproxy"};
-  auto router = std::make_unique<HaproxyRouter>(settings);
-  bool adopted = router->pid() != 0;
-  if (Status started = router->start(); !started) return started;
-  if (!adopted) {
-    auto live = live_deployment(store, lane.application, lane.environment);
-    if (live && *live && (*live)->port != 0) {
-      const DeploymentRecord& version = **live;
-      (void)options.containers->start(version.container);
-      if (Status slot = router->set_slot(kProductionBackend, version.slot, version.port); !slot) return slot;
-      if (Status switched = router->switch_to(kProductionBackend, version.slot); !switched) return switched;
-      spdlog::info("router of {}/{} started; traffic on #{}", lane.application, lane.environment, version.id);
-    }
-  }
-  lane.router = std::move(router);
-  return {};
-}
-
-void DeploymentController::Impl::run_lane(DeploymentLane& lane) {
-  auto store = Store::open(options.database);
-  if (!store) {
-    spdlog::error("deployments of {}/{}: {}", lane.application, lane.environment, store.error().message);
-    return;
-  }
-  // A router that did not survive (HAProxy gone with a reboot) is started and pointed at the
-  // live version now, not when the next deployment comes.
-  if (auto live = live_deployment(**store, lane.application, lane.environment); live && *live) {
-    auto target = options.resolve(lane.application, lane.environment);
-    Status router = target ? prepare_router(lane, **store, *target) : Status(target.error());
-    if (!router) {
-      spdlog::error("router of {}/{}: {}", lane.application, lane.environment, router.error().message);
-    }
-  }
-  while (!stopping) {
-    auto active = list_deployments(**store, {lane.application, lane.environment, true, 0, 1000});
-    if (!active || active->empty()) {
-      std::unique_lock lock(mutex);
-      lane.idle = true;
-      changed.notify_all();
-      changed.wait(lock, [&] { return stopping || lane.wake; });
-      lane.wake = false;
-      lane.idle = false;
-      continue;
-    }
-    DeploymentRecord deployment = active->back();  // the oldest: the one in progress, if any
-    {
-      std::lock_guard lock(mutex);
-      lane.superseded = deployment.id < lane.newest_id;
-      lane.interrupt = stopping || lane.superseded;
-    }
-    // Newer ones may have come in while this waited: the next offer supersedes as usual.
-    auto target = options.resolve(lane.application, lane.environment);
-    Status router = target ? prepare_router(lane, **store, *target) : Status(target.error());
-    if (!router) {
-      if (is_before_switch(deployment.state)) {
-        DeploymentTransition failed{DeploymentState::failed, router.error().message, "failed", router.error().message};
-        (void)record_deployment_transition(**store, deployment.id, failed);
-        if (options.observe) {
-          deployment.state = DeploymentState::failed;
-          deployment.outcome = "failed";
-          deployment.reason = router.error().message;
-          options.observe(deployment, {DeploymentState::failed, router.error().message, now_ms()});
-        }
-        continue;
-      }
-      spdlog::error("deployment #{} ({}): {}; retrying in 5 s", deployment.id, to_text(deployment.state),
-                    router.error().message);
-      std::unique_lock lock(mutex);
-      changed.wait_for(lock, std::chrono::seconds(5), [&] { return stopping.load(); });
-      continue;
-    }
-    DeploymentRunContext context{**store, *options.containers, *lane.router, options,
-                                 stopping,  lane.interrupt,    lane.superseded};
-    DeploymentRun(context, *target, deployment).drive();
-    remove_images_no_one_needs(**store, *options.containers);
-  }
-}
-
-// Queued ones end "superseded" at once; one in progress is told to stop before its switch.
-void DeploymentController::Impl::supersede_others(Store& store, DeploymentLane& lane, int64_t newest_id) {
-  lane.newest_id = newest_id;
-  auto active = list_deployments(store, {lane.application, lane.environment, true, 0, 1000});
-  if (!active) return;
-  bool in_progress_superseded = false;
-  for (const DeploymentRecord& other : *active) {
-    if (other.id == newest_id) continue;
-    if (other.state == DeploymentState::queued && other.id != active->back().id) {
-      std::string why = fmt::format("superseded by #{}", newest_id);
-      (void)record_deployment_transition(store, other.id, {DeploymentState::superseded, why, "superseded", why});
-    } else if (is_before_switch(other.state)) {
-      in_progress_superseded = true;
-    }
-  }
-  if (in_progress_superseded) {
-    lane.superseded = true;
-    lane.interrupt = true;
-  }
 }
 
 // The one way a deployment joins its lane, for an offered image and a rollback alike: recorded
@@ -213,8 +68,8 @@ Result<int64_t> DeploymentController::Impl::enqueue(Store& store, DeploymentReco
   record.id = *id;
   if (options.observe) options.observe(record, {record.state, message, now_ms()});
   DeploymentLane& lane = this->lane(record.application, record.environment);
-  supersede_others(store, lane, *id);
-  lane.wake = true;
+  lane.supersede_older(store, *id);
+  lane.wake();
   changed.notify_all();
   return *id;
 }
@@ -282,7 +137,7 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
   if (!history) return history.error();
   const DeploymentRecord* target = nullptr;
   for (const DeploymentRecord& candidate : *history) {
-    if (candidate.outcome == "succeeded" && candidate.digest != (*live)->digest) {
+    if (candidate.outcome == DeploymentState::succeeded && candidate.digest != (*live)->digest) {
       target = &candidate;
       break;
     }
@@ -302,7 +157,7 @@ Result<int64_t> DeploymentController::rollback(const std::string& application, c
   record.reason = reason;
   nlohmann::json settings = nlohmann::json::parse(target->settings, nullptr, false);
   if (!settings.is_object()) settings = nlohmann::json::object();
-  if (target->container_state == "stopped") {  // retained: started again instead of made anew
+  if (target->container_state == ContainerState::stopped) {  // retained: started again instead of made anew
     record.container = target->container;
     record.port = target->port;
     settings["reuse_from"] = target->id;
@@ -332,26 +187,25 @@ Status DeploymentController::start() {
   std::set<LaneKey> keys;
   for (const DeploymentRecord& deployment : *all) keys.insert({deployment.application, deployment.environment});
   s.started = true;
-  for (const auto& [application, environment] : keys) s.lane(application, environment).wake = true;
+  for (const auto& [application, environment] : keys) s.lane(application, environment).wake();
   s.changed.notify_all();
   return {};
 }
 
 void DeploymentController::stop() {
   Impl& s = *impl_;
+  std::map<LaneKey, std::unique_ptr<DeploymentLane>> lanes;
   {
     std::lock_guard lock(s.mutex);
     if (!s.started) return;
     s.started = false;
     s.stopping = true;
-    for (auto& [key, lane] : s.lanes) lane->interrupt = true;
+    for (auto& [key, lane] : s.lanes) lane->interrupt();
+    lanes.swap(s.lanes);
   }
   s.changed.notify_all();
-  for (auto& [key, lane] : s.lanes) {
-    if (lane->thread.joinable()) lane->thread.join();
-  }
+  lanes.clear();  // each lane joins its thread, which may need the mutex on its way out
   std::lock_guard lock(s.mutex);
-  s.lanes.clear();
   s.store.reset();
 }
 
@@ -361,7 +215,7 @@ bool DeploymentController::wait_idle(const std::string& application, const std::
   std::unique_lock lock(s.mutex);
   return s.changed.wait_for(lock, timeout, [&] {
     auto found = s.lanes.find({application, environment});
-    return found == s.lanes.end() || (found->second->idle && !found->second->wake);
+    return found == s.lanes.end() || found->second->idle();
   });
 }
 

@@ -1,10 +1,15 @@
 // DeploymentController: blue/green deployments of applications, one at a time per application
 // and environment, each a durable state machine (store/deployments.h) whose state is written
 // before its action is taken. Actions are idempotent, so start() after a crash resumes every
-// unfinished deployment from its written state: before the switch it is rolled back (green
-// removed, traffic never moved), after it the deployment is finished (or rolled back when green
-// is no longer healthy). Traffic always stays on a healthy version; containers no deployment
-// accounts for are removed. Thread-safe.
+// unfinished deployment from its written state by repeating that state's action: a green half
+// made is made again, a switch is finished, a rollback completes (green removed, traffic on the
+// version before). Traffic always stays on a healthy version; containers no deployment accounts
+// for are removed; a router that outlived the server is adopted as it is. Thread-safe.
+//
+// Each application and environment is a lane (cd/deployment_lane.h) with its own thread and
+// router. The container runtime and the router are interfaces (ContainerRuntime, TrafficRouter):
+// the server gives the Docker Engine and HAProxy; unit tests give fakes that only remember
+// (tests/unit/deployment_states_test.cpp drives every state and crash point through them).
 //
 // States, in order: queued → starting (green created with $PORT and its secrets) →
 // health_checking (N consecutive successes) → verifying (test listener + deploy.verify, when
@@ -27,6 +32,7 @@
 #include "base/result.h"
 #include "base/time.h"
 #include "cd/container_runtime.h"
+#include "cd/traffic_router.h"
 #include "cd/verify_command.h"
 #include "spec/repository_spec.h"
 #include "spec/server_config.h"
@@ -70,6 +76,7 @@ struct DeploymentControllerOptions {
   Milliseconds start_timeout{60'000};        // a green that never answers fails after this
   Milliseconds verify_timeout{300'000};      // deploy.verify is stopped after this
   VerifySandboxFactory verify_sandbox;       // where deploy.verify runs; empty: unsandboxed (tests only)
+  TrafficRouterFactory make_router;          // empty: an HaproxyRouter per lane (the server's choice)
   // Labels this server's containers (slipway.owner), so that orphan cleanup never touches the
   // containers of another server sharing the Docker Engine. The data directory is a good value.
   std::string owner;

@@ -13,9 +13,9 @@ namespace slipway {
 namespace {
 
 // The outcome a rolling_back deployment ends with, when the restart lost the in-memory one.
-std::string outcome_for(const std::string& remembered, const std::string& reason) {
-  if (!remembered.empty()) return remembered;
-  return reason.rfind("superseded", 0) == 0 ? "superseded" : "rolled_back";
+DeploymentState outcome_for(const DeploymentOutcome& remembered, const std::string& reason) {
+  if (remembered) return *remembered;
+  return reason == kSupersededReason ? DeploymentState::superseded : DeploymentState::rolled_back;
 }
 
 }  // namespace
@@ -28,7 +28,7 @@ bool DeploymentRun::return_traffic_to(const DeploymentRecord& old, std::string& 
     problem = fmt::format("the previous version's container {} is gone", old.container);
     return false;
   }
-  if ((*details)->state != "running") {
+  if (!(*details)->running()) {
     if (Status started = context_.containers.start(old.container); !started) {
       problem = started.error().message;
       return false;
@@ -72,7 +72,7 @@ void DeploymentRun::record_rollback_deployment(const DeploymentRecord& old, cons
   rollback.slot = old.slot;
   rollback.port = old.port;
   rollback.container = old.container;
-  rollback.container_state = "running";
+  rollback.container_state = ContainerState::running;
   rollback.previous_id = deployment_.id;
   rollback.settings = deployment_.settings;
   auto id = create_deployment(context_.store, rollback, message);
@@ -81,32 +81,32 @@ void DeploymentRun::record_rollback_deployment(const DeploymentRecord& old, cons
     return;
   }
   rollback.id = *id;
-  (void)set_deployment_container_state(context_.store, old.id, "moved");
+  (void)set_deployment_container_state(context_.store, old.id, ContainerState::moved);
   DeploymentTransition done{DeploymentState::succeeded, fmt::format("#{} live again after #{} was rolled back: {}", old.id,
                                                      deployment_.id, deployment_.reason)};
-  done.outcome = "succeeded";
+  done.outcome = DeploymentState::succeeded;
   if (Status written = record_deployment_transition(context_.store, *id, done); !written) {
     spdlog::error("deployment #{}: {}", *id, written.error().message);
     return;
   }
   if (context_.options.observe) {
     rollback.state = DeploymentState::succeeded;
-    rollback.outcome = "succeeded";
+    rollback.outcome = DeploymentState::succeeded;
     context_.options.observe(rollback, DeploymentStepRecord{DeploymentState::succeeded, done.message, now_ms()});
   }
 }
 
 bool DeploymentRun::roll_back_actions() {
-  std::string outcome = outcome_for(rollback_outcome_, deployment_.reason);
+  DeploymentState outcome = outcome_for(rollback_outcome_, deployment_.reason);
   auto old = previous();
-  bool has_old = old && old->outcome == "succeeded" && !old->container.empty() && old->container != deployment_.container;
+  bool has_old = old && old->outcome == DeploymentState::succeeded && !old->container.empty() && old->container != deployment_.container;
   std::string message;
   if (has_old) {
     std::string problem;
     if (!return_traffic_to(*old, problem)) {
       // Nothing healthy to return to: green stays, since it is the best there is. Recorded as
       // failed so that a person looks.
-      return enter({DeploymentState::failed, "cannot return to " + std::to_string(old->id) + ": " + problem, "failed",
+      return enter({DeploymentState::failed, "cannot return to " + std::to_string(old->id) + ": " + problem, DeploymentState::failed,
                     deployment_.reason + "; and cannot return to #" + std::to_string(old->id) + ": " + problem});
     }
     message = fmt::format("traffic on #{} ({})", old->id, old->tag.empty() ? old->digest.substr(0, 19) : old->tag);
@@ -133,12 +133,13 @@ bool DeploymentRun::roll_back_actions() {
                    removed.error().message);
     }
   }
-  if (has_old && outcome == "rolled_back") record_rollback_deployment(*old, "rolling back: " + deployment_.reason);
-  if (!has_old && outcome == "rolled_back") outcome = "failed";
-  // The outcome names the final state it ends in (rolled_back, superseded or failed).
-  DeploymentState final_state = deployment_state_from_text(outcome).value_or(DeploymentState::failed);
-  DeploymentTransition done{final_state, message + "; green removed", outcome, deployment_.reason};
-  done.container_state = "removed";
+  if (has_old && outcome == DeploymentState::rolled_back) {
+    record_rollback_deployment(*old, "rolling back: " + deployment_.reason);
+  }
+  if (!has_old && outcome == DeploymentState::rolled_back) outcome = DeploymentState::failed;
+  // It ends in the state its outcome names (rolled_back, superseded or failed).
+  DeploymentTransition done{outcome, message + "; green removed", outcome, deployment_.reason};
+  done.container_state = ContainerState::removed;
   return enter(done);
 }
 

@@ -52,7 +52,7 @@ DeploymentRun::DeploymentRun(DeploymentRunContext context, ApplicationTarget tar
       masker_(deployment_masker(target_)) {}
 
 void DeploymentRun::drive() {
-  while (deployment_.outcome.empty() && !context_.stopping) {
+  while (!deployment_.outcome && !context_.stopping) {
     if (!advance()) return;
   }
 }
@@ -76,10 +76,14 @@ bool DeploymentRun::advance() {
       break;
   }
   std::string why = fmt::format("a final state ({}) without an outcome", to_text(deployment_.state));
-  return enter({DeploymentState::failed, why, "failed", why});
+  return enter({DeploymentState::failed, why, DeploymentState::failed, why});
 }
 
 bool DeploymentRun::enter(DeploymentTransition transition) {
+  // A stopping server writes nothing more: the state written last is where the restart resumes,
+  // repeating that state's action (every action repeats safely). This is also exactly what a
+  // kill between an action and its write leaves behind.
+  if (context_.stopping) return false;
   // Reasons and steps are readable with a read-only token and go to chat: whatever text reached
   // them (a command's output, an error quoting a response) is masked here, in one place.
   transition.reason = masker_->mask(transition.reason);
@@ -91,12 +95,12 @@ bool DeploymentRun::enter(DeploymentTransition transition) {
     return false;
   }
   deployment_.state = transition.state;
-  if (!transition.outcome.empty()) deployment_.outcome = transition.outcome;
+  if (transition.outcome) deployment_.outcome = transition.outcome;
   if (!transition.reason.empty()) deployment_.reason = transition.reason;
   if (!transition.slot.empty()) deployment_.slot = transition.slot;
   if (transition.port) deployment_.port = transition.port;
   if (!transition.container.empty()) deployment_.container = transition.container;
-  if (!transition.container_state.empty()) deployment_.container_state = transition.container_state;
+  if (transition.container_state) deployment_.container_state = *transition.container_state;
   if (transition.previous_id >= 0) deployment_.previous_id = transition.previous_id;
   if (context_.options.observe) {
     context_.options.observe(deployment_, DeploymentStepRecord{transition.state, transition.message, now_ms()});
@@ -106,12 +110,12 @@ bool DeploymentRun::enter(DeploymentTransition transition) {
 
 bool DeploymentRun::superseded_before_switch() {
   if (!context_.superseded) return false;
-  return roll_back("superseded by a newer image", "superseded");
+  return roll_back(std::string(kSupersededReason), DeploymentState::superseded);
 }
 
-bool DeploymentRun::roll_back(const std::string& reason, const std::string& outcome) {
+bool DeploymentRun::roll_back(const std::string& reason, DeploymentState outcome) {
   rollback_outcome_ = outcome;
-  return enter({DeploymentState::rolling_back, reason, "", reason});
+  return enter({DeploymentState::rolling_back, reason, std::nullopt, reason});
 }
 
 std::optional<DeploymentRecord> DeploymentRun::previous() const {
@@ -124,17 +128,20 @@ std::optional<DeploymentRecord> DeploymentRun::previous() const {
 // queued → starting: choose green's slot, port and name and write them before anything exists,
 // so that a crash from here on knows which container to look for.
 bool DeploymentRun::begin() {
-  if (context_.superseded) return enter({DeploymentState::superseded, "superseded by a newer image before it started", "superseded",
-                                         "superseded by a newer image"});
+  if (context_.superseded) {
+    return enter({DeploymentState::superseded, "superseded by a newer image before it started",
+                  DeploymentState::superseded, std::string(kSupersededReason)});
+  }
   auto live = live_deployment(context_.store, deployment_.application, deployment_.environment);
-  if (!live) return enter({DeploymentState::failed, live.error().message, "failed", live.error().message});
+  if (!live) return enter({DeploymentState::failed, live.error().message, DeploymentState::failed, live.error().message});
   std::string slot = *live ? std::string(other_slot((*live)->slot)) : kBlueSlot;
   int64_t previous_id = *live ? (*live)->id : 0;
   bool reusing = !deployment_.container.empty() && deployment_.port != 0;
   int port = deployment_.port;
   if (!reusing) {
     auto free_port = free_loopback_port();
-    if (!free_port) return enter({DeploymentState::failed, free_port.error().message, "failed", free_port.error().message});
+    if (!free_port) return enter({DeploymentState::failed, free_port.error().message, DeploymentState::failed,
+                                    free_port.error().message});
     port = *free_port;
   }
   std::string container =
@@ -177,7 +184,7 @@ bool DeploymentRun::start_green() {
     if (Status started = context_.containers.start(deployment_.container); !started) {
       return roll_back("the retained container did not start: " + started.error().message);
     }
-    if (Status moved = set_deployment_container_state(context_.store, source, "moved"); !moved) {
+    if (Status moved = set_deployment_container_state(context_.store, source, ContainerState::moved); !moved) {
       spdlog::warn("deployment #{}: {}", deployment_.id, moved.error().message);
     }
   } else {
@@ -195,7 +202,7 @@ bool DeploymentRun::start_green() {
   DeploymentTransition running{DeploymentState::health_checking,
                                fmt::format("green running: container {} on 127.0.0.1:{}", deployment_.container,
                                            deployment_.port)};
-  running.container_state = "running";
+  running.container_state = ContainerState::running;
   return enter(running);
 }
 
@@ -299,11 +306,11 @@ int DeploymentRun::drain_slot(const std::string& slot) {
 bool DeploymentRun::retire_old() {
   auto old = previous();
   std::string message = "done";
-  if (old && old->container_state == "running" && old->container != deployment_.container) {
+  if (old && old->container_state == ContainerState::running && old->container != deployment_.container) {
     if (Status stopped = context_.containers.stop(old->container, std::chrono::seconds(10)); !stopped) {
       spdlog::warn("deployment #{}: stopping {}: {}", deployment_.id, old->container, stopped.error().message);
     }
-    if (Status kept = set_deployment_container_state(context_.store, old->id, "stopped"); !kept) {
+    if (Status kept = set_deployment_container_state(context_.store, old->id, ContainerState::stopped); !kept) {
       spdlog::warn("deployment #{}: {}", deployment_.id, kept.error().message);
     }
     message = fmt::format("old version {} stopped", version_name(*old));
@@ -311,7 +318,7 @@ bool DeploymentRun::retire_old() {
   apply_retention();
   DeploymentTransition done{DeploymentState::succeeded, message + fmt::format("; {} live, retain {}", version_name(deployment_),
                                                                target_.deploy.retain)};
-  done.outcome = "succeeded";
+  done.outcome = DeploymentState::succeeded;
   return enter(done);
 }
 
@@ -325,7 +332,7 @@ void DeploymentRun::apply_retention() {
   }
   int kept = 0;
   for (const DeploymentRecord& old : *all) {  // newest first
-    if (old.id == deployment_.id || old.container_state != "stopped") continue;
+    if (old.id == deployment_.id || old.container_state != ContainerState::stopped) continue;
     if (kept < target_.deploy.retain) {
       ++kept;
       continue;
@@ -334,7 +341,7 @@ void DeploymentRun::apply_retention() {
       spdlog::warn("deployment #{}: removing {}: {}", deployment_.id, old.container, removed.error().message);
       continue;
     }
-    (void)set_deployment_container_state(context_.store, old.id, "removed");
+    (void)set_deployment_container_state(context_.store, old.id, ContainerState::removed);
   }
 }
 

@@ -7,21 +7,26 @@
 #include <atomic>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "base/secret_masker.h"
 #include "cd/container_runtime.h"
 #include "cd/deployment_controller.h"
-#include "cd/haproxy_router.h"
+#include "cd/traffic_router.h"
 #include "store/deployments.h"
 #include "store/store.h"
 
 namespace slipway {
 
+// The reason a deployment superseded before its switch carries. A restart that finds it
+// rolling_back has lost the in-memory outcome and reads it back from this exact reason.
+inline constexpr std::string_view kSupersededReason = "superseded by a newer image";
+
 struct DeploymentRunContext {
   Store& store;
   ContainerRuntime& containers;
-  HaproxyRouter& router;
+  TrafficRouter& router;
   const DeploymentControllerOptions& options;
   const std::atomic<bool>& stopping;     // the server stops: leave the written state for the restart
   const std::atomic<bool>& interrupt;    // stopping, or a newer image superseded this deployment
@@ -55,7 +60,7 @@ class DeploymentRun {
   bool advance();  // the current state's action
   bool enter(DeploymentTransition transition);
   // Writes rolling_back with the reason; roll_back_actions() then ends it with `outcome`.
-  bool roll_back(const std::string& reason, const std::string& outcome = "rolled_back");
+  bool roll_back(const std::string& reason, DeploymentState outcome = DeploymentState::rolled_back);
   bool superseded_before_switch();
 
   ContainerSpec green_spec() const;
@@ -67,7 +72,7 @@ class DeploymentRun {
   DeploymentRunContext context_;
   ApplicationTarget target_;
   DeploymentRecord deployment_;
-  std::string rollback_outcome_;   // the outcome roll_back_actions() ends with
+  DeploymentOutcome rollback_outcome_;  // the outcome roll_back_actions() ends with
   std::shared_ptr<const SecretMasker> masker_;  // the target's secrets, over every reason and step
 };
 

@@ -60,7 +60,7 @@ class ServiceContainer : public BackgroundProcess {
 
   bool running() override {
     auto details = runtime_.inspect(id_);
-    return details && *details && (*details)->state == "running";
+    return details && *details && (*details)->running();
   }
 
   void stop(Milliseconds grace) override {

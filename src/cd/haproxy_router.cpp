@@ -58,12 +58,6 @@ bool wait_until_gone(pid_t pid, std::chrono::milliseconds limit) {
 
 }  // namespace
 
-std::string_view other_slot(std::string_view slot) {
-  if (slot == kBlueSlot) return kGreenSlot;
-  if (slot == kGreenSlot) return kBlueSlot;
-  return "";
-}
-
 HaproxyRouter::HaproxyRouter(HaproxyRouterSettings settings)
     : settings_(std::move(settings)), runtime_(haproxy_socket_path(settings_)) {}
 

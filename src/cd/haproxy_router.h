@@ -17,10 +17,11 @@
 #include "base/result.h"
 #include "cd/haproxy_config.h"
 #include "cd/haproxy_runtime.h"
+#include "cd/traffic_router.h"
 
 namespace slipway {
 
-class HaproxyRouter {
+class HaproxyRouter final : public TrafficRouter {
  public:
   explicit HaproxyRouter(HaproxyRouterSettings settings);
 
@@ -33,27 +34,27 @@ class HaproxyRouter {
 
   // write_config(), then starts HAProxy and waits (up to 5 s) for its runtime API to answer.
   // When this config's HAProxy already runs (a Slipway restart), adopts it and changes nothing.
-  Status start();
+  Status start() override;
 
   // Stops this config's HAProxy (SIGTERM, SIGKILL after 5 s) and waits until its PID is gone.
   // Nothing to stop is success.
   Status stop();
 
   // The PID of this config's running HAProxy, or 0.
-  pid_t pid() const;
+  pid_t pid() const override;
 
   // Points `slot` of `backend` at 127.0.0.1:port. Its admin state does not change.
-  Status set_slot(std::string_view backend, std::string_view slot, int port);
+  Status set_slot(std::string_view backend, std::string_view slot, int port) override;
 
   // Makes `slot` ready, then drains the other slot: the new one is ready first, so the backend
   // never has zero servers ready. A slot drained takes no new requests; open ones finish.
-  Status switch_to(std::string_view backend, std::string_view slot);
+  Status switch_to(std::string_view backend, std::string_view slot) override;
 
   // Sets one slot's admin state (maint, to take a removed version out altogether).
-  Status set_state(std::string_view backend, std::string_view slot, SlotAdminState state);
+  Status set_state(std::string_view backend, std::string_view slot, SlotAdminState state) override;
 
   // The sessions still open on `slot`, so a caller can wait for a drain to finish.
-  Result<int> open_sessions(std::string_view backend, std::string_view slot);
+  Result<int> open_sessions(std::string_view backend, std::string_view slot) override;
 
   Result<std::vector<ServerSlotState>> servers(std::string_view backend);
 
@@ -63,8 +64,5 @@ class HaproxyRouter {
   HaproxyRouterSettings settings_;
   HaproxyRuntime runtime_;
 };
-
-// The slot that is not `slot`: blue for green, green for blue, "" for anything else.
-std::string_view other_slot(std::string_view slot);
 
 }  // namespace slipway

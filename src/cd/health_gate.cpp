@@ -57,11 +57,11 @@ std::optional<HealthCheckResult> container_verdict(ContainerRuntime& containers,
     return result;
   }
   const ContainerDetails& found = **details;
-  if (found.state == "exited" || found.state == "dead") {
+  if (found.ended()) {
     result.detail = fmt::format("container exited (code {}{})", found.exit_code, found.oom_killed ? ", out of memory" : "");
     return result;
   }
-  if (found.state != "running") {
+  if (!found.running()) {
     result.detail = fmt::format("container is {}, not running", found.state);
     return result;
   }

@@ -16,8 +16,8 @@ Status remove_orphan_containers(Store& store, ContainerRuntime& containers, cons
   if (!all) return all.error();
   std::set<std::string> accounted;
   for (const DeploymentRecord& deployment : *all) {
-    bool holds = deployment.outcome.empty() || deployment.container_state == "running" ||
-                 deployment.container_state == "stopped";
+    bool holds = !deployment.outcome || deployment.container_state == ContainerState::running ||
+                 deployment.container_state == ContainerState::stopped;
     if (holds && !deployment.container.empty()) accounted.insert(deployment.container);
   }
   for (const ContainerSummary& container : *labelled) {

@@ -26,12 +26,12 @@ constexpr Milliseconds kEngineSilence{30'000};
 constexpr std::chrono::seconds kStopGrace{10};
 
 struct Outcome {
-  std::string status;  // succeeded, failed, timed_out, interrupted
+  TaskRunStatus status;  // succeeded, failed, timed_out or interrupted
   int exit_code = -1;
   std::string reason;
 };
 
-Outcome interrupted() { return {"interrupted", -1, "the server stopped"}; }
+Outcome interrupted() { return {TaskRunStatus::interrupted, -1, "the server stopped"}; }
 
 ContainerSpec container_spec(const TaskRunPlan& plan) {
   ContainerSpec spec;
@@ -90,9 +90,9 @@ Outcome ended(ContainerRuntime& containers, const TaskRunPlan& plan, int exit_co
     std::string limit = plan.revision.memory_bytes > 0
                             ? " (limit " + memory_size_text(plan.revision.memory_bytes) + ")"
                             : "";
-    return {"failed", exit_code, "killed: out of memory" + limit};
+    return {TaskRunStatus::failed, exit_code, "killed: out of memory" + limit};
   }
-  return {exit_code == 0 ? "succeeded" : "failed", exit_code, fmt::format("exited with {}", exit_code)};
+  return {exit_code == 0 ? TaskRunStatus::succeeded : TaskRunStatus::failed, exit_code, fmt::format("exited with {}", exit_code)};
 }
 
 // Stops (or kills) the container; when the Engine refuses, it is removed by force instead, so
@@ -123,7 +123,7 @@ Outcome wait_for_exit(ContainerRuntime& containers, const TaskRunPlan& plan, con
       auto left = Milliseconds(timeout_ms) - std::chrono::duration_cast<Milliseconds>(SteadyClock::now() - began);
       if (left <= Milliseconds(0)) {
         halt(containers, name, true);
-        return {"timed_out", -1, "timed out after " + timeout_text(timeout_ms)};
+        return {TaskRunStatus::timed_out, -1, "timed out after " + timeout_text(timeout_ms)};
       }
       slice = std::min(slice, left);
     }
@@ -135,13 +135,12 @@ Outcome wait_for_exit(ContainerRuntime& containers, const TaskRunPlan& plan, con
     if (!details) {
       if (SteadyClock::now() - last_answer > kEngineSilence) {
         halt(containers, name, true);
-        return {"failed", -1, "the Docker Engine stopped answering while the task ran: " + details.error().message};
+        return {TaskRunStatus::failed, -1, "the Docker Engine stopped answering while the task ran: " + details.error().message};
       }
     } else {
       last_answer = SteadyClock::now();
-      if (!*details) return {"failed", -1, fmt::format("the container {} was removed while the task ran", name)};
-      const std::string& state = (*details)->state;
-      if (state == "exited" || state == "dead") return ended(containers, plan, (*details)->exit_code);
+      if (!*details) return {TaskRunStatus::failed, -1, fmt::format("the container {} was removed while the task ran", name)};
+      if ((*details)->ended()) return ended(containers, plan, (*details)->exit_code);
     }
     auto spent = SteadyClock::now() - slice_began;
     if (spent < slice) std::this_thread::sleep_for(slice - spent);  // a wait that failed at once
@@ -153,13 +152,13 @@ Outcome run_container(Store& store, ContainerRuntime& containers, const TaskRunP
                       const std::atomic<bool>& stopping) {
   if (stopping) return interrupted();
   auto created = containers.create(container_spec(plan));
-  if (!created) return {"failed", -1, created.error().message};
+  if (!created) return {TaskRunStatus::failed, -1, created.error().message};
   if (stopping) return interrupted();
   if (Status started = containers.start(plan.run.container); !started) {
-    return {"failed", -1, started.error().message};
+    return {TaskRunStatus::failed, -1, started.error().message};
   }
   TaskRunUpdate running;
-  running.status = "running";
+  running.status = TaskRunStatus::running;
   running.started_ms = now_ms();
   if (Status recorded = update_task_run(store, plan.run.id, running); !recorded) {
     spdlog::error("task run #{}: {}", plan.run.id, recorded.error().message);

@@ -23,7 +23,6 @@ namespace slipway {
 
 namespace {
 
-bool is_final(const std::string& status) { return status != "queued" && status != "running"; }
 
 }  // namespace
 
@@ -143,12 +142,12 @@ Status TaskRunner::Impl::record_queued(Store& store, TaskRunPlan& plan) {
   plan.run.container = task_container_name(plan.run.task, plan.run.environment, options.owner, *id);
   plan.run.log_path = (options.runs_directory / std::to_string(*id) / "log").string();
   TaskRunUpdate named;
-  named.status = "queued";
+  named.status = TaskRunStatus::queued;
   named.container = plan.run.container;
   named.log_path = plan.run.log_path;
   Status log = create_task_log(plan.run.log_path);
   if (!log) {  // nothing can run without a place for its output: the run ends before it starts
-    named.status = "failed";
+    named.status = TaskRunStatus::failed;
     named.reason = "cannot create the run's log file: " + log.error().message;
     named.finished_ms = now_ms();
   }
@@ -167,7 +166,7 @@ void TaskRunner::Impl::execute(std::shared_ptr<ActiveTaskRun> active, TaskRunPla
     spdlog::error("task run #{} of {} in {}: {}", plan.run.id, plan.run.task, plan.run.environment, reason);
     std::lock_guard lock(mutex);
     auto shared = open_store();
-    if (shared) (void)update_task_run(**shared, plan.run.id, {"failed", -1, reason, "", "", 0, now_ms()});
+    if (shared) (void)update_task_run(**shared, plan.run.id, {TaskRunStatus::failed, -1, reason, "", "", 0, now_ms()});
   }
   if (finished && options.on_finished) {
     try {
@@ -205,7 +204,7 @@ Status TaskRunner::Impl::recover(Store& store) {
       spdlog::warn("task run #{}: {}", run.id, removed.error().message);
     }
     TaskRunUpdate update;
-    update.status = "interrupted";
+    update.status = TaskRunStatus::interrupted;
     update.reason = "the server restarted";
     update.finished_ms = now_ms();
     if (Status written = update_task_run(store, run.id, update); !written) {
@@ -294,7 +293,7 @@ Result<TaskRunRecord> TaskRunner::trigger(const TaskRunRequest& request) {
   } catch (const std::system_error& error) {  // no thread to be had: the run ends here, said so
     s.runs.erase(active->id);
     std::string reason = fmt::format("cannot start a thread for the run: {}", error.what());
-    (void)update_task_run(**store, queued.id, {"failed", -1, reason, "", "", 0, now_ms()});
+    (void)update_task_run(**store, queued.id, {TaskRunStatus::failed, -1, reason, "", "", 0, now_ms()});
     return make_error(fmt::format("task run #{} of {} in {}: {}", queued.id, queued.task, queued.environment, reason));
   }
   auto found = find_task_run(**store, queued.id);
@@ -316,7 +315,7 @@ bool TaskRunner::wait(int64_t run_id, Milliseconds timeout) {
     if (!store) return false;
     auto found = find_task_run(**store, run_id);
     if (!found || !*found) return false;
-    if (is_final((*found)->status)) return true;
+    if (is_finished((*found)->status)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     s.changed.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + Milliseconds(200)));
   }

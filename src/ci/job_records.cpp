@@ -8,7 +8,7 @@ namespace fs = std::filesystem;
 
 Result<JobRecord> record_job(Store& store, int64_t run_id, const PlannedJob& job, const fs::path& log_root,
                              std::vector<StepRecord>& steps) {
-  JobRecord job_record{0, run_id, job.name, job.environment, "running", "", now_ms(), 0};
+  JobRecord job_record{0, run_id, job.name, job.environment, RunStatus::running, "", now_ms(), 0};
   auto job_id = store.create_job(job_record);
   if (!job_id) return job_id.error();
   job_record.id = *job_id;

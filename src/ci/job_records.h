@@ -27,7 +27,7 @@ class RecordingObserver : public StepObserver {
 
   void step_started(size_t index, const PlannedStep& step) override {
     StepRecord& record = steps_[index];
-    record.status = "running";
+    record.status = RunStatus::running;
     record.started_ms = now_ms();
     keep(store_.update_step(record));
     if (next_) next_->step_started(index, step);

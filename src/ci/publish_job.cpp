@@ -23,10 +23,9 @@ class PublishJobRun {
   PublishJobResult run() {
     for (size_t i = 0; i < job_.steps.size(); ++i) {
       if (!result_.reason.empty()) {
-        skip(i, "skipped: an earlier publish step failed");
+        skip(i, RunStatus::skipped, "skipped: an earlier publish step failed");
       } else if (cancelled(settings_.cancel)) {
-        skip(i, "cancelled");
-        result_.steps[i].status = "cancelled";
+        skip(i, RunStatus::cancelled, "cancelled");
         result_.reason = "cancelled";
       } else {
         run_step(i);
@@ -37,9 +36,10 @@ class PublishJobRun {
   }
 
  private:
-  void skip(size_t index, const std::string& reason) {
+  // A step that does not run: skipped after a failure, cancelled when the run was.
+  void skip(size_t index, RunStatus status, const std::string& reason) {
     StepResult& step = result_.steps[index];
-    step.status = "skipped";
+    step.status = status;
     step.reason = reason;
     step.log_dir = step_log_dir(settings_.log_root, index, job_.steps[index]);
     if (settings_.observer) settings_.observer->step_finished(index, job_.steps[index], step);
@@ -79,7 +79,7 @@ class PublishJobRun {
     result.finished_ms = now_ms();
     result.outcome.duration = Milliseconds(result.finished_ms - result.started_ms);
     if (artifacts) {
-      result.status = "passed";
+      result.status = RunStatus::passed;
       result.outcome.exit_code = 0;
       for (auto& artifact : *artifacts) {
         if (log) log->write_system_line(fmt::format("published {} {} → {}", artifact.kind, artifact.name, artifact.reference));
@@ -87,7 +87,7 @@ class PublishJobRun {
       }
       if (log) log->write_system_line(fmt::format("{} published in {}", step.name, format_duration(result.outcome.duration)));
     } else {
-      result.status = cancelled(settings_.cancel) ? "cancelled" : "failed";
+      result.status = cancelled(settings_.cancel) ? RunStatus::cancelled : RunStatus::failed;
       result.outcome.exit_code = 1;
       // The reason is stored and shown outside the log, so it is masked here as the log is.
       result.reason = masker_->mask(

@@ -22,11 +22,11 @@ Status record_skipped_job(Store& store, int64_t run_id, const PlannedJob& job, c
   auto record = record_job(store, run_id, job, log_root, steps);
   if (!record) return record.error();
   for (auto& step : steps) {
-    step.status = "skipped";
+    step.status = RunStatus::skipped;
     step.reason = reason;
     if (auto updated = store.update_step(step); !updated) return updated;
   }
-  record->status = "skipped";
+  record->status = RunStatus::skipped;
   record->reason = reason;
   record->finished_ms = record->started_ms;
   return store.update_job(*record);
@@ -60,7 +60,7 @@ Result<JobRecord> run_one_job(Store& store, const PublishStageInput& input, cons
   if (!secrets) {
     result.reason = secrets.error().message;
     for (auto& step : steps) {
-      step.status = "skipped";
+      step.status = RunStatus::skipped;
       step.reason = "skipped: " + result.reason;
       if (auto updated = store.update_step(step); !updated) return updated.error();
     }
@@ -75,7 +75,7 @@ Result<JobRecord> run_one_job(Store& store, const PublishStageInput& input, cons
     if (auto recorded = record_artifact(store, row); !recorded) return recorded.error();
   }
   if (!recorder.store_error().empty()) return make_error(recorder.store_error());
-  record->status = result.passed ? "passed" : (is_cancelled(input.cancel) ? "cancelled" : "failed");
+  record->status = result.passed ? RunStatus::passed : (is_cancelled(input.cancel) ? RunStatus::cancelled : RunStatus::failed);
   record->reason = result.reason;
   record->finished_ms = now_ms();
   if (auto updated = store.update_job(*record); !updated) return updated.error();
@@ -102,7 +102,7 @@ Result<PublishStageResult> run_publish_stage(Store& store, const PublishStageInp
       if (input.settings->publisher) input.settings->publisher->run_finished(input.run->id);
       return record.error();
     }
-    if (record->status != "passed") {
+    if (record->status != RunStatus::passed) {
       ++stage.failed;
       if (stage.reason.empty()) stage.reason = record->reason;
     }

@@ -8,7 +8,7 @@
 namespace slipway {
 
 EventRecord run_event(std::string_view kind, const RunRecord& run) {
-  std::string payload = nlohmann::json{{"status", run.status}, {"reason", run.reason}, {"trigger", run.trigger},
+  std::string payload = nlohmann::json{{"status", to_text(run.status)}, {"reason", run.reason}, {"trigger", run.trigger},
                                        {"branch", run.branch}, {"commit", run.commit}}
                             .dump();
   return EventRecord{0, std::string(kind), run.repository, run.id, std::move(payload), 0};

@@ -85,7 +85,7 @@ Result<RunRecord> RunExecutor::create_run(const LocalRunRequest& request) {
   run.commit = commit->sha;
   run.branch = commit->branch;
   run.trigger = request.trigger;
-  run.status = "running";
+  run.status = RunStatus::running;
   run.created_ms = run.started_ms = now_ms();
   auto run_id = store_.create_run(run);
   if (!run_id) return run_id.error();
@@ -124,35 +124,35 @@ Result<RunOutcome> RunExecutor::execute(RunRecord& run, RunObserver* observer, c
 // reads its .slipway.yml from the commit's objects and plans its jobs.
 RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   RunRecord& run = execution.run;
-  if (is_cancelled(execution.cancel)) return stop("cancelled", "cancelled before it started");
-  if (run.status != "running") {
-    run.status = "running";
+  if (is_cancelled(execution.cancel)) return stop(RunStatus::cancelled, "cancelled before it started");
+  if (run.status != RunStatus::running) {
+    run.status = RunStatus::running;
     run.reason.clear();
     run.started_ms = now_ms();
     if (auto updated = store_.update_run(run); !updated) return updated.error();
   }
   execution.run_dir = data_.run_dir(run.id);
   execution.workspace = execution.run_dir / "workspace";
-  if (auto made = make_directories(execution.run_dir); !made) return stop("failed", made.error().message);
+  if (auto made = make_directories(execution.run_dir); !made) return stop(RunStatus::failed, made.error().message);
   // From here every way out removes the workspace (a partial checkout too), after the run's end
   // is recorded: the guard leaves with the outcome, or goes with it on an error.
   execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace);
   if (auto checked_out = checkout_commit(run.source, run.commit, execution.workspace); !checked_out) {
-    return stop("failed", checked_out.error().message);
+    return stop(RunStatus::failed, checked_out.error().message);
   }
   if (!execution.settings.merge_branch.empty()) {
     if (Status merged = merge_branch_into_workspace(execution.workspace, execution.settings.merge_branch); !merged) {
-      return stop("failed", merged.error().message);
+      return stop(RunStatus::failed, merged.error().message);
     }
   }
   // From the commit's git objects, not the checkout: a symlink there could name any file the
   // server can read, and its errors would quote it (spec/spec_file.h).
   auto text = read_spec_at_revision(run.source, run.commit);
-  if (!text) return stop("failed", text.error().message);
+  if (!text) return stop(RunStatus::failed, text.error().message);
   ParsedSpec parsed = parse_repository_spec(*text, kSpecFileName);
   if (!parsed.ok()) {
     for (const auto& diagnostic : parsed.diagnostics) execution.outcome.diagnostics.push_back(diagnostic.to_string());
-    return stop("failed", first_diagnostics(execution.outcome.diagnostics));
+    return stop(RunStatus::failed, first_diagnostics(execution.outcome.diagnostics));
   }
   execution.spec = std::move(parsed.spec);
   PlanRequest plan_request = execution.settings.plan.value_or(PlanRequest{});
@@ -182,7 +182,7 @@ RunExecutor::PhaseResult RunExecutor::test(Execution& execution) {
   if (settings.secrets_for) {
     // The test job sees the "test" environment's secrets: never a publish environment's.
     auto test_secrets = settings.secrets_for("test");
-    if (!test_secrets) return stop("failed", "cannot read the test job's secrets: " + test_secrets.error().message);
+    if (!test_secrets) return stop(RunStatus::failed, "cannot read the test job's secrets: " + test_secrets.error().message);
     job_settings.secrets = std::move(*test_secrets);
   }
   job_settings.executor = &executor_;
@@ -202,7 +202,7 @@ RunExecutor::PhaseResult RunExecutor::test(Execution& execution) {
   if (auto recorded = record_suites(store_, run.id, result.report, steps); !recorded) return recorded.error();
   if (!recorder.store_error().empty()) return make_error(recorder.store_error());
 
-  job_record->status = result.passed ? "passed" : (is_cancelled(execution.cancel) ? "cancelled" : "failed");
+  job_record->status = result.passed ? RunStatus::passed : (is_cancelled(execution.cancel) ? RunStatus::cancelled : RunStatus::failed);
   job_record->reason = result.reason;
   job_record->finished_ms = now_ms();
   if (auto updated = store_.update_job(*job_record); !updated) return updated.error();
@@ -215,7 +215,7 @@ RunExecutor::PhaseResult RunExecutor::test(Execution& execution) {
 // The publish stage (it records every publish job, skipped ones too, whatever the test job did)
 // and the run's end that follows from both stages.
 Result<RunExecutor::RunEnd> RunExecutor::publish(Execution& execution) {
-  const bool test_passed = execution.test_job.status == "passed";
+  const bool test_passed = execution.test_job.status == RunStatus::passed;
   PublishStageInput stage_input{&execution.run, &*execution.spec, &execution.plan, test_passed, execution.workspace,
                                 execution.run_dir, &execution.settings, execution.observer, execution.cancel};
   auto stage = run_publish_stage(store_, stage_input);
@@ -223,12 +223,12 @@ Result<RunExecutor::RunEnd> RunExecutor::publish(Execution& execution) {
   if (test_passed && stage->failed == 0 && !execution.plan.skipped.empty()) {
     std::string skipped;
     for (const auto& why : execution.plan.skipped) skipped += (skipped.empty() ? "" : "; ") + why;
-    return RunEnd{"passed", "not published: " + skipped};
+    return RunEnd{RunStatus::passed, "not published: " + skipped};
   }
   if (!test_passed || stage->failed == 0) return RunEnd{execution.test_job.status, execution.test_reason};
   std::string reason = stage->failed == 1 ? "publish failed: " + stage->reason
                                           : fmt::format("{} publish jobs failed; first: {}", stage->failed, stage->reason);
-  return RunEnd{"failed", std::move(reason)};
+  return RunEnd{RunStatus::failed, std::move(reason)};
 }
 
 // Records the run's end with its "run.finished" event; a cancelled run says why it was
@@ -238,7 +238,7 @@ Result<RunOutcome> RunExecutor::conclude(Execution& execution, RunEnd end) {
   const RunSettings& settings = execution.settings;
   run.status = std::move(end.status);
   run.reason = std::move(end.reason);
-  if (run.status == "cancelled" && settings.cancel_reason) {
+  if (run.status == RunStatus::cancelled && settings.cancel_reason) {
     if (std::string why = settings.cancel_reason(); !why.empty()) run.reason = std::move(why);
   }
   if (!settings.note.empty()) run.reason = run.reason.empty() ? settings.note : run.reason + " (" + settings.note + ")";

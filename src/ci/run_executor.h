@@ -111,14 +111,14 @@ class RunExecutor {
   struct Execution;
   // How a run ends: what conclude() records.
   struct RunEnd {
-    std::string status;
+    RunStatus status;
     std::string reason;
   };
   // A phase's answer: an error (the store failed: nothing more can be recorded), the run's end
   // (stop here and conclude), or nothing (go on to the next phase).
   using PhaseResult = Result<std::optional<RunEnd>>;
-  static std::optional<RunEnd> stop(std::string status, std::string reason) {
-    return RunEnd{std::move(status), std::move(reason)};
+  static std::optional<RunEnd> stop(RunStatus status, std::string reason) {
+    return RunEnd{status, std::move(reason)};
   }
 
   PhaseResult prepare(Execution& execution);

@@ -111,7 +111,7 @@ Status RunQueue::cancel(int64_t run_id, const std::string& reason) {
   if (!found) return found.error();
   if (!*found) return make_error(fmt::format("no run #{}", run_id));
   return make_error(fmt::format("run #{} is already {}: only queued or running runs can be cancelled",
-                                run_id, (*found)->status));
+                                run_id, to_text((*found)->status)));
 }
 
 Result<int64_t> RunQueue::rerun(int64_t run_id) {
@@ -159,7 +159,7 @@ QueueStats RunQueue::stats() const {
 // Records the run as queued (with its "run.queued" event, in one transaction), puts it at the
 // end of the line, cancels what it supersedes and wakes a worker.
 Result<int64_t> RunQueue::Impl::add_locked(RunRecord run) {
-  run.status = "queued";
+  run.status = RunStatus::queued;
   run.reason = waiting_reason_locked(waiting.size());
   Database& db = store->database();
   Status recorded = db.transaction([&]() -> Status {
@@ -214,7 +214,7 @@ Status RunQueue::Impl::cancel_waiting_locked(std::deque<QueuedRun>::iterator whi
   auto cancelled = cancel_queued_run(*store, run.id, reason);
   if (!cancelled) return cancelled.error();
   RunRecord record{.id = run.id, .repository = run.repository, .branch = run.branch, .trigger = run.trigger,
-                   .status = "cancelled", .reason = reason};
+                   .status = RunStatus::cancelled, .reason = reason};
   auto event = append_event(*store, run_event("run.finished", record));
   if (!event) return event.error();
   return {};

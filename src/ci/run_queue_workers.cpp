@@ -99,7 +99,7 @@ Status RunQueue::Impl::recover() {
     // A failure (no Docker Engine here) stops nothing: jobs that need containers will say so.
     if (Status removed = pods->remove_leftovers(); !removed) spdlog::info("service containers: {}", removed.error().message);
   }
-  auto interrupted = run_ids_in_status(*store, "running");
+  auto interrupted = run_ids_in_status(*store, RunStatus::running);
   if (!interrupted) return interrupted.error();
   for (int64_t id : *interrupted) {
     if (Status failed = fail_interrupted_run(*store, id, std::string(kRestartedReason)); !failed) return failed;
@@ -107,7 +107,7 @@ Status RunQueue::Impl::recover() {
     auto run = store->find_run(id);
     if (run && *run) record_run_event(*store, "run.finished", **run);
   }
-  auto queued = run_ids_in_status(*store, "queued");
+  auto queued = run_ids_in_status(*store, RunStatus::queued);
   if (!queued) return queued.error();
   std::lock_guard<std::mutex> lock(mutex);
   waiting.clear();
@@ -181,7 +181,7 @@ void RunQueue::Impl::carry_out(Store& store, RunExecutor& runner, ActiveRun& act
   };
   auto outcome = runner.execute(run, nullptr, &active.cancel, settings);
   if (!outcome) {
-    run.status = "failed";
+    run.status = RunStatus::failed;
     run.reason = outcome.error().message;
     run.finished_ms = now_ms();
   }
@@ -213,7 +213,7 @@ bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {
     if (Status recorded = set_queued_commit(store, run.id, run.commit); !recorded) ended = recorded.error().message;
   }
   if (ended.empty()) return true;
-  run.status = stale ? "cancelled" : "failed";
+  run.status = stale ? RunStatus::cancelled : RunStatus::failed;
   run.reason = ended;
   run.finished_ms = now_ms();
   if (Status recorded = record_run_finished(store, run); !recorded) spdlog::warn("run #{}: {}", run.id, recorded.error().message);

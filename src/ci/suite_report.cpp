@@ -72,8 +72,8 @@ SuiteReport collect_suite_report(const PlannedStep& suite, const StepResult& res
   report.timed_out = result.outcome.timed_out;
   report.duration = Milliseconds(result.finished_ms - result.started_ms);
   report.output_tail.assign(log_tail.begin(), log_tail.end());
-  if (result.status == "skipped" || result.status == "cancelled") report.problems.push_back(result.reason);
-  if (!suite.junit.empty() && result.status != "skipped") {
+  if (result.status == RunStatus::skipped || result.status == RunStatus::cancelled) report.problems.push_back(result.reason);
+  if (!suite.junit.empty() && result.status != RunStatus::skipped) {
     report.tests = read_reports(suite.junit, workspace, report.problems);
     if (report.tests) {
       for (auto& test_case : report.tests->cases) mask_test_case(test_case, masker);
@@ -81,7 +81,7 @@ SuiteReport collect_suite_report(const PlannedStep& suite, const StepResult& res
   }
   for (auto& problem : report.problems) problem = masker.mask(problem);
   bool tests_green = !report.tests || (report.tests->failed == 0 && report.tests->errored == 0);
-  report.passed = result.status == "passed" && report.problems.empty() && tests_green;
+  report.passed = result.status == RunStatus::passed && report.problems.empty() && tests_green;
   return report;
 }
 

@@ -166,7 +166,7 @@ class TestJobRun {
     auto log = open_log(index);
     if (log) return std::move(*log);
     fail_job(log.error().message);
-    finish(index, "failed", log.error().message);
+    finish(index, RunStatus::failed, log.error().message);
     return nullptr;
   }
 
@@ -176,9 +176,9 @@ class TestJobRun {
     if (settings_.observer) settings_.observer->step_started(index, job_.steps[index]);
   }
 
-  void finish(size_t index, std::string status, std::string reason) {
+  void finish(size_t index, RunStatus status, std::string reason) {
     StepResult& step = result_.steps[index];
-    step.status = std::move(status);
+    step.status = status;
     step.reason = masker_->mask(reason);
     step.finished_ms = now_ms();
     if (settings_.observer) settings_.observer->step_finished(index, job_.steps[index], step);
@@ -186,7 +186,7 @@ class TestJobRun {
 
   void skip(size_t index, std::string reason) {
     result_.steps[index].started_ms = result_.steps[index].finished_ms = now_ms();
-    finish(index, cancelled() ? "cancelled" : "skipped", std::move(reason));
+    finish(index, cancelled() ? RunStatus::cancelled : RunStatus::skipped, std::move(reason));
   }
 
   std::string describe(const PlannedStep& step, const StepOutcome& outcome) const {
@@ -208,7 +208,7 @@ class TestJobRun {
       log->write_system_line(outcome.error().message);
       (void)log->close();
       fail_job(fmt::format("{}: {}", step.name, outcome.error().message));
-      finish(index, "failed", outcome.error().message);
+      finish(index, RunStatus::failed, outcome.error().message);
       return false;
     }
     result.outcome = *outcome;
@@ -222,7 +222,7 @@ class TestJobRun {
       fail_job(fmt::format("the test job's timeout ({}) was reached during {}", format_duration(job_.timeout), step.name));
     }
     if (outcome->cancelled) fail_job("cancelled");
-    finish(index, ok ? "passed" : (outcome->cancelled ? "cancelled" : "failed"), log->with_truncation_note(failure));
+    finish(index, ok ? RunStatus::passed : (outcome->cancelled ? RunStatus::cancelled : RunStatus::failed), log->with_truncation_note(failure));
     return ok;
   }
 
@@ -298,7 +298,7 @@ bool TestJobRun::start_service(size_t index) {
     log->write_system_line(reason);
     (void)log->close();
     fail_job(reason);
-    finish(index, "failed", reason);
+    finish(index, RunStatus::failed, reason);
     return false;
   }
   services_.push_back({index, std::move(log), std::move(*process)});
@@ -345,7 +345,7 @@ void TestJobRun::stop_services() {
     it->log->write_system_line(fmt::format("service {} stopped", job_.steps[it->index].name));
     (void)it->log->close();
     const std::string& failure = result_.steps[it->index].reason;
-    finish(it->index, failure.empty() ? "passed" : "failed", it->log->with_truncation_note(failure));
+    finish(it->index, failure.empty() ? RunStatus::passed : RunStatus::failed, it->log->with_truncation_note(failure));
   }
   services_.clear();
 }

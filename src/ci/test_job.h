@@ -23,11 +23,12 @@
 #include "ci/service_containers.h"
 #include "ci/step_log.h"
 #include "spec/job_plan.h"
+#include "store/run_status.h"
 
 namespace slipway {
 
 struct StepResult {
-  std::string status = "skipped";   // "passed", "failed", "skipped", "cancelled"
+  RunStatus status = RunStatus::skipped;  // passed, failed, skipped or cancelled
   std::string reason;               // why it failed or was skipped, for people
   StepOutcome outcome;
   int64_t started_ms = 0, finished_ms = 0;

@@ -144,16 +144,16 @@ int wait_for_outcome(const ApiClient& client, int64_t id, bool as_json) {
     for (; !as_json && printed < deployment->steps.size(); ++printed) {
       std::cout << step_line(deployment->steps[printed], deployment->created_ms, colour) << std::flush;
     }
-    if (!deployment->outcome.empty()) {
+    if (deployment->outcome) {
       if (as_json) {
         std::cout << deployment_json(*deployment, true).dump(2) << "\n";
       } else {
         std::cout << fmt::format("Deployment #{} {}{}\n", id, 
-                                 styled(deployment->outcome,
-                                        deployment->outcome == "succeeded" ? Style::green : Style::red, colour),
+                                 styled(to_text(*deployment->outcome),
+                                        deployment->outcome == DeploymentState::succeeded ? Style::green : Style::red, colour),
                                  deployment->reason.empty() ? "" : ": " + deployment->reason);
       }
-      return deployment->outcome == "succeeded" ? kExitSuccess : kExitFailed;
+      return deployment->outcome == DeploymentState::succeeded ? kExitSuccess : kExitFailed;
     }
     std::this_thread::sleep_for(kPollInterval);
   }

@@ -74,7 +74,7 @@ Result<std::unique_ptr<Executor>> choose_executor(const std::string& name, const
 
 int print_outcome(const RunOutcome& outcome, const RunOptions& options) {
   const RunRecord& run = outcome.run;
-  int status = run.status == "passed" ? kExitSuccess : run.status == "cancelled" ? kExitInterrupted : kExitFailed;
+  int status = run.status == RunStatus::passed ? kExitSuccess : run.status == RunStatus::cancelled ? kExitInterrupted : kExitFailed;
   if (options.json) {
     nlohmann::json answer = {{"run", run.id},         {"repository", run.repository}, {"commit", run.commit},
                              {"status", run.status},  {"reason", run.reason},         {"diagnostics", outcome.diagnostics},
@@ -86,8 +86,8 @@ int print_outcome(const RunOutcome& outcome, const RunOptions& options) {
   bool colour = stream_is_terminal(stdout);
   for (const auto& diagnostic : outcome.diagnostics) std::cout << styled(diagnostic, Style::red, colour) << "\n";
   if (outcome.report) std::cout << "\n" << render_report_text(*outcome.report, colour);
-  std::string verdict = fmt::format("Run #{} {}", run.id, run.status);
-  if (!run.reason.empty() && run.status != "passed") verdict += ": " + run.reason;
+  std::string verdict = fmt::format("Run #{} {}", run.id, to_text(run.status));
+  if (!run.reason.empty() && run.status != RunStatus::passed) verdict += ": " + run.reason;
   std::cout << "\n" << styled(verdict, status_style(run.status), colour) << "\n";
   if (!run.report_dir.empty()) std::cout << fmt::format("Report: {}/report.html\n", run.report_dir);
   std::cout << fmt::format("Logs:   slipway runs logs {}\n", run.id);
@@ -113,7 +113,7 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   catch_interrupts();
   // Service containers a killed `slipway run` left go now; with no Docker Engine there are none,
   // and a job that needs one says so itself.
-  ContainerRuntime containers;
+  DockerContainerRuntime containers;
   DockerPods pods(containers, std::filesystem::absolute(data.root).string());
   if (std::filesystem::exists(containers.socket_path())) (void)pods.remove_leftovers();
   LocalRunRequest request;

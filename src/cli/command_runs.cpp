@@ -73,7 +73,7 @@ int list_runs(const RunsOptions& options, const GlobalOptions& global) {
   std::cout << fmt::format("{:>6}  {:<10} {:<20} {:<12} {:<14} {:<8} {:<20} {}\n", "RUN", "STATUS", "REPOSITORY",
                            "COMMIT", "BRANCH", "TRIGGER", "STARTED", "TIME");
   for (const auto& run : *runs) {
-    std::string status = styled(fmt::format("{:<10}", run.status), status_style(run.status), colour);
+    std::string status = styled(fmt::format("{:<10}", to_text(run.status)), status_style(run.status), colour);
     // A pull request's run says which one: "pr #7" fits the column, "pull_request" does not.
     std::string trigger = run.pull_request.number > 0 ? fmt::format("pr #{}", run.pull_request.number) : run.trigger;
     std::cout << fmt::format("{:>6}  {} {:<20} {:<12} {:<14} {:<8} {:<20} {}\n", run.id, status, run.repository,
@@ -87,7 +87,7 @@ int list_runs(const RunsOptions& options, const GlobalOptions& global) {
 std::string run_text(const RunRecord& run, bool colour) {
   std::string source = run.source.empty() ? "" : fmt::format("  ({})", run.source);
   std::string text = fmt::format("Run #{}  {}\n  repository {}{}\n  commit     {}{}\n  trigger    {}\n  time       {}\n",
-                                 run.id, styled(run.status, status_style(run.status), colour), run.repository,
+                                 run.id, styled(to_text(run.status), status_style(run.status), colour), run.repository,
                                  source, run.commit, run.branch.empty() ? "" : " on " + run.branch, run.trigger,
                                  duration_of(run.started_ms, run.finished_ms));
   const PullRequestInfo& pull = run.pull_request;
@@ -102,13 +102,13 @@ std::string run_text(const RunRecord& run, bool colour) {
 
 std::string job_text(const JobDetail& detail, nlohmann::json& job_json, bool colour) {
   const JobRecord& job = detail.job;
-  std::string text = fmt::format("\nJob {}  {}\n", job.name, styled(job.status, status_style(job.status), colour));
+  std::string text = fmt::format("\nJob {}  {}\n", job.name, styled(to_text(job.status), status_style(job.status), colour));
   for (const auto& step : detail.steps) {
     job_json["steps"].push_back({{"name", step.name}, {"kind", step.kind}, {"status", step.status},
                                  {"exit_code", step.exit_code}, {"reason", step.reason},
                                  {"started_ms", step.started_ms}, {"finished_ms", step.finished_ms}});
     text += fmt::format("  {:<20} {:<8} {} {:>8}  {}\n", step.name, step.kind,
-                        styled(fmt::format("{:<9}", step.status), status_style(step.status), colour),
+                        styled(fmt::format("{:<9}", to_text(step.status)), status_style(step.status), colour),
                         duration_of(step.started_ms, step.finished_ms), step.reason);
   }
   return text;
@@ -203,7 +203,14 @@ void add_runs_command(CLI::App& app, const GlobalOptions& global, int& exit_code
 
   CLI::App* list = runs->add_subcommand("list", "List runs, newest first");
   list->add_option("--repository", options->filter.repository, "Only this repository's runs");
-  list->add_option("--status", options->filter.status, "Only runs with this status (passed, failed, running...)");
+  list->add_option_function<std::string>(
+          "--status", [options](const std::string& text) { options->filter.status = run_status_from_text(text); },
+          "Only runs with this status (" + run_status_names() + ")")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return run_status_from_text(text) ? "" : "unknown status '" + text + "': one of " + run_status_names();
+          },
+          "STATUS"));
   list->add_option("--limit", options->filter.limit, "How many runs to show")->capture_default_str()->check(CLI::Range(1, 1000));
   list->add_option("--before", options->filter.before_id, "Only runs older than this run id (paging)");
   list->add_option("--pull-request", options->filter.pull_request, "Only the runs of this pull (merge) request")

@@ -67,7 +67,7 @@ void print_report(const PruneReport& report, bool dry_run) {
   for (const PrunedRun& pruned : report.runs) {
     const RunRecord& run = pruned.run;
     std::cout << fmt::format("{} run #{}  {}  {}  {}  finished {}  ({})\n", verb, run.id, run.repository,
-                             run.commit.substr(0, 12), run.status,
+                             run.commit.substr(0, 12), to_text(run.status),
                              format_timestamp(run.finished_ms ? run.finished_ms : run.created_ms).substr(0, 19),
                              format_byte_size(pruned.bytes));
   }

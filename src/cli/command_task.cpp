@@ -189,7 +189,7 @@ int wait_for_run(const ApiClient& client, int64_t id, bool as_json) {
   } else {
     std::cout << run_outcome_line(*run, stream_is_terminal(stdout));
   }
-  return run->status == "succeeded" ? kExitSuccess : kExitFailed;
+  return run->status == TaskRunStatus::succeeded ? kExitSuccess : kExitFailed;
 }
 
 int task_run(const TaskOptions& options) {

@@ -9,16 +9,19 @@
 namespace slipway {
 namespace {
 
-Style deployment_style(const std::string& status) {
-  if (status == "succeeded") return Style::green;
-  if (status == "failed") return Style::red;
-  if (status == "rolled_back" || status == "superseded") return Style::yellow;
-  return Style::cyan;  // still in flight
+Style deployment_style(DeploymentState state) {
+  switch (state) {
+    case DeploymentState::succeeded: return Style::green;
+    case DeploymentState::failed: return Style::red;
+    case DeploymentState::rolled_back:
+    case DeploymentState::superseded: return Style::yellow;
+    default: return Style::cyan;  // still in flight
+  }
 }
 
 // Padded before styling: escape codes would count towards the width.
-std::string styled_status(const std::string& status, size_t width, bool colour) {
-  return styled(fmt::format("{:<{}}", status, width), deployment_style(status), colour);
+std::string styled_status(DeploymentState state, size_t width, bool colour) {
+  return styled(fmt::format("{:<{}}", to_text(state), width), deployment_style(state), colour);
 }
 
 std::string when(int64_t ms) { return ms ? format_timestamp(ms).substr(0, 19) : "-"; }
@@ -37,8 +40,8 @@ std::string version_label(const DeploymentRecord& deployment) {
   return fmt::format("{} ({})", deployment.tag, digest);
 }
 
-std::string deployment_status(const DeploymentRecord& deployment) {
-  return deployment.outcome.empty() ? std::string(to_text(deployment.state)) : deployment.outcome;
+DeploymentState deployment_status(const DeploymentRecord& deployment) {
+  return deployment.outcome.value_or(deployment.state);
 }
 
 std::string status_table(const std::vector<CurrentDeployment>& current, bool colour) {
@@ -50,9 +53,9 @@ std::string status_table(const std::vector<CurrentDeployment>& current, bool col
     std::string since = entry.live ? when(entry.live->finished_ms) : "";
     std::string in_flight = "-";
     if (entry.active) {
-      std::string state(to_text(entry.active->state));
+      DeploymentState state = entry.active->state;
       in_flight = fmt::format("#{} {} {}", entry.active->id, version_label(*entry.active),
-                              styled(state, deployment_style(state), colour));
+                              styled(to_text(state), deployment_style(state), colour));
     }
     text += fmt::format("{:<20} {:<14} {:<30} {:>6}  {:<20} {}\n", entry.application, entry.environment, live, id,
                         since, in_flight);
@@ -75,20 +78,20 @@ std::string history_table(const std::vector<DeploymentRecord>& deployments, bool
 std::string step_line(const DeploymentStepRecord& step, int64_t started_ms, bool colour) {
   double offset = started_ms && step.at_ms >= started_ms ? static_cast<double>(step.at_ms - started_ms) / 1000.0 : 0.0;
   return fmt::format("  {:>8}  {} {}\n", fmt::format("+{:.1f}s", offset),
-                     styled_status(std::string(to_text(step.state)), 16, colour), step.message);
+                     styled_status(step.state, 16, colour), step.message);
 }
 
 std::string deployment_text(const DeploymentRecord& deployment, bool colour) {
-  std::string status = deployment_status(deployment);
+  DeploymentState status = deployment_status(deployment);
   std::string text = fmt::format("Deployment #{}  {}  ({})\n", deployment.id,
-                                 styled(status, deployment_style(status), colour), deployment.kind);
+                                 styled(to_text(status), deployment_style(status), colour), deployment.kind);
   text += fmt::format("  application  {} in {}\n", deployment.application, deployment.environment);
   text += fmt::format("  version      {}\n  image        {}\n", version_label(deployment), deployment.image);
-  if (!deployment.outcome.empty()) text += fmt::format("  state        {}\n", to_text(deployment.state));
+  if (deployment.outcome) text += fmt::format("  state        {}\n", to_text(deployment.state));
   if (!deployment.slot.empty() || !deployment.container.empty()) {
     text += fmt::format("  container    {} (slot {}, port {}{})\n", deployment.container.empty() ? "-" : deployment.container,
                         deployment.slot.empty() ? "-" : deployment.slot, deployment.port,
-                        deployment.container_state.empty() ? "" : ", " + deployment.container_state);
+                        deployment.container_state == ContainerState::none ? "" : ", " + std::string(to_text(deployment.container_state)));
   }
   if (deployment.previous_id) text += fmt::format("  previous     #{}\n", deployment.previous_id);
   text += fmt::format("  started      {}\n  took         {}\n", when(deployment.created_ms), took(deployment));

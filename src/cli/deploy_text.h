@@ -22,7 +22,7 @@ struct CurrentDeployment {
 // "v1.2.0 (0123456789ab)", or the short digest alone when there is no tag (a rollback).
 std::string version_label(const DeploymentRecord& deployment);
 // The outcome when it ended, else the state it is in.
-std::string deployment_status(const DeploymentRecord& deployment);
+DeploymentState deployment_status(const DeploymentRecord& deployment);
 
 std::string status_table(const std::vector<CurrentDeployment>& current, bool colour);
 std::string history_table(const std::vector<DeploymentRecord>& deployments, bool colour);

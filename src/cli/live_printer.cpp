@@ -75,11 +75,11 @@ void LivePrinter::step_finished(size_t, const PlannedStep& step, const StepResul
   std::string took = format_duration(Milliseconds(result.finished_ms - result.started_ms));
   std::string detail = result.reason.empty() ? "" : ": " + result.reason;
   if (!colour_) {
-    print(fmt::format("<== {}: {}{} ({})", step.name, result.status, detail, took));
+    print(fmt::format("<== {}: {}{} ({})", step.name, to_text(result.status), detail, took));
     return;
   }
-  const char* mark = result.status == "passed" ? "✔" : result.status == "failed" ? "✘" : "−";
-  print(styled(fmt::format("{} {} {}", mark, step.name, result.status), status_style(result.status), true) +
+  const char* mark = result.status == RunStatus::passed ? "✔" : result.status == RunStatus::failed ? "✘" : "−";
+  print(styled(fmt::format("{} {} {}", mark, step.name, to_text(result.status)), status_style(result.status), true) +
         styled(fmt::format("{} ({})", detail, took), Style::dim, true));
 }
 

@@ -15,6 +15,11 @@ namespace {
 
 using nlohmann::json;
 
+// As the store reads one: a status a newer server sends that this CLI does not know shows as failed.
+RunStatus status_from(const json& record) {
+  return run_status_from_text(json_text(record, "status")).value_or(RunStatus::failed);
+}
+
 RunRecord run_from(const json& run) {
   RunRecord record;
   record.id = json_integer(run, "id");
@@ -22,7 +27,7 @@ RunRecord run_from(const json& run) {
   record.commit = json_text(run, "commit");
   record.branch = json_text(run, "branch");
   record.trigger = json_text(run, "trigger");
-  record.status = json_text(run, "status");
+  record.status = status_from(run);
   record.reason = json_text(run, "reason");
   record.created_ms = json_integer(run, "created_ms");
   record.started_ms = json_integer(run, "started_ms");
@@ -43,7 +48,7 @@ RunRecord run_from(const json& run) {
 
 JobDetail job_from(const json& job) {
   JobDetail detail;
-  detail.job = {json_integer(job, "id"), 0, json_text(job, "name"), json_text(job, "environment"), json_text(job, "status"),
+  detail.job = {json_integer(job, "id"), 0, json_text(job, "name"), json_text(job, "environment"), status_from(job),
                 json_text(job, "reason"), json_integer(job, "started_ms"), json_integer(job, "finished_ms")};
   for (const auto& step : json_list(job, "steps")) {
     StepRecord record;
@@ -53,7 +58,7 @@ JobDetail job_from(const json& job) {
     record.name = json_text(step, "name");
     record.kind = json_text(step, "kind");
     record.command = json_text(step, "command");
-    record.status = json_text(step, "status");
+    record.status = status_from(step);
     record.exit_code = static_cast<int>(json_integer(step, "exit_code", -1));
     record.reason = json_text(step, "reason");
     record.started_ms = json_integer(step, "started_ms");
@@ -104,7 +109,7 @@ class ServerRunsSource : public RunsSource {
   Result<std::vector<RunRecord>> list(const RunFilter& filter) override {
     std::string path = fmt::format("/api/v1/runs?limit={}", filter.limit);
     if (!filter.repository.empty()) path += "&repository=" + percent_encode(filter.repository);
-    if (!filter.status.empty()) path += "&status=" + percent_encode(filter.status);
+    if (filter.status) path += "&status=" + std::string(to_text(*filter.status));
     if (filter.before_id > 0) path += fmt::format("&before={}", filter.before_id);
     if (filter.pull_request > 0) path += fmt::format("&pull_request={}", filter.pull_request);
     auto answer = client_.get(path);

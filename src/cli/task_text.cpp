@@ -11,10 +11,10 @@
 namespace slipway {
 namespace {
 
-Style run_style(const std::string& status) {
-  if (status == "succeeded") return Style::green;
-  if (status == "failed" || status == "timed_out") return Style::red;
-  if (status == "interrupted") return Style::yellow;
+Style run_style(TaskRunStatus status) {
+  if (status == TaskRunStatus::succeeded) return Style::green;
+  if (status == TaskRunStatus::failed || status == TaskRunStatus::timed_out) return Style::red;
+  if (status == TaskRunStatus::interrupted) return Style::yellow;
   return Style::cyan;  // queued, running
 }
 
@@ -74,7 +74,7 @@ std::string task_runs_table(const std::vector<TaskRunRecord>& runs, bool colour)
                                  "STATUS", "EXIT", "TOOK", "STARTED", "REASON");
   for (const auto& run : runs) {
     text += fmt::format("{:>6}  {:>8}  {:<9} {} {:>4}  {:>8}  {:<20} {}\n", run.id, run.revision, run.trigger,
-                        padded(run.status, 12, run_style(run.status), colour), exit_label(run), took(run),
+                        padded(std::string(to_text(run.status)), 12, run_style(run.status), colour), exit_label(run), took(run),
                         when(run.created_ms), run.reason);
   }
   return text;
@@ -106,8 +106,8 @@ std::string task_text(const TaskRevisionRecord& task, const std::vector<TaskRunR
 
 std::string run_outcome_line(const TaskRunRecord& run, bool colour) {
   std::string exit = run.exit_code >= 0 ? fmt::format(" (exit {})", run.exit_code) : "";
-  std::string reason = run.reason.empty() || run.status == "succeeded" ? "" : ": " + run.reason;
-  return fmt::format("Task run #{} {}{} in {}{}\n", run.id, styled(run.status, run_style(run.status), colour), exit,
+  std::string reason = run.reason.empty() || run.status == TaskRunStatus::succeeded ? "" : ": " + run.reason;
+  return fmt::format("Task run #{} {}{} in {}{}\n", run.id, styled(to_text(run.status), run_style(run.status), colour), exit,
                      took(run), reason);
 }
 

@@ -27,11 +27,14 @@ std::string styled(std::string_view text, Style style, bool colour) {
   return std::string("\x1b[") + code + "m" + std::string(text) + "\x1b[0m";
 }
 
-Style status_style(std::string_view status) {
-  if (status == "passed") return Style::green;
-  if (status == "failed") return Style::red;
-  if (status == "running" || status == "queued") return Style::cyan;
-  return Style::yellow;
+Style status_style(RunStatus status) {
+  switch (status) {
+    case RunStatus::passed: return Style::green;
+    case RunStatus::failed: return Style::red;
+    case RunStatus::running:
+    case RunStatus::queued: return Style::cyan;
+    default: return Style::yellow;
+  }
 }
 
 }  // namespace slipway

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "store/run_status.h"
+
 namespace slipway {
 
 enum class Style { plain, bold, dim, red, green, yellow, cyan };
@@ -15,7 +17,7 @@ bool stream_is_terminal(FILE* stream);
 // Wraps `text` in the style's ANSI codes when `colour` is true; returns it unchanged otherwise.
 std::string styled(std::string_view text, Style style, bool colour);
 
-// The colour for a run/job/step status word ("passed" green, "failed" red...).
-Style status_style(std::string_view status);
+// The colour for a run's, job's or step's status (passed green, failed red...).
+Style status_style(RunStatus status);
 
 }  // namespace slipway

@@ -3,22 +3,35 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/enum_text.h"
+
 namespace slipway {
 namespace {
 
 constexpr size_t kDescriptionLimit = 140;
 
+constexpr EnumText<CommitState, 6> kStates = {{{
+    {CommitState::pending, "pending"},
+    {CommitState::running, "running"},
+    {CommitState::success, "success"},
+    {CommitState::failure, "failure"},
+    {CommitState::error, "error"},
+    {CommitState::cancelled, "cancelled"},
+}}};
+
 // GitHub and Gitea know pending, success, failure and error; GitLab pending, running, success,
 // failed and canceled.
-std::string forge_state(const std::string& provider, const std::string& state) {
-  if (provider == "gitlab") {
-    if (state == "failure" || state == "error") return "failed";
-    if (state == "cancelled") return "canceled";
-    return state;
+std::string_view forge_state(const std::string& provider, CommitState state) {
+  const bool gitlab = provider == "gitlab";
+  switch (state) {
+    case CommitState::pending: return "pending";
+    case CommitState::running: return gitlab ? "running" : "pending";
+    case CommitState::success: return "success";
+    case CommitState::failure: return gitlab ? "failed" : "failure";
+    case CommitState::error: return gitlab ? "failed" : "error";
+    case CommitState::cancelled: return gitlab ? "canceled" : "error";
   }
-  if (state == "running") return "pending";
-  if (state == "cancelled") return "error";
-  return state;
+  return "error";
 }
 
 std::string without_trailing_slash(std::string url) {
@@ -28,9 +41,11 @@ std::string without_trailing_slash(std::string url) {
 
 }  // namespace
 
+std::string_view to_text(CommitState state) { return kStates.text(state); }
+
 std::string commit_status_json(const CommitStatus& status) {
   return nlohmann::json{{"sha", status.sha},
-                        {"state", status.state},
+                        {"state", to_text(status.state)},
                         {"context", status.context},
                         {"description", status.description},
                         {"target_url", status.target_url}}
@@ -41,12 +56,16 @@ Result<CommitStatus> commit_status_from_json(const std::string& text) {
   auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return make_error("not a commit status");
   CommitStatus status;
-  for (auto [field, key] : {std::pair{&status.sha, "sha"}, {&status.state, "state"}, {&status.context, "context"},
+  std::string state;
+  for (auto [field, key] : {std::pair{&status.sha, "sha"}, {&state, "state"}, {&status.context, "context"},
                             {&status.description, "description"}, {&status.target_url, "target_url"}}) {
     auto found = json.find(key);
     if (found == json.end() || !found->is_string()) return make_error(fmt::format("a commit status without '{}'", key));
     *field = found->get<std::string>();
   }
+  auto known = kStates.parse(state);
+  if (!known) return make_error("a commit status in an unknown state");
+  status.state = *known;
   return status;
 }
 
@@ -65,8 +84,7 @@ HttpClientRequest commit_status_request(const StatusEndpoint& endpoint, const Co
   request.headers.set("Content-Type", "application/json");
   request.headers.set("User-Agent", "slipway");
   std::string api = without_trailing_slash(endpoint.api);
-  std::string state = forge_state(endpoint.provider, status.state);
-  nlohmann::json body = {{"state", state}, {"description", status.description}};
+  nlohmann::json body = {{"state", forge_state(endpoint.provider, status.state)}, {"description", status.description}};
   if (!status.target_url.empty()) body["target_url"] = status.target_url;
   if (endpoint.provider == "gitlab") {
     request.url = fmt::format("{}/projects/{}/statuses/{}", api, percent_encode(endpoint.project), status.sha);

@@ -7,15 +7,21 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "base/http_client.h"
 #include "base/result.h"
 
 namespace slipway {
 
+// Slipway's word for a job's state on a commit; each forge's own word is chosen from it when the
+// request is made (commit_status_request), and the outbox's JSON carries to_text().
+enum class CommitState { pending, running, success, failure, error, cancelled };
+std::string_view to_text(CommitState state);
+
 struct CommitStatus {
   std::string sha;
-  std::string state;        // pending | running | success | failure | error | cancelled
+  CommitState state = CommitState::pending;
   std::string context;      // "slipway/test", "slipway/publish:staging"
   std::string description;  // one line, at most 140 characters (GitHub's limit)
   std::string target_url;   // the run's page; "" = none

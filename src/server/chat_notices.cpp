@@ -134,11 +134,11 @@ std::vector<Addressed> run_notices(Store& store, const EventRecord& event) {
     notice.at_ms = record.finished_ms;
     notice.link = "#/runs/" + std::to_string(record.id);
     notice.fields = {{"Run", "#" + std::to_string(record.id)}, {"Commit", commit}, {"Branch", record.branch}};
-    if (job.status == "passed") {
+    if (job.status == RunStatus::passed) {
       notice.event = "publish.done";
       notice.severity = "success";
       notice.title = fmt::format("{}: published {} to {}", record.repository, commit, job.environment);
-    } else if (record.status == "failed") {
+    } else if (record.status == RunStatus::failed) {
       notice.event = "run.failed";
       notice.severity = "failure";
       notice.title = fmt::format("{}: run #{} failed ({})", record.repository, record.id, commit);

@@ -25,12 +25,12 @@ json deployment_json(const DeploymentRecord& deployment, bool with_steps) {
                  {"digest", deployment.digest},
                  {"tag", deployment.tag},
                  {"state", to_text(deployment.state)},
-                 {"outcome", deployment.outcome},
+                 {"outcome", outcome_text(deployment.outcome)},
                  {"reason", deployment.reason},
                  {"slot", deployment.slot},
                  {"port", deployment.port},
                  {"container", deployment.container},
-                 {"container_state", deployment.container_state},
+                 {"container_state", to_text(deployment.container_state)},
                  {"previous_id", deployment.previous_id},
                  {"settings", std::move(settings)},
                  {"created_ms", deployment.created_ms},
@@ -54,12 +54,12 @@ DeploymentRecord deployment_from_json(const json& object) {
   record.digest = json_text(object, "digest");
   record.tag = json_text(object, "tag");
   record.state = deployment_state_from_text(json_text(object, "state")).value_or(DeploymentState::failed);
-  record.outcome = json_text(object, "outcome");
+  record.outcome = deployment_outcome_from_text(json_text(object, "outcome"));
   record.reason = json_text(object, "reason");
   record.slot = json_text(object, "slot");
   record.port = static_cast<int>(json_integer(object, "port"));
   record.container = json_text(object, "container");
-  record.container_state = json_text(object, "container_state");
+  record.container_state = container_state_from_text(json_text(object, "container_state"));
   record.previous_id = json_integer(object, "previous_id");
   auto settings = object.find("settings");
   record.settings = settings != object.end() && settings->is_object() ? settings->dump() : "{}";

@@ -72,7 +72,7 @@ HttpResponse current_deployments(Store& store) {
   std::map<std::pair<std::string, std::string>, json> active;  // newest first: the last one wins
   for (const auto& deployment : *deployments) {
     json& slot = active[{deployment.application, deployment.environment}];
-    if (deployment.outcome.empty()) slot = deployment_json(deployment);
+    if (!deployment.outcome) slot = deployment_json(deployment);
   }
   json current = json::array();
   for (auto& [pair, in_flight] : active) {

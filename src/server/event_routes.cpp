@@ -12,13 +12,13 @@ void add_event_routes(Router& router, ApiContext& context) {
     return with_store(context.stores, [&](Store& store) {
       auto counts = count_outbox(store);
       if (!counts) return server_error(counts.error());
-      auto failed = list_outbox(store, "failed", 20);
+      auto failed = list_outbox(store, OutboxState::failed, 20);
       if (!failed) return server_error(failed.error());
       std::map<std::string, nlohmann::json> channels;
       for (const OutboxCount& count : *counts) {
         nlohmann::json& channel = channels[count.channel];
         if (channel.is_null()) channel = {{"channel", count.channel}, {"pending", 0}, {"delivered", 0}, {"failed", 0}};
-        channel[count.state] = count.count;
+        channel[std::string(to_text(count.state))] = count.count;
         if (count.oldest_pending_ms > 0) channel["oldest_pending_ms"] = count.oldest_pending_ms;
       }
       nlohmann::json answer = {{"channels", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};

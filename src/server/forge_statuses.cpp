@@ -17,11 +17,14 @@ constexpr const char* kKind = "forge_status";
 std::string channel_of(const std::string& repository) { return "status:" + repository; }
 std::string repository_of(const OutboxItem& item) { return item.channel.substr(item.channel.find(':') + 1); }
 
-std::string status_state(const std::string& job_status) {
-  if (job_status == "passed") return "success";
-  if (job_status == "failed") return "failure";
-  if (job_status == "cancelled") return "cancelled";
-  return "error";
+// How a job ended, in the commit status's words (notify/forge_status.h maps them to each forge's).
+CommitState status_state(RunStatus job_status) {
+  switch (job_status) {
+    case RunStatus::passed: return CommitState::success;
+    case RunStatus::failed: return CommitState::failure;
+    case RunStatus::cancelled: return CommitState::cancelled;
+    default: return CommitState::error;
+  }
 }
 
 // Every job that ran, with its outcome; a run that ended before its first job (its fetch
@@ -30,8 +33,8 @@ std::vector<CommitStatus> outcomes(Store& store, const RunRecord& run, const std
   std::vector<CommitStatus> statuses;
   auto jobs = store.jobs_of_run(run.id);
   for (const JobRecord& job : jobs ? *jobs : std::vector<JobRecord>{}) {
-    if (job.status == "skipped") continue;
-    std::string words = job.reason.empty() ? job.status : job.reason;
+    if (job.status == RunStatus::skipped) continue;
+    std::string words = job.reason.empty() ? std::string(to_text(job.status)) : job.reason;
     statuses.push_back({run.commit, status_state(job.status), "slipway/" + job.name, status_description(words), link});
   }
   if (statuses.empty()) {
@@ -43,13 +46,13 @@ std::vector<CommitStatus> outcomes(Store& store, const RunRecord& run, const std
 // The statuses one event asks for.
 std::vector<CommitStatus> statuses_for(Store& store, const EventRecord& event, const RunRecord& run,
                                        const std::string& link) {
-  if (event.kind == "run.queued") return {{run.commit, "pending", "slipway/test", "queued", link}};
-  if (event.kind == "run.started") return {{run.commit, "running", "slipway/test", "running", link}};
+  if (event.kind == "run.queued") return {{run.commit, CommitState::pending, "slipway/test", "queued", link}};
+  if (event.kind == "run.started") return {{run.commit, CommitState::running, "slipway/test", "running", link}};
   if (event.kind == "job.started") {
     auto payload = nlohmann::json::parse(event.payload, nullptr, false);
     std::string job = payload.is_object() ? payload.value("job", "") : "";
     if (job.empty() || job == "test") return {};
-    return {{run.commit, "running", "slipway/" + job, "running", link}};
+    return {{run.commit, CommitState::running, "slipway/" + job, "running", link}};
   }
   if (event.kind == "run.finished") return outcomes(store, run, link);
   return {};

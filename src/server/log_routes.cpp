@@ -17,7 +17,7 @@ constexpr int64_t kDefaultPageBytes = 256 * 1024;
 constexpr int64_t kMaxPageBytes = 8 * 1024 * 1024;
 
 bool step_finished(const StepRecord& step) {
-  return step.status != "queued" && step.status != "running";
+  return step.status != RunStatus::queued && step.status != RunStatus::running;
 }
 
 Result<StepRecord> load_step(Store& store, int64_t id) {

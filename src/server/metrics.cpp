@@ -15,7 +15,10 @@ const std::vector<double> kStepBuckets = {0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 
 
 void append_run_counts(std::string& out, const std::map<std::string, int64_t>& counts) {
   out += "# HELP slipway_runs Runs in the store, by status.\n# TYPE slipway_runs gauge\n";
-  std::map<std::string, int64_t> all = {{"queued", 0}, {"running", 0}, {"passed", 0}, {"failed", 0}, {"cancelled", 0}};
+  std::map<std::string, int64_t> all;  // every status a run can have, so a series exists before its first run
+  for (RunStatus status : kRunStatuses) {
+    if (status != RunStatus::skipped) all[std::string(to_text(status))] = 0;  // jobs and steps only
+  }
   for (const auto& [status, count] : counts) all[status] = count;
   for (const auto& [status, count] : all) out += fmt::format("slipway_runs{{status=\"{}\"}} {}\n", status, count);
 }
@@ -53,7 +56,7 @@ void append_outbox(std::string& out, const std::vector<OutboxCount>& counts) {
   out += "# HELP slipway_outbox_items Deliveries to the outside (forge statuses, chat notices), by channel and state.\n"
          "# TYPE slipway_outbox_items gauge\n";
   for (const OutboxCount& count : counts) {
-    out += fmt::format("slipway_outbox_items{{channel=\"{}\",state=\"{}\"}} {}\n", count.channel, count.state, count.count);
+    out += fmt::format("slipway_outbox_items{{channel=\"{}\",state=\"{}\"}} {}\n", count.channel, to_text(count.state), count.count);
   }
 }
 

@@ -25,7 +25,7 @@ nlohmann::json environments_json(const ServerConfig& config) {
 
 Result<nlohmann::json> repository_json(Store& store, const ServerConfig& config, const RepositoryConfig& repository,
                                        int runs) {
-  auto latest = store.list_runs(RunFilter{repository.name, "", 0, runs});
+  auto latest = store.list_runs(RunFilter{.repository = repository.name, .limit = runs});
   if (!latest) return latest.error();
   nlohmann::json answer = {{"name", repository.name},
                            {"url", repository.url},
@@ -73,8 +73,8 @@ Result<BadgeState> badge_state(Store& store, const std::string& repository, cons
   if (!runs) return runs.error();
   for (const RunRecord& run : *runs) {
     if (run.pull_request.number > 0) continue;
-    if (run.status == "passed") return BadgeState::passing;
-    if (run.status == "failed") return BadgeState::failing;
+    if (run.status == RunStatus::passed) return BadgeState::passing;
+    if (run.status == RunStatus::failed) return BadgeState::failing;
   }
   return BadgeState::unknown;
 }

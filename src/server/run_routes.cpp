@@ -26,7 +26,13 @@ Result<RunFilter> parse_run_filter(const HttpRequest& request) {
   if (!pull_request) return pull_request.error();
   filter.pull_request = *pull_request;
   if (auto found = request.query.find("repository"); found != request.query.end()) filter.repository = found->second;
-  if (auto found = request.query.find("status"); found != request.query.end()) filter.status = found->second;
+  if (auto found = request.query.find("status"); found != request.query.end()) {
+    filter.status = run_status_from_text(found->second);
+    if (!filter.status) {
+      return make_error(ErrorKind::invalid_input,
+                        fmt::format("status: unknown status '{}': one of {}", found->second, run_status_names()));
+    }
+  }
   return filter;
 }
 
@@ -69,7 +75,7 @@ HttpResponse run_detail(Store& store, const RunRecord& run) {
 
 HttpResponse report_file(const RunRecord& run, const std::string& file, const std::string& content_type) {
   if (run.report_dir.empty()) {
-    return HttpResponse::error(404, fmt::format("run #{} has no report yet (it is {})", run.id, run.status));
+    return HttpResponse::error(404, fmt::format("run #{} has no report yet (it is {})", run.id, to_text(run.status)));
   }
   auto content = read_file(std::filesystem::path(run.report_dir) / file);
   if (!content) return HttpResponse::error(404, fmt::format("run #{}: {}", run.id, content.error().message));
@@ -102,8 +108,8 @@ void add_run_routes(Router& router, ApiContext& context) {
              with_run(context, [](Store& store, const RunRecord& run) { return run_detail(store, run); }));
   router.add("POST", "/api/v1/runs/{id}/cancel", Role::deployer,
              with_run(context, [&context](Store& store, const RunRecord& run) {
-               if (run.status != "queued" && run.status != "running") {
-                 return HttpResponse::error(409, fmt::format("run #{} has already finished ({})", run.id, run.status));
+               if (run.status != RunStatus::queued && run.status != RunStatus::running) {
+                 return HttpResponse::error(409, fmt::format("run #{} has already finished ({})", run.id, to_text(run.status)));
                }
                if (Status cancelled = context.queue.cancel(run.id); !cancelled) {
                  return HttpResponse::error(409, cancelled.error().message);

@@ -51,7 +51,7 @@ struct Server::Impl {
   Auth auth;
   HttpMetrics metrics;
   Router router;
-  ContainerRuntime containers;
+  DockerContainerRuntime containers;
   DiskGauge disk;  // the data directory's size, measured at start and by the pruner
   RunPruner pruner;
   DockerPods pods;  // test jobs' service containers

@@ -76,7 +76,8 @@ TaskRunRecord task_run_from_json(const json& object) {
   record.revision_id = json_integer(object, "revision_id");
   record.revision = static_cast<int>(json_integer(object, "revision"));
   record.trigger = json_text(object, "trigger");
-  record.status = json_text(object, "status");
+  // As the store reads one: a status a newer server sends that this version does not know is failed.
+  record.status = task_run_status_from_text(json_text(object, "status")).value_or(TaskRunStatus::failed);
   record.exit_code = static_cast<int>(json_integer(object, "exit_code", -1));
   record.reason = json_text(object, "reason");
   record.container = json_text(object, "container");
@@ -104,7 +105,5 @@ TaskScheduleRecord task_schedule_from_json(const json& object) {
   record.last_fired_ms = json_integer(object, "last_fired_ms");
   return record;
 }
-
-bool task_run_unfinished(const std::string& status) { return status == "queued" || status == "running"; }
 
 }  // namespace slipway

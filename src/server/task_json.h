@@ -22,7 +22,4 @@ TaskRunRecord task_run_from_json(const nlohmann::json& json);
 nlohmann::json task_schedule_json(const TaskScheduleRecord& schedule);
 TaskScheduleRecord task_schedule_from_json(const nlohmann::json& json);
 
-// A run that has not reached a final status (queued or running).
-bool task_run_unfinished(const std::string& status);
-
 }  // namespace slipway

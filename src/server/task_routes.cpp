@@ -239,7 +239,7 @@ HttpResponse task_logs_route(Store& store, const HttpRequest& request) {
   if (auto* refused = std::get_if<HttpResponse>(&found)) return std::move(*refused);
   const auto& run = std::get<TaskRunRecord>(found);
   // The status before the file: whatever a finished run wrote is then on disk.
-  bool ended = !task_run_unfinished(run.status);
+  bool ended = is_finished(run.status);
   auto page = read_task_log(run.log_path, static_cast<uint64_t>(*offset), kLogPageBytes);
   if (!page) return server_error(page.error());
   json lines = json::array();

@@ -31,12 +31,12 @@ DeploymentRecord read_deployment(const Row& row) {
   // A state this version does not know (written by a newer one) reads as failed: nothing drives
   // it, and a person sees it ended.
   d.state = deployment_state_from_text(row.text(7)).value_or(DeploymentState::failed);
-  d.outcome = row.text(8);
+  d.outcome = deployment_outcome_from_text(row.text(8));
   d.reason = row.text(9);
   d.slot = row.text(10);
   d.port = static_cast<int>(row.integer(11));
   d.container = row.text(12);
-  d.container_state = row.text(13);
+  d.container_state = container_state_from_text(row.text(13));
   d.previous_id = row.integer(14);
   d.settings = row.text(15);
   d.created_ms = row.integer(16);
@@ -67,7 +67,7 @@ EventRecord queued_event(const DeploymentRecord& d, int64_t id, int64_t at_ms) {
 EventRecord transition_event(const DeploymentRecord& d, const std::string& message, int64_t at_ms) {
   nlohmann::json payload = {{"deployment", d.id},        {"application", d.application},
                             {"environment", d.environment}, {"state", to_text(d.state)},
-                            {"message", message},        {"outcome", d.outcome},
+                            {"message", message},        {"outcome", outcome_text(d.outcome)},
                             {"reason", d.reason}};
   return deployment_event("deployment." + std::string(to_text(d.state)), d.application, payload, at_ms);
 }
@@ -75,7 +75,7 @@ EventRecord transition_event(const DeploymentRecord& d, const std::string& messa
 Status insert_step(Database& db, int64_t deployment_id, DeploymentState state, const std::string& message,
                    int64_t at_ms) {
   return db.stmt("INSERT INTO deployment_steps (deployment_id, state, message, at_ms) VALUES (?, ?, ?, ?)")
-      .bind(deployment_id, std::string(to_text(state)), message, at_ms)
+      .bind(deployment_id, to_text(state), message, at_ms)
       .exec();
 }
 
@@ -90,9 +90,9 @@ Status insert_deployment(Database& db, const DeploymentRecord& d, int64_t create
   return db.stmt("INSERT INTO deployments (application, environment, kind, image, digest, tag, state, outcome, "
                  "reason, slot, port, container, container_state, previous_id, settings, created_ms, updated_ms, "
                  "finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?)")
-      .bind(d.application, d.environment, d.kind, d.image, d.digest, d.tag, std::string(to_text(d.state)), d.outcome,
+      .bind(d.application, d.environment, d.kind, d.image, d.digest, d.tag, to_text(d.state), outcome_text(d.outcome),
             d.reason, d.slot,
-            d.port, d.container, d.container_state, d.previous_id, d.settings, created_ms, updated_ms,
+            d.port, d.container, to_text(d.container_state), d.previous_id, d.settings, created_ms, updated_ms,
             d.finished_ms)
       .exec();
 }
@@ -111,7 +111,8 @@ Status update_deployment(Database& db, int64_t id, const DeploymentTransition& t
                  "container_state = CASE WHEN ?8 = '' THEN container_state ELSE ?8 END, "
                  "previous_id = CASE WHEN ?9 < 0 THEN previous_id ELSE NULLIF(?9, 0) END "
                  "WHERE id = ?10")
-      .bind(std::string(to_text(t.state)), at_ms, t.outcome, t.reason, t.slot, t.port, t.container, t.container_state, t.previous_id, id)
+      .bind(to_text(t.state), at_ms, outcome_text(t.outcome), t.reason, t.slot, t.port, t.container,
+            t.container_state ? to_text(*t.container_state) : "", t.previous_id, id)
       .exec();
 }
 
@@ -168,10 +169,10 @@ Status record_deployment_transition(Store& store, int64_t id, const DeploymentTr
   return {};
 }
 
-Status set_deployment_container_state(Store& store, int64_t id, const std::string& container_state) {
+Status set_deployment_container_state(Store& store, int64_t id, ContainerState container_state) {
   Database& db = store.database();
   std::string operation = fmt::format("set deployment {} container state", id);
-  Status updated = db.stmt("UPDATE deployments SET container_state = ? WHERE id = ?").bind(container_state, id).exec();
+  Status updated = db.stmt("UPDATE deployments SET container_state = ? WHERE id = ?").bind(to_text(container_state), id).exec();
   if (!updated) return store_error(operation, updated.error().message);
   return expect_one_change(operation, db, "deployment", id);
 }

@@ -31,12 +31,12 @@ struct DeploymentRecord {
   std::string digest;         // "sha256:..."
   std::string tag;            // the tag that was pushed ("" for a rollback)
   DeploymentState state = DeploymentState::queued;
-  std::string outcome;        // "" while active; "succeeded", "rolled_back", "failed", "superseded"
+  DeploymentOutcome outcome;  // nullopt while active; else succeeded, rolled_back, failed or superseded
   std::string reason;         // why it ended the way it did
   std::string slot;           // "blue" | "green": the router slot the new version takes
   int port = 0;               // its $PORT on 127.0.0.1
   std::string container;      // the container's name on the Docker Engine
-  std::string container_state;  // "", "running", "stopped" (retained), "removed"
+  ContainerState container_state = ContainerState::none;
   int64_t previous_id = 0;    // the deployment that was live when this one switched (0: none)
   std::string settings = "{}";  // JSON: the deploy settings it was created with (health, bake...)
   int64_t created_ms = 0, updated_ms = 0, finished_ms = 0;
@@ -61,12 +61,12 @@ Result<int64_t> create_deployment(Store& store, const DeploymentRecord& deployme
 struct DeploymentTransition {
   DeploymentState state = DeploymentState::queued;
   std::string message;        // the step's text
-  std::string outcome;        // set when the deployment ends (finished_ms is then set too)
+  DeploymentOutcome outcome;  // set when the deployment ends (finished_ms is then set too)
   std::string reason;
   std::string slot;
   int port = 0;
   std::string container;
-  std::string container_state;
+  std::optional<ContainerState> container_state;  // nullopt: unchanged
   int64_t previous_id = -1;   // -1: unchanged
 };
 
@@ -75,7 +75,7 @@ struct DeploymentTransition {
 Status record_deployment_transition(Store& store, int64_t id, const DeploymentTransition& transition);
 
 // Only the container_state column (a retained container removed later, by retention).
-Status set_deployment_container_state(Store& store, int64_t id, const std::string& container_state);
+Status set_deployment_container_state(Store& store, int64_t id, ContainerState container_state);
 
 // nullopt when there is no such deployment; the steps are filled in.
 Result<std::optional<DeploymentRecord>> find_deployment(Store& store, int64_t id);

@@ -2,18 +2,26 @@
 
 #include <fmt/core.h>
 
+#include "base/enum_text.h"
 #include "base/time.h"
 #include "store/store_impl.h"
 
 namespace slipway {
 namespace {
 
+constexpr EnumText<OutboxState, 3> kStates = {{{
+    {OutboxState::pending, "pending"},
+    {OutboxState::delivered, "delivered"},
+    {OutboxState::failed, "failed"},
+}}};
+
 constexpr std::string_view kColumns =
     "id, channel, kind, payload, created_ms, attempts, next_attempt_ms, state, finished_ms, last_error";
 
 OutboxItem read_item(const Row& row) {
   return OutboxItem{row.integer(0), row.text(1),    row.text(2),     row.text(3), row.integer(4),
-                    static_cast<int>(row.integer(5)), row.integer(6), row.text(7), row.integer(8), row.text(9)};
+                    static_cast<int>(row.integer(5)), row.integer(6), outbox_state_from_text(row.text(7)),
+                    row.integer(8),   row.text(9)};
 }
 
 // The head of each channel: its pending row with the lowest id.
@@ -22,6 +30,10 @@ constexpr std::string_view kHeads =
     "o.state = 'pending')";
 
 }  // namespace
+
+std::string_view to_text(OutboxState state) { return kStates.text(state); }
+
+OutboxState outbox_state_from_text(std::string_view text) { return kStates.parse(text).value_or(OutboxState::failed); }
 
 Result<int64_t> add_outbox_item(Store& store, const std::string& channel, const std::string& kind,
                                 const std::string& payload) {
@@ -83,16 +95,16 @@ Result<std::vector<OutboxCount>> count_outbox(Store& store) {
                     .stmt("SELECT channel, state, count(*), CASE state WHEN 'pending' THEN min(created_ms) ELSE 0 END "
                           "FROM outbox GROUP BY channel, state ORDER BY channel, state")
                     .each([&](const Row& row) {
-                      counts.push_back({row.text(0), row.text(1), row.integer(2), row.integer(3)});
+                      counts.push_back({row.text(0), outbox_state_from_text(row.text(1)), row.integer(2), row.integer(3)});
                     });
   if (!read) return store_error("count_outbox", read.error().message);
   return counts;
 }
 
-Result<std::vector<OutboxItem>> list_outbox(Store& store, const std::string& state, int limit) {
+Result<std::vector<OutboxItem>> list_outbox(Store& store, OutboxState state, int limit) {
   static const std::string sql = fmt::format("SELECT {} FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?", kColumns);
   std::vector<OutboxItem> items;
-  Status read = store.database().stmt(sql).bind(state, limit).each([&](const Row& row) { items.push_back(read_item(row)); });
+  Status read = store.database().stmt(sql).bind(to_text(state), limit).each([&](const Row& row) { items.push_back(read_item(row)); });
   if (!read) return store_error("list_outbox", read.error().message);
   return items;
 }

@@ -12,12 +12,19 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
 #include "store/store.h"
 
 namespace slipway {
+
+// Where a row stands; text only in the outbox table, the API's answer and /metrics.
+enum class OutboxState { pending, delivered, failed };
+std::string_view to_text(OutboxState state);
+// A text this version does not know reads as failed: never sent again.
+OutboxState outbox_state_from_text(std::string_view text);
 
 struct OutboxItem {
   int64_t id = 0;
@@ -27,13 +34,14 @@ struct OutboxItem {
   int64_t created_ms = 0;
   int attempts = 0;
   int64_t next_attempt_ms = 0;
-  std::string state = "pending";  // pending | delivered | failed
+  OutboxState state = OutboxState::pending;
   int64_t finished_ms = 0;
   std::string last_error;
 };
 
 struct OutboxCount {
-  std::string channel, state;
+  std::string channel;
+  OutboxState state = OutboxState::pending;
   int64_t count = 0;
   int64_t oldest_pending_ms = 0;  // created_ms of the channel's oldest pending row, else 0
 };
@@ -49,8 +57,8 @@ Status mark_outbox_retry(Store& store, int64_t id, const std::string& error, int
 Status mark_outbox_failed(Store& store, int64_t id, const std::string& error);
 // Rows by channel and state, for the API and /metrics.
 Result<std::vector<OutboxCount>> count_outbox(Store& store);
-// The newest rows of a state (e.g. "failed"), newest first.
-Result<std::vector<OutboxItem>> list_outbox(Store& store, const std::string& state, int limit);
+// The newest rows of a state (e.g. the failed ones), newest first.
+Result<std::vector<OutboxItem>> list_outbox(Store& store, OutboxState state, int limit);
 
 // A feeder's last event id; -1 when it never ran (0: it ran when the log was empty).
 Result<int64_t> load_outbox_cursor(Store& store, const std::string& name);

@@ -6,11 +6,11 @@
 
 namespace slipway {
 
-Result<std::vector<int64_t>> run_ids_in_status(Store& store, const std::string& status) {
+Result<std::vector<int64_t>> run_ids_in_status(Store& store, RunStatus status) {
   std::vector<int64_t> ids;
   Status read = store.database()
                     .stmt("SELECT id FROM runs WHERE status = ? ORDER BY id")
-                    .bind(status)
+                    .bind(to_text(status))
                     .fetch<int64_t>([&](int64_t id) { ids.push_back(id); });
   if (!read) return store_error("run_ids_in_status", read.error().message);
   return ids;
@@ -47,14 +47,14 @@ Status fail_interrupted_run(Store& store, int64_t run_id, const std::string& rea
   const int64_t now = now_ms();
   Status done = db.transaction([&]() -> Status {
     // Steps first: they are found through the run's jobs, whatever those become.
-    for (auto [from, to] : {std::pair{"running", "failed"}, std::pair{"queued", "skipped"}}) {
+    for (auto [from, to] : {std::pair{RunStatus::running, RunStatus::failed}, std::pair{RunStatus::queued, RunStatus::skipped}}) {
       Status steps = db.stmt("UPDATE steps SET status = ?, reason = ?, finished_ms = ? WHERE status = ? "
                              "AND job_id IN (SELECT id FROM jobs WHERE run_id = ?)")
-                         .bind(to, reason, now, from, run_id)
+                         .bind(to_text(to), reason, now, to_text(from), run_id)
                          .exec();
       if (!steps) return steps;
       Status jobs = db.stmt("UPDATE jobs SET status = ?, reason = ?, finished_ms = ? WHERE status = ? AND run_id = ?")
-                        .bind(to, reason, now, from, run_id)
+                        .bind(to_text(to), reason, now, to_text(from), run_id)
                         .exec();
       if (!jobs) return jobs;
     }

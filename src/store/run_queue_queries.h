@@ -14,7 +14,7 @@
 namespace slipway {
 
 // Ids of the runs in `status`, oldest first (the queue's order).
-Result<std::vector<int64_t>> run_ids_in_status(Store& store, const std::string& status);
+Result<std::vector<int64_t>> run_ids_in_status(Store& store, RunStatus status);
 
 // Sets a queued run's reason (why it waits). No-op when the run is no longer queued.
 Status set_queued_reason(Store& store, int64_t run_id, const std::string& reason);

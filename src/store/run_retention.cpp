@@ -30,7 +30,7 @@ Result<std::vector<RunRecord>> expired_runs(Store& store, const std::string& rep
             run.repository = row.text(1);
             run.commit = row.text(2);
             run.branch = row.text(3);
-            run.status = row.text(4);
+            run.status = stored_run_status(row.text(4));
             run.created_ms = row.integer(5);
             run.finished_ms = row.integer(6);
             run.report_dir = row.text(7);

@@ -27,7 +27,7 @@ constexpr std::string_view kRunColumns =
 
 RunRecord read_run(const Row& row) {
   return RunRecord{row.integer(0), row.text(1),     row.text(2),     row.text(3),
-                   row.text(4),    row.text(5),     row.text(6),     row.text(7),
+                   row.text(4),    row.text(5),     stored_run_status(row.text(6)), row.text(7),
                    row.integer(8), row.integer(9), row.integer(10), row.text(11),
                    row.text(12),
                    PullRequestInfo{row.integer(13), row.text(14), row.text(15), row.text(16), row.text(17),
@@ -53,7 +53,7 @@ Status configure(Database& database) {
 std::string run_filter_sql(const RunFilter& filter) {
   std::string where = "WHERE id < ?";
   if (!filter.repository.empty()) where += " AND repository = ?";
-  if (!filter.status.empty()) where += " AND status = ?";
+  if (filter.status) where += " AND status = ?";
   if (filter.pull_request > 0) where += " AND pr_number = ?";
   if (!filter.branch.empty()) where += " AND branch = ?";
   return where;
@@ -62,7 +62,7 @@ std::string run_filter_sql(const RunFilter& filter) {
 Statement& bind_run_filter(Statement& statement, const RunFilter& filter) {
   statement.bind(filter.before_id > 0 ? filter.before_id : std::numeric_limits<int64_t>::max());
   if (!filter.repository.empty()) statement.bind(filter.repository);
-  if (!filter.status.empty()) statement.bind(filter.status);
+  if (filter.status) statement.bind(to_text(*filter.status));
   if (filter.pull_request > 0) statement.bind(filter.pull_request);
   if (!filter.branch.empty()) statement.bind(filter.branch);
   return statement;
@@ -103,7 +103,7 @@ Result<int64_t> Store::create_run(const RunRecord& run) {
               "reason, created_ms, started_ms, finished_ms, report_dir, environments, pr_number, pr_title, "
               "pr_author, pr_source, pr_source_repository, pr_target, pr_fork, pr_url) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind(run.repository, run.source, run.commit, run.branch, run.trigger, run.status,
+          .bind(run.repository, run.source, run.commit, run.branch, run.trigger, to_text(run.status),
                 run.reason, run.created_ms != 0 ? run.created_ms : now_ms(), run.started_ms,
                 run.finished_ms, run.report_dir, run.environments, run.pull_request.number,
                 run.pull_request.title, run.pull_request.author, run.pull_request.source,
@@ -118,7 +118,7 @@ Status Store::update_run(const RunRecord& run) {
   Database& db = *impl_->database;
   Status updated = db.stmt("UPDATE runs SET status = ?, reason = ?, started_ms = ?, "
                            "finished_ms = ?, report_dir = ? WHERE id = ?")
-                       .bind(run.status, run.reason, run.started_ms, run.finished_ms,
+                       .bind(to_text(run.status), run.reason, run.started_ms, run.finished_ms,
                              run.report_dir, run.id)
                        .exec();
   if (!updated) return store_status("update_run", updated);

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "base/result.h"
+#include "store/run_status.h"
 
 namespace slipway {
 
 class Database;  // store/sqlite_database.h
 
-// Status strings used throughout: "queued", "running", "passed", "failed", "cancelled",
-// "skipped" (a job that did not run, e.g. publish after a failed test).
+// Runs, jobs and steps share one vocabulary of statuses, RunStatus (store/run_status.h); a
+// status stored by a newer version that this one does not know reads as failed.
 
 // The pull (or merge) request a run tests, as the forge described it. number 0: none.
 struct PullRequestInfo {
@@ -38,7 +39,7 @@ struct RunRecord {
   std::string commit;         // full sha
   std::string branch;         // may be empty
   std::string trigger;        // "local", "push", "manual", "schedule"
-  std::string status = "queued";
+  RunStatus status = RunStatus::queued;
   std::string reason;         // why it failed/was cancelled, or why it waits
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
   std::string report_dir;     // folder holding report.json and report.html
@@ -51,7 +52,7 @@ struct JobRecord {
   int64_t run_id = 0;
   std::string name;           // "test", "publish:staging"
   std::string environment;
-  std::string status = "queued";
+  RunStatus status = RunStatus::queued;
   std::string reason;
   int64_t started_ms = 0, finished_ms = 0;
 };
@@ -63,7 +64,7 @@ struct StepRecord {
   std::string name;
   std::string kind;           // "setup", "service", "suite", "publish"
   std::string command;
-  std::string status = "queued";
+  RunStatus status = RunStatus::queued;
   int exit_code = -1;
   std::string reason;
   std::string log_dir;
@@ -86,7 +87,7 @@ struct TestCaseRecord {       // failed and errored cases only: what a failure v
 
 struct RunFilter {
   std::string repository;     // empty: any
-  std::string status;         // empty: any
+  std::optional<RunStatus> status;  // nullopt: any
   int64_t before_id = 0;      // paging: only runs with id < before_id (0: from the newest)
   int limit = 50;
   int64_t pull_request = 0;   // 0: any; else only that pull request's runs

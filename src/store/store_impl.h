@@ -28,6 +28,12 @@ inline Status store_status(std::string_view operation, const Status& status) {
   return store_error(operation, status.error().message);
 }
 
+// A status stored by a newer version that this one does not know reads as failed: final, so
+// nothing waits on it, and never mistaken for success.
+inline RunStatus stored_run_status(const std::string& text) {
+  return run_status_from_text(text).value_or(RunStatus::failed);
+}
+
 // For updates addressed by id: zero rows changed means the id does not exist, which is a caller
 // bug worth surfacing rather than a silent no-op.
 inline Status expect_one_change(std::string_view operation, Database& database,

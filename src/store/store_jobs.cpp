@@ -15,12 +15,12 @@ constexpr std::string_view kStepColumns =
 
 JobRecord read_job(const Row& row) {
   return JobRecord{row.integer(0), row.integer(1), row.text(2),    row.text(3),
-                   row.text(4),    row.text(5),    row.integer(6), row.integer(7)};
+                   stored_run_status(row.text(4)), row.text(5), row.integer(6), row.integer(7)};
 }
 
 StepRecord read_step(const Row& row) {
   return StepRecord{row.integer(0),  row.integer(1), row.get<int>(2), row.text(3),
-                    row.text(4),     row.text(5),    row.text(6),     row.get<int>(7),
+                    row.text(4),     row.text(5),    stored_run_status(row.text(6)), row.get<int>(7),
                     row.text(8),     row.text(9),    row.integer(10), row.integer(11)};
 }
 
@@ -51,7 +51,7 @@ Result<int64_t> Store::create_job(const JobRecord& job) {
   Database& db = *impl_->database;
   Status inserted = db.stmt("INSERT INTO jobs (run_id, name, environment, status, reason, "
                             "started_ms, finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                        .bind(job.run_id, job.name, job.environment, job.status, job.reason,
+                        .bind(job.run_id, job.name, job.environment, to_text(job.status), job.reason,
                               job.started_ms, job.finished_ms)
                         .exec();
   if (!inserted) return store_error("create_job", inserted.error().message);
@@ -62,7 +62,7 @@ Status Store::update_job(const JobRecord& job) {
   Database& db = *impl_->database;
   Status updated = db.stmt("UPDATE jobs SET status = ?, reason = ?, started_ms = ?, "
                            "finished_ms = ? WHERE id = ?")
-                       .bind(job.status, job.reason, job.started_ms, job.finished_ms, job.id)
+                       .bind(to_text(job.status), job.reason, job.started_ms, job.finished_ms, job.id)
                        .exec();
   if (!updated) return store_status("update_job", updated);
   return expect_one_change("update_job", db, "job", job.id);
@@ -84,7 +84,7 @@ Result<int64_t> Store::create_step(const StepRecord& step) {
   Status inserted =
       db.stmt("INSERT INTO steps (job_id, position, name, kind, command, status, exit_code, "
               "reason, log_dir, started_ms, finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind(step.job_id, step.position, step.name, step.kind, step.command, step.status,
+          .bind(step.job_id, step.position, step.name, step.kind, step.command, to_text(step.status),
                 step.exit_code, step.reason, step.log_dir, step.started_ms, step.finished_ms)
           .exec();
   if (!inserted) return store_error("create_step", inserted.error().message);
@@ -95,7 +95,7 @@ Status Store::update_step(const StepRecord& step) {
   Database& db = *impl_->database;
   Status updated = db.stmt("UPDATE steps SET status = ?, exit_code = ?, reason = ?, log_dir = ?, "
                            "started_ms = ?, finished_ms = ? WHERE id = ?")
-                       .bind(step.status, step.exit_code, step.reason, step.log_dir,
+                       .bind(to_text(step.status), step.exit_code, step.reason, step.log_dir,
                              step.started_ms, step.finished_ms, step.id)
                        .exec();
   if (!updated) return store_status("update_step", updated);

@@ -28,7 +28,7 @@ Result<TaskRunRecord> read_run(const Row& row) {
   r.revision_id = row.integer(3);
   r.revision = static_cast<int>(row.integer(4));
   r.trigger = row.text(5);
-  r.status = row.text(6);
+  r.status = task_run_status_from_text(row.text(6)).value_or(TaskRunStatus::failed);
   r.exit_code = static_cast<int>(row.integer(7));
   r.reason = row.text(8);
   r.container = row.text(9);
@@ -66,7 +66,7 @@ EventRecord run_event(const TaskRunRecord& run, int64_t at_ms) {
   nlohmann::json payload = {{"task_run", run.id},       {"environment", run.environment}, {"task", run.task},
                             {"revision", run.revision}, {"trigger", run.trigger},         {"status", run.status},
                             {"exit_code", run.exit_code}, {"reason", run.reason}};
-  return EventRecord{0, "task.run." + run.status, run.task, 0,
+  return EventRecord{0, "task.run." + std::string(to_text(run.status)), run.task, 0,
                      payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), at_ms};
 }
 
@@ -74,7 +74,7 @@ Status insert_run(Database& db, const TaskRunRecord& r, int64_t created_ms) {
   return db.stmt("INSERT INTO task_runs (environment, task, revision_id, revision, trigger, status, exit_code, "
                  "reason, container, env, log_path, created_ms, started_ms, finished_ms) "
                  "VALUES (?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(r.environment, r.task, r.revision_id, r.revision, r.trigger, r.status, r.exit_code, r.reason,
+      .bind(r.environment, r.task, r.revision_id, r.revision, r.trigger, to_text(r.status), r.exit_code, r.reason,
             r.container, string_map_to_json(r.env), r.log_path, created_ms, r.started_ms, r.finished_ms)
       .exec();
 }
@@ -89,7 +89,7 @@ Status write_update(Database& db, int64_t id, const TaskRunUpdate& u) {
                  "started_ms = CASE WHEN ?6 = 0 THEN started_ms ELSE ?6 END, "
                  "finished_ms = CASE WHEN ?7 = 0 THEN finished_ms ELSE ?7 END "
                  "WHERE id = ?8")
-      .bind(u.status, u.exit_code, u.reason, u.container, u.log_path, u.started_ms, u.finished_ms, id)
+      .bind(to_text(u.status), u.exit_code, u.reason, u.container, u.log_path, u.started_ms, u.finished_ms, id)
       .exec();
 }
 
@@ -115,8 +115,7 @@ Result<int64_t> create_task_run(Store& store, const TaskRunRecord& run) {
 }
 
 Status update_task_run(Store& store, int64_t id, const TaskRunUpdate& update) {
-  std::string operation = fmt::format("record task run {} as '{}'", id, update.status);
-  if (update.status.empty()) return store_error(operation, "the new status is empty");
+  std::string operation = fmt::format("record task run {} as '{}'", id, to_text(update.status));
   Database& db = store.database();
   Status updated = db.transaction([&]() -> Status {
     if (Status written = write_update(db, id, update); !written) return written;

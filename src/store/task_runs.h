@@ -12,6 +12,7 @@
 
 #include "base/result.h"
 #include "store/store.h"
+#include "store/task_run_status.h"
 
 namespace slipway {
 
@@ -22,7 +23,7 @@ struct TaskRunRecord {
   int64_t revision_id = 0;
   int revision = 0;
   std::string trigger;                       // "cli", "api", "schedule"
-  std::string status = "queued";             // queued, running, succeeded, failed, timed_out, interrupted
+  TaskRunStatus status = TaskRunStatus::queued;  // a stored one this version does not know reads as failed
   int exit_code = -1;                        // -1 until it exits (or when killed)
   std::string reason;                        // "exited with 3", "timed out after 30s", "killed: out of memory (limit 64 MiB)"
   std::string container;                     // its name on the Docker Engine
@@ -35,7 +36,7 @@ struct TaskRunRecord {
 Result<int64_t> create_task_run(Store& store, const TaskRunRecord& run);
 
 struct TaskRunUpdate {
-  std::string status;                        // required
+  TaskRunStatus status = TaskRunStatus::failed;  // always written
   int exit_code = -1;
   std::string reason;
   std::string container;                     // "" leaves it

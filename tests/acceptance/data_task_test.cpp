@@ -147,7 +147,7 @@ TEST(DataTaskTest, ATriggeredRunUsesTheSecretsAndRecordsItsOutputAndExitCode) {
   ASSERT_GT(id, 0) << started.body;
   auto run = wait_for_run(fixture, id);
   ASSERT_TRUE(run) << fixture.server().log();
-  EXPECT_EQ(run->status, "succeeded") << run->reason;
+  EXPECT_EQ(run->status, TaskRunStatus::succeeded) << run->reason;
   EXPECT_EQ(run->exit_code, 0);
   EXPECT_EQ(run->revision, 1);
   EXPECT_EQ(run->trigger, "api");
@@ -174,7 +174,7 @@ TEST(DataTaskTest, ATriggeredRunUsesTheSecretsAndRecordsItsOutputAndExitCode) {
   int64_t hungry_id = nlohmann::json::parse(hungry.body, nullptr, false)["run"].value("id", 0);
   auto over = wait_for_run(fixture, hungry_id);
   ASSERT_TRUE(over);
-  EXPECT_EQ(over->status, "failed");
+  EXPECT_EQ(over->status, TaskRunStatus::failed);
   EXPECT_NE(over->reason.find("out of memory"), std::string::npos) << over->reason;
   // Its container is removed right after the run is recorded (the Engine may still be at it).
   bool gone = false;
@@ -206,7 +206,7 @@ TEST(DataTaskTest, ASecretPrintedEncodedShowsMaskedInTheTaskLogs) {
   int64_t id = nlohmann::json::parse(started.body, nullptr, false)["run"].value("id", 0);
   auto run = wait_for_run(fixture, id);
   ASSERT_TRUE(run) << fixture.server().log();
-  EXPECT_EQ(run->status, "succeeded") << run->reason;
+  EXPECT_EQ(run->status, TaskRunStatus::succeeded) << run->reason;
 
   CommandOutput logs = testing::run_with_input({SLIPWAY_BINARY, "task", "logs", std::to_string(id)}, "",
                                                {{"SLIPWAY_SERVER", "http://" + fixture.server().address()},

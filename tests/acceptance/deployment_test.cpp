@@ -138,7 +138,7 @@ std::string describe(const std::vector<DeploymentRecord>& deployments) {
   std::string text;
   for (const auto& deployment : deployments) {
     text += fmt::format("#{} {} {} outcome={} reason={}\n", deployment.id, deployment.kind, deployment.tag,
-                        deployment.outcome, deployment.reason);
+                        outcome_text(deployment.outcome), deployment.reason);
     for (const auto& step : deployment.steps) text += "    " + std::string(to_text(step.state)) + ": " + step.message + "\n";
   }
   return text;
@@ -165,7 +165,7 @@ TEST(DeploymentTest, EachPushDeploysBlueGreenWithoutDroppingARequest) {
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 2u) << describe(deployments);
   const DeploymentRecord& second = deployments[0];
-  EXPECT_EQ(second.outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(second.outcome, DeploymentState::succeeded) << describe(deployments);
   EXPECT_EQ(second.tag, "v2");
   EXPECT_EQ(states_of(second), (std::vector<std::string>{"queued", "starting", "health_checking", "verifying",
                                                          "switching", "baking", "draining", "retiring", "succeeded"}))
@@ -204,7 +204,7 @@ TEST(DeploymentTest, EachPushDeploysBlueGreenWithoutDroppingARequest) {
   EXPECT_EQ(containers[second.container], "exited");
   // And v1's image with it: the Engine keeps the live version's and the retained one's only.
   auto third = fixture.deployments()[0];
-  ContainerRuntime engine;
+  DockerContainerRuntime engine;
   auto has = [&](const std::string& image) {
     auto present = engine.has_image(image);
     EXPECT_TRUE(present) << (present ? "" : present.error().message);
@@ -267,12 +267,12 @@ TEST(DeploymentTest, AFailingHealthCheckNeverMovesTraffic) {
   ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
   const DeploymentRecord& broken = deployments[1];
   EXPECT_EQ(broken.tag, "broken");
-  EXPECT_EQ(broken.outcome, "rolled_back");
+  EXPECT_EQ(broken.outcome, DeploymentState::rolled_back);
   EXPECT_NE(broken.reason.find("503"), std::string::npos) << broken.reason;
   EXPECT_FALSE(contains(states_of(broken), "switching"));
   // The return to v1 is a deployment of its own, and it is what is live.
   EXPECT_EQ(deployments[0].kind, "rollback");
-  EXPECT_EQ(deployments[0].outcome, "succeeded");
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded);
   EXPECT_EQ(deployments[0].tag, "v1");
   EXPECT_EQ(fixture.containers().count(broken.container), 0u);
 
@@ -301,7 +301,7 @@ TEST(DeploymentTest, AFailingVerifyCommandRollsBackBeforeTheSwitch) {
   EXPECT_EQ(fixture.live_version(), "v1");
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
-  EXPECT_EQ(deployments[1].outcome, "rolled_back");
+  EXPECT_EQ(deployments[1].outcome, DeploymentState::rolled_back);
   EXPECT_NE(deployments[1].reason.find("deploy.verify"), std::string::npos) << deployments[1].reason;
   EXPECT_TRUE(contains(states_of(deployments[1]), "verifying"));
   EXPECT_FALSE(contains(states_of(deployments[1]), "switching"));
@@ -346,7 +346,7 @@ TEST(DeploymentTest, AVerifyCommandReachesTheTestListenerAndNothingElseOfTheHost
   ASSERT_TRUE(fixture.wait_settled(1, 60s)) << describe(fixture.deployments()) << fixture.server().log();
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 1u);
-  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded) << describe(deployments);
   EXPECT_EQ(fixture.live_version(), "v1") << describe(deployments);
 }
 
@@ -381,7 +381,7 @@ deploy:
   ASSERT_TRUE(fixture.wait_settled(1, 60s)) << describe(fixture.deployments()) << fixture.server().log();
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 1u) << describe(deployments);
-  EXPECT_EQ(deployments[0].outcome, "failed") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::failed) << describe(deployments);
 
   std::string shown = describe(deployments);  // the reason and every step's message
   for (const char* line : {"plain: ***", "base64: ***", "url: ***", "json: ***", "API_KEY=***"}) {
@@ -418,7 +418,7 @@ TEST(DeploymentTest, AFailureDuringTheBakeSwitchesTrafficBack) {
   EXPECT_EQ(fixture.live_version(), "v1");
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
-  EXPECT_EQ(deployments[1].outcome, "rolled_back");
+  EXPECT_EQ(deployments[1].outcome, DeploymentState::rolled_back);
   EXPECT_NE(deployments[1].reason.find("bake"), std::string::npos) << deployments[1].reason;
   EXPECT_TRUE(contains(states_of(deployments[1]), "baking"));
   EXPECT_EQ(deployments[0].kind, "rollback");
@@ -445,8 +445,8 @@ TEST(DeploymentTest, ANewerImageSupersedesOneNotYetSwitched) {
   auto deployments = fixture.deployments();
   ASSERT_EQ(deployments.size(), 3u) << describe(deployments);
   EXPECT_EQ(deployments[1].tag, "slow");
-  EXPECT_EQ(deployments[1].outcome, "superseded") << describe(deployments);
-  EXPECT_EQ(deployments[0].outcome, "succeeded");
+  EXPECT_EQ(deployments[1].outcome, DeploymentState::superseded) << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded);
   EXPECT_EQ(fixture.containers().count(deployments[1].container), 0u);
 }
 
@@ -469,7 +469,7 @@ TEST(DeploymentTest, AServerKilledDuringTheBakeFinishesTheDeploymentOnRestart) {
   ASSERT_EQ(fixture.error(), "");
   ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments()) << fixture.server().log();
   auto deployments = fixture.deployments();
-  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded) << describe(deployments);
   EXPECT_EQ(fixture.live_version(), "v2");
   EXPECT_EQ(fixture.haproxy_pid(), haproxy) << "the restarted server should adopt the running HAProxy";
   // v2 running, v1 stopped and retained: nothing else.
@@ -505,7 +505,7 @@ TEST(DeploymentTest, AServerKilledBeforeTheSwitchReplacesGreenOnRestart) {
   ASSERT_TRUE(fixture.wait_for_live_version("v2", 30s)) << describe(fixture.deployments()) << fixture.server().log();
   ASSERT_TRUE(fixture.wait_settled(2, 30s)) << describe(fixture.deployments());
   auto deployments = fixture.deployments();
-  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded) << describe(deployments);
   // The restarted server checked the green that kept running while it was down, and used it.
   EXPECT_EQ(deployments[0].container, green);
   auto containers = fixture.containers();
@@ -540,7 +540,7 @@ TEST(DeploymentTest, ALostNotificationIsMadeUpForByTheRegistryPoll) {
   ASSERT_FALSE(fixture.push_version("latest").empty()) << fixture.error();
   ASSERT_TRUE(fixture.wait_for_live_version("latest", 30s)) << describe(fixture.deployments()) << fixture.server().log();
   ASSERT_TRUE(fixture.wait_settled(1, 30s));
-  EXPECT_EQ(fixture.deployments()[0].outcome, "succeeded");
+  EXPECT_EQ(fixture.deployments()[0].outcome, DeploymentState::succeeded);
 }
 
 TEST(DeploymentTest, RollbackOnRequestReturnsToThePreviousVersion) {
@@ -571,7 +571,7 @@ TEST(DeploymentTest, RollbackOnRequestReturnsToThePreviousVersion) {
   ASSERT_TRUE(fixture.wait_settled(3, 30s));
   auto deployments = fixture.deployments();
   EXPECT_EQ(deployments[0].kind, "rollback");
-  EXPECT_EQ(deployments[0].outcome, "succeeded") << describe(deployments);
+  EXPECT_EQ(deployments[0].outcome, DeploymentState::succeeded) << describe(deployments);
   EXPECT_EQ(deployments[0].container, retained) << "the retained container is started again, not made anew";
   EXPECT_EQ(fixture.containers()[retained], "running");
 

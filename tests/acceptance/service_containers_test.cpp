@@ -81,7 +81,7 @@ class ServiceContainers : public ::testing::Test {
   static DockerDaemon* daemon_;
   static DockerEngine* engine_;
   static ServiceAppImage* image_;
-  ContainerRuntime runtime_{DockerDaemon::kSocket};
+  DockerContainerRuntime runtime_{DockerDaemon::kSocket};
 };
 
 DockerDaemon* ServiceContainers::daemon_ = nullptr;

@@ -47,14 +47,14 @@ class ChatNoticesTest : public ::testing::Test {
   std::filesystem::path database() const { return folder_.path() / "slipway.db"; }
 
   // A finished run of hello-app with a publish job per environment, and its run.finished event.
-  void finish_run(const std::string& run_status, const std::string& job_status) {
+  void finish_run(RunStatus run_status, RunStatus job_status) {
     RunRecord run;
     run.repository = "hello-app";
     run.commit = std::string(40, 'a');
     run.branch = "main";
     run.trigger = "push";
     run.status = run_status;
-    run.reason = run_status == "failed" ? "suite unit failed" : "";
+    run.reason = run_status == RunStatus::failed ? "suite unit failed" : "";
     auto id = store_->create_run(run);
     ASSERT_TRUE(id) << id.error().message;
     for (const char* environment : {"staging", "production"}) {
@@ -115,7 +115,7 @@ class ChatNoticesTest : public ::testing::Test {
     for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
       auto counts = count_outbox(*store_);
       bool pending = !counts || counts->empty();
-      for (const OutboxCount& count : counts ? *counts : std::vector<OutboxCount>{}) pending |= count.state == "pending";
+      for (const OutboxCount& count : counts ? *counts : std::vector<OutboxCount>{}) pending |= count.state == OutboxState::pending;
       if (!pending) return true;
       std::this_thread::sleep_for(20ms);
     }
@@ -147,7 +147,7 @@ class ChatNoticesTest : public ::testing::Test {
 
 TEST_F(ChatNoticesTest, AFailedRunIsToldToTheEnvironmentsItWouldHavePublishedTo) {
   auto worker = start_worker();
-  finish_run("failed", "skipped");
+  finish_run(RunStatus::failed, RunStatus::skipped);
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   ASSERT_TRUE(slack_.wait_for(1, 10s));
   auto body = last_webhook();
@@ -170,15 +170,15 @@ TEST_F(ChatNoticesTest, AFailedRunIsToldToTheEnvironmentsItWouldHavePublishedTo)
 TEST_F(ChatNoticesTest, WithAPublicUrlTheLinkIsOnePeopleCanFollow) {
   config_.public_url = "https://ci.example.com";
   auto worker = start_worker();
-  finish_run("failed", "skipped");
+  finish_run(RunStatus::failed, RunStatus::skipped);
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   EXPECT_EQ(last_webhook().value("link", ""), "https://ci.example.com/#/runs/" + std::to_string(run_id_));
 }
 
 TEST_F(ChatNoticesTest, APublishDoneIsToldAndOldEventsAreNotRepeated) {
-  finish_run("failed", "skipped");  // before the first start: history, not news
+  finish_run(RunStatus::failed, RunStatus::skipped);  // before the first start: history, not news
   auto worker = start_worker();
-  finish_run("passed", "passed");
+  finish_run(RunStatus::passed, RunStatus::passed);
   ASSERT_TRUE(webhook_.wait_for(1, 10s));
   ASSERT_TRUE(drained());
   ASSERT_EQ(webhook_.messages().size(), 1u);
@@ -247,7 +247,7 @@ TEST_F(ChatNoticesTest, ASecretInAReasonOrStepLeavesMaskedInEveryForm) {
     EXPECT_EQ(body.find("Sup3r"), std::string::npos) << body;
     EXPECT_EQ(body.find("U3VwM3"), std::string::npos) << body;
   }
-  auto stored = list_outbox(*store_, "delivered", 10);
+  auto stored = list_outbox(*store_, OutboxState::delivered, 10);
   ASSERT_TRUE(stored);
   for (const OutboxItem& item : *stored) EXPECT_EQ(item.payload.find("Sup3r"), std::string::npos) << "stored masked";
 }
@@ -302,7 +302,7 @@ TEST_F(ChatNoticesTest, ANoticeIsGivenUpAfterRetryForWithoutShowingTheUrl) {
   auto worker = start_worker(Milliseconds(300));
   deploy("production", {{"starting", "starting", ""}});
   ASSERT_TRUE(drained());
-  auto failed = list_outbox(*store_, "failed", 10);
+  auto failed = list_outbox(*store_, OutboxState::failed, 10);
   ASSERT_TRUE(failed && failed->size() == 1);
   EXPECT_NE((*failed)[0].last_error.find("HTTP 500"), std::string::npos) << (*failed)[0].last_error;
   auto events = list_events(*store_, 0, 100);

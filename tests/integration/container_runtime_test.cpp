@@ -98,7 +98,7 @@ class ContainerRuntimeTest : public ::testing::Test {
   static DockerDaemon* daemon_;
   static DockerEngine* engine_;
   static BluegreenAppImage* image_;
-  ContainerRuntime runtime_{DockerDaemon::kSocket};
+  DockerContainerRuntime runtime_{DockerDaemon::kSocket};
   CreatedContainers created_{runtime_, {}};
   int port_ = 0;
 };

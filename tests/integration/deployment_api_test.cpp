@@ -68,10 +68,10 @@ void seed_store(const std::filesystem::path& database, size_t first, size_t last
         transition.slot = "green";
         transition.port = 40000 + static_cast<int>(i);
         transition.container = "slipway-" + seed.application + "-" + seed.environment + "-" + std::to_string(i + 1);
-        transition.container_state = "running";
+        transition.container_state = ContainerState::running;
       }
       if (&state == &seed.states.back() && !seed.outcome.empty()) {
-        transition.outcome = seed.outcome;
+        transition.outcome = deployment_outcome_from_text(seed.outcome);
         transition.reason = seed.reason;
       }
       Status written = record_deployment_transition(**store, *id, transition);

@@ -110,7 +110,7 @@ class HealthGateTest : public ::testing::Test {
   static DockerDaemon* daemon_;
   static DockerEngine* engine_;
   static BluegreenAppImage* image_;
-  ContainerRuntime runtime_{DockerDaemon::kSocket};
+  DockerContainerRuntime runtime_{DockerDaemon::kSocket};
   CreatedContainers created_{runtime_, {}};
   std::atomic<bool> stop_{false};
 };

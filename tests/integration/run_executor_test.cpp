@@ -35,7 +35,7 @@ class RunExecutorTest : public ::testing::Test {
     run.commit = commit;
     run.branch = "main";
     run.trigger = "manual";
-    run.status = "queued";
+    run.status = RunStatus::queued;
     auto id = store_->create_run(run);
     EXPECT_TRUE(id.ok()) << (id.ok() ? "" : id.error().message);
     run.id = id.ok() ? *id : 0;
@@ -81,13 +81,13 @@ class RunExecutorTest : public ::testing::Test {
 TEST_F(RunExecutorTest, APassingRunGoesThroughEveryPhaseAndRecordsItsEndWithItsEvent) {
   repository_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"true\" }\n");
   RunRecord run = execute(recorded_run(repository_.commit()), RunSettings{});
-  EXPECT_EQ(run.status, "passed") << run.reason;
+  EXPECT_EQ(run.status, RunStatus::passed) << run.reason;
   EXPECT_GT(run.finished_ms, 0);
   EXPECT_TRUE(fs::exists(fs::path(run.report_dir) / "report.json"));
   auto jobs = store_->jobs_of_run(run.id);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 1u);
-  EXPECT_EQ((*jobs)[0].status, "passed");
+  EXPECT_EQ((*jobs)[0].status, RunStatus::passed);
   auto events = finished_events(run.id);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["status"], "passed");
@@ -102,7 +102,7 @@ TEST_F(RunExecutorTest, SecretsThatCannotBeReadFailTheRunAndLeaveNoWorkspace) {
     return make_error("the secret store is locked (" + environment + ")");
   };
   RunRecord run = execute(recorded_run(repository_.commit()), settings);
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_EQ(run.reason, "cannot read the test job's secrets: the secret store is locked (test)");
   auto events = finished_events(run.id);
   ASSERT_EQ(events.size(), 1u);
@@ -113,7 +113,7 @@ TEST_F(RunExecutorTest, SecretsThatCannotBeReadFailTheRunAndLeaveNoWorkspace) {
 TEST_F(RunExecutorTest, AnInvalidSpecFailsTheRunAtItsLineAndLeavesNoWorkspace) {
   repository_.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { runs: \"true\" }\n");
   RunRecord run = execute(recorded_run(repository_.commit()), RunSettings{});
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_EQ(run.reason.rfind("invalid .slipway.yml: .slipway.yml:4:", 0), 0u) << run.reason;
   EXPECT_EQ(finished_events(run.id).size(), 1u);
   EXPECT_FALSE(fs::exists(workspace(run.id)));
@@ -123,7 +123,7 @@ TEST_F(RunExecutorTest, ACommitThatIsNotThereFailsTheCheckoutAndLeavesNoWorkspac
   repository_.write("README", "x");
   repository_.commit();
   RunRecord run = execute(recorded_run(std::string(40, 'a')), RunSettings{});
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, RunStatus::failed);
   EXPECT_NE(run.reason.find("aaaaaaaaaaaa"), std::string::npos) << run.reason;
   EXPECT_EQ(finished_events(run.id).size(), 1u);
   EXPECT_FALSE(fs::exists(workspace(run.id)));
@@ -136,7 +136,7 @@ TEST_F(RunExecutorTest, ARunCancelledBeforeItStartsSaysWhyAndCarriesTheNote) {
   settings.note = "no secrets: a fork";
   std::atomic<bool> cancel{true};
   RunRecord run = execute(recorded_run(repository_.commit()), settings, &cancel);
-  EXPECT_EQ(run.status, "cancelled");
+  EXPECT_EQ(run.status, RunStatus::cancelled);
   EXPECT_EQ(run.reason, "superseded by run #9 (no secrets: a fork)");
   auto events = finished_events(run.id);
   ASSERT_EQ(events.size(), 1u);

@@ -35,10 +35,6 @@ std::string spec_running(const std::string& command) {
   return "kind: library\ntest:\n  suites:\n    unit: { run: \"" + command + "\" }\n";
 }
 
-bool is_finished(const std::string& status) {
-  return status == "passed" || status == "failed" || status == "cancelled";
-}
-
 class RunQueueTest : public ::testing::Test {
  protected:
   RunQueueTest() : data_("slipway-queue-data") {
@@ -90,7 +86,7 @@ class RunQueueTest : public ::testing::Test {
   }
 
   // Polls the store until the run's status satisfies `done` (30 s at most).
-  RunRecord wait_for(int64_t id, const std::function<bool(const std::string&)>& done = is_finished) {
+  RunRecord wait_for(int64_t id, const std::function<bool(RunStatus)>& done = [](RunStatus s) { return is_finished(s); }) {
     auto give_up = std::chrono::steady_clock::now() + 30s;
     RunRecord run = find(id);
     while (!done(run.status) && std::chrono::steady_clock::now() < give_up) {
@@ -102,7 +98,7 @@ class RunQueueTest : public ::testing::Test {
   }
 
   RunRecord wait_running(int64_t id) {
-    return wait_for(id, [](const std::string& s) { return s == "running" || is_finished(s); });
+    return wait_for(id, [](RunStatus s) { return s == RunStatus::running || is_finished(s); });
   }
 
   int64_t enqueue(TriggerRequest request) {
@@ -148,7 +144,7 @@ TEST_F(RunQueueTest, RunsAQueuedRunToItsResultAndRecordsEvents) {
   start_queue(config(2));
   int64_t id = enqueue(trigger(fast_commit_, "main", "push"));
   RunRecord run = wait_for(id);
-  EXPECT_EQ(run.status, "passed") << run.reason;
+  EXPECT_EQ(run.status, RunStatus::passed) << run.reason;
   EXPECT_EQ(run.commit, fast_commit_);
   EXPECT_EQ(run.branch, "main");
   EXPECT_EQ(run.trigger, "push");
@@ -168,7 +164,7 @@ TEST_F(RunQueueTest, NeverRunsMoreThanTheConcurrencyAtOnce) {
   std::vector<std::pair<int64_t, int>> edges;  // (time, +1 start / -1 finish)
   for (int64_t id : ids) {
     RunRecord run = wait_for(id);
-    EXPECT_EQ(run.status, "passed") << run.reason;
+    EXPECT_EQ(run.status, RunStatus::passed) << run.reason;
     edges.push_back({run.started_ms, +1});
     edges.push_back({run.finished_ms, -1});
   }
@@ -191,7 +187,7 @@ TEST_F(RunQueueTest, TakesRunsFirstInFirstOutAndSaysWhyEachWaits) {
   ASSERT_TRUE(queue_->cancel(first).ok());
   RunRecord second_run = wait_for(second);
   RunRecord third_run = wait_for(third);
-  EXPECT_EQ(second_run.status, "passed");
+  EXPECT_EQ(second_run.status, RunStatus::passed);
   EXPECT_LE(second_run.finished_ms, third_run.started_ms);
 }
 
@@ -205,14 +201,14 @@ TEST_F(RunQueueTest, ANewerPushSupersedesTheOlderRunsOfItsBranchOnly) {
   int64_t newest = enqueue(trigger(short_commit_, "topic", "poll"));  // a newer commit, seen by polling
 
   RunRecord was_running = wait_for(running);
-  EXPECT_EQ(was_running.status, "cancelled");
+  EXPECT_EQ(was_running.status, RunStatus::cancelled);
   EXPECT_EQ(was_running.reason, fmt::format("superseded by run #{}", queued));
   RunRecord was_queued = find(queued);
-  EXPECT_EQ(was_queued.status, "cancelled");
+  EXPECT_EQ(was_queued.status, RunStatus::cancelled);
   EXPECT_EQ(was_queued.reason, fmt::format("superseded by run #{}", newest));
-  EXPECT_EQ(wait_for(other_branch).status, "passed");
-  EXPECT_EQ(wait_for(manual).status, "passed") << "manual runs are never superseded";
-  EXPECT_EQ(wait_for(newest).status, "passed");
+  EXPECT_EQ(wait_for(other_branch).status, RunStatus::passed);
+  EXPECT_EQ(wait_for(manual).status, RunStatus::passed) << "manual runs are never superseded";
+  EXPECT_EQ(wait_for(newest).status, RunStatus::passed);
   EXPECT_TRUE(marked_processes(slow_marker()).empty());
 }
 
@@ -222,8 +218,8 @@ TEST_F(RunQueueTest, SupersedingCanBeTurnedOff) {
   start_queue(server);
   int64_t older = enqueue(trigger(fast_commit_, "topic", "push"));
   int64_t newer = enqueue(trigger(fast_commit_, "topic", "push"));
-  EXPECT_EQ(wait_for(older).status, "passed");
-  EXPECT_EQ(wait_for(newer).status, "passed");
+  EXPECT_EQ(wait_for(older).status, RunStatus::passed);
+  EXPECT_EQ(wait_for(newer).status, RunStatus::passed);
 }
 
 TEST_F(RunQueueTest, CancelsAQueuedAndARunningRun) {
@@ -235,7 +231,7 @@ TEST_F(RunQueueTest, CancelsAQueuedAndARunningRun) {
 
   ASSERT_TRUE(queue_->cancel(queued).ok());
   RunRecord cancelled = find(queued);
-  EXPECT_EQ(cancelled.status, "cancelled");
+  EXPECT_EQ(cancelled.status, RunStatus::cancelled);
   EXPECT_EQ(cancelled.reason, "cancelled by request");
   EXPECT_EQ(find(behind).reason, "waiting for a free runner (1 of 1 busy)") << "moved up the line";
 
@@ -244,13 +240,13 @@ TEST_F(RunQueueTest, CancelsAQueuedAndARunningRun) {
   while (marked_processes(slow_marker()).empty() && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(queue_->cancel(running, "not needed").ok());
   RunRecord stopped = wait_for(running);
-  EXPECT_EQ(stopped.status, "cancelled");
+  EXPECT_EQ(stopped.status, RunStatus::cancelled);
   EXPECT_EQ(stopped.reason, "not needed");
   EXPECT_TRUE(marked_processes(slow_marker()).empty()) << "the step's process was stopped";
   auto jobs = store().jobs_of_run(running);
   ASSERT_TRUE(jobs.ok() && jobs->size() == 1);
-  EXPECT_EQ(jobs->front().status, "cancelled");
-  EXPECT_EQ(wait_for(behind).status, "passed");
+  EXPECT_EQ(jobs->front().status, RunStatus::cancelled);
+  EXPECT_EQ(wait_for(behind).status, RunStatus::passed);
 
   Status again = queue_->cancel(running);
   ASSERT_FALSE(again.ok());
@@ -270,7 +266,7 @@ TEST_F(RunQueueTest, RerunsARunAsANewManualRunOfTheSameCommit) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_NE(*again, first);
   RunRecord rerun = wait_for(*again);
-  EXPECT_EQ(rerun.status, "passed");
+  EXPECT_EQ(rerun.status, RunStatus::passed);
   EXPECT_EQ(rerun.commit, fast_commit_);
   EXPECT_EQ(rerun.branch, "main");
   EXPECT_EQ(rerun.trigger, "manual");
@@ -300,7 +296,7 @@ TEST_F(RunQueueTest, BranchNamesWithShellMetacharactersAreOnlyData) {
   start_queue(config(1));
   int64_t id = enqueue(TriggerRequest{"app", "", branch, "push", {}});
   RunRecord run = wait_for(id);
-  EXPECT_EQ(run.status, "passed") << run.reason;
+  EXPECT_EQ(run.status, RunStatus::passed) << run.reason;
   EXPECT_EQ(run.branch, branch);
   EXPECT_EQ(run.commit, fast_commit_);
   for (const fs::path& folder : {fs::current_path(), repository_.path(), data_.path()}) {
@@ -337,14 +333,14 @@ bool ends_soon(pid_t pid) {
 
 TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinuesTheQueue) {
   RunRecord interrupted{.repository = "app", .source = repository_.path().string(), .commit = fast_commit_,
-                        .branch = "main", .trigger = "push", .status = "running"};
+                        .branch = "main", .trigger = "push", .status = RunStatus::running};
   int64_t interrupted_id = *store().create_run(interrupted);
-  int64_t job_id = *store().create_job({0, interrupted_id, "test", "", "running", "", 1, 0});
-  int64_t step_done = *store().create_step({0, job_id, 0, "setup", "setup", "true", "passed"});
-  int64_t step_running = *store().create_step({0, job_id, 1, "unit", "suite", "sleep 1", "running"});
-  int64_t step_waiting = *store().create_step({0, job_id, 2, "lint", "suite", "true", "queued"});
+  int64_t job_id = *store().create_job({0, interrupted_id, "test", "", RunStatus::running, "", 1, 0});
+  int64_t step_done = *store().create_step({0, job_id, 0, "setup", "setup", "true", RunStatus::passed});
+  int64_t step_running = *store().create_step({0, job_id, 1, "unit", "suite", "sleep 1", RunStatus::running});
+  int64_t step_waiting = *store().create_step({0, job_id, 2, "lint", "suite", "true", RunStatus::queued});
   RunRecord waiting = interrupted;
-  waiting.status = "queued";
+  waiting.status = RunStatus::queued;
   int64_t waiting_id = *store().create_run(waiting);
   // What the interrupted run left on disk: a workspace and an image build's context go, its logs stay.
   fs::path run_dir = DataDirectory{data_.path()}.run_dir(interrupted_id);
@@ -375,13 +371,13 @@ TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinues
   ::waitpid(their_step, nullptr, 0);
 
   RunRecord failed = find(interrupted_id);
-  EXPECT_EQ(failed.status, "failed");
+  EXPECT_EQ(failed.status, RunStatus::failed);
   EXPECT_EQ(failed.reason, "server restarted");
-  EXPECT_EQ((*store().find_job(job_id))->status, "failed");
-  EXPECT_EQ((*store().find_step(step_done))->status, "passed");
-  EXPECT_EQ((*store().find_step(step_running))->status, "failed");
-  EXPECT_EQ((*store().find_step(step_waiting))->status, "skipped");
-  EXPECT_EQ(wait_for(waiting_id).status, "passed") << "queued runs continue";
+  EXPECT_EQ((*store().find_job(job_id))->status, RunStatus::failed);
+  EXPECT_EQ((*store().find_step(step_done))->status, RunStatus::passed);
+  EXPECT_EQ((*store().find_step(step_running))->status, RunStatus::failed);
+  EXPECT_EQ((*store().find_step(step_waiting))->status, RunStatus::skipped);
+  EXPECT_EQ(wait_for(waiting_id).status, RunStatus::passed) << "queued runs continue";
   EXPECT_FALSE(fs::exists(run_dir / "workspace"));
   EXPECT_FALSE(fs::exists(run_dir / "slipway-build-context-Ab12Cd"));
   EXPECT_TRUE(fs::exists(run_dir / "logs/test/01-unit/000001.log")) << "what happened stays readable";
@@ -393,13 +389,13 @@ TEST_F(RunQueueTest, StopCancelsRunningRunsAndLeavesQueuedOnesForTheNextStart) {
   wait_running(running);
   int64_t queued = enqueue(trigger(fast_commit_));
   queue_->stop();
-  EXPECT_EQ(find(running).status, "cancelled");
-  EXPECT_EQ(find(queued).status, "queued");
+  EXPECT_EQ(find(running).status, RunStatus::cancelled);
+  EXPECT_EQ(find(queued).status, RunStatus::queued);
   EXPECT_TRUE(marked_processes(slow_marker()).empty());
   EXPECT_FALSE(queue_->enqueue(trigger(fast_commit_)).ok()) << "a stopped queue takes no runs";
 
   start_queue(config(1));
-  EXPECT_EQ(wait_for(queued).status, "passed");
+  EXPECT_EQ(wait_for(queued).status, RunStatus::passed);
 }
 
 // A bare repository that the scratch repository pushes to, as a git host's would be.
@@ -445,7 +441,7 @@ TEST_F(PollingTest, PicksUpANewCommitAndRecordsTheFirstSightWithoutRunning) {
   ASSERT_TRUE(runs.ok() && runs->size() == 1);
   EXPECT_EQ(runs->front().trigger, "poll");
   EXPECT_EQ(runs->front().branch, "main");
-  EXPECT_EQ(wait_for(runs->front().id).status, "passed");
+  EXPECT_EQ(wait_for(runs->front().id).status, RunStatus::passed);
 }
 
 TEST_F(PollingTest, DoesNotQueueTwiceACommitAWebhookAlreadyQueued) {

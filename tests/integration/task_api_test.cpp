@@ -49,7 +49,9 @@ struct SeededRun {
   std::string environment;
   int64_t revision_id;
   int revision;
-  std::string trigger, status, reason;
+  std::string trigger;
+  TaskRunStatus status;
+  std::string reason;
   int exit_code;
   std::filesystem::path log;
 };
@@ -79,9 +81,9 @@ void seed_store(const std::filesystem::path& database, const std::filesystem::pa
   log.close();
   // Ids 1..3; run 2's log file was never created (its container never started).
   const std::vector<SeededRun> runs = {
-      {"production", first->revision_ids[0], 1, "cli", "succeeded", "exited with 0", 0, logs / "run-1.log"},
-      {"production", second->revision_ids[0], 2, "api", "failed", "exited with 3", 3, logs / "run-2.log"},
-      {"staging", staging->revision_ids[0], 1, "schedule", "succeeded", "exited with 0", 0, logs / "run-3.log"},
+      {"production", first->revision_ids[0], 1, "cli", TaskRunStatus::succeeded, "exited with 0", 0, logs / "run-1.log"},
+      {"production", second->revision_ids[0], 2, "api", TaskRunStatus::failed, "exited with 3", 3, logs / "run-2.log"},
+      {"staging", staging->revision_ids[0], 1, "schedule", TaskRunStatus::succeeded, "exited with 0", 0, logs / "run-3.log"},
   };
   for (size_t i = 0; i < runs.size(); ++i) {
     TaskRunRecord run;

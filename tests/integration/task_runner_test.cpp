@@ -171,7 +171,7 @@ class TaskRunnerTest : public ::testing::Test {
   // Until the run reads "running" (its container started).
   bool wait_running(int64_t id) {
     for (int i = 0; i < 300; ++i) {
-      if (stored_run(id).status == "running") return true;
+      if (stored_run(id).status == TaskRunStatus::running) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
@@ -194,7 +194,7 @@ class TaskRunnerTest : public ::testing::Test {
   static std::string push_error_;
 
   TemporaryDirectory folder_{"slipway-task-runner"};
-  ContainerRuntime runtime_{DockerDaemon::kSocket};
+  DockerContainerRuntime runtime_{DockerDaemon::kSocket};
   std::unique_ptr<Store> store_;
   std::map<std::string, std::string> secrets_;
   std::vector<std::string> resolved_;
@@ -225,7 +225,7 @@ TEST_F(TaskRunnerTest, ARunSucceedsWithItsOutputInTheLogFile) {
   ASSERT_TRUE(runner_->start());
   auto queued = runner_->trigger({"staging", "export", 0, {}, "api"});
   ASSERT_TRUE(queued) << queued.error().message;
-  EXPECT_EQ(queued->status, "queued");
+  EXPECT_EQ(queued->status, TaskRunStatus::queued);
   EXPECT_EQ(queued->trigger, "api");
   EXPECT_EQ(queued->revision, 1);
   EXPECT_EQ(queued->revision_id, revision_id);
@@ -234,7 +234,7 @@ TEST_F(TaskRunnerTest, ARunSucceedsWithItsOutputInTheLogFile) {
   ASSERT_TRUE(runner_->wait(queued->id, kRunLimit));
 
   TaskRunRecord run = stored_run(queued->id);
-  EXPECT_EQ(run.status, "succeeded") << run.reason;
+  EXPECT_EQ(run.status, TaskRunStatus::succeeded) << run.reason;
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_EQ(run.reason, "exited with 0");
   EXPECT_GE(run.started_ms, run.created_ms);
@@ -258,7 +258,7 @@ TEST_F(TaskRunnerTest, ARunSucceedsWithItsOutputInTheLogFile) {
   std::lock_guard lock(finished_mutex_);
   ASSERT_EQ(finished_.size(), 1u);
   EXPECT_EQ(finished_[0].id, run.id);
-  EXPECT_EQ(finished_[0].status, "succeeded");
+  EXPECT_EQ(finished_[0].status, TaskRunStatus::succeeded);
 }
 
 TEST_F(TaskRunnerTest, EnvOverridesAndSecretsReachTheContainer) {
@@ -269,7 +269,7 @@ TEST_F(TaskRunnerTest, EnvOverridesAndSecretsReachTheContainer) {
   define(revision);
   secrets_ = {{"DB_PASSWORD", "s3cret"}, {"UNLISTED", "not for this task"}};
   TaskRunRecord run = trigger_and_wait("greet", {{"MODE", "override"}});
-  EXPECT_EQ(run.status, "succeeded") << run.reason;
+  EXPECT_EQ(run.status, TaskRunStatus::succeeded) << run.reason;
   EXPECT_EQ(run.env, (std::map<std::string, std::string>{{"MODE", "override"}})) << "overrides only, never secrets";
   ASSERT_EQ(resolved_, (std::vector<std::string>{"data-jobs/staging"}));
   std::vector<std::string> lines;
@@ -285,7 +285,7 @@ TEST_F(TaskRunnerTest, EnvOverridesAndSecretsReachTheContainer) {
 TEST_F(TaskRunnerTest, ANonZeroExitFailsTheRunWithItsCode) {
   define(definition("broken", {"/task", "print", "1", "exit", "3"}));
   TaskRunRecord run = trigger_and_wait("broken");
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, TaskRunStatus::failed);
   EXPECT_EQ(run.exit_code, 3);
   EXPECT_EQ(run.reason, "exited with 3");
   EXPECT_EQ(log_of(run).size(), 2u);
@@ -338,7 +338,7 @@ TEST_F(TaskRunnerTest, AnImageThatDoesNotExistFailsTheRunNamingIt) {
   revision.digest = "sha256:" + std::string(64, '0');
   define(revision);
   TaskRunRecord run = trigger_and_wait("ghost");
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, TaskRunStatus::failed);
   EXPECT_EQ(run.exit_code, -1);
   EXPECT_TRUE(contains(run.reason, revision.pinned_image())) << run.reason;
   EXPECT_EQ(run.started_ms, 0) << "it never started";
@@ -348,7 +348,7 @@ TEST_F(TaskRunnerTest, AnImageThatDoesNotExistFailsTheRunNamingIt) {
 TEST_F(TaskRunnerTest, ACommandThatIsNotFoundFailsQuotingTheEngine) {
   define(definition("typo", {"no-such-program", "--now"}));
   TaskRunRecord run = trigger_and_wait("typo");
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, TaskRunStatus::failed);
   EXPECT_EQ(run.exit_code, -1);
   EXPECT_TRUE(contains(run.reason, "executable file not found")) << run.reason;
   EXPECT_TRUE(contains(run.reason, "no-such-program")) << run.reason;
@@ -360,7 +360,7 @@ TEST_F(TaskRunnerTest, ExceedingTheMemoryLimitFailsTheRun) {
   revision.memory_bytes = 32 << 20;
   define(revision);
   TaskRunRecord run = trigger_and_wait("hungry");
-  EXPECT_EQ(run.status, "failed");
+  EXPECT_EQ(run.status, TaskRunStatus::failed);
   EXPECT_EQ(run.reason, "killed: out of memory (limit 32 MiB)");
   EXPECT_EQ(run.exit_code, 137);
   EXPECT_FALSE(container_exists(run.container));
@@ -382,13 +382,13 @@ TEST_F(TaskRunnerTest, ARunPastItsTimeoutIsKilledAndTimedOut) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     early = read_log(queued->log_path);
   }
-  EXPECT_EQ(stored_run(queued->id).status, "running");
+  EXPECT_EQ(stored_run(queued->id).status, TaskRunStatus::running);
   ASSERT_EQ(early.size(), 2u);
 
   ASSERT_TRUE(runner_->wait(queued->id, kRunLimit));
   TaskRunRecord run = stored_run(queued->id);
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(20));
-  EXPECT_EQ(run.status, "timed_out");
+  EXPECT_EQ(run.status, TaskRunStatus::timed_out);
   EXPECT_EQ(run.reason, "timed out after 3s");
   EXPECT_EQ(run.exit_code, -1);
   EXPECT_GE(run.finished_ms - run.started_ms, 3'000);
@@ -411,7 +411,7 @@ TEST_F(TaskRunnerTest, StopInterruptsARunningTaskAndLeavesNoContainer) {
   runner_->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10)) << "SIGTERM should be enough";
   TaskRunRecord stopped = stored_run(run->id);
-  EXPECT_EQ(stopped.status, "interrupted");
+  EXPECT_EQ(stopped.status, TaskRunStatus::interrupted);
   EXPECT_EQ(stopped.reason, "the server stopped");
   EXPECT_FALSE(container_exists(run->container));
   EXPECT_TRUE(runner_->wait(run->id, Milliseconds(100)));
@@ -429,12 +429,12 @@ TEST_F(TaskRunnerTest, StartAfterACrashInterruptsLeftRunsAndRemovesTheirContaine
   running.task = "etl";
   running.revision_id = revision_id;
   running.revision = 1;
-  running.status = "queued";
+  running.status = TaskRunStatus::queued;
   auto running_id = create_task_run(*store_, running);
   ASSERT_TRUE(running_id) << running_id.error().message;
   std::string container = task_container_name("etl", "staging", owner(), *running_id);
   TaskRunUpdate started;
-  started.status = "running";
+  started.status = TaskRunStatus::running;
   started.container = container;
   started.started_ms = now_ms();
   ASSERT_TRUE(update_task_run(*store_, *running_id, started));
@@ -460,7 +460,7 @@ TEST_F(TaskRunnerTest, StartAfterACrashInterruptsLeftRunsAndRemovesTheirContaine
   ASSERT_TRUE(runner_->start());
   for (int64_t id : {*running_id, *queued_id}) {
     TaskRunRecord run = stored_run(id);
-    EXPECT_EQ(run.status, "interrupted") << "run #" << id;
+    EXPECT_EQ(run.status, TaskRunStatus::interrupted) << "run #" << id;
     EXPECT_EQ(run.reason, "the server restarted") << "run #" << id;
     EXPECT_GT(run.finished_ms, 0) << "run #" << id;
     EXPECT_TRUE(runner_->wait(id, Milliseconds(100)));

@@ -96,7 +96,7 @@ class TaskSchedulerTest : public ::testing::Test {
   DockerEngine engine_{DockerDaemon::kSocket};
   TaskAppImage image_{engine_};
   RegistryServer registry_{RegistryOptions{RegistryOptions::Auth::none}};
-  ContainerRuntime runtime_{DockerDaemon::kSocket};
+  DockerContainerRuntime runtime_{DockerDaemon::kSocket};
   std::string digest_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<TaskRunner> runner_;

@@ -201,7 +201,7 @@ class DeploymentFixture {
     while (std::chrono::steady_clock::now() < deadline) {
       auto all = deployments();
       bool active = false;
-      for (const auto& deployment : all) active = active || deployment.outcome.empty();
+      for (const auto& deployment : all) active = active || !deployment.outcome;
       if (all.size() >= count && !active) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -211,7 +211,7 @@ class DeploymentFixture {
   // This fixture's containers, by name → state ("running", "exited", ...).
   std::map<std::string, std::string> containers() const {
     std::map<std::string, std::string> found;
-    ContainerRuntime runtime(DockerDaemon::kSocket);
+    DockerContainerRuntime runtime(DockerDaemon::kSocket);
     auto listed = runtime.list({{"slipway.owner", owner()}});
     // A failed listing is a failure, never "no containers": a check for none must be able to fail.
     if (!listed) {
@@ -315,7 +315,7 @@ class DeploymentFixture {
         for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
-    ContainerRuntime runtime(DockerDaemon::kSocket);
+    DockerContainerRuntime runtime(DockerDaemon::kSocket);
     auto listed = runtime.list({{"slipway.owner", owner()}});
     if (listed) {
       for (const auto& container : *listed) (void)runtime.remove(container.name, true);

@@ -1,6 +1,9 @@
 // Commit statuses without a network: the `status:` configuration (inferred for github.com and
 // gitlab.com, each missing part named), `public_url`, the request each forge documents, the
 // description's limit, and the outbox's order — one row at a time per channel, channels apart.
+#include <tuple>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -46,7 +49,7 @@ TEST(StatusConfig, ElsewhereEachPartMustBeWritten) {
 }
 
 TEST(CommitStatusRequest, FollowsEachForgesDocumentedApi) {
-  CommitStatus status{"0123456789abcdef0123456789abcdef01234567", "running", "slipway/publish:staging", "running",
+  CommitStatus status{"0123456789abcdef0123456789abcdef01234567", CommitState::running, "slipway/publish:staging", "running",
                       "https://ci.example.com/#/runs/4"};
   auto github = commit_status_request({"github", "https://api.github.com/", "acme/web", "tok"}, status);
   EXPECT_EQ(github.url, "https://api.github.com/repos/acme/web/statuses/" + status.sha);
@@ -59,13 +62,39 @@ TEST(CommitStatusRequest, FollowsEachForgesDocumentedApi) {
   EXPECT_EQ(gitlab.url, "https://gitlab.com/api/v4/projects/group%2Fsub%2Flib/statuses/" + status.sha);
   EXPECT_EQ(gitlab.headers.get("PRIVATE-TOKEN"), "tok");
   EXPECT_EQ(nlohmann::json::parse(gitlab.body)["state"], "running");
-  status.state = "cancelled";
+  status.state = CommitState::cancelled;
   EXPECT_EQ(nlohmann::json::parse(commit_status_request({"gitlab", "x", "1", "t"}, status).body)["state"], "canceled");
   EXPECT_EQ(nlohmann::json::parse(commit_status_request({"gitea", "x", "a/b", "t"}, status).body)["state"], "error");
   auto round_trip = commit_status_from_json(commit_status_json(status));
   ASSERT_TRUE(round_trip.ok());
   EXPECT_EQ(round_trip->context, status.context);
+  EXPECT_EQ(round_trip->state, CommitState::cancelled);
   EXPECT_FALSE(commit_status_from_json("{\"sha\": 1}").ok());
+}
+
+// Each of Slipway's states in each forge's words: GitHub and Gitea have no running or cancelled,
+// GitLab no failure/error distinction.
+TEST(CommitStatusRequest, EveryStateHasEachForgesWord) {
+  const std::vector<std::tuple<CommitState, std::string, std::string>> words = {
+      {CommitState::pending, "pending", "pending"},  {CommitState::running, "pending", "running"},
+      {CommitState::success, "success", "success"},  {CommitState::failure, "failure", "failed"},
+      {CommitState::error, "error", "failed"},       {CommitState::cancelled, "error", "canceled"},
+  };
+  for (const auto& [state, github, gitlab] : words) {
+    CommitStatus status{std::string(40, 'a'), state, "slipway/test", "d", ""};
+    auto state_in = [&](const char* provider) {
+      return nlohmann::json::parse(commit_status_request({provider, "x", "a/b", "t"}, status).body)["state"];
+    };
+    EXPECT_EQ(state_in("github"), github) << to_text(state);
+    EXPECT_EQ(state_in("gitea"), github) << to_text(state);
+    EXPECT_EQ(state_in("gitlab"), gitlab) << to_text(state);
+    auto round_trip = commit_status_from_json(commit_status_json(status));
+    ASSERT_TRUE(round_trip.ok()) << to_text(state);
+    EXPECT_EQ(round_trip->state, state);
+  }
+  auto unknown = nlohmann::json::parse(commit_status_json({std::string(40, 'a'), CommitState::success, "c", "d", ""}));
+  unknown["state"] = "exploded";
+  EXPECT_FALSE(commit_status_from_json(unknown.dump()).ok()) << "a state this version does not know is refused";
 }
 
 TEST(CommitStatusRequest, DescriptionIsOneLineOfAtMost140Characters) {
@@ -101,7 +130,7 @@ TEST(Outbox, DeliversEachChannelInOrderAndChannelsApart) {
   due = due_outbox_items(**store, now_ms());
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].id, a2);
-  EXPECT_EQ(list_outbox(**store, "failed", 10)->front().last_error, "gave up");
+  EXPECT_EQ(list_outbox(**store, OutboxState::failed, 10)->front().last_error, "gave up");
   EXPECT_EQ(*load_outbox_cursor(**store, "feeder"), -1);
   ASSERT_TRUE(save_outbox_cursor(**store, "feeder", 0).ok());
   EXPECT_EQ(*load_outbox_cursor(**store, "feeder"), 0);

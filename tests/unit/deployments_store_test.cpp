@@ -53,9 +53,9 @@ class DeploymentsStoreTest : public ::testing::Test {
     EXPECT_TRUE(recorded) << recorded.error().message;
   }
 
-  void finish(int64_t id, const std::string& outcome) {
+  void finish(int64_t id, DeploymentState outcome) {
     DeploymentTransition t;
-    t.state = deployment_state_from_text(outcome).value_or(DeploymentState::failed);
+    t.state = outcome;
     t.outcome = outcome;
     transition(id, t);
   }
@@ -106,7 +106,7 @@ TEST_F(DeploymentsStoreTest, CreateStoresTheRowItsFirstStepAndAQueuedEvent) {
   EXPECT_EQ(d.digest, kDigest);
   EXPECT_EQ(d.tag, "v1");
   EXPECT_EQ(d.state, DeploymentState::queued);
-  EXPECT_EQ(d.outcome, "");
+  EXPECT_EQ(d.outcome, std::nullopt);
   EXPECT_EQ(d.previous_id, 0);
   EXPECT_EQ(d.settings, R"({"health":{"path":"/healthz"}})");
   EXPECT_GT(d.created_ms, 1'600'000'000'000);
@@ -140,7 +140,7 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
   starting.slot = "green";
   starting.port = 20001;
   starting.container = "slipway-hello-app-prod-2";
-  starting.container_state = "running";
+  starting.container_state = ContainerState::running;
   transition(id, starting);
 
   DeploymentTransition switching;
@@ -154,9 +154,9 @@ TEST_F(DeploymentsStoreTest, TransitionsAddStepsInOrderAndEventsOfTheirState) {
   EXPECT_EQ(d.slot, "green");  // empty fields in the second transition left these alone
   EXPECT_EQ(d.port, 20001);
   EXPECT_EQ(d.container, "slipway-hello-app-prod-2");
-  EXPECT_EQ(d.container_state, "running");
+  EXPECT_EQ(d.container_state, ContainerState::running);
   EXPECT_EQ(d.previous_id, previous);
-  EXPECT_EQ(d.outcome, "");
+  EXPECT_EQ(d.outcome, std::nullopt);
   EXPECT_EQ(d.finished_ms, 0);
   std::vector<std::string> states;
   for (const auto& step : d.steps) states.push_back(std::string(to_text(step.state)));
@@ -191,12 +191,12 @@ TEST_F(DeploymentsStoreTest, AnOutcomeSetsFinishedTimeOnce) {
   int64_t id = create(sample_deployment());
   DeploymentTransition failed;
   failed.state = DeploymentState::failed;
-  failed.outcome = "failed";
+  failed.outcome = DeploymentState::failed;
   failed.reason = "green never became healthy";
   transition(id, failed);
 
   DeploymentRecord d = find(id);
-  EXPECT_EQ(d.outcome, "failed");
+  EXPECT_EQ(d.outcome, DeploymentState::failed);
   EXPECT_EQ(d.reason, "green never became healthy");
   EXPECT_GE(d.finished_ms, d.created_ms);
   EXPECT_GT(d.finished_ms, 0);
@@ -218,7 +218,7 @@ TEST_F(DeploymentsStoreTest, UnknownIdsAreErrors) {
   EXPECT_NE(recorded.error().message.find("no deployment 42"), std::string::npos) << recorded.error().message;
   EXPECT_TRUE(events().empty());  // nothing half-written
 
-  EXPECT_FALSE(set_deployment_container_state(*store_, 42, "removed"));
+  EXPECT_FALSE(set_deployment_container_state(*store_, 42, ContainerState::removed));
   auto found = find_deployment(*store_, 42);
   ASSERT_TRUE(found) << found.error().message;
   EXPECT_FALSE(found->has_value());
@@ -226,9 +226,9 @@ TEST_F(DeploymentsStoreTest, UnknownIdsAreErrors) {
 
 TEST_F(DeploymentsStoreTest, ContainerStateAloneCanBeSet) {
   int64_t id = create(sample_deployment());
-  ASSERT_TRUE(set_deployment_container_state(*store_, id, "removed"));
+  ASSERT_TRUE(set_deployment_container_state(*store_, id, ContainerState::removed));
   DeploymentRecord d = find(id);
-  EXPECT_EQ(d.container_state, "removed");
+  EXPECT_EQ(d.container_state, ContainerState::removed);
   EXPECT_EQ(d.state, DeploymentState::queued);
   EXPECT_EQ(d.steps.size(), 1u);
 }
@@ -238,7 +238,7 @@ TEST_F(DeploymentsStoreTest, ListFiltersAndPagesNewestFirst) {
   int64_t b1 = create(sample_deployment("b", "prod"));
   int64_t a2 = create(sample_deployment("a", "staging"));
   int64_t a3 = create(sample_deployment("a", "prod"));
-  finish(a1, "succeeded");
+  finish(a1, DeploymentState::succeeded);
 
   EXPECT_EQ(listed_ids({}), (std::vector<int64_t>{a3, a2, b1, a1}));
   EXPECT_EQ(listed_ids({"a", "", false, 0, 50}), (std::vector<int64_t>{a3, a2, a1}));
@@ -259,21 +259,21 @@ TEST_F(DeploymentsStoreTest, LiveIsTheNewestSucceededDeployment) {
   EXPECT_FALSE(none->has_value());
 
   int64_t first = create(sample_deployment());
-  finish(first, "succeeded");
+  finish(first, DeploymentState::succeeded);
   int64_t second = create(sample_deployment());
-  finish(second, "succeeded");
+  finish(second, DeploymentState::succeeded);
   int64_t rolled_back = create(sample_deployment());
-  finish(rolled_back, "rolled_back");
+  finish(rolled_back, DeploymentState::rolled_back);
   int64_t failed = create(sample_deployment());
-  finish(failed, "failed");
+  finish(failed, DeploymentState::failed);
   create(sample_deployment());                      // still active
-  finish(create(sample_deployment("hello-app", "staging")), "succeeded");  // another environment
+  finish(create(sample_deployment("hello-app", "staging")), DeploymentState::succeeded);  // another environment
 
   auto live = live_deployment(*store_, "hello-app", "prod");
   ASSERT_TRUE(live) << live.error().message;
   ASSERT_TRUE(live->has_value());
   EXPECT_EQ((*live)->id, second);
-  EXPECT_EQ((*live)->outcome, "succeeded");
+  EXPECT_EQ((*live)->outcome, DeploymentState::succeeded);
 }
 
 TEST_F(DeploymentsStoreTest, CreatingWithAPushMarksItHandled) {

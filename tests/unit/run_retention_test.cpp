@@ -25,13 +25,12 @@ class RunRetention : public ::testing::Test {
   }
 
   // A run finished `age_days` ago (or still `status`), with a log file in its folder.
-  int64_t add_run(const std::string& repository, const std::string& status, int64_t age_days) {
+  int64_t add_run(const std::string& repository, RunStatus status, int64_t age_days) {
     RunRecord run;
     run.repository = repository;
     run.status = status;
     run.created_ms = kNow - age_days * kDay - 1000;
-    bool finished = status != "queued" && status != "running";
-    run.finished_ms = finished ? kNow - age_days * kDay : 0;
+    run.finished_ms = is_finished(status) ? kNow - age_days * kDay : 0;
     auto id = store_->create_run(run);
     EXPECT_TRUE(id) << id.error().message;
     std::filesystem::create_directories(data_.run_dir(*id) / "logs" / "test" / "01-unit");
@@ -53,10 +52,10 @@ class RunRetention : public ::testing::Test {
 };
 
 TEST_F(RunRetention, RemovesOldFinishedRunsBeyondKeepLastWithTheirFiles) {
-  int64_t oldest = add_run("app", "passed", 100);
-  int64_t old_failed = add_run("app", "failed", 95);
-  int64_t recent = add_run("app", "passed", 10);
-  int64_t newest = add_run("app", "cancelled", 91);  // old, but among the newest 1
+  int64_t oldest = add_run("app", RunStatus::passed, 100);
+  int64_t old_failed = add_run("app", RunStatus::failed, 95);
+  int64_t recent = add_run("app", RunStatus::passed, 10);
+  int64_t newest = add_run("app", RunStatus::cancelled, 91);  // old, but among the newest 1
   auto report = prune_runs(*store_, data_, config(Milliseconds(90 * kDay), 1), {false, kNow});
   ASSERT_TRUE(report) << report.error().message;
   ASSERT_EQ(report->runs.size(), 2u);
@@ -73,9 +72,9 @@ TEST_F(RunRetention, RemovesOldFinishedRunsBeyondKeepLastWithTheirFiles) {
 }
 
 TEST_F(RunRetention, NeverRemovesQueuedOrRunningRunsNorTheNewestKeepLast) {
-  int64_t running = add_run("app", "running", 400);
-  int64_t queued = add_run("app", "queued", 300);
-  int64_t kept = add_run("app", "passed", 200);
+  int64_t running = add_run("app", RunStatus::running, 400);
+  int64_t queued = add_run("app", RunStatus::queued, 300);
+  int64_t kept = add_run("app", RunStatus::passed, 200);
   auto report = prune_runs(*store_, data_, config(Milliseconds(0), 1), {false, kNow});
   ASSERT_TRUE(report) << report.error().message;
   // keep_last 1 protects `kept`, the newest; the older ones are unfinished.
@@ -93,8 +92,8 @@ TEST_F(RunRetention, KeepLastCountsPerRepositoryAndRepositoriesHaveTheirOwnPolic
   precious_config.retention = RetentionConfig{Milliseconds(0), 3};
   policy.repositories.push_back(precious_config);
   std::vector<int64_t> app, precious;
-  for (int i = 0; i < 3; ++i) app.push_back(add_run("app", "passed", 5 - i));
-  for (int i = 0; i < 4; ++i) precious.push_back(add_run("precious", "passed", 5 - i));
+  for (int i = 0; i < 3; ++i) app.push_back(add_run("app", RunStatus::passed, 5 - i));
+  for (int i = 0; i < 4; ++i) precious.push_back(add_run("precious", RunStatus::passed, 5 - i));
   auto report = prune_runs(*store_, data_, policy, {false, kNow});
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_FALSE(has_record(app[0]));
@@ -106,8 +105,8 @@ TEST_F(RunRetention, KeepLastCountsPerRepositoryAndRepositoriesHaveTheirOwnPolic
 }
 
 TEST_F(RunRetention, DryRunRemovesNothing) {
-  int64_t old = add_run("app", "passed", 100);
-  add_run("app", "passed", 1);
+  int64_t old = add_run("app", RunStatus::passed, 100);
+  add_run("app", RunStatus::passed, 1);
   std::filesystem::create_directories(data_.root / "runs" / "9999");
   auto report = prune_runs(*store_, data_, config(Milliseconds(90 * kDay), 1), {true, kNow});
   ASSERT_TRUE(report) << report.error().message;
@@ -120,7 +119,7 @@ TEST_F(RunRetention, DryRunRemovesNothing) {
 }
 
 TEST_F(RunRetention, RemovesLeftoverFoldersWithoutARecordAndLeavesOtherFilesAlone) {
-  int64_t live = add_run("app", "running", 0);
+  int64_t live = add_run("app", RunStatus::running, 0);
   std::filesystem::create_directories(data_.root / "runs" / "4242" / "workspace");
   std::filesystem::create_directories(data_.root / "runs" / "not-a-run");
   auto report = prune_runs(*store_, data_, config(Milliseconds(90 * kDay), 200), {false, kNow});
@@ -136,7 +135,7 @@ TEST_F(RunRetention, PagesThroughManyExpiredRuns) {
   for (int i = 0; i < 1203; ++i) {
     RunRecord run;
     run.repository = "busy";
-    run.status = "passed";
+    run.status = RunStatus::passed;
     run.created_ms = 1;
     run.finished_ms = 2;
     ASSERT_TRUE(store_->create_run(run));
@@ -147,7 +146,7 @@ TEST_F(RunRetention, PagesThroughManyExpiredRuns) {
   auto report = prune_runs(*store_, data_, config(Milliseconds(kDay), 3), {false, kNow});
   ASSERT_TRUE(report);
   EXPECT_EQ(report->runs.size(), 1200u);
-  EXPECT_EQ(*store_->count_runs(RunFilter{"busy", "", 0, 50}), 3);
+  EXPECT_EQ(*store_->count_runs(RunFilter{.repository = "busy"}), 3);
 }
 
 }  // namespace

@@ -21,14 +21,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-RunRecord sample_run(std::string repository = "shop", std::string status = "queued") {
+RunRecord sample_run(std::string repository = "shop", RunStatus status = RunStatus::queued) {
   RunRecord run;
   run.repository = std::move(repository);
   run.source = "/src/shop";
   run.commit = "0123456789abcdef0123456789abcdef01234567";
   run.branch = "main";
   run.trigger = "local";
-  run.status = std::move(status);
+  run.status = status;
   run.created_ms = 1'700'000'000'000;
   return run;
 }
@@ -106,7 +106,7 @@ TEST_F(StoreTest, RunRoundTrip) {
   EXPECT_EQ(got.commit, run.commit);
   EXPECT_EQ(got.branch, run.branch);
   EXPECT_EQ(got.trigger, run.trigger);
-  EXPECT_EQ(got.status, "queued");
+  EXPECT_EQ(got.status, RunStatus::queued);
   EXPECT_EQ(got.reason, run.reason);
   EXPECT_EQ(got.created_ms, run.created_ms);
   EXPECT_EQ(got.started_ms, 0);
@@ -114,7 +114,7 @@ TEST_F(StoreTest, RunRoundTrip) {
   EXPECT_EQ(got.report_dir, run.report_dir);
 
   RunRecord updated = got;
-  updated.status = "failed";
+  updated.status = RunStatus::failed;
   updated.reason = "test job failed";
   updated.started_ms = 1'700'000'000'100;
   updated.finished_ms = 1'700'000'000'900;
@@ -122,7 +122,7 @@ TEST_F(StoreTest, RunRoundTrip) {
   ASSERT_TRUE(store_->update_run(updated));
   auto again = store_->find_run(id);
   ASSERT_TRUE(again && again->has_value());
-  EXPECT_EQ((*again)->status, "failed");
+  EXPECT_EQ((*again)->status, RunStatus::failed);
   EXPECT_EQ((*again)->reason, "test job failed");
   EXPECT_EQ((*again)->started_ms, updated.started_ms);
   EXPECT_EQ((*again)->finished_ms, updated.finished_ms);
@@ -164,7 +164,7 @@ TEST_F(StoreTest, JobRoundTripInCreationOrder) {
   publish.run_id = run_id;
   publish.name = "publish:staging";
   publish.environment = "staging";
-  publish.status = "skipped";
+  publish.status = RunStatus::skipped;
   publish.reason = "test failed";
   auto publish_id = store_->create_job(publish);
   ASSERT_TRUE(publish_id) << publish_id.error().message;
@@ -174,22 +174,22 @@ TEST_F(StoreTest, JobRoundTripInCreationOrder) {
   ASSERT_EQ(jobs->size(), 2u);
   EXPECT_EQ((*jobs)[0].id, test_job);
   EXPECT_EQ((*jobs)[0].name, "test");
-  EXPECT_EQ((*jobs)[0].status, "queued");
+  EXPECT_EQ((*jobs)[0].status, RunStatus::queued);
   EXPECT_EQ((*jobs)[1].id, *publish_id);
   EXPECT_EQ((*jobs)[1].run_id, run_id);
   EXPECT_EQ((*jobs)[1].environment, "staging");
-  EXPECT_EQ((*jobs)[1].status, "skipped");
+  EXPECT_EQ((*jobs)[1].status, RunStatus::skipped);
   EXPECT_EQ((*jobs)[1].reason, "test failed");
 
   JobRecord running = (*jobs)[0];
-  running.status = "running";
+  running.status = RunStatus::running;
   running.started_ms = 10;
   running.finished_ms = 20;
   running.reason = "because";
   ASSERT_TRUE(store_->update_job(running));
   auto found = store_->find_job(test_job);
   ASSERT_TRUE(found && found->has_value());
-  EXPECT_EQ((*found)->status, "running");
+  EXPECT_EQ((*found)->status, RunStatus::running);
   EXPECT_EQ((*found)->started_ms, 10);
   EXPECT_EQ((*found)->finished_ms, 20);
   EXPECT_EQ((*found)->reason, "because");
@@ -220,7 +220,7 @@ TEST_F(StoreTest, StepRoundTripOrderedByPosition) {
   EXPECT_EQ((*steps)[1].position, 1);
 
   StepRecord done = (*steps)[1];
-  done.status = "failed";
+  done.status = RunStatus::failed;
   done.exit_code = 3;
   done.reason = "exit code 3";
   done.log_dir = "/logs/2";
@@ -229,7 +229,7 @@ TEST_F(StoreTest, StepRoundTripOrderedByPosition) {
   ASSERT_TRUE(store_->update_step(done));
   auto found = store_->find_step(second);
   ASSERT_TRUE(found && found->has_value());
-  EXPECT_EQ((*found)->status, "failed");
+  EXPECT_EQ((*found)->status, RunStatus::failed);
   EXPECT_EQ((*found)->exit_code, 3);
   EXPECT_EQ((*found)->reason, "exit code 3");
   EXPECT_EQ((*found)->log_dir, "/logs/2");
@@ -326,21 +326,21 @@ TEST_F(StoreTest, SuiteResultIsAllOrNothing) {
 }
 
 TEST_F(StoreTest, ListRunsNewestFirstWithFilters) {
-  int64_t a1 = add_run(sample_run("alpha", "passed"));
-  int64_t b1 = add_run(sample_run("beta", "failed"));
-  int64_t a2 = add_run(sample_run("alpha", "failed"));
-  int64_t a3 = add_run(sample_run("alpha", "passed"));
+  int64_t a1 = add_run(sample_run("alpha", RunStatus::passed));
+  int64_t b1 = add_run(sample_run("beta", RunStatus::failed));
+  int64_t a2 = add_run(sample_run("alpha", RunStatus::failed));
+  int64_t a3 = add_run(sample_run("alpha", RunStatus::passed));
 
   EXPECT_EQ(listed_ids({}), (std::vector<int64_t>{a3, a2, b1, a1}));
   EXPECT_EQ(listed_ids({.repository = "alpha"}), (std::vector<int64_t>{a3, a2, a1}));
-  EXPECT_EQ(listed_ids({.status = "failed"}), (std::vector<int64_t>{a2, b1}));
-  EXPECT_EQ(listed_ids({.repository = "alpha", .status = "passed"}),
+  EXPECT_EQ(listed_ids({.status = RunStatus::failed}), (std::vector<int64_t>{a2, b1}));
+  EXPECT_EQ(listed_ids({.repository = "alpha", .status = RunStatus::passed}),
             (std::vector<int64_t>{a3, a1}));
   EXPECT_EQ(listed_ids({.repository = "gamma"}), std::vector<int64_t>{});
 
   auto all = store_->count_runs({});
   auto alpha_failed =
-      store_->count_runs({.repository = "alpha", .status = "failed", .before_id = 1});
+      store_->count_runs({.repository = "alpha", .status = RunStatus::failed, .before_id = 1});
   ASSERT_TRUE(all && alpha_failed);
   EXPECT_EQ(*all, 4);
   EXPECT_EQ(*alpha_failed, 1);  // before_id is ignored by count
