@@ -83,6 +83,41 @@ bool counts_as_failure(const HealthCheckResult& result, bool answered_before) {
   return answered_before;
 }
 
+// What both gates keep of their checks: how many (in the outcome), the last one's detail, and
+// the run of consecutive failed ones with the verdict it reaches — a healthy check starts the
+// count again; one that neither fails nor passes (a HEALTHCHECK still starting) leaves it.
+class CheckTally {
+ public:
+  CheckTally(GateOutcome& outcome, int limit, std::string last_detail)
+      : outcome_(outcome), limit_(limit), last_detail_(std::move(last_detail)) {}
+  // Counts one check; true when it is fatal, with the outcome's reason set.
+  bool fatal(const HealthCheckResult& result) {
+    ++outcome_.checks;
+    last_detail_ = result.detail;
+    if (result.fatal) outcome_.reason = result.detail;
+    return result.fatal;
+  }
+  const std::string& last_detail() const { return last_detail_; }
+  // Records whether the check failed; true once `limit` consecutive checks failed.
+  bool record(const HealthCheckResult& result, bool failed) {
+    if (failed) {
+      details_.push_back(result.detail);
+    } else if (result.healthy) {
+      details_.clear();
+    }
+    return static_cast<int>(details_.size()) >= limit_;
+  }
+  std::string reason() const {
+    return fmt::format("unhealthy: {} consecutive checks failed ({})", details_.size(), joined(details_));
+  }
+
+ private:
+  GateOutcome& outcome_;
+  int limit_;
+  std::string last_detail_;
+  std::vector<std::string> details_;
+};
+
 }  // namespace
 
 HealthGate::HealthGate(HealthSpec spec, ContainerRuntime* containers, Milliseconds start_timeout)
@@ -125,41 +160,30 @@ GateOutcome HealthGate::wait_until_healthy(const HealthTarget& target, const std
   auto deadline = SteadyClock::now() + start_timeout_;
   int successes = 0;
   bool answered_before = false;
-  std::vector<std::string> failures;
-  std::string last_detail;
+  CheckTally checks(outcome, spec_.unhealthy, "");
   while (!stop) {
     auto began = SteadyClock::now();
     HealthCheckResult result = check(target);
-    ++outcome.checks;
-    last_detail = result.detail;
-    if (result.fatal) {
-      outcome.reason = result.detail;
-      return outcome;
-    }
-    bool failed = counts_as_failure(result, answered_before);
+    if (checks.fatal(result)) return outcome;
+    bool unhealthy = checks.record(result, counts_as_failure(result, answered_before));
     answered_before = answered_before || result.answered;
     successes = result.healthy ? successes + 1 : 0;
-    if (failed) {
-      failures.push_back(result.detail);
-    } else if (result.healthy) {
-      failures.clear();
-    }
     if (successes >= spec_.healthy) {
       outcome.passed = true;
       outcome.reason = fmt::format("healthy: {} consecutive checks passed ({})", successes, result.detail);
       return outcome;
     }
-    if (static_cast<int>(failures.size()) >= spec_.unhealthy) {
-      outcome.reason = fmt::format("unhealthy: {} consecutive checks failed ({})", failures.size(), joined(failures));
+    if (unhealthy) {
+      outcome.reason = checks.reason();
       return outcome;
     }
     auto now = SteadyClock::now();
     if (now >= deadline) {
       outcome.reason =
           answered_before
-              ? fmt::format("not healthy within {} (last check: {})", seconds_text(start_timeout_), last_detail)
+              ? fmt::format("not healthy within {} (last check: {})", seconds_text(start_timeout_), checks.last_detail())
               : fmt::format("never answered on 127.0.0.1:{}{} within {} (last check: {})", target.port, spec_.path,
-                            seconds_text(start_timeout_), last_detail);
+                            seconds_text(start_timeout_), checks.last_detail());
       return outcome;
     }
     // The cadence runs from the start of each check; the last pause ends at the deadline, so
@@ -176,26 +200,15 @@ GateOutcome HealthGate::watch(const HealthTarget& target, Milliseconds duration,
   auto began = SteadyClock::now();
   auto end = began + duration;
   auto next = began + spec_.interval;
-  std::vector<std::string> failures;
-  std::string last_detail = "no check";
+  CheckTally checks(outcome, spec_.unhealthy, "no check");
   while (next <= end) {
     if (!pause(std::chrono::duration_cast<Milliseconds>(next - SteadyClock::now()), stop)) break;
     auto check_began = SteadyClock::now();
     HealthCheckResult result = check(target);
-    ++outcome.checks;
-    last_detail = result.detail;
-    if (result.fatal) {
-      outcome.reason = result.detail;
-      return outcome;
-    }
+    if (checks.fatal(result)) return outcome;
     // During the bake the application has answered already: every failed check counts.
-    if (counts_as_failure(result, true)) {
-      failures.push_back(result.detail);
-    } else {
-      failures.clear();
-    }
-    if (static_cast<int>(failures.size()) >= spec_.unhealthy) {
-      outcome.reason = fmt::format("unhealthy: {} consecutive checks failed ({})", failures.size(), joined(failures));
+    if (checks.record(result, counts_as_failure(result, true))) {
+      outcome.reason = checks.reason();
       return outcome;
     }
     next = check_began + spec_.interval;
@@ -209,7 +222,7 @@ GateOutcome HealthGate::watch(const HealthTarget& target, Milliseconds duration,
     return outcome;
   }
   outcome.passed = true;
-  outcome.reason = fmt::format("healthy for {}: {} checks (last: {})", seconds_text(duration), outcome.checks, last_detail);
+  outcome.reason = fmt::format("healthy for {}: {} checks (last: {})", seconds_text(duration), outcome.checks, checks.last_detail());
   return outcome;
 }
 

@@ -4,6 +4,7 @@
 // token was refused (set SLIPWAY_TOKEN), or the server's own {"error": ...} message.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,12 @@
 #include "base/result.h"
 
 namespace slipway {
+
+// Commands that wait on the server (`deploy --wait`, `task run --wait`, `task logs --follow`)
+// ask again every kPollInterval, and ride out up to kPollFailuresTolerated failed asks in a row:
+// about 10 s of an unreachable server, which is what a restart takes.
+inline constexpr std::chrono::milliseconds kPollInterval{500};
+inline constexpr int kPollFailuresTolerated = 20;
 
 inline constexpr std::string_view kDefaultServer = "http://127.0.0.1:7700";
 

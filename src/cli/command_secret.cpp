@@ -70,6 +70,23 @@ Result<SecretOptions> secret_address(SecretOptions options) {
   return options;
 }
 
+// One secret's address checked, its words for messages, and the store holding it opened: what
+// `set` and `rm` both start from.
+struct AddressedSecret {
+  SecretOptions options;
+  std::string what;  // "secret NAME of REPO in ENV"
+  std::unique_ptr<SecretSource> source;
+};
+
+Result<AddressedSecret> open_addressed(const SecretOptions& given, const GlobalOptions& global) {
+  auto address = secret_address(given);
+  if (!address) return address.error();
+  std::string what = describe_secret(address->repository, address->environment, address->name);
+  auto source = open_source(*address, global);
+  if (!source) return source.error();
+  return AddressedSecret{*address, std::move(what), std::move(*source)};
+}
+
 int set_secret(const SecretOptions& given, const GlobalOptions& global, const std::vector<std::string>& extra) {
   if (!extra.empty()) {
     // Not quoted: what was typed there may well be the secret.
@@ -77,20 +94,17 @@ int set_secret(const SecretOptions& given, const GlobalOptions& global, const st
                 "never from the command line (which `ps` and shell histories keep): printf %s \"$VALUE\" | slipway "
                 "secret set REPO ENV NAME");
   }
-  auto address = secret_address(given);
-  if (!address) return fail(address.error().message);
-  const SecretOptions& options = *address;
-  std::string what = describe_secret(options.repository, options.environment, options.name);
-  auto source = open_source(options, global);
-  if (!source) return fail(source.error().message);
+  auto secret = open_addressed(given, global);
+  if (!secret) return fail(secret.error().message);
+  const auto& [options, what, source] = *secret;
   auto value = read_secret_value(fmt::format("Value of {} (not echoed): ", what));
   if (!value) return fail(value.error().message);
   if (value->empty()) {
     return fail(fmt::format("{}: no value on standard input (pipe it in, e.g. printf %s \"$VALUE\" | slipway secret "
                             "set ...; to delete a secret use `slipway secret rm`)", what));
   }
-  Status saved = options.server_only ? (*source)->set_server(options.name, *value)
-                                     : (*source)->set({options.repository, options.environment, options.name, *value});
+  Status saved = options.server_only ? source->set_server(options.name, *value)
+                                     : source->set({options.repository, options.environment, options.name, *value});
   if (!saved) return fail(saved.error().message);
   std::cout << fmt::format("{} set\n", what);
   return kExitSuccess;
@@ -125,14 +139,11 @@ int list_secrets(const SecretOptions& options, const GlobalOptions& global) {
 }
 
 int remove_secret(const SecretOptions& given, const GlobalOptions& global) {
-  auto address = secret_address(given);
-  if (!address) return fail(address.error().message);
-  const SecretOptions& options = *address;
-  std::string what = describe_secret(options.repository, options.environment, options.name);
-  auto source = open_source(options, global);
-  if (!source) return fail(source.error().message);
-  auto removed = options.server_only ? (*source)->remove_server(options.name)
-                                     : (*source)->remove(options.repository, options.environment, options.name);
+  auto secret = open_addressed(given, global);
+  if (!secret) return fail(secret.error().message);
+  const auto& [options, what, source] = *secret;
+  auto removed = options.server_only ? source->remove_server(options.name)
+                                     : source->remove(options.repository, options.environment, options.name);
   if (!removed) return fail(removed.error().message);
   if (!*removed) {
     return fail(fmt::format("no {} to remove (`slipway secret list{}` shows them)", what,

@@ -21,9 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr auto kPollInterval = std::chrono::milliseconds(500);
-constexpr int kPollFailuresTolerated = 20;  // ~10 s of an unreachable server (a restart) while following
-
 struct TaskOptions {
   std::string name;
   std::string environment;
