@@ -276,14 +276,16 @@ TEST(DeploymentTest, AFailingHealthCheckNeverMovesTraffic) {
   EXPECT_EQ(deployments[0].tag, "v1");
   EXPECT_EQ(fixture.containers().count(broken.container), 0u);
 
-  ASSERT_TRUE(fixture.webhook().wait_for(1, 5s));
-  std::this_thread::sleep_for(1s);
+  // Waits for the rolled_back notice itself (a generous deadline, only a hang guard).
   bool told = false;
-  for (const auto& message : fixture.webhook().messages()) {
-    auto body = nlohmann::json::parse(message.body, nullptr, false);
-    if (body.is_object() && body.value("event", "") == "deployment.rolled_back") {
-      told = body.dump().find("503") != std::string::npos;
+  for (auto give_up = std::chrono::steady_clock::now() + 30s; !told && std::chrono::steady_clock::now() < give_up;) {
+    for (const auto& message : fixture.webhook().messages()) {
+      auto body = nlohmann::json::parse(message.body, nullptr, false);
+      if (body.is_object() && body.value("event", "") == "deployment.rolled_back") {
+        told = body.dump().find("503") != std::string::npos;
+      }
     }
+    if (!told) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(told) << "no rolled_back notice naming the failed check";
 }

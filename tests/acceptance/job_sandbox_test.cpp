@@ -35,6 +35,17 @@ test:
                      port, answer);
 }
 
+// True once a file named `name` exists anywhere below `folder` (a run's workspace, say).
+bool file_below(const std::filesystem::path& folder, const std::string& name) {
+  std::error_code error;
+  std::filesystem::recursive_directory_iterator it(folder, std::filesystem::directory_options::skip_permission_denied,
+                                                   error);
+  for (std::filesystem::recursive_directory_iterator end; !error && it != end; it.increment(error)) {
+    if (it->path().filename() == name) return true;
+  }
+  return false;
+}
+
 TEST(JobSandbox, TwoJobsEachReachTheirOwnServiceOnTheSamePortAndTheHostReachesNeither) {
   constexpr int kPort = 15432;
   ScratchRepository first, second;
@@ -45,8 +56,14 @@ TEST(JobSandbox, TwoJobsEachReachTheirOwnServiceOnTheSamePortAndTheHostReachesNe
   SlipwayCommand slipway_a, slipway_b;
   auto run_a = std::async(std::launch::async, [&] { return slipway_a.run({"run", first.path().string()}); });
   auto run_b = std::async(std::launch::async, [&] { return slipway_b.run({"run", second.path().string()}); });
-  // While both suites pause, nothing listens on the host's own loopback.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Once both suites run (each touched `started` in its workspace, its service up), nothing
+  // listens on the host's own loopback. The deadline is only a hang guard.
+  for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       !(file_below(slipway_a.data_dir(), "started") && file_below(slipway_b.data_dir(), "started")) &&
+       std::chrono::steady_clock::now() < give_up;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(file_below(slipway_a.data_dir(), "started") && file_below(slipway_b.data_dir(), "started"));
   EXPECT_FALSE(host_can_connect(kPort)) << "a job's service was reachable from the host";
   auto a = run_a.get();
   auto b = run_b.get();

@@ -107,9 +107,13 @@ test('a 20 MB log opens at its tail with a bounded number of lines', async () =>
   // Scrolling to the top fetches the range before the window, and the DOM stays bounded.
   const firstOffset = async () => Number(await page.locator('.log-page').first().getAttribute('data-offset'));
   const startOffset = await firstOffset();
+  // Each scroll to the top waits for the earlier range itself to arrive, never for a time.
   for (let i = 0; i < 8; i++) {
+    const before = await firstOffset();
+    if (before === 0) break;
     await scroller.evaluate((element) => { element.scrollTop = 0; element.dispatchEvent(new Event('scroll')); });
-    await page.waitForTimeout(250);
+    await page.waitForFunction(
+      (previous) => Number(document.querySelector('.log-page')?.getAttribute('data-offset')) < previous, before);
   }
   assert.ok(await firstOffset() < startOffset, 'earlier lines were loaded');
   const lines = await page.locator('.log-line').count();

@@ -274,7 +274,6 @@ TEST_F(PythonImageTest, ACancelledBuildStopsAndLeavesNoContainer) {
                           " print('tick', i, flush=True); time.sleep(0.1)\", \"" + marker + "\"]\n");
   std::atomic<bool> cancel = false;
   std::vector<std::string> lines;
-  auto started = std::chrono::steady_clock::now();
   auto id = engine_.build_image({.context = context_.path(), .tags = {image_name("cancelled")}},
                                 [&](std::string_view line) {
                                   lines.emplace_back(line);
@@ -283,8 +282,7 @@ TEST_F(PythonImageTest, ACancelledBuildStopsAndLeavesNoContainer) {
                                 &cancel);
   ASSERT_FALSE(id.ok());
   EXPECT_TRUE(contains(id.error().message, "cancelled")) << id.error().message;
-  EXPECT_LT(seconds_since(started), 30.0);
-  EXPECT_FALSE(any_line_contains(lines, "tick 10"));
+  EXPECT_FALSE(any_line_contains(lines, "tick 10")) << "the build went on after the cancel";
 
   // The daemon notices the dropped connection and removes the step's container.
   std::string listing;

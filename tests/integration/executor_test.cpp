@@ -32,9 +32,9 @@ namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
 constexpr Milliseconds kGrace(300);
-// The sleepers sleep 1000 s: a step that ends within this was stopped, not waited for. Only a
-// hang guard, generous for a loaded machine: how fast a stop is belongs to bench/.
-constexpr Milliseconds kStopped(30'000);
+// The sleepers sleep 1000 s, beyond ctest's timeout: a step that ends at all was stopped, not
+// waited for, and one that is waited for fails the test as a hang. How fast a stop is belongs to
+// bench/, never to an assertion here.
 
 class CollectingSink : public OutputSink {
  public:
@@ -116,10 +116,6 @@ bool eventually(Condition condition, Milliseconds limit = Milliseconds(3000)) {
     std::this_thread::sleep_for(Milliseconds(10));
   }
   return condition();
-}
-
-Milliseconds elapsed_since(steady_clock::time_point start) {
-  return std::chrono::duration_cast<Milliseconds>(steady_clock::now() - start);
 }
 
 class ExecutorTest : public ::testing::TestWithParam<std::string> {
@@ -248,25 +244,22 @@ TEST_P(ExecutorTest, FailsToStartInAMissingWorkspace) {
 TEST_P(ExecutorTest, TimesOutAStepThatNeverEnds) {
   StepCommand step = command(sleeper(1));
   step.timeout = Milliseconds(300);
-  auto start = steady_clock::now();
   StepOutcome outcome = run(step);
   EXPECT_TRUE(outcome.timed_out);
   EXPECT_FALSE(outcome.cancelled);
   EXPECT_FALSE(outcome.succeeded());
-  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(nothing_left());
 }
 
 TEST_P(ExecutorTest, KillsAStepThatIgnoresSigtermAfterTheGrace) {
-  StepCommand step = command("trap '' TERM; " + sleeper(2) + "; echo survived");
+  // It notes each SIGTERM and carries on: only the SIGKILL after the grace can end it, and the
+  // note shows the SIGTERM (the grace's start) came first.
+  StepCommand step = command("trap 'echo got TERM' TERM; while true; do " + sleeper(2) + " & wait; done");
   step.timeout = Milliseconds(200);
-  auto start = steady_clock::now();
   StepOutcome outcome = run(step);
-  Milliseconds took = elapsed_since(start);
   EXPECT_TRUE(outcome.timed_out);
-  EXPECT_GE(took, Milliseconds(200) + kGrace - Milliseconds(20)) << "the grace was not given";
-  EXPECT_LT(took, kStopped);
-  EXPECT_EQ(sink_.out(), "");
+  EXPECT_FALSE(outcome.succeeded());
+  EXPECT_EQ(sink_.out().substr(0, 9), "got TERM\n") << "SIGTERM first, then the grace, then SIGKILL";
   EXPECT_TRUE(nothing_left());
 }
 
@@ -285,30 +278,24 @@ TEST_P(ExecutorTest, StopsAStepWhenCancelled) {
     std::this_thread::sleep_for(Milliseconds(200));
     cancel = true;
   });
-  auto start = steady_clock::now();
   StepOutcome outcome = run(command(sleeper(4)), &cancel);
   canceller.join();
   EXPECT_TRUE(outcome.cancelled);
   EXPECT_FALSE(outcome.timed_out);
   EXPECT_FALSE(outcome.succeeded());
-  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(nothing_left());
 }
 
 TEST_P(ExecutorTest, DoesNotWaitForADaemonHoldingStdout) {
-  auto start = steady_clock::now();
   StepOutcome outcome = run(command("setsid " + sleeper(5) + " & echo started"));
-  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(outcome.succeeded());
   EXPECT_EQ(sink_.out(), "started\n");
   EXPECT_TRUE(nothing_left());
 }
 
 TEST_P(ExecutorTest, KillsADoubleForkedDaemon) {
-  auto start = steady_clock::now();
   StepOutcome outcome =
       run(command("(setsid sh -c '" + sleeper(6) + " &' &); sleep 0.1; echo started"));
-  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_TRUE(outcome.succeeded());
   EXPECT_EQ(sink_.out(), "started\n");
   EXPECT_TRUE(nothing_left());
@@ -319,9 +306,11 @@ TEST_P(ExecutorTest, KillsADaemonThatDoubleForkedJustBeforeTheStepEnded) {
   // No pause: the daemon may still be starting when the main process exits.
   StepOutcome outcome = run(command("(setsid sh -c '" + sleeper(7) + " &' &)"));
   EXPECT_TRUE(outcome.succeeded());
-  // The daemon can only appear late if it escaped; give it the time to show.
-  std::this_thread::sleep_for(Milliseconds(200));
-  EXPECT_TRUE(nothing_left());
+  // The daemon can only appear late if it escaped: none may show at any look for a while.
+  for (auto until = steady_clock::now() + Milliseconds(200); steady_clock::now() < until;) {
+    ASSERT_TRUE(nothing_left());
+    std::this_thread::sleep_for(Milliseconds(20));
+  }
 }
 
 TEST_P(ExecutorTest, PassesATenMegabyteLineIntact) {
@@ -341,9 +330,7 @@ TEST_P(ExecutorTest, StopsABackgroundServiceAndItsTree) {
   ASSERT_TRUE(eventually([&] { return sink_.out() == "ready\n"; }));
   EXPECT_TRUE((*service)->running());
   EXPECT_TRUE(eventually([&] { return processes_matching(marker()).size() >= 2; }));
-  auto start = steady_clock::now();
   (*service)->stop(Milliseconds(200));
-  EXPECT_LT(elapsed_since(start), kStopped);
   EXPECT_FALSE((*service)->running());
   EXPECT_TRUE(nothing_left());
   (*service)->stop(Milliseconds(200));  // a second stop is harmless

@@ -29,10 +29,6 @@ using testing::DockerDaemon;
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
-double seconds_since(std::chrono::steady_clock::time_point began) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-}
-
 // Removes (forcibly) every container a test created, whatever happened.
 struct CreatedContainers {
   ContainerRuntime& runtime;
@@ -150,12 +146,10 @@ TEST_F(HealthGateTest, AnErrorAnswerFailsAfterTheUnhealthyCount) {
   HealthTarget target = start_app("failing", {{"HEALTH_FAIL", "1"}});
   ASSERT_TRUE(answers_soon(target.port));
   HealthGate gate(fast_health(3, 2), &runtime_, Milliseconds(60'000));
-  auto began = std::chrono::steady_clock::now();
   GateOutcome outcome = gate.wait_until_healthy(target, stop_);
   EXPECT_FALSE(outcome.passed);
-  EXPECT_EQ(outcome.checks, 2);
+  EXPECT_EQ(outcome.checks, 2) << "a 503 counts at once: it never waits for start_timeout";
   EXPECT_EQ(outcome.reason, "unhealthy: 2 consecutive checks failed (503, 503)");
-  EXPECT_LT(seconds_since(began), 30.0) << "a 503 must not wait for start_timeout";
 }
 
 TEST_F(HealthGateTest, AnErrorAnswerCountsEvenBeforeTheAppWasSeenUp) {
@@ -260,12 +254,10 @@ TEST_F(HealthGateTest, StopEndsTheWaitAndTheBakeEarly) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     stop_ = true;
   });
-  auto began = std::chrono::steady_clock::now();
   GateOutcome outcome = gate.wait_until_healthy(target, stop_);
   stopper.join();
   EXPECT_FALSE(outcome.passed);
-  EXPECT_EQ(outcome.reason, "stopped");
-  EXPECT_LT(seconds_since(began), 30.0) << "stop must end the wait long before start_timeout";
+  EXPECT_EQ(outcome.reason, "stopped") << "the stop, not start_timeout (a minute), ended it";
 
   GateOutcome baked = gate.watch(target, Milliseconds(60'000), stop_);
   EXPECT_FALSE(baked.passed);
