@@ -122,6 +122,43 @@ TEST(DataTaskTest, APushedImageMovesEveryTaskToANewRevisionPinnedToItsDigest) {
   EXPECT_EQ(revised, 2);
 }
 
+testing::HttpAnswer api_get(DeploymentFixture& fixture, const std::string& target) {
+  return testing::http_request(fixture.server().address(), "GET", target,
+                               {{"Authorization", std::string("Bearer ") + DeploymentFixture::kAdminToken}});
+}
+
+// The task API and `slipway task logs` over a run the TaskRunner made: every field as the runner
+// recorded it, the run first in its task's list, and its log — masked — line for line as stored.
+void expect_api_shows(DeploymentFixture& fixture, const TaskRunRecord& run, const std::vector<TaskLogLine>& lines) {
+  auto shown = nlohmann::json::parse(api_get(fixture, "/api/v1/task-runs/" + std::to_string(run.id)).body, nullptr, false);
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown["status"], std::string(to_text(run.status)));
+  EXPECT_EQ(shown["exit_code"], run.exit_code);
+  EXPECT_EQ(shown["trigger"], run.trigger);
+  EXPECT_EQ(shown["revision"], run.revision);
+  EXPECT_EQ(shown["reason"], run.reason);
+  EXPECT_EQ(shown["container"], run.container);
+  EXPECT_EQ(shown["env"], nlohmann::json(run.env));
+  EXPECT_EQ(shown["created_ms"], run.created_ms);
+  EXPECT_EQ(shown["started_ms"], run.started_ms);
+  EXPECT_EQ(shown["finished_ms"], run.finished_ms);
+  auto listed = nlohmann::json::parse(
+      api_get(fixture, "/api/v1/tasks/" + run.task + "/runs?environment=" + run.environment).body, nullptr, false);
+  ASSERT_TRUE(listed.is_object() && !listed["runs"].empty()) << listed.dump();
+  EXPECT_EQ(listed["runs"][0], shown) << "the newest run comes first, the same as alone";
+  auto log = nlohmann::json::parse(api_get(fixture, "/api/v1/task-runs/" + std::to_string(run.id) + "/logs").body,
+                                   nullptr, false);
+  ASSERT_TRUE(log.is_object()) << log.dump();
+  EXPECT_EQ(log["finished"], true);
+  ASSERT_EQ(log["lines"].size(), lines.size()) << log.dump(2);
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(log["lines"][i]["text"], lines[i].text);
+  CommandOutput cli = testing::run_with_input({SLIPWAY_BINARY, "task", "logs", std::to_string(run.id)}, "",
+                                              {{"SLIPWAY_SERVER", "http://" + fixture.server().address()},
+                                               {"SLIPWAY_TOKEN", DeploymentFixture::kAdminToken}, {"NO_COLOR", "1"}});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  for (const TaskLogLine& line : lines) EXPECT_NE(cli.out.find(line.text), std::string::npos) << cli.out;
+}
+
 TEST(DataTaskTest, ATriggeredRunUsesTheSecretsAndRecordsItsOutputAndExitCode) {
   DeploymentFixture fixture(data_task_settings());
   ASSERT_EQ(fixture.error(), "");
@@ -161,6 +198,7 @@ TEST(DataTaskTest, ATriggeredRunUsesTheSecretsAndRecordsItsOutputAndExitCode) {
   // The secret reached the container, and its log shows it masked, as a CI step's would.
   EXPECT_NE(log->find("WAREHOUSE_URL=***"), std::string::npos) << *log;
   EXPECT_EQ(log->find("s3://warehouse/raw"), std::string::npos) << *log;
+  expect_api_shows(fixture, *run, page->lines);
 
   // The CLI: `slipway task run … --wait` exits 0 for a task that succeeds.
   CommandOutput cli = testing::run_with_input({SLIPWAY_BINARY, "task", "run", "load", "--environment", "production", "--wait"},

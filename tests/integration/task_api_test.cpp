@@ -1,7 +1,10 @@
 // The data-task routes of a real `slipway serve`, over task revisions, schedules and runs written
-// into its store before it starts (as the TaskRegistry and TaskRunner would have): the task list,
-// one task, its revisions and runs, a run and its log, the trigger route's refusals (bad bodies,
-// weak tokens, unknown tasks), and `slipway task` against the same server.
+// into its store before it starts, through the TaskRegistry's and TaskRunner's own store
+// functions: the task list over several environments and tasks, one task, its revisions and runs
+// and their paging, a run and its log (including a log in the format before chunked logs), the
+// trigger route's refusals (bad bodies, weak tokens, unknown tasks), and `slipway task` against
+// the same server. The same routes over runs the real TaskRunner made on dockerd are checked in
+// tests/acceptance/data_task_test.cpp (expect_api_shows).
 #include <gtest/gtest.h>
 
 #include <fstream>
