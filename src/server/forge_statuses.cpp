@@ -28,11 +28,14 @@ CommitState status_state(RunStatus job_status) {
 }
 
 // Every job that ran, with its outcome; a run that ended before its first job (its fetch
-// failed, it was cancelled while queued) as the test job. A skipped job never had a status.
-std::vector<CommitStatus> outcomes(Store& store, const RunRecord& run, const std::string& link) {
+// failed, it was cancelled while queued) as the test job. A skipped job never had a status. A
+// store that cannot be read is an error, so the feeder tries the event again rather than report
+// the run's status in place of its jobs'.
+Result<std::vector<CommitStatus>> outcomes(Store& store, const RunRecord& run, const std::string& link) {
   std::vector<CommitStatus> statuses;
   auto jobs = store.jobs_of_run(run.id);
-  for (const JobRecord& job : jobs ? *jobs : std::vector<JobRecord>{}) {
+  if (!jobs) return jobs.error();
+  for (const JobRecord& job : *jobs) {
     if (job.status == RunStatus::skipped) continue;
     std::string words = job.reason.empty() ? std::string(to_text(job.status)) : job.reason;
     statuses.push_back({run.commit, status_state(job.status), "slipway/" + job.name, status_description(words), link});
@@ -44,18 +47,19 @@ std::vector<CommitStatus> outcomes(Store& store, const RunRecord& run, const std
 }
 
 // The statuses one event asks for.
-std::vector<CommitStatus> statuses_for(Store& store, const EventRecord& event, const RunRecord& run,
-                                       const std::string& link) {
-  if (event.kind == "run.queued") return {{run.commit, CommitState::pending, "slipway/test", "queued", link}};
-  if (event.kind == "run.started") return {{run.commit, CommitState::running, "slipway/test", "running", link}};
+Result<std::vector<CommitStatus>> statuses_for(Store& store, const EventRecord& event, const RunRecord& run,
+                                               const std::string& link) {
+  using Statuses = std::vector<CommitStatus>;
+  if (event.kind == "run.queued") return Statuses{{run.commit, CommitState::pending, "slipway/test", "queued", link}};
+  if (event.kind == "run.started") return Statuses{{run.commit, CommitState::running, "slipway/test", "running", link}};
   if (event.kind == "job.started") {
     auto payload = nlohmann::json::parse(event.payload, nullptr, false);
     std::string job = payload.is_object() ? payload.value("job", "") : "";
-    if (job.empty() || job == "test") return {};
-    return {{run.commit, CommitState::running, "slipway/" + job, "running", link}};
+    if (job.empty() || job == "test") return Statuses{};
+    return Statuses{{run.commit, CommitState::running, "slipway/" + job, "running", link}};
   }
   if (event.kind == "run.finished") return outcomes(store, run, link);
-  return {};
+  return Statuses{};
 }
 
 }  // namespace
@@ -74,8 +78,10 @@ OutboxFeeder forge_status_feeder(const ServerConfig& config) {
             const RepositoryConfig* repository = config.find_repository((*run)->repository);
             if (!repository || !repository->status) return 0;
             std::string link = config.public_url.empty() ? "" : fmt::format("{}/#/runs/{}", config.public_url, (*run)->id);
+            auto statuses = statuses_for(store, event, **run, link);
+            if (!statuses) return statuses.error();
             int added = 0;
-            for (const CommitStatus& status : statuses_for(store, event, **run, link)) {
+            for (const CommitStatus& status : *statuses) {
               auto item = add_outbox_item(store, channel_of((*run)->repository), kKind, commit_status_json(status));
               if (!item) return item.error();
               ++added;
