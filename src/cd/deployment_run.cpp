@@ -217,7 +217,7 @@ bool DeploymentRun::check_health() {
   }
   bool has_test_stage = !target_.router.test_listen.empty();
   return enter({has_test_stage ? DeploymentState::verifying : DeploymentState::switching,
-                "green healthy: " + outcome.reason});
+                "green " + outcome.reason});  // "green healthy: 3 consecutive checks passed (200 in 0.7 ms)"
 }
 
 // The test listener points at green; deploy.verify (when set) must pass against it.

@@ -2,9 +2,10 @@
 // Debian's chromium. It signs in with the token, finds the run in the list, reads the run page
 // (jobs, steps, the failure, the summary), opens a 20 MB log at its tail with a bounded DOM,
 // follows a live log, opens the repository page and starts a run from its form, cancels and re-runs a run, filters
-// the list by status and pages to older runs, and reads the deployments pages over a
-// deployment written into the store and the tasks pages over task rows written there too; each page is saved as a screenshot in
-// $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it through ./run-ui-tests.
+// the list by status and pages to older runs, and reads the deployments and tasks pages over
+// deployments and a task run the real controller and runner made on dockerd (./ui_world.mjs);
+// each page is saved as a screenshot in $SLIPWAY_UI_ARTIFACTS (docs/ui.md names them). Run it
+// through ./run-ui-tests.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { launchBrowser } from './browser.mjs';
 import { BIG_LOG_LAST_LINE, FAILURE_MESSAGE, LIVE_TICKS, createFixtureRepository } from './fixture_repository.mjs';
 import { ADMIN_TOKEN, SlipwayServer } from './slipway_server.mjs';
+import { UiWorld } from './ui_world.mjs';
 
 const MAX_LOG_LINES = 5000;  // web/log_view.js MAX_LINES: the DOM bound the log view promises
 
@@ -23,6 +25,7 @@ const artifacts = process.env.SLIPWAY_UI_ARTIFACTS || path.resolve('test-artifac
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'slipway-ui-'));
 
 let server;
+let world;
 let browser;
 let page;
 let reportRun;
@@ -30,6 +33,9 @@ let reportRun;
 before(async () => {
   assert.ok(binary && fs.existsSync(binary), 'set SLIPWAY_BINARY to the built slipway binary');
   fs.mkdirSync(artifacts, { recursive: true });
+  // Started first: its deployments and task run are made while the rest of the suite runs.
+  world = new UiWorld({ executable: process.env.SLIPWAY_UI_WORLD, logPath: path.join(artifacts, 'ui-world.log') });
+  world.start();
   const repositoryPath = createFixtureRepository(path.join(work, 'webapp'));
   server = new SlipwayServer({ binary, workDirectory: work, repositoryPath, logPath: path.join(artifacts, 'server.log') });
   await server.start();
@@ -43,6 +49,7 @@ before(async () => {
 after(async () => {
   // Always: the server first, so that nothing outlives the test even if the browser hangs.
   if (server) await server.stop();
+  if (world) await world.stop();
   if (browser) await browser.close();
   fs.rmSync(work, { recursive: true, force: true });
 });
@@ -248,72 +255,72 @@ test('a run started from the repository page opens its page; refusals stay inlin
   assert.deepEqual(run.environments, ['development']);
 });
 
-test('the deployments page shows each environment\'s live version, its history and the steps', async () => {
-  // No registry or Docker here: the deployment is written into the running server's store, as
-  // its DeploymentController would have (SQLite lets a second process write, and the API reads
-  // the store on every request).
-  const start = Date.now() - 5000;
-  const digest = `sha256:${'a'.repeat(64)}`;
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(work, 'data', 'slipway.db'), `
-    INSERT INTO deployments (id, application, environment, image, digest, tag, state, outcome, slot, port, container,
-                             container_state, created_ms, updated_ms, finished_ms)
-      VALUES (1, 'webapp', 'production', '127.0.0.1:5000/production/webapp@${digest}', '${digest}', 'v1.0.0',
-              'succeeded', 'succeeded', 'green', 40001, 'slipway-webapp-production-1', 'running',
-              ${start}, ${start + 4000}, ${start + 4000});
-    INSERT INTO deployment_steps (deployment_id, state, message, at_ms) VALUES
-      (1, 'queued', 'image pushed: v1.0.0', ${start}),
-      (1, 'health_checking', 'green healthy: 3 checks passed', ${start + 1200}),
-      (1, 'succeeded', 'blue removed', ${start + 4000});`]);
-  await page.goto(`${server.base}/#/deployments`);
-  const timeline = page.locator('section[data-environment="production"] .timeline[data-application="webapp"]');
+// Opens `route` on one of the world's servers and signs in there, as a person would: it is an
+// origin of its own, so it asks for its own token.
+async function signIn(target, route) {
+  await page.goto(`${target.base}/${route}`);
+  const dialog = page.locator('#token-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  await page.fill('#token-input', target.token);
+  await page.click('#token-form button[type=submit]');
+  await dialog.waitFor({ state: 'hidden' });
+}
+
+async function apiGet(target, route) {
+  const answer = await page.request.get(`${target.base}${route}`, { headers: { Authorization: `Bearer ${target.token}` } });
+  assert.equal(answer.status(), 200, `${route}: ${await answer.text()}`);
+  return answer.json();
+}
+
+const short = (digest) => digest.substring(7, 19);
+
+test('the deployments page shows the live version, its history and the steps the controller wrote', async () => {
+  const { deployments: target } = await world.ready;
+  const second = await apiGet(target, '/api/v1/deployments/2');
+  await signIn(target, '#/deployments');
+  const timeline = page.locator('section[data-environment="production"] .timeline[data-application="hello"]');
   await timeline.waitFor();
-  assert.match(await timeline.locator('.live').textContent(), /Live: v1\.0\.0 \(aaaaaaaaaaaa\) #1/);
-  assert.equal(await timeline.locator('tr[data-deployment-id="1"] .badge').getAttribute('data-status'), 'succeeded');
+  assert.match(await timeline.locator('.live').textContent(), new RegExp(`Live: v2 \\(${short(second.digest)}\\) #2`));
+  for (const id of [1, 2]) {
+    assert.equal(await timeline.locator(`tr[data-deployment-id="${id}"] .badge`).getAttribute('data-status'), 'succeeded');
+  }
   await screenshot('deployments.png');
-  await timeline.locator('tr[data-deployment-id="1"] a', { hasText: '#1' }).click();
-  await page.locator('h1', { hasText: 'Deployment #1' }).waitFor();
-  const healthy = page.locator('tr[data-state="health_checking"]');
-  assert.match(await healthy.textContent(), /\+1\.2s.*green healthy: 3 checks passed/);
-  assert.equal(await page.locator('.deployment-steps tbody tr').count(), 3);
+  await timeline.locator('tr[data-deployment-id="2"] a', { hasText: '#2' }).click();
+  await page.locator('h1', { hasText: 'Deployment #2' }).waitFor();
+  // Every step, in the order the controller wrote them.
+  const states = await page.locator('.deployment-steps tbody tr').evaluateAll((rows) => rows.map((row) => row.dataset.state));
+  assert.deepEqual(states, second.steps.map((step) => step.state));
+  assert.ok(states.includes('switching') && states.at(-1) === 'succeeded', states.join(' '));
+  const rows = await page.locator('.deployment-steps tbody tr').allTextContents();
+  second.steps.forEach((step, i) => assert.ok(rows[i].includes(step.message), `${rows[i]} has "${step.message}"`));
+  assert.ok(second.steps.some((step) => /green healthy/.test(step.message)), JSON.stringify(second.steps));
   await screenshot('deployment.png');
 });
 
 test('the tasks pages show each task\'s revision and last run, its revisions, runs and a run\'s log', async () => {
-  // As for deployments: the rows a TaskRegistry and TaskRunner would have written go straight into
-  // the running server's store, and the run's log file is written as the runner writes it.
-  const start = Date.now() - 5000;
-  const [old, current] = [`sha256:${'c'.repeat(64)}`, `sha256:${'d'.repeat(64)}`];
-  const image = '127.0.0.1:5000/production/orders';
-  const log = path.join(work, 'task-run-1.log');
-  fs.writeFileSync(log, `${start + 100} o exporting orders\n${start + 200} e warning: 2 rows skipped\n${start + 300} o done\n`);
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(work, 'data', 'slipway.db'), `
-    INSERT INTO task_revisions (id, environment, task, repository, revision, image, digest, command, status, reason,
-                                created_ms)
-      VALUES (1, 'production', 'orders-export', 'etl', 1, '${image}', '${old}', '["/bin/export"]', 'inactive',
-              'defined', ${start - 60000}),
-             (2, 'production', 'orders-export', 'etl', 2, '${image}', '${current}', '["/bin/export"]', 'active',
-              'image ${current} pushed', ${start});
-    INSERT INTO task_runs (id, environment, task, revision_id, revision, trigger, status, exit_code, reason, log_path,
-                           created_ms, started_ms, finished_ms)
-      VALUES (1, 'production', 'orders-export', 2, 2, 'api', 'succeeded', 0, 'exited with 0', '${log}',
-              ${start}, ${start + 50}, ${start + 400});`]);
-  await page.goto(`${server.base}/#/tasks`);
-  const row = page.locator('section[data-environment="production"] tr[data-task="orders-export"]');
+  const { tasks: target } = await world.ready;
+  const revisions = (await apiGet(target, '/api/v1/tasks/export/revisions?environment=production')).revisions;
+  const log = await apiGet(target, '/api/v1/task-runs/1/logs');
+  assert.equal(revisions.length, 2);
+  await signIn(target, '#/tasks');
+  const row = page.locator('section[data-environment="production"] tr[data-task="export"]');
   await row.waitFor();
-  assert.match(await row.textContent(), /orders-export2dddddddddddd/);
+  assert.match(await row.textContent(), new RegExp(`export2${short(revisions[0].digest)}`));
   assert.equal(await row.locator('.badge').getAttribute('data-status'), 'succeeded');
   await screenshot('tasks.png');
-  await row.locator('a', { hasText: 'orders-export' }).click();
-  await page.locator('h1', { hasText: 'orders-export in production' }).waitFor();
+  await row.locator('a', { hasText: 'export' }).click();
+  await page.locator('h1', { hasText: 'export in production' }).waitFor();
   assert.equal(await page.locator('.task-revisions tbody tr').count(), 2);
-  assert.match(await page.locator('.task-revisions tr[data-revision="1"]').textContent(), /inactive.*cccccccccccc/);
+  assert.match(await page.locator('.task-revisions tr[data-revision="1"]').textContent(),
+    new RegExp(`inactive.*${short(revisions[1].digest)}`));
   await page.locator('.task-runs tr[data-run-id="1"] a', { hasText: '#1' }).click();
   const output = page.locator('.task-log[data-run-id="1"]');
   await page.locator('.log-end').waitFor();
-  assert.deepEqual(await output.locator('.log-line .text').allTextContents(),
-    ['exporting orders', 'warning: 2 rows skipped', 'done']);
-  assert.equal(await output.locator('.log-line.stream-e').count(), 1);
-  assert.match(page.url(), /#\/tasks\/production\/orders-export\?run=1$/);
+  // The lines the runner stored, as the API reads them: the secret masked, stderr marked.
+  assert.deepEqual(await output.locator('.log-line .text').allTextContents(), log.lines.map((line) => line.text));
+  assert.ok(log.lines.some((line) => line.text === 'WAREHOUSE_URL=***'), JSON.stringify(log.lines));
+  assert.equal(await output.locator('.log-line.stream-e').count(), log.lines.filter((line) => line.stream === 'stderr').length);
+  assert.match(page.url(), /#\/tasks\/production\/export\?run=1$/);
   await screenshot('task.png');
 });
 
