@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -48,6 +49,9 @@ struct DeploySettings {
   bool notifications = true;            // registry notifications to Slipway
   std::string repository_file;          // .slipway.yml of the repository; "" = the application's
   std::string extra_config;             // top-level lines added to the server's slipway.yml
+  // More environments beside production, each with its own path in the registry (/NAME) and the
+  // registry's credentials; publish: manual, no router (for data tasks).
+  std::vector<std::string> more_environments;
 };
 
 inline std::string describe_containers(const std::map<std::string, std::string>& containers) {
@@ -107,6 +111,10 @@ class DeploymentFixture {
   std::filesystem::path data() const { return folder_.path() / "data"; }
   std::string owner() const { return std::filesystem::absolute(data()).string(); }
   std::string image_repository() const { return registry_->address() + "/prod/hello"; }
+  // The image repository of one of `more_environments`.
+  std::string image_repository_of(const std::string& environment) const {
+    return registry_->address() + "/" + environment + "/hello";
+  }
 
   // Sets a secret of the fixture's server (its data directory, the server may be running).
   bool set_secret(const std::string& scope, const std::string& name, const std::string& value) {
@@ -138,17 +146,19 @@ class DeploymentFixture {
 
   // The data-task test program (tests/apps/task_app.c) as /task; `tag` goes into a label so that
   // each tag is an image of its own digest.
-  std::string push_task_version(const std::string& tag) {
-    return push_image(tag, "FROM scratch\nCOPY task_app /task\nLABEL version=" + tag + "\nENTRYPOINT [\"/task\"]\n");
+  std::string push_task_version(const std::string& tag, const std::string& repository = "") {
+    return push_image(tag, "FROM scratch\nCOPY task_app /task\nLABEL version=" + tag + "\nENTRYPOINT [\"/task\"]\n",
+                      repository);
   }
 
-  std::string push_image(const std::string& tag, const std::string& dockerfile) {
+  // Pushes to `repository` (default: production's image repository).
+  std::string push_image(const std::string& tag, const std::string& dockerfile, const std::string& repository = "") {
     // Tests run side by side on one Engine: a label of this fixture's own keeps its images from
     // being the very same image (one ID) as another fixture's, whose forced removal of its tag
     // would then take this fixture's image away too.
     std::string own = dockerfile + fmt::format("LABEL slipway.test-fixture=\"{}\"\n", registry_->address());
     if (!write_file_atomically(app_dir() / "Dockerfile", own)) return fail("cannot write the Dockerfile");
-    std::string reference = image_repository() + ":" + tag;
+    std::string reference = (repository.empty() ? image_repository() : repository) + ":" + tag;
     ImageBuildRequest build;
     build.context = app_dir();
     build.tags = {reference};
@@ -276,9 +286,11 @@ class DeploymentFixture {
         "    registry: {{ url: {}/prod, username: REGISTRY_USER, password: REGISTRY_PASSWORD }}\n"
         "    router: {{ listen: {}, test_listen: {} }}\n"
         "    notify: [ {{ slack: SLACK_URL }}, {{ webhook: OPS_URL }} ]\n"
+        "{}"
         "repositories:\n"
         "  - {{ name: hello, url: {}, poll_interval: 0s }}\n",
-        settings_.extra_config, settings_.poll_interval, registry_->address(), router_listen_, test_listen_, repository_.path().string());
+        settings_.extra_config, settings_.poll_interval, registry_->address(), router_listen_, test_listen_,
+        more_environments_config(), repository_.path().string());
     std::filesystem::create_directories(data());
     if (!write_file_atomically(folder_.path() / "slipway.yml", config)) {
       error_ = "cannot write slipway.yml";
@@ -287,18 +299,33 @@ class DeploymentFixture {
     return true;
   }
 
+  std::string more_environments_config() const {
+    std::string config;
+    for (const std::string& environment : settings_.more_environments) {
+      config += fmt::format("  {}:\n    publish: manual\n"
+                            "    registry: {{ url: {}/{}, username: REGISTRY_USER, password: REGISTRY_PASSWORD }}\n",
+                            environment, registry_->address(), environment);
+    }
+    return config;
+  }
+
   bool set_secrets() {
     const std::map<std::string, std::string> values = {{"REGISTRY_USER", registry_->username()},
                                                        {"REGISTRY_PASSWORD", registry_->password()},
                                                        {"SLACK_URL", slack_.url()},
                                                        {"OPS_URL", webhook_.url()}};
-    for (const auto& [name, value] : values) {
-      CommandOutput set = run_with_input({SLIPWAY_BINARY, "secret", "set", "*", kEnvironment, name, "--data-dir",
-                                          data().string()},
-                                         value);
-      if (set.exit_code != 0) {
-        error_ = "slipway secret set " + name + ": " + set.err;
-        return false;
+    std::vector<std::string> environments = {kEnvironment};
+    environments.insert(environments.end(), settings_.more_environments.begin(), settings_.more_environments.end());
+    for (const std::string& environment : environments) {
+      for (const auto& [name, value] : values) {
+        if (environment != kEnvironment && (name == "SLACK_URL" || name == "OPS_URL")) continue;
+        CommandOutput set = run_with_input({SLIPWAY_BINARY, "secret", "set", "*", environment, name, "--data-dir",
+                                            data().string()},
+                                           value);
+        if (set.exit_code != 0) {
+          error_ = "slipway secret set " + name + ": " + set.err;
+          return false;
+        }
       }
     }
     return true;
