@@ -18,6 +18,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "support/scratch_repository.h"
 
 namespace slipway {
 namespace {
@@ -108,7 +109,9 @@ TEST(VerifyCommand, OnlyTheLastTwoKilobytesAreKeptAndASecretAtTheCutIsStillMaske
 TEST(VerifyCommand, ItsProcessGroupIsKilledAtTheTimeout) {
   TemporaryDirectory folder("slipway-verify-test");
   std::string marker = (folder.path() / "still-running").string();
-  VerifyRequest request = request_for("(sleep 2; touch " + marker + ") & echo started; sleep 600");
+  // The background child is a shell whose arguments name the marker, so /proc can find it.
+  VerifyRequest request =
+      request_for("sh -c 'sleep 2; touch \"$1\"' child " + marker + " & echo started; sleep 600");
   request.timeout = 500ms;
   auto outcome = run_verify_command(request);
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
@@ -116,18 +119,18 @@ TEST(VerifyCommand, ItsProcessGroupIsKilledAtTheTimeout) {
   EXPECT_FALSE(outcome->passed);
   EXPECT_EQ(outcome->exit_code, -1);
   EXPECT_NE(outcome->output_tail.find("started"), std::string::npos) << outcome->output_tail;
-  // The background child was in the group: it never gets to touch its file.
-  std::this_thread::sleep_for(2500ms);
+  // The background child was in the group: gone when the command's outcome is, its file untouched.
+  EXPECT_FALSE(testing::process_with_marker_running(marker));
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 TEST(VerifyCommand, ABackgroundChildDoesNotOutliveACommandThatPassed) {
   TemporaryDirectory folder("slipway-verify-test");
   std::string marker = (folder.path() / "still-running").string();
-  auto outcome = run_verify_command(request_for("(sleep 1; touch " + marker + ") & exit 0"));
+  auto outcome = run_verify_command(request_for("sh -c 'sleep 1; touch \"$1\"' child " + marker + " & exit 0"));
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   EXPECT_TRUE(outcome->passed);
-  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(testing::process_with_marker_running(marker)) << "the child outlived the command";
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
