@@ -145,10 +145,7 @@ int wait_for_outcome(const ApiClient& client, int64_t id, bool as_json) {
       if (as_json) {
         std::cout << deployment_json(*deployment, true).dump(2) << "\n";
       } else {
-        std::cout << fmt::format("Deployment #{} {}{}\n", id, 
-                                 styled(to_text(*deployment->outcome),
-                                        deployment->outcome == DeploymentState::succeeded ? Style::green : Style::red, colour),
-                                 deployment->reason.empty() ? "" : ": " + deployment->reason);
+        std::cout << outcome_line(*deployment, colour);
       }
       return deployment->outcome == DeploymentState::succeeded ? kExitSuccess : kExitFailed;
     }

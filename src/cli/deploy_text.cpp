@@ -81,6 +81,12 @@ std::string step_line(const DeploymentStepRecord& step, int64_t started_ms, bool
                      styled_status(step.state, 16, colour), step.message);
 }
 
+std::string outcome_line(const DeploymentRecord& deployment, bool colour) {
+  DeploymentState status = deployment_status(deployment);
+  return fmt::format("Deployment #{} {}{}\n", deployment.id, styled(to_text(status), deployment_style(status), colour),
+                     deployment.reason.empty() ? "" : ": " + deployment.reason);
+}
+
 std::string deployment_text(const DeploymentRecord& deployment, bool colour) {
   DeploymentState status = deployment_status(deployment);
   std::string text = fmt::format("Deployment #{}  {}  ({})\n", deployment.id,

@@ -28,6 +28,8 @@ std::string status_table(const std::vector<CurrentDeployment>& current, bool col
 std::string history_table(const std::vector<DeploymentRecord>& deployments, bool colour);
 // "+1.2s  health_checking   green healthy: 3 checks passed": the offset from `started_ms`.
 std::string step_line(const DeploymentStepRecord& step, int64_t started_ms, bool colour);
+// "Deployment #3 rolled_back: <reason>", in the status's colour: how `--wait` ends.
+std::string outcome_line(const DeploymentRecord& deployment, bool colour);
 // The deployment's facts, then every step.
 std::string deployment_text(const DeploymentRecord& deployment, bool colour);
 

@@ -577,6 +577,15 @@ TEST(DeploymentTest, RollbackOnRequestReturnsToThePreviousVersion) {
   EXPECT_EQ(deployments[0].container, retained) << "the retained container is started again, not made anew";
   EXPECT_EQ(fixture.containers()[retained], "running");
 
+  // The same through the CLI, waiting: back to v2, and the outcome line ends the wait.
+  CommandOutput waited = testing::run_with_input(
+      {SLIPWAY_BINARY, "deploy", "rollback", "hello", "production", "--reason", "v1 was fine after all", "--wait"}, "",
+      {{"SLIPWAY_SERVER", "http://" + fixture.server().address()},
+       {"SLIPWAY_TOKEN", DeploymentFixture::kAdminToken}, {"NO_COLOR", "1"}});
+  EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err;
+  EXPECT_NE(waited.out.find("Deployment #4 succeeded: v1 was fine after all\n"), std::string::npos) << waited.out;
+  EXPECT_EQ(fixture.live_version(), "v2");
+
   // An application that is not configured is refused with its name.
   answer = testing::http_request(fixture.server().address(), "POST", "/api/v1/deployments/rollback",
                                  {{"Authorization", std::string("Bearer ") + DeploymentFixture::kAdminToken}},
