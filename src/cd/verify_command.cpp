@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/core.h>
 
@@ -18,6 +19,7 @@
 #include "base/secret_masker.h"
 #include "base/step_environment.h"
 #include "base/strings.h"
+#include "ci/proc_table.h"
 
 namespace slipway {
 
@@ -45,6 +47,23 @@ void drain(UniqueFd& fd, MaskedTail& tail) {
 // The whole process group: the shell and whatever it started that stayed in its group. The
 // child is not reaped yet, so its pid (the group's id) cannot have been reused.
 void kill_group(const ChildProcess& child) { ::kill(-child.pid(), SIGKILL); }
+
+// SIGKILL is delivered asynchronously: a member may still be running for a moment after kill()
+// returns, and on a loaded machine long enough to do something. The outcome promises the group is
+// gone, so wait until no member is alive (zombies awaiting their reaper are dead). Bounded, for a
+// process stuck in the kernel.
+void wait_until_group_ended(const ChildProcess& child) {
+  const auto give_up_at = SteadyClock::now() + std::chrono::seconds(5);
+  while (SteadyClock::now() < give_up_at) {
+    std::vector<ProcEntry> table = read_process_table();
+    bool alive = std::any_of(table.begin(), table.end(), [&](const ProcEntry& entry) {
+      return entry.pgid == child.pid() && !entry.zombie();
+    });
+    if (!alive) return;
+    ::kill(-child.pid(), SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 
 // Reads the output until the shell exits, killing the group when the deadline passes first.
 bool watch(ChildProcess& child, MaskedTail& tail, Milliseconds timeout) {
@@ -109,6 +128,7 @@ Result<VerifyOutcome> run_verify_command(const VerifyRequest& request) {
   outcome.timed_out = watch(*child, tail, request.timeout);
   // What the group wrote before it went; a grandchild still holding a pipe goes with it.
   kill_group(*child);
+  wait_until_group_ended(*child);
   drain(child->stdout_fd(), tail);
   drain(child->stderr_fd(), tail);
   ExitStatus status = child->reap();
