@@ -208,6 +208,33 @@ Status checkout_commit(const fs::path& repository, const std::string& sha, const
   return {};
 }
 
+Status renew_git_directory(const fs::path& repository, const std::string& sha, const fs::path& workspace) {
+  const fs::path dot_git = workspace / ".git";
+  std::error_code error;
+  fs::remove_all(dot_git, error);  // a symlink goes as a link: nothing it names is touched
+  if (error) return make_error(fmt::format("cannot remove {}: {}", dot_git.string(), error.message()));
+  Status renewed;
+  if (std::optional<SourceLayout> source = fast_path_layout(repository, sha)) {
+    renewed = write_git_directory(*source, sha, dot_git);
+  } else {
+    // What `git clone` makes for the layouts the fast path does not know, moved in beside the files.
+    const fs::path scratch = workspace.parent_path() / "git-renewed";
+    fs::remove_all(scratch, error);
+    auto cloned = run_command_checked({"git", "clone", "--quiet", "--no-checkout", "--",
+                                       fs::absolute(repository).string(), scratch.string()});
+    if (cloned) fs::rename(scratch / ".git", dot_git, error);
+    fs::remove_all(scratch, error);
+    renewed = !cloned ? Status(cloned.error()) : write_file(dot_git / "HEAD", sha + "\n");
+    if (renewed && !fs::is_directory(dot_git)) renewed = make_error("the clone made no .git to move in");
+  }
+  if (renewed) {
+    auto indexed = git(workspace, {"read-tree", sha});  // the index alone: the files are the job's
+    if (!indexed) renewed = indexed.error();
+  }
+  if (!renewed) return make_error(fmt::format("cannot renew {}: {}", dot_git.string(), renewed.error().message));
+  return {};
+}
+
 Status merge_branch_into_workspace(const fs::path& workspace, const std::string& branch) {
   std::string ref = "refs/remotes/origin/" + branch;
   // No user configuration may sign, edit or hook this merge: identity and behaviour are given.

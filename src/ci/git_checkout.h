@@ -28,6 +28,13 @@ Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const
 Status checkout_commit(const std::filesystem::path& repository, const std::string& sha,
                        const std::filesystem::path& workspace);
 
+// Replaces the workspace's .git with the one checkout_commit() wrote (its index too; no file of
+// the work tree is touched), discarding everything a step put there: hooks, configuration
+// (core.fsmonitor, aliases, hooksPath), refs, objects. The publish stage runs git in the workspace
+// as the server's user after the test job, which could write all of .git.
+Status renew_git_directory(const std::filesystem::path& repository, const std::string& sha,
+                           const std::filesystem::path& workspace);
+
 // Merges `branch` (a branch of the source, as the checkout names it: refs/remotes/origin/NAME)
 // into the checked-out commit, as a forge's merge button would (a merge commit, never a
 // fast-forward), in the workspace only. Error on a conflict, naming the files and the branch.

@@ -216,6 +216,14 @@ RunExecutor::PhaseResult RunExecutor::test(Execution& execution) {
 // and the run's end that follows from both stages.
 Result<RunExecutor::RunEnd> RunExecutor::publish(Execution& execution) {
   const bool test_passed = execution.test_job.status == RunStatus::passed;
+  // The publish jobs run git in the workspace as the server's user; the test job could write its
+  // .git (a hook would run here), so they get the one the checkout wrote.
+  if (test_passed) {
+    if (Status renewed = renew_git_directory(execution.run.source, execution.run.commit, execution.workspace);
+        !renewed) {
+      return RunEnd{RunStatus::failed, "publish: " + renewed.error().message};
+    }
+  }
   PublishStageInput stage_input{&execution.run, &*execution.spec, &execution.plan, test_passed, execution.workspace,
                                 execution.run_dir, &execution.settings, execution.observer, execution.cancel};
   auto stage = run_publish_stage(store_, stage_input);

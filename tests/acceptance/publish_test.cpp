@@ -5,6 +5,8 @@
 // bucket, failing Dockerfile, existing tag, secret not set) fails its own environment's job with
 // a message naming the environment and the cause, leaves the other environments published, records
 // nothing half-pushed, and shows no secret value in any log or in the database.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -367,6 +369,47 @@ TEST_F(Publish, LibraryTagsTheCommitOnceAndPushesTheTagToOrigin) {
   auto type = run_command_checked({"git", "-C", origin.string(), "cat-file", "-t", "v1.5.0"});
   EXPECT_EQ(trim(*type), "tag") << "an annotated tag";
   (void)commit;
+}
+
+// The test job can write everything in its workspace, .git included; the publish stage then runs
+// git there as the server's user. A hook or a configured command planted by the job must never
+// run: the stage works on a .git the server wrote afresh. (Under the sandbox the job's /tmp is
+// private, so the markers below can only appear if the server itself ran them.)
+TEST_F(Publish, HooksAndGitConfigWrittenByTheTestJobNeverRunWhenTheTagIsPushed) {
+  TemporaryDirectory markers("slipway-hook-markers");
+  ::chmod(markers.path().c_str(), 0777);  // writable by anyone: only who runs the hook matters
+  const fs::path hook_marker = markers.path() / "hook-ran";
+  const fs::path config_marker = markers.path() / "config-ran";
+  ScratchRepository work;
+  std::string plant = fmt::format(
+      "mkdir -p .git/hooks && printf '#!/bin/sh\\ntouch {0}\\n' > .git/hooks/pre-push && chmod +x .git/hooks/pre-push && "
+      "cp .git/hooks/pre-push .git/hooks/reference-transaction && "
+      "git config core.fsmonitor 'touch {1}' && git config core.hooksPath .git/hooks && "
+      "git config alias.tag '!touch {1}' && echo planted",
+      hook_marker.string(), config_marker.string());
+  work.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"" + plant +
+                                 "\" }\npublish:\n  tag: { bump: minor }\n");
+  work.commit();
+  TemporaryDirectory origin_folder("slipway-origin");
+  fs::path origin = origin_folder.path() / "lib.git";
+  ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", work.path().string(), origin.string()}).ok());
+  std::string head = std::string(trim(work.git({"rev-parse", "HEAD"})));
+  for (const char* executor : {"sandbox", "host"}) {
+    SCOPED_TRACE(executor);
+    std::string settings = config(fmt::format("  - {{ name: lib, url: {}, main: main, poll_interval: 0s, "
+                                              "webhook_secret: HOOK_SECRET }}\n", origin.string()));
+    settings.replace(0, settings.find('\n'), std::string("executor: ") + executor);
+    PublishServer server(settings, good_secrets());
+    nlohmann::json run = server.push("lib", "main", head);
+    ASSERT_EQ(run.value("status", ""), "passed") << run.dump(2) << server.log();
+    EXPECT_EQ(artifacts_of(run, "staging").size(), 1u) << run.dump(2);
+    EXPECT_FALSE(fs::exists(hook_marker)) << "a hook the test job wrote ran as the server's user";
+    EXPECT_FALSE(fs::exists(config_marker)) << "a command the test job configured ran as the server's user";
+    // The second server must tag again: remove what the first pushed, and any marker.
+    (void)run_command({"git", "-C", origin.string(), "tag", "--delete", "v0.1.0"});
+    fs::remove(hook_marker);
+    fs::remove(config_marker);
+  }
 }
 
 // The bad inputs, each in one environment while the others publish.

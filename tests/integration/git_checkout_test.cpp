@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "base/files.h"
@@ -100,6 +101,42 @@ TEST_F(GitCheckout, FallsBackToACloneForALinkedWorktree) {
   ASSERT_TRUE(checkout_commit(linked, second_, workspace).ok());
   EXPECT_EQ(*read_file(workspace / "README.md"), "second\n");
   EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
+}
+
+// What a step may leave in .git — a hook, configuration, a ref, a .git that is a symlink — is
+// gone after renew_git_directory, the work tree as the step left it, the index fresh again.
+TEST_F(GitCheckout, RenewingDotGitDropsWhatAStepWroteThereAndKeepsItsFiles) {
+  fs::path linked = scratch_.path() / "linked";
+  repository_.git({"worktree", "add", "--quiet", "--detach", linked.string(), first_});
+  for (const fs::path& source : {repository_.path(), linked}) {  // the fast path and the clone
+    SCOPED_TRACE(source.string());
+    fs::path workspace = scratch_.path() / "workspace";
+    fs::remove_all(workspace);
+    ASSERT_TRUE(checkout_commit(source, second_, workspace).ok());
+    fs::create_directories(workspace / ".git/hooks");
+    std::ofstream(workspace / ".git/hooks/pre-push") << "#!/bin/sh\nexit 1\n";
+    git_in(workspace, {"config", "core.hooksPath", ".git/hooks"});
+    git_in(workspace, {"config", "alias.tag", "!false"});
+    git_in(workspace, {"update-ref", "refs/replace/" + second_, first_});
+    std::ofstream(workspace / "built.txt") << "made by a step\n";
+    ASSERT_TRUE(renew_git_directory(source, second_, workspace).ok());
+    EXPECT_FALSE(fs::exists(workspace / ".git/hooks/pre-push"));
+    EXPECT_EQ(git_in(workspace, {"config", "--default", "none", "--get", "core.hooksPath"}), "none");
+    EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
+    EXPECT_EQ(git_in(workspace, {"for-each-ref", "refs/replace"}), "");
+    EXPECT_EQ(git_in(workspace, {"status", "--porcelain"}), "?? built.txt");
+    EXPECT_EQ(*read_file(workspace / "README.md"), "second\n");
+
+    // A .git replaced by a symlink goes as a link: what it named is untouched.
+    fs::path elsewhere = scratch_.path() / "elsewhere";
+    fs::create_directories(elsewhere);
+    std::ofstream(elsewhere / "keep") << "keep\n";
+    fs::remove_all(workspace / ".git");
+    fs::create_directory_symlink(elsewhere, workspace / ".git");
+    ASSERT_TRUE(renew_git_directory(source, second_, workspace).ok());
+    EXPECT_TRUE(fs::exists(elsewhere / "keep"));
+    EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
+  }
 }
 
 TEST_F(GitCheckout, RefusesAnUnknownCommitAndAnExistingWorkspace) {
