@@ -30,6 +30,12 @@ bool path_is_within(const std::filesystem::path& root, const std::filesystem::pa
 // Files that vanish or cannot be read while it walks are skipped: a measure, not an audit.
 uint64_t folder_bytes(const std::filesystem::path& folder);
 
+// Makes `uid` (and its group of the same number) the owner of `root` and of everything under it.
+// Links are changed themselves, never followed. An entry that is already the uid's is left
+// alone: on an overlay that matters, since changing a lower file's owner copies the whole file
+// up (ci/workspace_template.h).
+Status give_tree_to(const std::filesystem::path& root, uid_t uid);
+
 // A fresh directory under the system's temporary folder (or `parent`), removed with everything
 // inside it when the object is destroyed. For tests and short-lived work.
 class TemporaryDirectory {

@@ -208,14 +208,20 @@ Status checkout_commit(const fs::path& repository, const std::string& sha, const
   return {};
 }
 
+Status write_checkout_git_directory(const fs::path& repository, const std::string& sha, const fs::path& dot_git) {
+  std::optional<SourceLayout> source = fast_path_layout(repository, sha);
+  if (!source) return make_error(fmt::format("{}: a layout only `git clone` reads", repository.string()));
+  return write_git_directory(*source, sha, dot_git);
+}
+
 Status renew_git_directory(const fs::path& repository, const std::string& sha, const fs::path& workspace) {
   const fs::path dot_git = workspace / ".git";
   std::error_code error;
   fs::remove_all(dot_git, error);  // a symlink goes as a link: nothing it names is touched
   if (error) return make_error(fmt::format("cannot remove {}: {}", dot_git.string(), error.message()));
   Status renewed;
-  if (std::optional<SourceLayout> source = fast_path_layout(repository, sha)) {
-    renewed = write_git_directory(*source, sha, dot_git);
+  if (fast_path_layout(repository, sha)) {
+    renewed = write_checkout_git_directory(repository, sha, dot_git);
   } else {
     // What `git clone` makes for the layouts the fast path does not know, moved in beside the files.
     const fs::path scratch = workspace.parent_path() / "git-renewed";

@@ -28,6 +28,13 @@ Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const
 Status checkout_commit(const std::filesystem::path& repository, const std::string& sha,
                        const std::filesystem::path& workspace);
 
+// Writes `dot_git` (over what is there) as checkout_commit() does on its fast path — HEAD
+// detached at `sha`, origin's branches and tags, the source's objects borrowed — but no index and
+// no files: for a workspace whose files come from elsewhere (ci/workspace_template.h). Error when
+// the source's layout needs `git clone` (see checkout_commit).
+Status write_checkout_git_directory(const std::filesystem::path& repository, const std::string& sha,
+                                    const std::filesystem::path& dot_git);
+
 // Replaces the workspace's .git with the one checkout_commit() wrote (its index too; no file of
 // the work tree is touched), discarding everything a step put there: hooks, configuration
 // (core.fsmonitor, aliases, hooksPath), refs, objects. The publish stage runs git in the workspace

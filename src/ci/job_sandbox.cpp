@@ -3,6 +3,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,20 +50,19 @@ Status make_owned_directory(const fs::path& path, uid_t uid, mode_t mode) {
   return {};
 }
 
-// The checkout was written by the server; the job's uid must own it to change tracked files.
-Status give_tree_to(const fs::path& root, uid_t uid) {
-  std::error_code error;
-  if (::lchown(root.c_str(), uid, uid) != 0) {
-    return make_error(fmt::format("cannot give the workspace {} to uid {}: {}", root.string(), uid, errno_text(errno)));
-  }
-  ::chmod(root.c_str(), 0700);
-  for (fs::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
-    if (::lchown(it->path().c_str(), uid, uid) != 0) {
-      return make_error(fmt::format("cannot give {} to uid {}: {}", it->path().string(), uid, errno_text(errno)));
-    }
-  }
-  if (error) return make_error(fmt::format("cannot walk the workspace {}: {}", root.string(), error.message()));
-  return {};
+Status give_top_folder_back(const fs::path& workspace) {
+  if (::lchown(workspace.c_str(), ::getuid(), ::getgid()) == 0) return {};
+  return make_error(fmt::format("{}: {}", workspace.string(), errno_text(errno)));
+}
+
+bool on_overlay(const fs::path& path) {
+  struct statfs status {};
+  return ::statfs(path.c_str(), &status) == 0 && status.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
+void give_workspace_back(const fs::path& workspace) {
+  Status given = on_overlay(workspace) ? give_top_folder_back(workspace) : give_tree_to(workspace, ::getuid());
+  if (!given) spdlog::warn("cannot give the workspace back: {}", given.error().message);
 }
 
 // The object folders a checkout borrows from (see ci/git_checkout.h), which git inside the
@@ -156,7 +157,10 @@ Status JobSandbox::prepare_root() {
   for (const char* folder : {"etc", "workspace", "git"}) {
     if (Status made = make_owned_directory(root_ / folder, 0, 0755); !made) return made;
   }
+  // The checkout was written by the server; the job's uid must own it to change tracked files
+  // (a workspace over a template already is the uid's: nothing to change there).
   if (Status given = give_tree_to(request_.workspace, uid); !given) return given;
+  ::chmod(request_.workspace.c_str(), 0700);
   if (Status bound = mount_or_error(request_.workspace.c_str(), root_ / "workspace", nullptr, MS_BIND); !bound) {
     return bound;
   }
@@ -275,11 +279,12 @@ JobSandbox::~JobSandbox() {
   std::error_code error;
   if (full_) {
     ::rmdir(root_.c_str());
-    // The workspace goes back to the server's user: the publish stage's git and image build
-    // work in it next, and git refuses a repository another user owns.
-    if (!mounts_.empty()) {
-      if (Status given = give_tree_to(request_.workspace, ::getuid()); !given) spdlog::warn("{}", given.error().message);
-    }
+    // The workspace goes back to the server's user: git refuses a work tree another user owns
+    // (the publish stage runs git there next, on a .git it writes afresh), and a kept workspace
+    // is for the server's user to look into. Over a template (an overlay) only the top folder
+    // does: giving a template's file another owner copies all of it up, and the server reads and
+    // removes the rest as root anyway.
+    if (!mounts_.empty()) give_workspace_back(request_.workspace);
   } else if (!root_.empty()) {
     fs::remove_all(root_, error);
   }

@@ -1,6 +1,7 @@
 #include "ci/run_executor.h"
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "base/files.h"
 #include "base/time.h"
@@ -120,6 +121,31 @@ Result<RunOutcome> RunExecutor::execute(RunRecord& run, RunObserver* observer, c
   return conclude(execution, std::move(*published));
 }
 
+namespace {
+
+// The folder of a workspace overlay's own layers, beside the workspace.
+std::filesystem::path layers_of(const std::filesystem::path& run_dir) { return run_dir / "workspace-layers"; }
+
+}  // namespace
+
+// Over the worker's template when it has one (only what changed is written), else in full. A
+// template that cannot serve (a source only `git clone` reads, a failed mount) costs a warning
+// and a full checkout, never the run.
+Status RunExecutor::check_out(Execution& execution) {
+  const RunRecord& run = execution.run;
+  const auto& workspace_template = execution.settings.workspace_template;
+  if (workspace_template && !execution.settings.keep_workspace) {
+    Status over = checkout_over_template(*workspace_template, run.source, run.commit, execution.workspace,
+                                         layers_of(execution.run_dir));
+    if (over) return {};
+    spdlog::warn("run #{}: checking out in full: {}", run.id, over.error().message);
+    std::error_code ignored;
+    std::filesystem::remove_all(execution.workspace, ignored);
+    std::filesystem::remove_all(layers_of(execution.run_dir), ignored);
+  }
+  return checkout_commit(run.source, run.commit, execution.workspace);
+}
+
 // Marks the run running, checks its commit out (merging a pull request's base when asked),
 // reads its .slipway.yml from the commit's objects and plans its jobs.
 RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
@@ -136,10 +162,8 @@ RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   if (auto made = make_directories(execution.run_dir); !made) return stop(RunStatus::failed, made.error().message);
   // From here every way out removes the workspace (a partial checkout too), after the run's end
   // is recorded: the guard leaves with the outcome, or goes with it on an error.
-  execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace);
-  if (auto checked_out = checkout_commit(run.source, run.commit, execution.workspace); !checked_out) {
-    return stop(RunStatus::failed, checked_out.error().message);
-  }
+  execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace, layers_of(execution.run_dir));
+  if (Status checked_out = check_out(execution); !checked_out) return stop(RunStatus::failed, checked_out.error().message);
   if (!execution.settings.merge_branch.empty()) {
     if (Status merged = merge_branch_into_workspace(execution.workspace, execution.settings.merge_branch); !merged) {
       return stop(RunStatus::failed, merged.error().message);

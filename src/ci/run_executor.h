@@ -26,6 +26,7 @@
 #include "ci/publish_job.h"
 #include "ci/test_job.h"
 #include "ci/workspace_guard.h"
+#include "ci/workspace_template.h"
 #include "spec/job_plan.h"
 #include "store/store.h"
 
@@ -36,6 +37,8 @@ struct DataDirectory {
   std::filesystem::path root;
   std::filesystem::path database() const { return root / "slipway.db"; }
   std::filesystem::path run_dir(int64_t run_id) const { return root / "runs" / std::to_string(run_id); }
+  // Each worker's checked-out trees, one per repository (ci/workspace_template.h).
+  std::filesystem::path templates(int worker) const { return root / "templates" / ("worker-" + std::to_string(worker)); }
 };
 
 struct LocalRunRequest {
@@ -85,6 +88,9 @@ struct RunSettings {
   // Why the run was cancelled, asked when it is recorded "cancelled" ("superseded by run #9"),
   // so that the record is right the first time; empty answer or none: the runner's own words.
   std::function<std::string()> cancel_reason;
+  // The worker's template of this repository: the workspace is an overlay over it (only what
+  // changed since the worker's last run is written). None: a full checkout.
+  std::optional<WorkspaceTemplate> workspace_template;
 };
 
 class RunExecutor {
@@ -122,6 +128,7 @@ class RunExecutor {
   }
 
   PhaseResult prepare(Execution& execution);
+  Status check_out(Execution& execution);
   PhaseResult test(Execution& execution);
   Result<RunEnd> publish(Execution& execution);
   Result<RunOutcome> conclude(Execution& execution, RunEnd end);

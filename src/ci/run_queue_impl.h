@@ -45,6 +45,10 @@ struct ActiveRun {
 struct WorkerTools {
   std::unique_ptr<Store> store;
   std::unique_ptr<Executor> executor;
+  // Where this worker keeps its repositories' templates, and whose their files are; none when
+  // workspaces cannot be overlays here (not root).
+  std::optional<std::filesystem::path> templates;
+  uid_t template_owner = 0;
 };
 
 struct RunQueue::Impl {
@@ -83,7 +87,7 @@ struct RunQueue::Impl {
   void work(WorkerTools tools);
   RunSettings settings_for(Store& store, const RunRecord& run) const;
   std::shared_ptr<ActiveRun> take_next();
-  void carry_out(Store& store, RunExecutor& runner, ActiveRun& active);
+  void carry_out(const WorkerTools& tools, RunExecutor& runner, ActiveRun& active);
   // A remote repository's run: its commit fetched into the mirror and recorded. False when the
   // run ended here (the fetch failed, or the push turned out stale); it is recorded so.
   bool fetch_commit(Store& store, RunRecord& run);

@@ -22,10 +22,11 @@ namespace {
 // What an interrupted run left in its folder that no one will read: its workspace and the tar
 // of an image build's context (the logs and report stay, for people to see what happened).
 void remove_run_scratch(const std::filesystem::path& run_dir) {
+  unmount_workspace(run_dir / "workspace");  // an overlay outlives the process that mounted it
   std::error_code error;
   for (std::filesystem::directory_iterator entry(run_dir, error), end; !error && entry != end; entry.increment(error)) {
     std::string name = entry->path().filename().string();
-    if (name != "workspace" && !name.starts_with("slipway-build-context-")) continue;
+    if (name != "workspace" && name != "workspace-layers" && !name.starts_with("slipway-build-context-")) continue;
     std::error_code removal;
     uintmax_t removed = std::filesystem::remove_all(entry->path(), removal);
     if (removal) spdlog::warn("{}: {}", entry->path().string(), removal.message());
@@ -134,6 +135,10 @@ Result<std::vector<WorkerTools>> RunQueue::Impl::make_worker_tools() const {
     auto executor = make_step_executor(config.executor, options);
     if (!executor) return executor.error();
     worker.executor = std::move(*executor);
+    if (workspace_overlays_available()) {
+      worker.templates = data.templates(i);
+      worker.template_owner = config.executor == "sandbox" ? options.job_uid : ::getuid();
+    }
     tools.push_back(std::move(worker));
   }
   return tools;
@@ -143,7 +148,7 @@ void RunQueue::Impl::work(WorkerTools tools) {
   StepMarkerScope scope(marker_scope);
   RunExecutor runner(data, *tools.store, *tools.executor);
   while (std::shared_ptr<ActiveRun> active = take_next()) {
-    carry_out(*tools.store, runner, *active);
+    carry_out(tools, runner, *active);
     std::lock_guard<std::mutex> lock(mutex);
     running.erase(active->run.id);
   }
@@ -165,7 +170,8 @@ std::shared_ptr<ActiveRun> RunQueue::Impl::take_next() {
   return active;
 }
 
-void RunQueue::Impl::carry_out(Store& store, RunExecutor& runner, ActiveRun& active) {
+void RunQueue::Impl::carry_out(const WorkerTools& tools, RunExecutor& runner, ActiveRun& active) {
+  Store& store = *tools.store;
   auto found = store.find_run(active.run.id);
   if (!found || !*found) {
     spdlog::warn("run #{} vanished from the store before it started", active.run.id);
@@ -175,6 +181,12 @@ void RunQueue::Impl::carry_out(Store& store, RunExecutor& runner, ActiveRun& act
   if (mirrors && mirrors->mirrors(run.repository) && !fetch_commit(store, run)) return;
   record_run_event(store, "run.started", run);
   RunSettings settings = settings_for(store, run);
+  // The configuration's names are letters, digits, '_', '.' and '-'; a name that could leave the
+  // folder gets a full checkout.
+  const bool plain_name = run.repository.find('/') == std::string::npos && run.repository != "." && run.repository != "..";
+  if (tools.templates && plain_name) {
+    settings.workspace_template = WorkspaceTemplate{*tools.templates / run.repository, tools.template_owner};
+  }
   settings.cancel_reason = [this, &active] {
     std::lock_guard<std::mutex> lock(mutex);
     return active.cancel_reason;

@@ -21,6 +21,7 @@ DiskUsage measure_disk_usage(const DataDirectory& data) {
     if (name == "runs") usage.runs = bytes;
     else if (name == "task-runs") usage.task_runs = bytes;
     else if (name == "mirrors") usage.mirrors = bytes;
+    else if (name == "templates") usage.templates = bytes;
     else if (name.starts_with(database)) usage.database += bytes;  // with its -wal and -shm
     usage.total += bytes;
   }
@@ -29,9 +30,9 @@ DiskUsage measure_disk_usage(const DataDirectory& data) {
 }
 
 std::string describe_disk_usage(const DiskUsage& usage) {
-  return fmt::format("data {}: runs {}, task runs {}, mirrors {}, database {}", format_byte_size(usage.total),
-                     format_byte_size(usage.runs), format_byte_size(usage.task_runs), format_byte_size(usage.mirrors),
-                     format_byte_size(usage.database));
+  return fmt::format("data {}: runs {}, task runs {}, mirrors {}, workspace templates {}, database {}",
+                     format_byte_size(usage.total), format_byte_size(usage.runs), format_byte_size(usage.task_runs),
+                     format_byte_size(usage.mirrors), format_byte_size(usage.templates), format_byte_size(usage.database));
 }
 
 std::string disk_usage_metrics(const DiskUsage& usage) {
@@ -40,6 +41,7 @@ std::string disk_usage_metrics(const DiskUsage& usage) {
       "# HELP slipway_disk_bytes The data directory's size on disk, by area (measured at start and after each "
       "retention pass).\n# TYPE slipway_disk_bytes gauge\n";
   for (auto [area, bytes] : {std::pair{"runs", usage.runs}, {"task_runs", usage.task_runs}, {"mirrors", usage.mirrors},
+                             {"templates", usage.templates},
                              {"database", usage.database}, {"total", usage.total}}) {
     out += fmt::format("slipway_disk_bytes{{area=\"{}\"}} {}\n", area, bytes);
   }

@@ -1,5 +1,6 @@
 // DiskUsage: what Slipway's data directory takes on disk, by area — run folders (step logs,
-// reports, workspaces of runs in progress), task runs' logs, repository mirrors, the database —
+// reports, workspaces of runs in progress), task runs' logs, repository mirrors, the workers'
+// workspace templates (ci/workspace_template.h), the database —
 // measured by walking the folders (base/files.h folder_bytes). Walking costs a moment on a large
 // directory, so the server measures at start (the start-up line) and after each retention pass
 // (but the first, right after start, unless it removed something), and /metrics reports the
@@ -15,7 +16,7 @@
 namespace slipway {
 
 struct DiskUsage {
-  uint64_t runs = 0, task_runs = 0, mirrors = 0, database = 0;
+  uint64_t runs = 0, task_runs = 0, mirrors = 0, templates = 0, database = 0;
   uint64_t total = 0;       // the whole data directory, the areas above included
   int64_t measured_ms = 0;  // 0: never measured
 };

@@ -17,6 +17,8 @@
 
 #include "ci/leftover_processes.h"
 #include "ci/remote_poller.h"
+#include "ci/workspace_template.h"
+#include "base/strings.h"
 #include "store/remote_heads.h"
 #include "store/run_queue_queries.h"
 #include "store/sqlite_database.h"
@@ -381,6 +383,71 @@ TEST_F(RunQueueTest, RecoveryFailsInterruptedRunsStopsTheirProcessesAndContinues
   EXPECT_FALSE(fs::exists(run_dir / "workspace"));
   EXPECT_FALSE(fs::exists(run_dir / "slipway-build-context-Ab12Cd"));
   EXPECT_TRUE(fs::exists(run_dir / "logs/test/01-unit/000001.log")) << "what happened stays readable";
+}
+
+// True when some mount of this process lies under `folder`.
+bool mounted_under(const fs::path& folder) {
+  auto mounts = read_file("/proc/self/mountinfo");
+  return mounts && mounts->find(" " + folder.string() + "/") != std::string::npos;
+}
+
+// As root, a run's workspace is an overlay over its worker's template (ci/workspace_template.h).
+// Each run's job finds its commit clean, then changes, removes and commits files; the next run
+// must find its own commit as committed, whatever the previous job did.
+TEST_F(RunQueueTest, EachRunStartsFromItsCommitOverTheWorkersTemplateWhateverTheLastJobDid) {
+  if (!workspace_overlays_available()) GTEST_SKIP() << "needs root and overlayfs";
+  auto spec_expecting = [](const std::string& content) {
+    return "kind: library\ntest:\n  suites:\n    unit: { run: \"test -z \\\"$(git status --porcelain)\\\" && "
+           "grep -qx " + content + " data.txt && test -f keep.txt && echo changed > data.txt && rm keep.txt && "
+           "git -c user.name=job -c user.email=job@x commit -qam job && touch made-by-the-job\" }\n";
+  };
+  repository_.write("data.txt", "a\n");
+  repository_.write("keep.txt", "keep\n");
+  repository_.write(".slipway.yml", spec_expecting("a"));
+  std::string a = repository_.commit("a");
+  repository_.write("data.txt", "b\n");
+  repository_.write(".slipway.yml", spec_expecting("b"));
+  std::string b = repository_.commit("b");
+  ServerConfig server = config(1);
+  server.executor = "sandbox";
+  start_queue(server);
+  std::vector<fs::path> run_dirs;
+  for (const std::string& commit : {a, b, a}) {
+    RunRecord run = wait_for(enqueue(trigger(commit)));
+    EXPECT_EQ(run.status, RunStatus::passed) << run.reason;
+    run_dirs.push_back(DataDirectory{data_.path()}.run_dir(run.id));
+  }
+  queue_.reset();  // the worker removes a workspace after recording the run's end: let it finish
+  for (const fs::path& run_dir : run_dirs) {
+    EXPECT_FALSE(fs::exists(run_dir / "workspace")) << run_dir;
+    EXPECT_FALSE(fs::exists(run_dir / "workspace-layers")) << run_dir;
+  }
+  fs::path worker_template = DataDirectory{data_.path()}.templates(0) / "app";
+  EXPECT_EQ(trim(*read_file(worker_template / "commit")), a);
+  EXPECT_FALSE(fs::exists(worker_template / "tree" / "made-by-the-job"));
+  EXPECT_EQ(*read_file(worker_template / "tree" / "data.txt"), "a\n");
+  EXPECT_FALSE(mounted_under(data_.path() / "runs")) << "every workspace was unmounted";
+}
+
+// A server that died mid-run left its workspace mounted: the next start unmounts it and removes
+// it with the run's own layer, never deleting through the overlay into the template.
+TEST_F(RunQueueTest, RecoveryUnmountsAWorkspaceOverlayTheLastServerLeft) {
+  if (!workspace_overlays_available()) GTEST_SKIP() << "needs root and overlayfs";
+  RunRecord interrupted{.repository = "app", .source = repository_.path().string(), .commit = fast_commit_,
+                        .branch = "main", .trigger = "push", .status = RunStatus::running};
+  int64_t id = *store().create_run(interrupted);
+  fs::path run_dir = DataDirectory{data_.path()}.run_dir(id);
+  fs::create_directories(run_dir);
+  WorkspaceTemplate worker_template{DataDirectory{data_.path()}.templates(0) / "app", 0};
+  ASSERT_TRUE(checkout_over_template(worker_template, repository_.path(), fast_commit_, run_dir / "workspace",
+                                     run_dir / "workspace-layers").ok());
+  ASSERT_TRUE(mounted_under(run_dir));
+  start_queue(config(1));
+  EXPECT_EQ(find(id).status, RunStatus::failed);
+  EXPECT_FALSE(mounted_under(run_dir));
+  EXPECT_FALSE(fs::exists(run_dir / "workspace"));
+  EXPECT_FALSE(fs::exists(run_dir / "workspace-layers"));
+  EXPECT_TRUE(fs::exists(worker_template.folder / "tree" / ".slipway.yml")) << "the template is untouched";
 }
 
 TEST_F(RunQueueTest, StopCancelsRunningRunsAndLeavesQueuedOnesForTheNextStart) {

@@ -1,0 +1,110 @@
+#include "ci/workspace_template.h"
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "base/files.h"
+#include "base/run_command.h"
+#include "base/strings.h"
+#include "ci/git_checkout.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The template's parts: the files, the git directory that indexes them (outside the tree, so no
+// job ever sees it), and the commit the files are at, written last.
+fs::path tree_of(const WorkspaceTemplate& t) { return t.folder / "tree"; }
+fs::path git_dir_of(const WorkspaceTemplate& t) { return t.folder / "git"; }
+fs::path commit_file_of(const WorkspaceTemplate& t) { return t.folder / "commit"; }
+
+// Overlay's mount options separate layers with ':' and options with ','; a path holding either
+// (or the escape character) cannot be passed safely.
+bool mountable_path(const fs::path& path) { return path.string().find_first_of(",:\\") == std::string::npos; }
+
+Result<std::string> git_in_template(const WorkspaceTemplate& t, std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), {"git", "--git-dir", git_dir_of(t).string(), "--work-tree", tree_of(t).string()});
+  return run_command_checked(arguments);
+}
+
+// Brings the template's files to `sha`. `read-tree --reset -u` against the template's index writes
+// only the entries whose content differs and removes the ones `sha` no longer has; a template
+// without its commit file starts from an empty tree.
+Status update_template(const WorkspaceTemplate& t, const fs::path& repository, const std::string& sha) {
+  auto current = read_file(commit_file_of(t));
+  if (current && trim(*current) == sha) return {};
+  std::error_code error;
+  if (!current) fs::remove_all(t.folder, error);
+  fs::remove(commit_file_of(t), error);
+  if (Status made = make_directories(tree_of(t)); !made) return made;
+  // Written each time: the source's refs and the path of its objects follow the repository.
+  if (Status written = write_checkout_git_directory(repository, sha, git_dir_of(t)); !written) return written;
+  if (auto read = git_in_template(t, {"read-tree", "--reset", "-u", sha}); !read) return read.error();
+  if (Status given = give_tree_to(tree_of(t), t.owner); !given) return given;
+  // Changing an owner changes the file's ctime and uid, which the index recorded before: refresh
+  // it (re-reading only those files), or the next update would rewrite every file and each run's
+  // `git status` re-read them all.
+  if (auto refreshed = git_in_template(t, {"update-index", "-q", "--refresh"}); !refreshed) return refreshed.error();
+  return write_file_atomically(commit_file_of(t), sha + "\n");
+}
+
+Status mount_overlay(const fs::path& lower, const fs::path& layers, const fs::path& workspace) {
+  for (const char* part : {"upper", "work"}) {
+    if (Status made = make_directories(layers / part); !made) return made;
+  }
+  if (Status made = make_directories(workspace); !made) return made;
+  std::string options = fmt::format("lowerdir={},upperdir={},workdir={}", lower.string(), (layers / "upper").string(),
+                                    (layers / "work").string());
+  if (::mount("overlay", workspace.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    return make_error(fmt::format("cannot mount the workspace overlay on {}: {}", workspace.string(), errno_text(errno)));
+  }
+  return {};
+}
+
+}  // namespace
+
+bool workspace_overlays_available() {
+  if (::geteuid() != 0) return false;
+  std::ifstream filesystems("/proc/filesystems");
+  std::string line;
+  while (std::getline(filesystems, line)) {
+    if (trim(line) == "nodev\toverlay" || line.ends_with("\toverlay")) return true;
+  }
+  return false;
+}
+
+Status checkout_over_template(const WorkspaceTemplate& workspace_template, const fs::path& repository,
+                              const std::string& sha, const fs::path& workspace, const fs::path& layers) {
+  if (fs::exists(workspace)) {
+    return make_error(fmt::format("workspace {} already exists; a run always starts in a fresh one", workspace.string()));
+  }
+  for (const fs::path& path : {workspace_template.folder, layers}) {
+    if (!mountable_path(path)) return make_error(fmt::format("{}: a path an overlay cannot name", path.string()));
+  }
+  if (Status updated = update_template(workspace_template, repository, sha); !updated) {
+    return make_error(fmt::format("the workspace template at {}: {}", workspace_template.folder.string(),
+                                  updated.error().message));
+  }
+  if (Status mounted = mount_overlay(tree_of(workspace_template), layers, workspace); !mounted) return mounted;
+  // The workspace's .git lands in the run's layer; the template's index describes the files the
+  // overlay shows (same inodes, owners and times), so git finds the tree clean without a re-read.
+  Status git_dir = write_checkout_git_directory(repository, sha, workspace / ".git");
+  std::error_code error;
+  if (git_dir) fs::copy_file(git_dir_of(workspace_template) / "index", workspace / ".git" / "index", error);
+  if (!git_dir || error) {
+    unmount_workspace(workspace);
+    return make_error(fmt::format("the workspace's .git: {}", git_dir ? error.message() : git_dir.error().message));
+  }
+  return {};
+}
+
+void unmount_workspace(const fs::path& workspace) { ::umount2(workspace.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW); }
+
+}  // namespace slipway

@@ -1,0 +1,166 @@
+// A run's workspace as an overlay over its worker's template (ci/workspace_template.h), with the
+// real git and the kernel's overlayfs: what the run sees, what it may change, what a second run
+// writes, and what recovery does with a template an update left half done.
+#include "ci/workspace_template.h"
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "base/files.h"
+#include "base/run_command.h"
+#include "base/strings.h"
+#include "ci/git_checkout.h"
+#include "ci/workspace_guard.h"
+#include "support/scratch_repository.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchRepository;
+
+constexpr uid_t kOwner = 2'000'123;
+
+std::string git_at(const fs::path& folder, std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), {"git", "-C", folder.string()});
+  auto output = run_command_checked(arguments);
+  EXPECT_TRUE(output.ok()) << (output.ok() ? "" : output.error().message);
+  return output.ok() ? std::string(trim(*output)) : std::string();
+}
+
+// Which file this is and when it was last written: equal only if nothing wrote it in between.
+std::string identity_of(const fs::path& path) {
+  struct stat status {};
+  if (::lstat(path.c_str(), &status) != 0) return "missing";
+  return fmt::format("{} {}.{}", status.st_ino, status.st_ctim.tv_sec, status.st_ctim.tv_nsec);
+}
+
+uid_t owner_of(const fs::path& path) {
+  struct stat status {};
+  return ::lstat(path.c_str(), &status) == 0 ? status.st_uid : static_cast<uid_t>(-1);
+}
+
+bool is_mount_point(const fs::path& path) {
+  auto mounts = read_file("/proc/self/mountinfo");
+  return mounts && mounts->find(" " + path.string() + " ") != std::string::npos;
+}
+
+class WorkspaceTemplateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!workspace_overlays_available()) GTEST_SKIP() << "needs root and overlayfs";
+    for (int i = 0; i < 120; ++i) repository_.write(fmt::format("src/dir{}/file{}.txt", i / 40, i), fmt::format("file {}\n", i));
+    repository_.write("run.sh", "echo hi\n", true);
+    first_ = repository_.commit("first");
+    repository_.write("src/dir0/file1.txt", "changed\n");
+    fs::remove(repository_.path() / "src/dir2/file99.txt");
+    repository_.write("added.txt", "new\n");
+    second_ = repository_.commit("second");
+  }
+
+  // The run folder's workspace over the template, and its guard.
+  WorkspaceGuard check_out(const std::string& sha, const std::string& run) {
+    fs::path run_dir = scratch_.path() / run;
+    fs::create_directories(run_dir);
+    WorkspaceGuard guard(run_dir / "workspace", false, run_dir / "layers");
+    Status done = checkout_over_template(template_, repository_.path(), sha, run_dir / "workspace", run_dir / "layers");
+    EXPECT_TRUE(done.ok()) << done.error().message;
+    return guard;
+  }
+
+  ScratchRepository repository_;
+  TemporaryDirectory scratch_{"slipway-template"};
+  WorkspaceTemplate template_{scratch_.path() / "templates" / "worker-0" / "app", kOwner};
+  std::string first_, second_;
+};
+
+TEST_F(WorkspaceTemplateTest, TheWorkspaceIsTheCommitCleanAndTheOwnersWhatARunChangesStaysInItsLayer) {
+  fs::path workspace = scratch_.path() / "run1" / "workspace";
+  {
+    WorkspaceGuard guard = check_out(first_, "run1");
+    EXPECT_TRUE(is_mount_point(workspace));
+    EXPECT_EQ(*read_file(workspace / "src/dir0/file1.txt"), "file 1\n");
+    EXPECT_TRUE((fs::status(workspace / "run.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
+    EXPECT_EQ(owner_of(workspace / "src/dir0/file1.txt"), kOwner);
+    EXPECT_EQ(owner_of(workspace / "src/dir0"), kOwner);
+    EXPECT_EQ(git_at(workspace, {"rev-parse", "HEAD"}), first_);
+    EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "") << "the template's index describes the files";
+    EXPECT_EQ(git_at(workspace, {"rev-parse", "origin/main"}), second_);
+
+    // What a step may do: change, remove and add files, commit.
+    std::ofstream(workspace / "src/dir0/file2.txt", std::ios::app) << "appended\n";
+    fs::remove(workspace / "src/dir1/file50.txt");
+    fs::remove_all(workspace / "src/dir2");
+    std::ofstream(workspace / "build.out") << "built\n";
+    EXPECT_EQ(git_at(workspace, {"status", "--porcelain", "--", "src/dir0", "build.out"}),
+              "M src/dir0/file2.txt\n?? build.out");
+  }
+  EXPECT_FALSE(is_mount_point(workspace)) << "the guard unmounts";
+  EXPECT_FALSE(fs::exists(workspace));
+  EXPECT_FALSE(fs::exists(scratch_.path() / "run1" / "layers"));
+  fs::path tree = template_.folder / "tree";
+  EXPECT_EQ(*read_file(tree / "src/dir0/file2.txt"), "file 2\n") << "the template never sees a run's writes";
+  EXPECT_TRUE(fs::exists(tree / "src/dir1/file50.txt"));
+  EXPECT_TRUE(fs::exists(tree / "src/dir2/file80.txt"));
+  EXPECT_FALSE(fs::exists(tree / "build.out"));
+}
+
+TEST_F(WorkspaceTemplateTest, TheNextCommitWritesOnlyWhatChanged) {
+  { WorkspaceGuard first = check_out(first_, "run1"); }
+  fs::path tree = template_.folder / "tree";
+  std::string unchanged = identity_of(tree / "src/dir0/file0.txt");
+  WorkspaceGuard second = check_out(second_, "run2");
+  fs::path workspace = scratch_.path() / "run2" / "workspace";
+  EXPECT_EQ(identity_of(tree / "src/dir0/file0.txt"), unchanged) << "an unchanged file is not written again";
+  EXPECT_EQ(*read_file(tree / "src/dir0/file1.txt"), "changed\n");
+  EXPECT_EQ(*read_file(workspace / "src/dir0/file1.txt"), "changed\n");
+  EXPECT_EQ(*read_file(workspace / "added.txt"), "new\n");
+  EXPECT_EQ(owner_of(workspace / "added.txt"), kOwner);
+  EXPECT_FALSE(fs::exists(workspace / "src/dir2/file99.txt"));
+  EXPECT_EQ(git_at(workspace, {"rev-parse", "HEAD"}), second_);
+  EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+}
+
+TEST_F(WorkspaceTemplateTest, ATemplateLeftHalfUpdatedIsBuiltAgainFromNothing) {
+  { WorkspaceGuard first = check_out(first_, "run1"); }
+  // An update that died after writing a stray file and before recording its commit.
+  fs::remove(template_.folder / "commit");
+  std::ofstream(template_.folder / "tree" / "stray.txt") << "half an update\n";
+  std::ofstream(template_.folder / "tree" / "src/dir0/file0.txt") << "torn\n";
+  WorkspaceGuard second = check_out(second_, "run2");
+  fs::path workspace = scratch_.path() / "run2" / "workspace";
+  EXPECT_FALSE(fs::exists(workspace / "stray.txt"));
+  EXPECT_EQ(*read_file(workspace / "src/dir0/file0.txt"), "file 0\n");
+  EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+}
+
+TEST_F(WorkspaceTemplateTest, ASourceOnlyGitCloneReadsIsRefusedWithNothingMounted) {
+  fs::path linked = scratch_.path() / "linked";
+  repository_.git({"worktree", "add", "--quiet", "--detach", linked.string(), first_});
+  fs::path workspace = scratch_.path() / "run1" / "workspace";
+  fs::create_directories(workspace.parent_path());
+  Status refused = checkout_over_template(template_, linked, second_, workspace, scratch_.path() / "run1" / "layers");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("git clone"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(is_mount_point(workspace));
+
+  Status existing = checkout_over_template(template_, repository_.path(), first_, scratch_.path(), scratch_.path() / "l");
+  ASSERT_FALSE(existing.ok());
+  EXPECT_NE(existing.error().message.find("already exists"), std::string::npos) << existing.error().message;
+
+  fs::path odd = scratch_.path() / "a,b";
+  Status unmountable = checkout_over_template(WorkspaceTemplate{odd, kOwner}, repository_.path(), first_,
+                                              scratch_.path() / "run3" / "workspace", scratch_.path() / "run3" / "l");
+  ASSERT_FALSE(unmountable.ok());
+  EXPECT_NE(unmountable.error().message.find("cannot name"), std::string::npos) << unmountable.error().message;
+}
+
+}  // namespace
+}  // namespace slipway
