@@ -105,22 +105,18 @@ TemporaryDirectory::~TemporaryDirectory() {
 
 namespace slipway {
 
-namespace {
-
-Status give_entry_to(const std::filesystem::path& path, uid_t uid) {
+Status give_path_to(const std::filesystem::path& path, uid_t uid) {
   struct stat status {};
   if (::lstat(path.c_str(), &status) == 0 && status.st_uid == uid && status.st_gid == uid) return {};
   if (::lchown(path.c_str(), uid, uid) == 0) return {};
   return make_error(fmt::format("cannot give {} to uid {}: {}", path.string(), uid, errno_text(errno)));
 }
 
-}  // namespace
-
 Status give_tree_to(const std::filesystem::path& root, uid_t uid) {
-  if (Status given = give_entry_to(root, uid); !given) return given;
+  if (Status given = give_path_to(root, uid); !given) return given;
   std::error_code error;
   for (std::filesystem::recursive_directory_iterator it(root, error), end; !error && it != end; it.increment(error)) {
-    if (Status given = give_entry_to(it->path(), uid); !given) return given;
+    if (Status given = give_path_to(it->path(), uid); !given) return given;
   }
   if (error) return make_error(fmt::format("cannot walk {}: {}", root.string(), error.message()));
   return {};

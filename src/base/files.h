@@ -35,6 +35,8 @@ uint64_t folder_bytes(const std::filesystem::path& folder);
 // alone: on an overlay that matters, since changing a lower file's owner copies the whole file
 // up (ci/workspace_template.h).
 Status give_tree_to(const std::filesystem::path& root, uid_t uid);
+// The same for one entry.
+Status give_path_to(const std::filesystem::path& path, uid_t uid);
 
 // A fresh directory under the system's temporary folder (or `parent`), removed with everything
 // inside it when the object is destroyed. For tests and short-lived work.

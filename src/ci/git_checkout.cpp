@@ -233,10 +233,6 @@ Status renew_git_directory(const fs::path& repository, const std::string& sha, c
     renewed = !cloned ? Status(cloned.error()) : write_file(dot_git / "HEAD", sha + "\n");
     if (renewed && !fs::is_directory(dot_git)) renewed = make_error("the clone made no .git to move in");
   }
-  if (renewed) {
-    auto indexed = git(workspace, {"read-tree", sha});  // the index alone: the files are the job's
-    if (!indexed) renewed = indexed.error();
-  }
   if (!renewed) return make_error(fmt::format("cannot renew {}: {}", dot_git.string(), renewed.error().message));
   return {};
 }

@@ -35,10 +35,11 @@ Status checkout_commit(const std::filesystem::path& repository, const std::strin
 Status write_checkout_git_directory(const std::filesystem::path& repository, const std::string& sha,
                                     const std::filesystem::path& dot_git);
 
-// Replaces the workspace's .git with the one checkout_commit() wrote (its index too; no file of
-// the work tree is touched), discarding everything a step put there: hooks, configuration
-// (core.fsmonitor, aliases, hooksPath), refs, objects. The publish stage runs git in the workspace
-// as the server's user after the test job, which could write all of .git.
+// Replaces the workspace's .git with the one checkout_commit() wrote, without an index (tagging
+// and pushing need none, and reading a large tree into one costs tens of milliseconds), no file of
+// the work tree touched: everything a step put there goes — hooks, configuration (core.fsmonitor,
+// aliases, hooksPath), refs, objects. The publish stage runs git in the workspace as the server's
+// user after the test job, which could write all of .git.
 Status renew_git_directory(const std::filesystem::path& repository, const std::string& sha,
                            const std::filesystem::path& workspace);
 

@@ -55,6 +55,11 @@ Status give_top_folder_back(const fs::path& workspace) {
   return make_error(fmt::format("{}: {}", workspace.string(), errno_text(errno)));
 }
 
+Status give_top_and_git_to(const fs::path& workspace, uid_t uid) {
+  if (Status given = give_path_to(workspace, uid); !given) return given;
+  return give_tree_to(workspace / ".git", uid);
+}
+
 bool on_overlay(const fs::path& path) {
   struct statfs status {};
   return ::statfs(path.c_str(), &status) == 0 && status.f_type == OVERLAYFS_SUPER_MAGIC;
@@ -157,9 +162,13 @@ Status JobSandbox::prepare_root() {
   for (const char* folder : {"etc", "workspace", "git"}) {
     if (Status made = make_owned_directory(root_ / folder, 0, 0755); !made) return made;
   }
-  // The checkout was written by the server; the job's uid must own it to change tracked files
-  // (a workspace over a template already is the uid's: nothing to change there).
-  if (Status given = give_tree_to(request_.workspace, uid); !given) return given;
+  // The checkout was written by the server; the job's uid must own it to change tracked files.
+  // A workspace over a template (an overlay) has the uid's files already (the worker's template
+  // belongs to its job uid, ci/workspace_template.h): only what the server wrote on top, the top
+  // folder and .git, changes hands, without a walk over every file.
+  Status given = on_overlay(request_.workspace) ? give_top_and_git_to(request_.workspace, uid)
+                                                : give_tree_to(request_.workspace, uid);
+  if (!given) return given;
   ::chmod(request_.workspace.c_str(), 0700);
   if (Status bound = mount_or_error(request_.workspace.c_str(), root_ / "workspace", nullptr, MS_BIND); !bound) {
     return bound;

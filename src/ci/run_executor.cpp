@@ -242,7 +242,7 @@ Result<RunExecutor::RunEnd> RunExecutor::publish(Execution& execution) {
   const bool test_passed = execution.test_job.status == RunStatus::passed;
   // The publish jobs run git in the workspace as the server's user; the test job could write its
   // .git (a hook would run here), so they get the one the checkout wrote.
-  if (test_passed) {
+  if (test_passed && execution.plan.jobs.size() > 1) {
     if (Status renewed = renew_git_directory(execution.run.source, execution.run.commit, execution.workspace);
         !renewed) {
       return RunEnd{RunStatus::failed, "publish: " + renewed.error().message};

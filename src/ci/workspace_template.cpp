@@ -34,24 +34,67 @@ Result<std::string> git_in_template(const WorkspaceTemplate& t, std::vector<std:
   return run_command_checked(arguments);
 }
 
-// Brings the template's files to `sha`. `read-tree --reset -u` against the template's index writes
-// only the entries whose content differs and removes the ones `sha` no longer has; a template
-// without its commit file starts from an empty tree.
-Status update_template(const WorkspaceTemplate& t, const fs::path& repository, const std::string& sha) {
-  auto current = read_file(commit_file_of(t));
-  if (current && trim(*current) == sha) return {};
-  std::error_code error;
-  if (!current) fs::remove_all(t.folder, error);
-  fs::remove(commit_file_of(t), error);
-  if (Status made = make_directories(tree_of(t)); !made) return made;
-  // Written each time: the source's refs and the path of its objects follow the repository.
-  if (Status written = write_checkout_git_directory(repository, sha, git_dir_of(t)); !written) return written;
+// A template from nothing: every file written, then given to the owner. Giving changes each
+// file's ctime and uid, which the index recorded before: refresh it (a stat of every file), or the
+// next update would rewrite every file and each run's `git status` re-read them all.
+Status build_template(const WorkspaceTemplate& t, const std::string& sha) {
   if (auto read = git_in_template(t, {"read-tree", "--reset", "-u", sha}); !read) return read.error();
   if (Status given = give_tree_to(tree_of(t), t.owner); !given) return given;
-  // Changing an owner changes the file's ctime and uid, which the index recorded before: refresh
-  // it (re-reading only those files), or the next update would rewrite every file and each run's
-  // `git status` re-read them all.
   if (auto refreshed = git_in_template(t, {"update-index", "-q", "--refresh"}); !refreshed) return refreshed.error();
+  return {};
+}
+
+// The paths under `tree` that `diff-tree -z --name-only` printed and that exist now.
+std::vector<std::string> existing_paths(const fs::path& tree, const std::string& listing) {
+  std::vector<std::string> paths;
+  for (const std::string& path : split(listing, '\0')) {
+    std::error_code error;
+    if (!path.empty() && fs::exists(fs::symlink_status(tree / path, error))) paths.push_back(path);
+  }
+  return paths;
+}
+
+// From the commit the template holds to `sha`: `read-tree -m -u` writes the files that differ and
+// removes the ones `sha` no longer has (with git's own checks and checkout filters). Only those
+// paths (and folders git made for them) are given to the owner and re-read into the index: no walk
+// over the unchanged thousands.
+Status advance_template(const WorkspaceTemplate& t, const std::string& from, const std::string& sha) {
+  auto changed = git_in_template(t, {"diff-tree", "-r", "-z", "--name-only", "--no-renames", from, sha});
+  if (!changed) return changed.error();
+  if (auto read = git_in_template(t, {"read-tree", "-m", "-u", from, sha}); !read) return read.error();
+  std::vector<std::string> written = existing_paths(tree_of(t), *changed);
+  if (written.empty()) return {};
+  for (const std::string& path : written) {
+    for (fs::path at = fs::path(path); !at.empty(); at = at.parent_path()) {
+      if (Status given = give_path_to(tree_of(t) / at, t.owner); !given) return given;
+    }
+  }
+  std::vector<std::string> update = {"update-index", "--"};
+  update.insert(update.end(), written.begin(), written.end());
+  if (auto reread = git_in_template(t, update); !reread) return reread.error();
+  return {};
+}
+
+// Brings the template's files to `sha`. A template without its commit file (new, or an update
+// that did not finish) starts from nothing, and so does one that cannot advance (its commit gone
+// from the source after a force push and a gc, a file changed behind git's back).
+Status update_template(const WorkspaceTemplate& t, const fs::path& repository, const std::string& sha) {
+  auto current = read_file(commit_file_of(t));
+  std::string from = current ? std::string(trim(*current)) : "";
+  if (from == sha) return {};
+  std::error_code error;
+  fs::remove(commit_file_of(t), error);
+  // Written each time: the source's refs and the path of its objects follow the repository.
+  Status git_dir = write_checkout_git_directory(repository, sha, git_dir_of(t));
+  if (git_dir && !from.empty() && advance_template(t, from, sha)) {
+    return write_file_atomically(commit_file_of(t), sha + "\n");
+  }
+  fs::remove_all(t.folder, error);
+  for (const fs::path& folder : {git_dir_of(t), tree_of(t)}) {
+    if (Status made = make_directories(folder); !made) return made;
+  }
+  if (Status written = write_checkout_git_directory(repository, sha, git_dir_of(t)); !written) return written;
+  if (Status built = build_template(t, sha); !built) return built;
   return write_file_atomically(commit_file_of(t), sha + "\n");
 }
 

@@ -104,7 +104,7 @@ TEST_F(GitCheckout, FallsBackToACloneForALinkedWorktree) {
 }
 
 // What a step may leave in .git — a hook, configuration, a ref, a .git that is a symlink — is
-// gone after renew_git_directory, the work tree as the step left it, the index fresh again.
+// gone after renew_git_directory, the work tree as the step left it.
 TEST_F(GitCheckout, RenewingDotGitDropsWhatAStepWroteThereAndKeepsItsFiles) {
   fs::path linked = scratch_.path() / "linked";
   repository_.git({"worktree", "add", "--quiet", "--detach", linked.string(), first_});
@@ -124,7 +124,8 @@ TEST_F(GitCheckout, RenewingDotGitDropsWhatAStepWroteThereAndKeepsItsFiles) {
     EXPECT_EQ(git_in(workspace, {"config", "--default", "none", "--get", "core.hooksPath"}), "none");
     EXPECT_EQ(git_in(workspace, {"rev-parse", "HEAD"}), second_);
     EXPECT_EQ(git_in(workspace, {"for-each-ref", "refs/replace"}), "");
-    EXPECT_EQ(git_in(workspace, {"status", "--porcelain"}), "?? built.txt");
+    EXPECT_EQ(git_in(workspace, {"rev-parse", "origin/main"}), second_);
+    EXPECT_EQ(*read_file(workspace / "built.txt"), "made by a step\n");
     EXPECT_EQ(*read_file(workspace / "README.md"), "second\n");
 
     // A .git replaced by a symlink goes as a link: what it named is untouched.

@@ -128,6 +128,38 @@ TEST_F(WorkspaceTemplateTest, TheNextCommitWritesOnlyWhatChanged) {
   EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
 }
 
+// Modes, links and a file that becomes a folder: what git's own checkout does, given to the owner.
+TEST_F(WorkspaceTemplateTest, AdvancingFollowsModesLinksAndAFileThatBecomesAFolder) {
+  { WorkspaceGuard second = check_out(second_, "run1"); }
+  fs::permissions(repository_.path() / "run.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                  fs::perm_options::remove);
+  fs::remove(repository_.path() / "added.txt");
+  repository_.write("added.txt/inner/deep.txt", "deep\n");
+  fs::create_symlink("src/dir0/file0.txt", repository_.path() / "link");
+  std::string third = repository_.commit("third");
+  WorkspaceGuard guard = check_out(third, "run2");
+  fs::path workspace = scratch_.path() / "run2" / "workspace";
+  EXPECT_EQ(*read_file(workspace / "added.txt/inner/deep.txt"), "deep\n");
+  EXPECT_EQ(owner_of(workspace / "added.txt"), kOwner);
+  EXPECT_EQ(owner_of(workspace / "added.txt/inner"), kOwner);
+  EXPECT_EQ(owner_of(workspace / "link"), kOwner);
+  EXPECT_EQ(fs::read_symlink(workspace / "link"), "src/dir0/file0.txt");
+  EXPECT_TRUE((fs::status(workspace / "run.sh").permissions() & fs::perms::owner_exec) == fs::perms::none);
+  EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+  EXPECT_EQ(git_at(workspace, {"rev-parse", "HEAD"}), third);
+}
+
+// A template whose files were changed behind git's back cannot advance (git refuses to overwrite
+// them): it is built again from nothing rather than served half right.
+TEST_F(WorkspaceTemplateTest, ATemplateThatCannotAdvanceIsBuiltAgain) {
+  { WorkspaceGuard first = check_out(first_, "run1"); }
+  std::ofstream(template_.folder / "tree" / "src/dir0/file1.txt") << "changed behind git's back\n";
+  WorkspaceGuard second = check_out(second_, "run2");
+  fs::path workspace = scratch_.path() / "run2" / "workspace";
+  EXPECT_EQ(*read_file(workspace / "src/dir0/file1.txt"), "changed\n");
+  EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+}
+
 TEST_F(WorkspaceTemplateTest, ATemplateLeftHalfUpdatedIsBuiltAgainFromNothing) {
   { WorkspaceGuard first = check_out(first_, "run1"); }
   // An update that died after writing a stray file and before recording its commit.
