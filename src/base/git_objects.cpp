@@ -15,6 +15,7 @@
 
 #include "base/crypto.h"
 #include "base/files.h"
+#include "base/helper_processes.h"
 #include "base/process_environment.h"
 #include "base/step_environment.h"
 #include "base/strings.h"
@@ -77,7 +78,12 @@ bool write_all_to_pipe(int fd, std::string_view data) {
 
 }  // namespace
 
-std::shared_ptr<GitObjects> GitObjects::of(const fs::path& repository) {
+std::shared_ptr<GitObjects> GitObjects::of(const fs::path& given) {
+  // One instance per folder however it is spelled ("." or "/src/app/", relative or not).
+  std::error_code error;
+  fs::path repository = fs::absolute(given, error).lexically_normal();
+  if (error) repository = given;
+  if (!repository.has_filename() && repository.has_parent_path()) repository = repository.parent_path();
   Registry& shared = registry();
   std::lock_guard<std::mutex> lock(shared.mutex);
   auto now = std::chrono::steady_clock::now();
@@ -100,6 +106,7 @@ Status GitObjects::start() {
       {{git.string(), "-C", repository_.string(), "cat-file", "--batch-command"}, helper_environment(), "/", true});
   if (!started) return make_error(fmt::format("cannot read the objects of {}: {}", repository_.string(), started.error().message));
   git_ = std::make_unique<ChildProcess>(std::move(*started));
+  register_helper_process(git_->pid());
   pending_.clear();
   return {};
 }
@@ -108,6 +115,7 @@ void GitObjects::stop() {
   if (!git_) return;
   git_->stdin_fd().reset();  // end of input: git exits by itself
   ::kill(git_->pid(), SIGKILL);
+  unregister_helper_process(git_->pid());  // before the reap frees its pid for reuse
   git_->reap();
   git_.reset();
   pending_.clear();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/files.h"
+#include "base/git_objects.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 
@@ -26,22 +27,42 @@ Result<std::string> git(const fs::path& repository, std::vector<std::string> arg
 
 }  // namespace
 
+namespace {
+
+// The branch HEAD names in `repository`'s git directory ("" when detached), read from the file
+// where the layout is plain; a linked worktree's or a gitfile's asks git.
+std::string checked_out_branch(const fs::path& repository) {
+  std::error_code error;
+  fs::path head_file = fs::is_directory(repository / ".git", error) ? repository / ".git" / "HEAD" : repository / "HEAD";
+  if (!fs::is_regular_file(head_file, error) || fs::exists(head_file.parent_path() / "commondir", error)) {
+    auto branch = git(repository, {"symbolic-ref", "--quiet", "--short", "HEAD"});
+    return branch ? std::string(trim(*branch)) : "";
+  }
+  auto head = read_file(head_file);
+  std::string_view text = head ? trim(*head) : std::string_view();
+  return text.starts_with("ref: refs/heads/") ? std::string(text.substr(16)) : "";
+}
+
+}  // namespace
+
+// Through the repository's long-lived `git cat-file` (base/git_objects.h), which the run reads
+// its .slipway.yml through next: no git process per question.
 Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string& revision) {
-  // "--end-of-options" keeps a revision that starts with '-' from being read as an option.
-  auto sha = git(repository, {"rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"});
-  if (!sha) {
+  auto objects = GitObjects::of(repository);
+  auto found = objects->info(revision + "^{commit}");
+  if (!found || !*found) {
     // Only now tell the two failures apart; --git-dir answers for bare repositories too.
     if (!git(repository, {"rev-parse", "--git-dir"})) {
       return make_error(fmt::format("{} is not a git repository (run `git init` and commit, or pass the "
                                     "repository's folder)", repository.string()));
     }
+    if (!found) return make_error(fmt::format("{}: {}", repository.string(), found.error().message));
     return make_error(fmt::format("{}: no commit '{}' (is anything committed yet?)", repository.string(), revision));
   }
   CommitInfo info;
-  info.sha = std::string(trim(*sha));
-  auto head = git(repository, {"rev-parse", "HEAD"});
-  auto branch = git(repository, {"symbolic-ref", "--quiet", "--short", "HEAD"});
-  if (head && branch && trim(*head) == info.sha) info.branch = std::string(trim(*branch));
+  info.sha = (*found)->id;
+  auto head = objects->info("HEAD");
+  if (head && *head && (*head)->id == info.sha) info.branch = checked_out_branch(repository);
   return info;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/child_process.h"
+#include "base/helper_processes.h"
 #include "ci/executor.h"
 #include "ci/proc_table.h"
 
@@ -117,13 +118,16 @@ int StepProcesses::signal_members(const std::vector<Member>& members, int signal
 
 namespace {
 
-// The pids in /proc/self/task/TID/children (the thread's own children, not its siblings'), or
-// nothing when the kernel does not provide the file.
+// The pids in /proc/self/task/TID/children (the thread's own children, not its siblings'), but
+// the server's helpers (base/helper_processes.h), or nothing when the kernel does not provide
+// the file.
 std::optional<std::vector<pid_t>> thread_children(pid_t tid) {
   std::ifstream file(fmt::format("/proc/self/task/{}/children", tid));
   if (!file) return std::nullopt;
   std::vector<pid_t> pids;
-  for (pid_t pid = 0; file >> pid;) pids.push_back(pid);
+  for (pid_t pid = 0; file >> pid;) {
+    if (!is_helper_process(pid)) pids.push_back(pid);  // the server's own git, not the step's
+  }
   if (!file.eof()) return std::nullopt;
   return pids;
 }

@@ -17,13 +17,16 @@
 #include <vector>
 
 #include "base/files.h"
+#include "base/git_objects.h"
 #include "ci/executor.h"
+#include "support/scratch_repository.h"
 
 namespace slipway {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::ScratchRepository;
 
 class NullSink : public OutputSink {
  public:
@@ -100,6 +103,39 @@ TEST_F(StepLeftoversFromAWorkerThread, APlainStepEndsWithoutTheHunt) {
   StepOutcome leaving = run_from_worker("sleep " + marker_ + " & exit 0");
   EXPECT_TRUE(leaving.hunted);
   EXPECT_TRUE(processes_with(marker_).empty());
+}
+
+// The server's own long-lived git (base/git_objects.h) is a child of the thread that first read
+// a repository, often the worker that then runs the step. It is registered as a helper, so the
+// proof still holds beside it; any other child of the thread still makes the step hunted.
+TEST_F(StepLeftoversFromAWorkerThread, TheServersOwnGitBesideAStepDoesNotForceTheHunt) {
+  ScratchRepository repository;
+  repository.write("README.md", "hi\n");
+  std::string commit = repository.commit();
+  StepOutcome beside_git, beside_other;
+  std::thread worker([&] {
+    auto objects = GitObjects::of(repository.path());
+    auto found = objects->info(commit);  // starts the long-lived git from this thread
+    EXPECT_TRUE(found.ok() && found->has_value());
+    auto executor = make_host_executor();
+    NullSink sink;
+    auto plain = executor->run({"true", workspace_.path(), {}, Milliseconds(0), false}, sink, nullptr);
+    if (plain) beside_git = *plain;
+    // A child of this thread that is not a registered helper: the proof must fail.
+    pid_t other = ::fork();
+    if (other == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    auto again = executor->run({"true", workspace_.path(), {}, Milliseconds(0), false}, sink, nullptr);
+    if (again) beside_other = *again;
+    ::kill(other, SIGKILL);
+    ::waitpid(other, nullptr, 0);
+  });
+  worker.join();
+  EXPECT_EQ(beside_git.exit_code, 0);
+  EXPECT_FALSE(beside_git.hunted) << "the server's git made a plain step look unproven";
+  EXPECT_TRUE(beside_other.hunted) << "an unknown child of the thread was ignored";
 }
 
 }  // namespace
