@@ -30,6 +30,8 @@ struct Pipe {
   UniqueFd write;
 };
 
+constexpr int kOutputPipeBytes = 1 << 20;
+
 // Both ends close-on-exec and numbered 3 or above: if the server was started with stdin or
 // stdout closed, pipe2 could hand out 0 or 1, and the child's dup2 onto 0..2 would clobber them.
 Result<Pipe> make_output_pipe() {
@@ -50,6 +52,10 @@ Result<Pipe> make_output_pipe() {
   // Only our end is non-blocking (the flag belongs to the open file, not the pipe): the child
   // keeps ordinary blocking writes.
   ::fcntl(pipe.read.get(), F_SETFL, ::fcntl(pipe.read.get(), F_GETFL) | O_NONBLOCK);
+  // A larger pipe than Linux's 64 KiB: a chatty child (a test suite printing a gigabyte) fills
+  // it less often, so it and the reader switch places fewer times per byte. Best effort: an
+  // unprivileged user's pipes may be capped lower (fs.pipe-user-pages-soft).
+  ::fcntl(pipe.read.get(), F_SETPIPE_SZ, kOutputPipeBytes);
   return pipe;
 }
 

@@ -21,7 +21,7 @@ using SteadyClock = std::chrono::steady_clock;
 // How often the loop wakes to look at the cancel flag when nothing else happens.
 constexpr int kTickMs = 50;
 // One read from a pipe; output passes through in pieces of at most this size, never as lines.
-constexpr size_t kReadBytes = 64 * 1024;
+constexpr size_t kReadBytes = 256 * 1024;
 
 // One read of up to kReadBytes from `fd` to the sink. Returns the bytes read, 0 when there was
 // nothing to read, -1 when the pipe is closed (at EOF or on error; `fd` is then closed).
