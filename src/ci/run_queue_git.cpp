@@ -59,6 +59,17 @@ Status check_branch_name(std::string_view name) {
   }
 }
 
+namespace {
+
+// True when `sha` is the tip of `branch`: on it, without asking git to walk the history (a
+// webhook's commit is nearly always the branch's new head).
+bool is_branch_head(const std::filesystem::path& path, const std::string& branch, const std::string& sha) {
+  auto head = GitObjects::of(path)->info(std::string(kHeadsPrefix) + branch + "^{commit}");
+  return head && *head && (*head)->id == sha;
+}
+
+}  // namespace
+
 Result<std::string> resolve_trigger_commit(std::string_view url, const std::string& commit,
                                            const std::string& branch) {
   std::filesystem::path path = repository_path(url);
@@ -68,7 +79,7 @@ Result<std::string> resolve_trigger_commit(std::string_view url, const std::stri
   auto found = GitObjects::of(path)->info(revision + "^{commit}");
   std::optional<std::string> sha;
   if (found && *found) sha = (*found)->id;
-  if (sha && !commit.empty() && !branch.empty()) {
+  if (sha && !commit.empty() && !branch.empty() && !is_branch_head(path, branch, *sha)) {
     // A run is recorded on its branch, and the branch decides where it may publish (production
     // only from main): a commit named with a branch must really be on it.
     auto on_branch = run_command({"git", "-C", path.string(), "merge-base", "--is-ancestor", "--end-of-options",
