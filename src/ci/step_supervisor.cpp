@@ -23,11 +23,11 @@ constexpr int kTickMs = 50;
 // One read from a pipe; output passes through in pieces of at most this size, never as lines.
 constexpr size_t kReadBytes = 256 * 1024;
 
-// One read of up to kReadBytes from `fd` to the sink. Returns the bytes read, 0 when there was
-// nothing to read, -1 when the pipe is closed (at EOF or on error; `fd` is then closed).
-long pump_once(UniqueFd& fd, OutputStream stream, OutputSink& sink) {
-  static thread_local char buffer[kReadBytes];
-  ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+// One read of up to kReadBytes from `fd` to the sink, through `buffer` (kReadBytes long).
+// Returns the bytes read, 0 when there was nothing to read, -1 when the pipe is closed (at EOF or
+// on error; `fd` is then closed).
+long pump_once(UniqueFd& fd, OutputStream stream, OutputSink& sink, char* buffer) {
+  ssize_t n = ::read(fd.get(), buffer, kReadBytes);
   if (n > 0) {
     sink.on_output(stream, std::string_view(buffer, static_cast<size_t>(n)));
     return n;
@@ -61,7 +61,8 @@ StepSupervisor::StepSupervisor(ChildProcess child, StepProcesses tree, bool own_
     : child_(std::move(child)),
       tree_(std::move(tree)),
       own_pid_namespace_(own_pid_namespace),
-      spawner_tid_(spawner_tid) {}
+      spawner_tid_(spawner_tid),
+      read_buffer_(std::make_unique_for_overwrite<char[]>(kReadBytes)) {}
 
 StepOutcome StepSupervisor::supervise(OutputSink& sink, const StopRules& rules) {
   const auto started = SteadyClock::now();
@@ -109,8 +110,8 @@ bool StepSupervisor::wait_and_pump(OutputSink& sink, int timeout_ms, bool watch_
                    {watch_exit ? child_.exit_fd() : -1, POLLIN, 0}};
   int ready = ::poll(fds, 3, timeout_ms);
   if (ready <= 0) return false;  // timeout, or EINTR: the caller's loop comes back
-  if (fds[0].revents != 0) pump_once(child_.stdout_fd(), OutputStream::out, sink);
-  if (fds[1].revents != 0) pump_once(child_.stderr_fd(), OutputStream::err, sink);
+  if (fds[0].revents != 0) pump_once(child_.stdout_fd(), OutputStream::out, sink, read_buffer_.get());
+  if (fds[1].revents != 0) pump_once(child_.stderr_fd(), OutputStream::err, sink, read_buffer_.get());
   return fds[2].revents != 0;
 }
 
@@ -126,7 +127,7 @@ void StepSupervisor::drain(OutputSink& sink) {
     if (!s.fd.valid()) continue;
     long left = std::max(::fcntl(s.fd.get(), F_GETPIPE_SZ), 65536);
     while (left > 0) {
-      long n = pump_once(s.fd, s.stream, sink);
+      long n = pump_once(s.fd, s.stream, sink, read_buffer_.get());
       if (n <= 0) break;
       left -= n;
     }

@@ -73,6 +73,9 @@ class StepSupervisor {
   StepProcesses tree_;
   bool own_pid_namespace_;
   pid_t spawner_tid_;  // the thread that spawned the leader: its parent, for provably_gone()
+  // Where the pipes are read into: the step's own, so that it costs memory only while a step runs
+  // (a thread_local buffer is zeroed into every thread of the server at its start).
+  std::unique_ptr<char[]> read_buffer_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<long long> stop_grace_ms_{0};
   std::atomic<bool> finished_{false};
