@@ -19,6 +19,7 @@
 #include "base/step_environment.h"
 #include "base/strings.h"
 #include "ci/job_network.h"
+#include "ci/workspace_template.h"
 #include "ci/sandbox_view.h"
 
 namespace slipway {
@@ -55,9 +56,23 @@ Status give_top_folder_back(const fs::path& workspace) {
   return make_error(fmt::format("{}: {}", workspace.string(), errno_text(errno)));
 }
 
-Status give_top_and_git_to(const fs::path& workspace, uid_t uid) {
+// Over a template, what the server wrote on top of it (.git, the summary folder, a pull request's
+// merge) is exactly the overlay's upper layer: each of its entries changes owner through the
+// workspace (never in the layer itself, whose changes the mounted overlay would not see). The
+// template's thousands of files are the uid's already.
+Status give_upper_layer_to(const fs::path& workspace, uid_t uid) {
+  const fs::path upper = overlay_upper_layer(workspace);
+  if (upper.empty()) return make_error(fmt::format("{}: no overlay's upper layer found", workspace.string()));
   if (Status given = give_path_to(workspace, uid); !given) return given;
-  return give_tree_to(workspace / ".git", uid);
+  std::error_code error;
+  for (fs::recursive_directory_iterator it(upper, error), end; !error && it != end; it.increment(error)) {
+    const fs::path merged = workspace / it->path().lexically_relative(upper);
+    std::error_code gone;
+    if (!fs::exists(fs::symlink_status(merged, gone))) continue;  // a whiteout: deleted on top
+    if (Status given = give_path_to(merged, uid); !given) return given;
+  }
+  if (error) return make_error(fmt::format("cannot walk {}: {}", upper.string(), error.message()));
+  return {};
 }
 
 bool on_overlay(const fs::path& path) {
@@ -164,9 +179,9 @@ Status JobSandbox::prepare_root() {
   }
   // The checkout was written by the server; the job's uid must own it to change tracked files.
   // A workspace over a template (an overlay) has the uid's files already (the worker's template
-  // belongs to its job uid, ci/workspace_template.h): only what the server wrote on top, the top
-  // folder and .git, changes hands, without a walk over every file.
-  Status given = on_overlay(request_.workspace) ? give_top_and_git_to(request_.workspace, uid)
+  // belongs to its job uid, ci/workspace_template.h): only what the server wrote on top changes
+  // hands, without a walk over every file.
+  Status given = on_overlay(request_.workspace) ? give_upper_layer_to(request_.workspace, uid)
                                                 : give_tree_to(request_.workspace, uid);
   if (!given) return given;
   ::chmod(request_.workspace.c_str(), 0700);

@@ -1,5 +1,7 @@
 // RunQueue, the workers' side: start-up recovery, the worker threads that carry queued runs
 // through RunExecutor, and stop.
+#include <set>
+
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -107,6 +109,11 @@ Status RunQueue::Impl::recover() {
     remove_run_scratch(data.run_dir(id));
     auto run = store->find_run(id);
     if (run && *run) record_run_event(*store, "run.finished", **run);
+  }
+  std::set<std::string> configured;
+  for (const RepositoryConfig& repository : config.repositories) configured.insert(repository.name);
+  if (uint64_t freed = remove_unused_templates(data.templates(0).parent_path(), capacity, configured); freed > 0) {
+    spdlog::info("removed workspace templates no worker uses any more ({})", format_byte_size(freed));
   }
   auto queued = run_ids_in_status(*store, RunStatus::queued);
   if (!queued) return queued.error();

@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <vector>
 
@@ -144,6 +145,67 @@ Status checkout_over_template(const WorkspaceTemplate& workspace_template, const
   if (!git_dir || error) {
     unmount_workspace(workspace);
     return make_error(fmt::format("the workspace's .git: {}", git_dir ? error.message() : git_dir.error().message));
+  }
+  return {};
+}
+
+uint64_t remove_unused_templates(const fs::path& root, int workers, const std::set<std::string>& repositories) {
+  uint64_t freed = 0;
+  auto remove = [&freed](const fs::path& folder) {
+    uint64_t bytes = folder_bytes(folder);
+    std::error_code error;
+    fs::remove_all(folder, error);
+    if (!error) freed += bytes;
+  };
+  std::error_code error;
+  for (fs::directory_iterator worker(root, error), end; !error && worker != end; worker.increment(error)) {
+    bool in_use = false;
+    for (int i = 0; i < workers && !in_use; ++i) in_use = worker->path().filename() == "worker-" + std::to_string(i);
+    if (!in_use) {
+      remove(worker->path());
+      continue;
+    }
+    std::error_code inner;
+    for (fs::directory_iterator kept(worker->path(), inner); !inner && kept != end; kept.increment(inner)) {
+      if (repositories.count(kept->path().filename().string()) == 0) remove(kept->path());
+    }
+  }
+  return freed;
+}
+
+namespace {
+
+// mountinfo writes a space, tab, newline or backslash in a path as \ooo (octal).
+std::string unescape_mountinfo(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size()) {
+      std::string_view digits = text.substr(i + 1, 3);
+      if (digits.find_first_not_of("01234567") == std::string_view::npos) {
+        out += static_cast<char>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0'));
+        i += 3;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+fs::path overlay_upper_layer(const fs::path& workspace) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    // "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER_OPTIONS"
+    std::vector<std::string> fields = split(line, ' ');
+    auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 5 || dash == fields.end() || std::distance(dash, fields.end()) < 4) continue;
+    if (unescape_mountinfo(fields[4]) != workspace.string() || *(dash + 1) != "overlay") continue;
+    for (const std::string& option : split(*(dash + 3), ',')) {
+      if (option.starts_with("upperdir=")) return unescape_mountinfo(option.substr(9));
+    }
   }
   return {};
 }

@@ -25,7 +25,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "base/result.h"
@@ -47,6 +49,17 @@ bool workspace_overlays_available();
 Status checkout_over_template(const WorkspaceTemplate& workspace_template, const std::filesystem::path& repository,
                               const std::string& sha, const std::filesystem::path& workspace,
                               const std::filesystem::path& layers);
+
+// Removes what no worker will use again under `root` (DATA/templates): the folders of workers
+// beyond `workers` (the concurrency was lowered), and in the others the templates of repositories
+// not in `repositories` (removed from the configuration). Call before any worker runs. Returns the
+// bytes it freed.
+uint64_t remove_unused_templates(const std::filesystem::path& root, int workers,
+                                 const std::set<std::string>& repositories);
+
+// The upper layer of the overlay mounted at `workspace` (what was written over the template), as
+// the kernel reports it in /proc/self/mountinfo; empty when no overlay is mounted there.
+std::filesystem::path overlay_upper_layer(const std::filesystem::path& workspace);
 
 // Unmounts the overlay at `workspace` if there is one (lazily: a process still inside keeps its
 // view until it leaves); nothing otherwise.

@@ -399,7 +399,8 @@ TEST_F(RunQueueTest, EachRunStartsFromItsCommitOverTheWorkersTemplateWhateverThe
   auto spec_expecting = [](const std::string& content) {
     return "kind: library\ntest:\n  suites:\n    unit: { run: \"test -z \\\"$(git status --porcelain)\\\" && "
            "grep -qx " + content + " data.txt && test -f keep.txt && echo changed > data.txt && rm keep.txt && "
-           "git -c user.name=job -c user.email=job@x commit -qam job && touch made-by-the-job\" }\n";
+           "git -c user.name=job -c user.email=job@x commit -qam job && touch made-by-the-job && "
+           "echo summary > \\\"$SLIPWAY_SUMMARY\\\"\" }\n";
   };
   repository_.write("data.txt", "a\n");
   repository_.write("keep.txt", "keep\n");

@@ -86,6 +86,8 @@ TEST_F(WorkspaceTemplateTest, TheWorkspaceIsTheCommitCleanAndTheOwnersWhatARunCh
   {
     WorkspaceGuard guard = check_out(first_, "run1");
     EXPECT_TRUE(is_mount_point(workspace));
+    EXPECT_EQ(overlay_upper_layer(workspace), scratch_.path() / "run1" / "layers" / "upper");
+    EXPECT_EQ(overlay_upper_layer(scratch_.path()), fs::path()) << "not a mount point";
     EXPECT_EQ(*read_file(workspace / "src/dir0/file1.txt"), "file 1\n");
     EXPECT_TRUE((fs::status(workspace / "run.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
     EXPECT_EQ(owner_of(workspace / "src/dir0/file1.txt"), kOwner);
@@ -192,6 +194,23 @@ TEST_F(WorkspaceTemplateTest, ASourceOnlyGitCloneReadsIsRefusedWithNothingMounte
                                               scratch_.path() / "run3" / "workspace", scratch_.path() / "run3" / "l");
   ASSERT_FALSE(unmountable.ok());
   EXPECT_NE(unmountable.error().message.find("cannot name"), std::string::npos) << unmountable.error().message;
+}
+
+// A worker beyond the concurrency and a repository gone from the configuration leave templates
+// no one will use: start-up removes them and keeps the rest.
+TEST(WorkspaceTemplates, WhatNoWorkerWillUseAgainIsRemoved) {
+  TemporaryDirectory root("slipway-templates");
+  for (const char* folder : {"worker-0/app", "worker-0/gone", "worker-1/app", "worker-2/app"}) {
+    fs::create_directories(root.path() / folder / "tree");
+    std::ofstream(root.path() / folder / "tree" / "file.txt") << "twelve bytes";
+  }
+  uint64_t freed = remove_unused_templates(root.path(), 2, {"app"});
+  EXPECT_EQ(freed, 24u);
+  EXPECT_TRUE(fs::exists(root.path() / "worker-0/app/tree/file.txt"));
+  EXPECT_TRUE(fs::exists(root.path() / "worker-1/app/tree/file.txt"));
+  EXPECT_FALSE(fs::exists(root.path() / "worker-0/gone"));
+  EXPECT_FALSE(fs::exists(root.path() / "worker-2"));
+  EXPECT_EQ(remove_unused_templates(root.path() / "missing", 2, {"app"}), 0u);
 }
 
 }  // namespace
