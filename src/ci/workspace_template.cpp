@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include <fmt/core.h>
@@ -45,34 +46,81 @@ Status build_template(const WorkspaceTemplate& t, const std::string& sha) {
   return {};
 }
 
-// The paths under `tree` that `diff-tree -z --name-only` printed and that exist now.
-std::vector<std::string> existing_paths(const fs::path& tree, const std::string& listing) {
-  std::vector<std::string> paths;
-  for (const std::string& path : split(listing, '\0')) {
-    std::error_code error;
-    if (!path.empty() && fs::exists(fs::symlink_status(tree / path, error))) paths.push_back(path);
+// One path that differs between two commits, as `git diff-tree -r -z --raw` prints it.
+struct TreeChange {
+  std::string mode;  // the new mode ("000000" when removed)
+  std::string id;    // the new blob
+  std::string path;
+  bool removed() const { return mode == "000000"; }
+};
+
+// Parses ":OLDMODE NEWMODE OLDID NEWID STATUS\0PATH\0" records; nullopt when the text is not that.
+std::optional<std::vector<TreeChange>> parse_raw_diff(const std::string& raw) {
+  std::vector<std::string> fields = split(raw, '\0');
+  if (!fields.empty() && fields.back().empty()) fields.pop_back();
+  if (fields.size() % 2 != 0) return std::nullopt;
+  std::vector<TreeChange> changes;
+  for (size_t i = 0; i < fields.size(); i += 2) {
+    std::vector<std::string> words = split(fields[i], ' ');
+    if (words.size() != 5 || !words[0].starts_with(":") || fields[i + 1].empty()) return std::nullopt;
+    changes.push_back({words[1], words[3], fields[i + 1]});
   }
-  return paths;
+  return changes;
 }
 
-// From the commit the template holds to `sha`: `read-tree -m -u` writes the files that differ and
-// removes the ones `sha` no longer has (with git's own checks and checkout filters). Only those
-// paths (and folders git made for them) are given to the owner and re-read into the index: no walk
-// over the unchanged thousands.
+// Takes a removed path's file out of the tree, then each folder above it that is left empty.
+void remove_from_tree(const fs::path& tree, const std::string& path) {
+  std::error_code error;
+  fs::path at = tree / path;
+  if (fs::is_directory(fs::symlink_status(at, error))) fs::remove(at, error);  // a submodule's
+  else fs::remove(at, error);
+  for (fs::path folder = fs::path(path).parent_path(); !folder.empty(); folder = folder.parent_path()) {
+    if (!fs::remove(tree / folder, error)) break;  // not empty (or gone): the folders above stay
+  }
+}
+
+// From the commit the template holds to `sha`, touching only what differs: `git diff-tree` names
+// the paths, the template's index takes their new entries (`update-index --cacheinfo`), removed
+// files go, and `git checkout-index` writes the others (with git's checkout filters). Only those
+// paths (and folders made for them) are given to the owner and re-read into the index. Neither
+// commit's whole tree is read, nor any unchanged file looked at.
 Status advance_template(const WorkspaceTemplate& t, const std::string& from, const std::string& sha) {
-  auto changed = git_in_template(t, {"diff-tree", "-r", "-z", "--name-only", "--no-renames", from, sha});
-  if (!changed) return changed.error();
-  if (auto read = git_in_template(t, {"read-tree", "-m", "-u", from, sha}); !read) return read.error();
-  std::vector<std::string> written = existing_paths(tree_of(t), *changed);
+  auto raw = git_in_template(t, {"diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-commit-id", from, sha});
+  if (!raw) return raw.error();
+  std::optional<std::vector<TreeChange>> changes = parse_raw_diff(*raw);
+  if (!changes) return make_error("cannot read git diff-tree's answer");
+  if (changes->empty()) return {};
+  std::vector<std::string> index = {"update-index", "--add", "--replace"};
+  std::vector<std::string> removed = {"--force-remove", "--"};
+  std::vector<std::string> written;
+  for (const TreeChange& change : *changes) {
+    if (change.removed()) {
+      removed.push_back(change.path);
+      remove_from_tree(tree_of(t), change.path);
+    } else {
+      index.insert(index.end(), {"--cacheinfo", fmt::format("{},{},{}", change.mode, change.id, change.path)});
+      written.push_back(change.path);
+    }
+  }
+  if (removed.size() > 2) index.insert(index.end(), removed.begin(), removed.end());
+  if (auto indexed = git_in_template(t, index); !indexed) return indexed.error();
   if (written.empty()) return {};
+  std::vector<std::string> checkout = {"checkout-index", "--force", "--quiet", "--"};
+  checkout.insert(checkout.end(), written.begin(), written.end());
+  if (auto checked_out = git_in_template(t, checkout); !checked_out) return checked_out.error();
+  std::vector<std::string> reread = {"update-index", "--"};
   for (const std::string& path : written) {
     for (fs::path at = fs::path(path); !at.empty(); at = at.parent_path()) {
       if (Status given = give_path_to(tree_of(t) / at, t.owner); !given) return given;
     }
+    std::error_code error;
+    if (!fs::is_directory(fs::symlink_status(tree_of(t) / path, error))) reread.push_back(path);  // not a submodule
   }
-  std::vector<std::string> update = {"update-index", "--"};
-  update.insert(update.end(), written.begin(), written.end());
-  if (auto reread = git_in_template(t, update); !reread) return reread.error();
+  // Owners changed since checkout-index recorded the files: re-read them, or git would take them
+  // for modified (and re-read them in every run's `git status`).
+  if (reread.size() > 2) {
+    if (auto refreshed = git_in_template(t, reread); !refreshed) return refreshed.error();
+  }
   return {};
 }
 

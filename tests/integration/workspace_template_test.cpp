@@ -151,14 +151,16 @@ TEST_F(WorkspaceTemplateTest, AdvancingFollowsModesLinksAndAFileThatBecomesAFold
   EXPECT_EQ(git_at(workspace, {"rev-parse", "HEAD"}), third);
 }
 
-// A template whose files were changed behind git's back cannot advance (git refuses to overwrite
-// them): it is built again from nothing rather than served half right.
+// A template whose commit the source no longer has (a force push, then a gc) cannot advance
+// from it: it is built again from nothing rather than served half right.
 TEST_F(WorkspaceTemplateTest, ATemplateThatCannotAdvanceIsBuiltAgain) {
   { WorkspaceGuard first = check_out(first_, "run1"); }
-  std::ofstream(template_.folder / "tree" / "src/dir0/file1.txt") << "changed behind git's back\n";
+  ASSERT_TRUE(write_file_atomically(template_.folder / "commit", std::string(40, 'a') + "\n"));
+  std::ofstream(template_.folder / "tree" / "stray.txt") << "not in any commit\n";
   WorkspaceGuard second = check_out(second_, "run2");
   fs::path workspace = scratch_.path() / "run2" / "workspace";
   EXPECT_EQ(*read_file(workspace / "src/dir0/file1.txt"), "changed\n");
+  EXPECT_FALSE(fs::exists(workspace / "stray.txt")) << "rebuilt, not advanced";
   EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
 }
 
