@@ -164,6 +164,29 @@ TEST_F(WorkspaceTemplateTest, ATemplateThatCannotAdvanceIsBuiltAgain) {
   EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
 }
 
+// A submodule (a gitlink) added, then removed: an empty folder as `git checkout` makes one, the
+// index clean, and the folder gone again.
+TEST_F(WorkspaceTemplateTest, AdvancingAddsAndRemovesASubmodulesFolder) {
+  { WorkspaceGuard second = check_out(second_, "run1"); }
+  repository_.git({"update-index", "--add", "--cacheinfo", "160000," + first_ + ",vendor/lib"});
+  repository_.git({"-c", "user.name=T", "-c", "user.email=t@slipway.invalid", "commit", "--quiet", "-m", "submodule"});
+  std::string with_submodule = std::string(trim(repository_.git({"rev-parse", "HEAD"})));
+  {
+    WorkspaceGuard guard = check_out(with_submodule, "run2");
+    fs::path workspace = scratch_.path() / "run2" / "workspace";
+    EXPECT_TRUE(fs::is_directory(workspace / "vendor/lib"));
+    EXPECT_TRUE(fs::is_empty(workspace / "vendor/lib"));
+    EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+  }
+  repository_.git({"rm", "--quiet", "--cached", "vendor/lib"});
+  repository_.git({"-c", "user.name=T", "-c", "user.email=t@slipway.invalid", "commit", "--quiet", "-m", "no submodule"});
+  std::string without = std::string(trim(repository_.git({"rev-parse", "HEAD"})));
+  WorkspaceGuard guard = check_out(without, "run3");
+  fs::path workspace = scratch_.path() / "run3" / "workspace";
+  EXPECT_FALSE(fs::exists(workspace / "vendor")) << "the folder and the one above it, left empty, go";
+  EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
+}
+
 TEST_F(WorkspaceTemplateTest, ATemplateLeftHalfUpdatedIsBuiltAgainFromNothing) {
   { WorkspaceGuard first = check_out(first_, "run1"); }
   // An update that died after writing a stray file and before recording its commit.
