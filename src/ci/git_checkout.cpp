@@ -29,45 +29,6 @@ Result<std::string> git(const fs::path& repository, std::vector<std::string> arg
 
 namespace {
 
-// The branch HEAD names in `repository`'s git directory ("" when detached), read from the file
-// where the layout is plain; a linked worktree's or a gitfile's asks git.
-std::string checked_out_branch(const fs::path& repository) {
-  std::error_code error;
-  fs::path head_file = fs::is_directory(repository / ".git", error) ? repository / ".git" / "HEAD" : repository / "HEAD";
-  if (!fs::is_regular_file(head_file, error) || fs::exists(head_file.parent_path() / "commondir", error)) {
-    auto branch = git(repository, {"symbolic-ref", "--quiet", "--short", "HEAD"});
-    return branch ? std::string(trim(*branch)) : "";
-  }
-  auto head = read_file(head_file);
-  std::string_view text = head ? trim(*head) : std::string_view();
-  return text.starts_with("ref: refs/heads/") ? std::string(text.substr(16)) : "";
-}
-
-}  // namespace
-
-// Through the repository's long-lived `git cat-file` (base/git_objects.h), which the run reads
-// its .slipway.yml through next: no git process per question.
-Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string& revision) {
-  auto objects = GitObjects::of(repository);
-  auto found = objects->info(revision + "^{commit}");
-  if (!found || !*found) {
-    // Only now tell the two failures apart; --git-dir answers for bare repositories too.
-    if (!git(repository, {"rev-parse", "--git-dir"})) {
-      return make_error(fmt::format("{} is not a git repository (run `git init` and commit, or pass the "
-                                    "repository's folder)", repository.string()));
-    }
-    if (!found) return make_error(fmt::format("{}: {}", repository.string(), found.error().message));
-    return make_error(fmt::format("{}: no commit '{}' (is anything committed yet?)", repository.string(), revision));
-  }
-  CommitInfo info;
-  info.sha = (*found)->id;
-  auto head = objects->info("HEAD");
-  if (head && *head && (*head)->id == info.sha) info.branch = checked_out_branch(repository);
-  return info;
-}
-
-namespace {
-
 // A source repository whose layout the fast checkout understands: a plain git directory (a work
 // tree's `.git` or a bare repository) with the files-backend refs and SHA-1 objects.
 struct SourceLayout {
@@ -157,6 +118,13 @@ std::string packed_refs_for_clone(const std::map<std::string, std::string>& sour
   return text;
 }
 
+// The branch a git directory's HEAD names ("ref: refs/heads/NAME"), or "" when it is detached.
+std::string head_branch(const fs::path& git_dir) {
+  auto head = read_file(git_dir / "HEAD");
+  std::string_view text = head ? trim(*head) : std::string_view();
+  return text.starts_with("ref: refs/heads/") ? std::string(text.substr(16)) : "";
+}
+
 Status write_file(const fs::path& path, std::string_view content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(content.data(), static_cast<std::streamsize>(content.size()));
@@ -180,17 +148,15 @@ Status write_git_directory(const SourceLayout& source, const std::string& sha, c
       "\tlogallrefupdates = true\n[remote \"origin\"]\n\turl = \"{}\"\n"
       "\tfetch = +refs/heads/*:refs/remotes/origin/*\n",
       source.url.string());
-  auto head = read_file(source.git_dir / "HEAD");
-  std::string_view head_ref = head ? trim(*head) : std::string_view();
+  const std::string branch = head_branch(source.git_dir);
   std::vector<std::pair<fs::path, std::string>> files = {
       {dot_git / "HEAD", sha + "\n"},  // detached at the commit
       {dot_git / "config", std::move(config)},
       {dot_git / "objects/info/alternates", (source.git_dir / "objects").string() + "\n"},
       {dot_git / "packed-refs", packed_refs_for_clone(read_refs(source.git_dir))},
   };
-  if (head_ref.rfind("ref: refs/heads/", 0) == 0) {
-    files.push_back({dot_git / "refs/remotes/origin/HEAD",
-                     fmt::format("ref: refs/remotes/origin/{}\n", head_ref.substr(16))});
+  if (!branch.empty()) {
+    files.push_back({dot_git / "refs/remotes/origin/HEAD", fmt::format("ref: refs/remotes/origin/{}\n", branch)});
   }
   for (const auto& [path, content] : files) {
     if (Status written = write_file(path, content); !written) return written;
@@ -216,7 +182,36 @@ Status fast_checkout(const SourceLayout& source, const std::string& sha, const f
   return {};
 }
 
+// The branch HEAD names in `repository` ("" when detached): read from its HEAD file where the
+// layout is one the fast checkout reads, else asked of git (a linked worktree, a gitfile).
+std::string checked_out_branch(const fs::path& repository, const std::string& sha) {
+  if (std::optional<SourceLayout> layout = fast_path_layout(repository, sha)) return head_branch(layout->git_dir);
+  auto branch = git(repository, {"symbolic-ref", "--quiet", "--short", "HEAD"});
+  return branch ? std::string(trim(*branch)) : "";
+}
+
 }  // namespace
+
+// Through the repository's long-lived `git cat-file` (base/git_objects.h), which the run reads
+// its .slipway.yml through next: no git process per question.
+Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string& revision) {
+  auto objects = GitObjects::of(repository);
+  auto found = objects->info(revision + "^{commit}");
+  if (!found || !*found) {
+    // Only now tell the two failures apart; --git-dir answers for bare repositories too.
+    if (!git(repository, {"rev-parse", "--git-dir"})) {
+      return make_error(fmt::format("{} is not a git repository (run `git init` and commit, or pass the "
+                                    "repository's folder)", repository.string()));
+    }
+    if (!found) return make_error(fmt::format("{}: {}", repository.string(), found.error().message));
+    return make_error(fmt::format("{}: no commit '{}' (is anything committed yet?)", repository.string(), revision));
+  }
+  CommitInfo info;
+  info.sha = (*found)->id;
+  auto head = objects->info("HEAD");
+  if (head && *head && (*head)->id == info.sha) info.branch = checked_out_branch(repository, info.sha);
+  return info;
+}
 
 Status checkout_commit(const fs::path& repository, const std::string& sha, const fs::path& workspace) {
   if (fs::exists(workspace)) {

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
@@ -19,6 +18,7 @@
 #include "base/step_environment.h"
 #include "base/strings.h"
 #include "ci/job_network.h"
+#include "ci/mount_table.h"
 #include "ci/workspace_template.h"
 #include "ci/sandbox_view.h"
 
@@ -335,13 +335,10 @@ void clean_stale_job_sandboxes() {
     pid_t owner = static_cast<pid_t>(std::atoi(name.c_str()));
     if (owner <= 0 || owner == ::getpid() || fs::exists(fmt::format("/proc/{}", owner))) continue;
     // Mounts inside the folder first (workspace, git objects), then the folder's own tmpfs.
-    std::ifstream mountinfo("/proc/self/mountinfo");
     std::vector<std::string> inside;
-    for (std::string line; std::getline(mountinfo, line);) {
-      std::istringstream fields(line);
-      std::string id, parent, device, root, point;
-      fields >> id >> parent >> device >> root >> point;
-      const std::string folder = entry.path().string();
+    const std::string folder = entry.path().string();
+    for (const MountEntry& mount : read_mount_table()) {
+      const std::string& point = mount.mount_point;
       if (point == folder || point.rfind(folder + "/", 0) == 0) inside.push_back(point);
     }
     std::sort(inside.begin(), inside.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });

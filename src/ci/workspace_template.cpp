@@ -3,7 +3,6 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <vector>
@@ -14,6 +13,7 @@
 #include "base/run_command.h"
 #include "base/strings.h"
 #include "ci/git_checkout.h"
+#include "ci/mount_table.h"
 
 namespace slipway {
 
@@ -71,9 +71,7 @@ std::optional<std::vector<TreeChange>> parse_raw_diff(const std::string& raw) {
 // Takes a removed path's file out of the tree, then each folder above it that is left empty.
 void remove_from_tree(const fs::path& tree, const std::string& path) {
   std::error_code error;
-  fs::path at = tree / path;
-  if (fs::is_directory(fs::symlink_status(at, error))) fs::remove(at, error);  // a submodule's
-  else fs::remove(at, error);
+  fs::remove(tree / path, error);  // a file, a link, or a submodule's empty folder
   for (fs::path folder = fs::path(path).parent_path(); !folder.empty(); folder = folder.parent_path()) {
     if (!fs::remove(tree / folder, error)) break;  // not empty (or gone): the folders above stay
   }
@@ -221,37 +219,10 @@ uint64_t remove_unused_templates(const fs::path& root, int workers, const std::s
   return freed;
 }
 
-namespace {
-
-// mountinfo writes a space, tab, newline or backslash in a path as \ooo (octal).
-std::string unescape_mountinfo(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size()) {
-      std::string_view digits = text.substr(i + 1, 3);
-      if (digits.find_first_not_of("01234567") == std::string_view::npos) {
-        out += static_cast<char>((digits[0] - '0') * 64 + (digits[1] - '0') * 8 + (digits[2] - '0'));
-        i += 3;
-        continue;
-      }
-    }
-    out += text[i];
-  }
-  return out;
-}
-
-}  // namespace
-
 fs::path overlay_upper_layer(const fs::path& workspace) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(mountinfo, line)) {
-    // "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER_OPTIONS"
-    std::vector<std::string> fields = split(line, ' ');
-    auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 5 || dash == fields.end() || std::distance(dash, fields.end()) < 4) continue;
-    if (unescape_mountinfo(fields[4]) != workspace.string() || *(dash + 1) != "overlay") continue;
-    for (const std::string& option : split(*(dash + 3), ',')) {
+  for (const MountEntry& mount : read_mount_table()) {
+    if (mount.mount_point != workspace.string() || mount.fs_type != "overlay") continue;
+    for (const std::string& option : split(mount.super_options, ',')) {
       if (option.starts_with("upperdir=")) return unescape_mountinfo(option.substr(9));
     }
   }
