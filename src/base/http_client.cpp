@@ -1,26 +1,21 @@
 #include "base/http_client.h"
 
 #include <strings.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 
-#include <curl/curl.h>
 #include <fmt/core.h>
 
+#include "base/curl_library.h"
 #include "base/strings.h"
 
 namespace slipway {
 
 namespace {
-
-void initialise_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
@@ -104,30 +99,30 @@ Status open_body_file(const HttpClientRequest& request, Transfer& transfer, curl
 
 // The body: none for GET/HEAD/DELETE without one; otherwise a sized upload, or chunked when
 // streamed. Returns the list of extra headers curl needs (they must outlive the transfer).
-Status configure_body(CURL* curl, const HttpClientRequest& request, Transfer& transfer) {
+Status configure_body(const CurlLibrary& lib, CURL* curl, const HttpClientRequest& request, Transfer& transfer) {
   bool has_body = !request.body.empty() || !request.body_file.empty() || request.body_stream;
   if (!has_body && request.method != "POST" && request.method != "PUT" && request.method != "PATCH") return {};
   curl_off_t size = static_cast<curl_off_t>(request.body.size());
   if (!request.body_file.empty()) {
     if (auto opened = open_body_file(request, transfer, size); !opened) return opened;
   }
-  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-  curl_easy_setopt(curl, CURLOPT_READDATA, &transfer);
-  if (!request.body_stream) curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, size);
+  lib.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  lib.easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+  lib.easy_setopt(curl, CURLOPT_READDATA, &transfer);
+  if (!request.body_stream) lib.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, size);
   return {};
 }
 
-curl_slist* header_list(const HttpClientRequest& request) {
+curl_slist* header_list(const CurlLibrary& lib, const HttpClientRequest& request) {
   curl_slist* list = nullptr;
   for (const auto& [name, value] : request.headers.items) {
     std::string line = value.empty() ? name + ";" : name + ": " + value;  // "Name;" sends an empty header
-    list = curl_slist_append(list, line.c_str());
+    list = lib.slist_append(list, line.c_str());
   }
   // curl would otherwise wait for "100 Continue" before large uploads: a round trip per chunk.
-  if (!request.headers.has("Expect")) list = curl_slist_append(list, "Expect:");
+  if (!request.headers.has("Expect")) list = lib.slist_append(list, "Expect:");
   if (!request.body_stream && !request.headers.has("Transfer-Encoding")) {
-    list = curl_slist_append(list, "Transfer-Encoding:");
+    list = lib.slist_append(list, "Transfer-Encoding:");
   }
   return list;
 }
@@ -150,9 +145,10 @@ ErrorKind transport_kind(CURLcode code) {
   }
 }
 
-Error transport_error(const HttpClientRequest& request, CURLcode code, const char* detail, long os_errno = 0) {
+Error transport_error(const CurlLibrary& lib, const HttpClientRequest& request, CURLcode code, const char* detail,
+                      long os_errno = 0) {
   std::string where = request.unix_socket.empty() ? request.url : request.url + " (socket " + request.unix_socket + ")";
-  std::string why = *detail ? detail : curl_easy_strerror(code);
+  std::string why = *detail ? detail : lib.easy_strerror(code);
   // curl 7.88 says "Couldn't connect to server" for every failed connect; the system's reason
   // ("Connection refused") is what a user can act on, so it ends the message in parentheses
   // and is the cause.
@@ -186,61 +182,83 @@ bool HttpHeaders::has(std::string_view name) const {
   return false;
 }
 
-HttpClient::HttpClient() {
-  initialise_curl_once();
-  curl_ = curl_easy_init();
+namespace {
+
+// Everything but the body: where to, how long to wait, the method, and where the answer goes.
+// Returns the --connect-to list, which must outlive the transfer.
+curl_slist* configure_transfer(const CurlLibrary& lib, CURL* curl, const HttpClientRequest& request, Transfer& transfer,
+                               char* error_detail) {
+  lib.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_detail);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+  if (request.timeout.count() > 0) lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  if (request.stall_timeout.count() > 0) {
+    lib.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    lib.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, request.stall_timeout.count() / 1000)));
+  }
+  if (!request.unix_socket.empty()) lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
+  curl_slist* connect_to = nullptr;
+  if (!request.connect_to.empty()) {
+    connect_to = lib.slist_append(nullptr, ("::" + request.connect_to).c_str());
+    lib.easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+  }
+  if (request.method == "HEAD") {
+    lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (request.method != "GET") {
+    lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  lib.easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  return connect_to;
 }
 
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+}  // namespace
+
+HttpClient::HttpClient() : curl_(nullptr) {}
+
+HttpClient::~HttpClient() {
+  if (curl_) (*curl_library())->easy_cleanup(static_cast<CURL*>(curl_));  // loaded: curl_ exists
+}
 
 Result<HttpClientResponse> HttpClient::send(const HttpClientRequest& request) {
+  // A unix socket that is not there cannot answer. Said here, as the connect would have said it,
+  // so that a server without a Docker Engine never loads libcurl just to learn that at start.
+  if (!request.unix_socket.empty() && ::access(request.unix_socket.c_str(), F_OK) != 0) {
+    std::string cause = std::strerror(errno);
+    return make_error(ErrorKind::unavailable,
+                      fmt::format("{} {} (socket {}): cannot connect ({})", request.method, request.url,
+                                  request.unix_socket, cause),
+                      cause);
+  }
+  Result<const CurlLibrary*> loaded = curl_library();
+  if (!loaded) return loaded.error();
+  const CurlLibrary& lib = **loaded;
+  if (!curl_) curl_ = lib.easy_init();
   CURL* curl = static_cast<CURL*>(curl_);
   if (!curl) return make_error("cannot start an HTTP client (curl_easy_init failed)");
-  curl_easy_reset(curl);  // keeps the connection cache, drops the previous request's options
+  lib.easy_reset(curl);  // keeps the connection cache, drops the previous request's options
   HttpClientResponse response;
   Transfer transfer;
   transfer.request = &request;
   transfer.response = &response;
   char error_detail[CURL_ERROR_SIZE] = "";
-
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_detail);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
-  if (request.timeout.count() > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  if (request.stall_timeout.count() > 0) {
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, request.stall_timeout.count() / 1000)));
-  }
-  if (!request.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
-  curl_slist* connect_to = nullptr;
-  if (!request.connect_to.empty()) {
-    connect_to = curl_slist_append(nullptr, ("::" + request.connect_to).c_str());
-    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
-  }
-  if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-
-  Status body = configure_body(curl, request, transfer);
-  curl_slist* headers = header_list(request);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  CURLcode code = body ? curl_easy_perform(curl) : CURLE_OK;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  curl_slist_free_all(headers);
-  curl_slist_free_all(connect_to);
+  curl_slist* connect_to = configure_transfer(lib, curl, request, transfer, error_detail);
+  Status body = configure_body(lib, curl, request, transfer);
+  curl_slist* headers = header_list(lib, request);
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  CURLcode code = body ? lib.easy_perform(curl) : CURLE_OK;
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  lib.slist_free_all(headers);
+  lib.slist_free_all(connect_to);
   if (transfer.body_file) std::fclose(transfer.body_file);
   if (!body) return body.error();
-  if (transfer.aborted) return transport_error(request, code, "aborted by the receiver");
+  if (transfer.aborted) return transport_error(lib, request, code, "aborted by the receiver");
   long os_errno = 0;
-  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-  if (code != CURLE_OK) return transport_error(request, code, error_detail, os_errno);
+  lib.easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+  if (code != CURLE_OK) return transport_error(lib, request, code, error_detail, os_errno);
   return response;
 }
 

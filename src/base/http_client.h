@@ -3,7 +3,8 @@
 // Bodies can be strings or file ranges (uploads never load a layer into memory) and answers can
 // be streamed to a callback. A transport failure (refused, timed out, reset) is an Error whose
 // message names the URL and what curl said; an HTTP error status is NOT an Error: the caller
-// reads `status` and decides, because what a 404 means depends on the protocol.
+// reads `status` and decides, because what a 404 means depends on the protocol. libcurl itself is
+// loaded at the first request (base/curl_library.h): a process that sends none never maps it.
 #pragma once
 
 #include <cstdint>
@@ -70,7 +71,7 @@ class HttpClient {
   Result<HttpClientResponse> send(const HttpClientRequest& request);
 
  private:
-  void* curl_;  // CURL*; kept between requests for connection reuse
+  void* curl_;  // CURL*, made at the first request (libcurl loads then); kept for connection reuse
 };
 
 // Percent-encodes per RFC 3986 (unreserved characters stay); `keep_slash` for URL paths.
