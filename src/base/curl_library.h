@@ -1,12 +1,10 @@
 // CurlLibrary: libcurl's entry points, loaded the first time one is needed rather than when the
 // program starts. Internal to base/ (HttpClient is its only user).
 //
-// Why: libcurl brings about thirty shared libraries with it (OpenSSL and GnuTLS, Kerberos, LDAP,
-// SSH, IDN...). Mapping and relocating them costs every `slipway` process ~440 page faults —
-// ~13 ms on this 2-core machine, half of `slipway --version` — and ~6 MiB of resident memory,
-// whether or not it ever makes a request: `slipway run`, `validate`, `--help`, or a server that
-// has not needed the network yet. git made the same trade (git-remote-https is a program of its
-// own, so that no other git command loads libcurl); one binary makes it with dlopen.
+// Why (base/shared_library.h has the general case): libcurl brings about thirty shared libraries
+// (OpenSSL and GnuTLS, Kerberos, LDAP, SSH, IDN...) that cost every process ~290 page faults —
+// `slipway --version` took 33 ms with them and 16 ms without here — and a server that has not
+// sent a request yet ~6 MiB of resident memory.
 //
 // What it promises: curl_library() loads libcurl once per process (thread-safe), runs
 // curl_global_init, and from then on hands out the same table, never unloaded. When libcurl

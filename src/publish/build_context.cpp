@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "publish/archive_library.h"
 #include "publish/dockerignore.h"
 
 namespace slipway {
@@ -190,6 +191,7 @@ Status copy_file_data(struct archive* a, const fs::path& source, const BuildCont
 Status write_build_context(const fs::path& folder, const fs::path& tar_file, std::string_view dockerfile) {
   auto entries = list_build_context(folder, dockerfile);
   if (!entries) return entries.error();
+  if (Status usable = require_archive_library(); !usable) return usable;
   std::unique_ptr<struct archive, ArchiveDeleter> tar(archive_write_new());
   struct archive* a = tar.get();
   archive_write_set_format_pax_restricted(a);

@@ -18,6 +18,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/strings.h"
+#include "publish/archive_library.h"
 
 namespace slipway {
 
@@ -225,6 +226,7 @@ Status write_entries(struct archive* a, const ZipSink& sink, const std::vector<Z
 
 // Writes the zip into the open file behind `sink`.
 Status write_zip(ZipSink& sink, const std::vector<ZipEntry>& entries, const fs::path& zip_file) {
+  if (Status usable = require_archive_library(); !usable) return usable;
   ArchivePtr a(archive_write_new());
   if (!a) return make_error("libarchive: out of memory");
   std::string what = fmt::format("cannot write {}", zip_file.string());

@@ -14,6 +14,7 @@
 
 #include "base/files.h"
 #include "base/strings.h"
+#include "publish/archive_library.h"
 
 namespace slipway {
 
@@ -69,6 +70,7 @@ Error GrowingArchive::archive_error(const std::string& what) const {
 
 Result<std::optional<ArchiveMember>> GrowingArchive::next() {
   if (source_->fd < 0) return make_error(fmt::format("{}: cannot open it: {}", file_.string(), errno_text(errno)));
+  if (Status usable = require_archive_library(); !usable) return usable.error();
   archive_entry* entry = nullptr;
   int status = archive_read_next_header(archive_, &entry);
   if (status == ARCHIVE_EOF) return std::optional<ArchiveMember>();

@@ -14,6 +14,7 @@
 
 #include "base/crypto.h"
 #include "base/files.h"
+#include "publish/archive_library.h"
 
 namespace slipway {
 
@@ -30,6 +31,7 @@ struct ReaderDeleter {
 using Reader = std::unique_ptr<struct archive, ReaderDeleter>;
 
 Result<Reader> open_archive(const fs::path& tar) {
+  if (Status usable = require_archive_library(); !usable) return usable.error();
   Reader reader(archive_read_new());
   archive_read_support_format_tar(reader.get());
   archive_read_support_filter_all(reader.get());  // `docker save | gzip` reads the same
