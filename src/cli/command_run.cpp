@@ -95,10 +95,7 @@ int print_outcome(const RunOutcome& outcome, const RunOptions& options) {
 }
 
 int run_locally(const RunOptions& options, const GlobalOptions& global) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "slipway run: " << message << "\n";
-    return kExitBadInput;
-  };
+  auto fail = [](const std::string& message) { return command_failed("run", message); };
   auto secrets = gather_secrets(options);
   if (!secrets) return fail(secrets.error().message);
   auto max_log_bytes = parse_memory_size(options.max_log_bytes);

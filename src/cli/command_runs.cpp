@@ -44,10 +44,7 @@ nlohmann::json local_run_json(const RunRecord& run) {
   return json;
 }
 
-int fail(const std::string& message) {
-  std::cerr << "slipway runs: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("runs", message); }
 
 // A server when one is named (--server, else $SLIPWAY_SERVER unless --data-dir was given),
 // otherwise this machine's data directory.

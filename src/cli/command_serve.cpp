@@ -43,10 +43,7 @@ void install_stop_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-int fail(const std::string& message) {
-  std::cerr << "slipway serve: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("serve", message); }
 
 // The configuration: the file's when --config is given, else the defaults; --listen wins.
 std::optional<ServerConfig> load_config(const ServeOptions& options) {
@@ -54,7 +51,7 @@ std::optional<ServerConfig> load_config(const ServeOptions& options) {
   if (!options.config_file.empty()) {
     auto text = read_file(options.config_file);
     if (!text) {
-      std::cerr << "slipway serve: " << text.error().message << "\n";
+      command_failed("serve", text.error().message);
       return std::nullopt;
     }
     auto parsed = parse_server_config(*text, options.config_file);
