@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,24 @@ nlohmann::json artifact_json(const ArtifactRecord& artifact);
 // parameter and the allowed range when it is not a whole number in [minimum, maximum].
 Result<int64_t> integer_parameter(const std::map<std::string, std::string>& values, const std::string& name,
                                   int64_t fallback, int64_t minimum, int64_t maximum);
+
+// A query parameter's text; "" when it is absent.
+std::string query_value(const HttpRequest& request, const std::string& key);
+
+// Which page of a list, newest first (docs/api.md): ?limit= from 1 to `most` (default 50), and
+// ?before=, the id to continue below (default 0: from the newest). An Error names the parameter.
+struct PageRequest {
+  int limit = 50;
+  int64_t before_id = 0;
+};
+Result<PageRequest> page_request(const HttpRequest& request, int64_t most);
+
+// The answer's "next_before": after a full page the last id, as there may be more behind it;
+// after a short one null, as it was the last.
+template <typename Record>
+nlohmann::json next_before(const std::vector<Record>& page, int limit) {
+  return static_cast<int>(page.size()) == limit ? nlohmann::json(page.back().id) : nlohmann::json(nullptr);
+}
 
 // 400 with the error's message.
 HttpResponse bad_request(const Error& error);
