@@ -470,16 +470,11 @@ ParsedServerConfig parse_server_config(std::string_view yaml_text, std::string_v
   }
   SpecReader reader(yaml_text, std::string(file_name));
   ServerConfig config;
-  // As for .slipway.yml: nothing a file holds may escape as an exception.
-  try {
+  read_without_throwing(reader, [&] {
     if (auto document = load_root_mapping(reader)) {
       if (auto root = reader.mapping({"", "", YAML::Node(), *document}, kRootKeys)) read_root(reader, *root, config);
     }
-  } catch (const std::exception& error) {
-    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
-  } catch (...) {
-    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
-  }
+  });
   parsed.diagnostics = reader.take_diagnostics();
   if (parsed.diagnostics.empty()) parsed.config = std::move(config);
   return parsed;
