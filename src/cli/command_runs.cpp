@@ -147,9 +147,7 @@ int show_run(const RunsOptions& options, const GlobalOptions& global) {
   answer["suites"] = nlohmann::json::array();
   if (!detail->suites.empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
   for (const auto& suite : detail->suites) {
-    answer["suites"].push_back({{"suite", suite.suite}, {"passed", suite.passed}, {"failed", suite.failed},
-                                {"errored", suite.errored}, {"skipped", suite.skipped},
-                                {"duration_ms", suite.duration_ms}, {"problems", suite.problems}});
+    answer["suites"].push_back(suite_json(suite));
     text += fmt::format("  {:<20} {:>7} {:>7} {:>7} {:>7}\n", suite.suite, suite.passed, suite.failed, suite.errored,
                         suite.skipped);
     if (!suite.problems.empty()) text += "    " + suite.problems + "\n";
