@@ -88,12 +88,8 @@ HttpResponse bad_request(const Error& error) { return HttpResponse::error(400, e
 HttpResponse server_error(const Error& error) { return HttpResponse::from_error(error); }
 
 std::variant<RunRecord, HttpResponse> run_from_path(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto run = store.find_run(*id);
-  if (!run) return server_error(run.error());
-  if (!*run) return HttpResponse::error(404, fmt::format("no run #{} (GET /api/v1/runs lists them)", *id));
-  return **run;
+  return record_from_path<RunRecord>(
+      store, request, [](Store& runs, int64_t id) { return runs.find_run(id); }, "run", "GET /api/v1/runs");
 }
 
 }  // namespace slipway

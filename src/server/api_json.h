@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
+#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "base/result.h"
@@ -56,6 +58,19 @@ HttpResponse server_error(const Error& error);
 
 // A run, by the {id} path parameter: the record, or the 400/404/500 response to send.
 std::variant<RunRecord, HttpResponse> run_from_path(Store& store, const HttpRequest& request);
+
+// A record by the {id} path parameter, as `find(store, id)` reads it, or the response to send:
+// 400 for an id that is not one, the store's failure, or 404 "no <noun> #<id> (<where> lists them)".
+template <typename Record, typename Find>
+std::variant<Record, HttpResponse> record_from_path(Store& store, const HttpRequest& request, Find find,
+                                                    std::string_view noun, std::string_view where) {
+  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
+  if (!id) return bad_request(id.error());
+  Result<std::optional<Record>> found = find(store, *id);
+  if (!found) return server_error(found.error());
+  if (!*found) return HttpResponse::error(404, fmt::format("no {} #{} ({} lists them)", noun, *id, where));
+  return std::move(**found);
+}
 
 // Runs `work(Store&)` on a borrowed connection; 500 when none can be opened.
 template <typename Work>

@@ -78,14 +78,10 @@ HttpResponse current_deployments(Store& store) {
 }
 
 HttpResponse deployment_detail(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto deployment = find_deployment(store, *id);
-  if (!deployment) return server_error(deployment.error());
-  if (!*deployment) {
-    return HttpResponse::error(404, fmt::format("no deployment #{} (GET /api/v1/deployments lists them)", *id));
-  }
-  return HttpResponse::json(200, deployment_json(**deployment, true));
+  auto found =
+      record_from_path<DeploymentRecord>(store, request, find_deployment, "deployment", "GET /api/v1/deployments");
+  if (auto* refused = std::get_if<HttpResponse>(&found)) return std::move(*refused);
+  return HttpResponse::json(200, deployment_json(std::get<DeploymentRecord>(found), true));
 }
 
 struct RollbackRequest {

@@ -201,14 +201,7 @@ HttpResponse trigger_route(ApiContext& context, const HttpRequest& request) {
 }
 
 std::variant<TaskRunRecord, HttpResponse> task_run_from_path(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto run = find_task_run(store, *id);
-  if (!run) return server_error(run.error());
-  if (!*run) {
-    return HttpResponse::error(404, fmt::format("no task run #{} (GET /api/v1/tasks/NAME/runs lists them)", *id));
-  }
-  return **run;
+  return record_from_path<TaskRunRecord>(store, request, find_task_run, "task run", "GET /api/v1/tasks/NAME/runs");
 }
 
 HttpResponse task_run_route(Store& store, const HttpRequest& request) {

@@ -202,9 +202,10 @@ Result<TaskRegistration> register_task_revisions(Store& store, const std::vector
 
 Result<std::optional<TaskRevisionRecord>> active_task_revision(Store& store, const std::string& environment,
                                                                const std::string& task) {
-  return read_first(
-      select_revisions(store, "WHERE status = 'active' AND environment = ? AND task = ? LIMIT 1").bind(environment, task),
-      fmt::format("find the active revision of task '{}' in '{}'", task, environment), read_revision);
+  return read_first(select_revisions(store, "WHERE status = 'active' AND environment = ? AND task = ? LIMIT 1")
+                        .bind(environment, task),
+                    fmt::format("find the active revision of task '{}' in '{}'", task, environment),
+                    read_revision);
 }
 
 Result<std::optional<TaskRevisionRecord>> find_task_revision(Store& store, const std::string& environment,
