@@ -36,11 +36,7 @@ void request_stop(int) { stop_requested = 1; }
 // The handler only sets a flag; the main thread polls it. (Blocking the signals and waiting
 // with sigwait would be neater, but the mask would be inherited by every step's process.)
 void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  on_stop_signals(request_stop);
 }
 
 int fail(const std::string& message) { return command_failed("serve", message); }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 
 namespace slipway {
@@ -21,6 +23,16 @@ enum ExitCode { kExitSuccess = 0, kExitFailed = 1, kExitBadInput = 2, kExitInter
 inline int command_failed(std::string_view command, std::string_view message, int code = kExitBadInput) {
   std::cerr << "slipway " << command << ": " << message << "\n";
   return code;
+}
+
+// Ctrl-C and SIGTERM call `handler` from now on: a handler that only sets a flag the command
+// polls, as little else is safe in a signal handler.
+inline void on_stop_signals(void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 struct GlobalOptions {
