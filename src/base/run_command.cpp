@@ -109,12 +109,13 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Co
 }
 
 Result<std::string> run_command_checked(const std::vector<std::string>& argv,
-                                        const std::filesystem::path& working_directory) {
+                                        const std::filesystem::path& working_directory, std::string_view name) {
   auto output = run_command(argv, working_directory);
   if (!output) return output.error();
   if (output->exit_code != 0) {
     std::string detail(trim(output->err.empty() ? output->out : output->err));
-    return make_error(fmt::format("{} failed (exit {}): {}", argv[0], output->exit_code, detail));
+    return make_error(fmt::format("{} failed (exit {}): {}", name.empty() ? std::string_view(argv[0]) : name,
+                                  output->exit_code, detail));
   }
   return std::move(output->out);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -37,8 +38,11 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv,
                                   const std::filesystem::path& working_directory = {});
 Result<CommandOutput> run_command(const std::vector<std::string>& argv, const CommandOptions& options);
 
-// Like run_command, but a non-zero exit becomes an Error quoting the program's stderr.
+// Like run_command, but a non-zero exit becomes an Error quoting the program's stderr (its
+// stdout when stderr is empty): "<name> failed (exit N): ...", where `name` is argv[0] unless
+// given (for a program started through another, such as `env ... git fetch`).
 Result<std::string> run_command_checked(const std::vector<std::string>& argv,
-                                        const std::filesystem::path& working_directory = {});
+                                        const std::filesystem::path& working_directory = {},
+                                        std::string_view name = {});
 
 }  // namespace slipway

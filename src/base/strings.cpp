@@ -171,4 +171,12 @@ std::string format_byte_size(uint64_t bytes) {
   return fmt::format("{} {}", number, kUnits[unit]);
 }
 
+void take_complete_lines(std::string& pending, const std::function<void(std::string_view)>& on_line) {
+  size_t start = 0;
+  for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+    on_line(std::string_view(pending).substr(start, end - start));
+  }
+  pending.erase(0, start);
+}
+
 }  // namespace slipway

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,9 @@ int hex_digit_value(char c);
 // A size for people: "1 GiB", "1.5 MiB", "512 KiB", "300 bytes" (powers of 1024, as the
 // configuration's 512m / 1g are).
 std::string format_byte_size(uint64_t bytes);
+
+// For text that arrives in chunks: hands each complete line of `pending` to `on_line` (without
+// its '\n'), then keeps only the unfinished rest in `pending`.
+void take_complete_lines(std::string& pending, const std::function<void(std::string_view)>& on_line);
 
 }  // namespace slipway

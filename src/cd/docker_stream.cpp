@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace slipway {
 
 namespace {
@@ -40,14 +42,10 @@ void DockerStreamDemuxer::take_payload(std::string_view payload) {
 }
 
 void DockerStreamDemuxer::emit_lines(LogStream stream, std::string& pending) {
-  size_t start = 0;
-  for (size_t newline = pending.find('\n'); newline != std::string::npos; newline = pending.find('\n', start)) {
-    std::string_view line(pending.data() + start, newline - start);
+  take_complete_lines(pending, [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     on_line_(stream, line);
-    start = newline + 1;
-  }
-  pending.erase(0, start);
+  });
 }
 
 void DockerStreamDemuxer::finish() {

@@ -32,10 +32,7 @@ struct DeployOptions {
   bool json = false;
 };
 
-int fail(const std::string& message, int code = kExitBadInput) {
-  std::cerr << "slipway deploy: " << message << "\n";
-  return code;
-}
+int fail(const std::string& message, int code = kExitBadInput) { return command_failed("deploy", message, code); }
 
 ApiClient client_for(const DeployOptions& options) { return ApiClient(server_from_environment(options.server)); }
 

@@ -86,10 +86,7 @@ std::string default_repository_name(const fs::path& repository) {
 }
 
 int install_hook(const HookOptions& options) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "slipway hook install: " << message << "\n";
-    return kExitBadInput;
-  };
+  auto fail = [](const std::string& message) { return command_failed("hook install", message); };
   fs::path repository(options.repository_path);
   auto hooks = bare_hooks_directory(repository);
   if (!hooks) return fail(hooks.error().message);

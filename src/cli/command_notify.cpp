@@ -21,10 +21,7 @@ struct NotifyOptions {
 int notify_status(const NotifyOptions& options) {
   ApiClient client(server_from_environment(options.server));
   auto answer = client.get("/api/v1/outbox");
-  if (!answer) {
-    std::cerr << "slipway notify status: " << answer.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!answer) return command_failed("notify status", answer.error().message);
   bool gave_up = !(*answer)["failed"].empty();
   if (options.json) {
     std::cout << answer->dump(2) << "\n";

@@ -23,10 +23,7 @@ int check_repository(const RepoCheckOptions& options) {
   ApiClient client(server_from_environment(options.server));
   auto answer = client.post(fmt::format("/api/v1/repositories/{}/check", percent_encode(options.repository)),
                             nlohmann::json::object());
-  if (!answer) {
-    std::cerr << "slipway repo check: " << answer.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!answer) return command_failed("repo check", answer.error().message);
   bool ok = answer->value("ok", false);
   if (options.json) {
     std::cout << answer->dump(2) << "\n";

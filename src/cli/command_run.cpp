@@ -41,11 +41,7 @@ void on_interrupt(int) { interrupted.store(true); }
 // Ctrl-C (or SIGTERM) cancels the run: the executors stop every step's process tree and the
 // run is recorded as cancelled, rather than the process dying with children left behind.
 void catch_interrupts() {
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  on_stop_signals(on_interrupt);
 }
 
 Result<std::map<std::string, std::string>> gather_secrets(const RunOptions& options) {
@@ -95,10 +91,7 @@ int print_outcome(const RunOutcome& outcome, const RunOptions& options) {
 }
 
 int run_locally(const RunOptions& options, const GlobalOptions& global) {
-  auto fail = [](const std::string& message) {
-    std::cerr << "slipway run: " << message << "\n";
-    return kExitBadInput;
-  };
+  auto fail = [](const std::string& message) { return command_failed("run", message); };
   auto secrets = gather_secrets(options);
   if (!secrets) return fail(secrets.error().message);
   auto max_log_bytes = parse_memory_size(options.max_log_bytes);

@@ -44,10 +44,7 @@ nlohmann::json local_run_json(const RunRecord& run) {
   return json;
 }
 
-int fail(const std::string& message) {
-  std::cerr << "slipway runs: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("runs", message); }
 
 // A server when one is named (--server, else $SLIPWAY_SERVER unless --data-dir was given),
 // otherwise this machine's data directory.
@@ -56,6 +53,20 @@ Result<std::unique_ptr<RunsSource>> open_source(const RunsOptions& options, cons
   if (server.empty() && global.data_dir.empty()) server = server_from_environment("");
   if (!server.empty()) return server_runs_source(server);
   return local_runs_source(global.resolved_data_dir());
+}
+
+// The run --run-id names, with the source it came from (which reads its logs).
+struct OpenedRun {
+  std::unique_ptr<RunsSource> source;
+  RunDetail detail;
+};
+
+Result<OpenedRun> open_run(const RunsOptions& options, const GlobalOptions& global) {
+  auto source = open_source(options, global);
+  if (!source) return source.error();
+  auto detail = (*source)->detail(options.run_id);
+  if (!detail) return detail.error();
+  return OpenedRun{std::move(*source), std::move(*detail)};
 }
 
 int list_runs(const RunsOptions& options, const GlobalOptions& global) {
@@ -132,52 +143,49 @@ std::string artifacts_text(const std::vector<ArtifactRecord>& artifacts, nlohman
 }
 
 int show_run(const RunsOptions& options, const GlobalOptions& global) {
-  auto source = open_source(options, global);
-  if (!source) return fail(source.error().message);
-  auto detail = (*source)->detail(options.run_id);
-  if (!detail) return fail(detail.error().message);
-  const RunRecord& run = detail->run;
+  auto opened = open_run(options, global);
+  if (!opened) return fail(opened.error().message);
+  const RunDetail& detail = opened->detail;
+  const RunRecord& run = detail.run;
   bool colour = stream_is_terminal(stdout);
   nlohmann::json answer = local_run_json(run);
   answer["jobs"] = nlohmann::json::array();
   std::string text = run_text(run, colour);
-  for (const auto& job : detail->jobs) {
+  for (const auto& job : detail.jobs) {
     nlohmann::json job_json = {{"name", job.job.name}, {"status", job.job.status}, {"reason", job.job.reason},
                                {"steps", nlohmann::json::array()}};
     text += job_text(job, job_json, colour);
     answer["jobs"].push_back(job_json);
   }
   answer["suites"] = nlohmann::json::array();
-  if (!detail->suites.empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
-  for (const auto& suite : detail->suites) {
-    answer["suites"].push_back({{"suite", suite.suite}, {"passed", suite.passed}, {"failed", suite.failed},
-                                {"errored", suite.errored}, {"skipped", suite.skipped},
-                                {"duration_ms", suite.duration_ms}, {"problems", suite.problems}});
+  if (!detail.suites.empty()) text += fmt::format("\n  {:<20} {:>7} {:>7} {:>7} {:>7}\n", "SUITE", "PASSED", "FAILED", "ERRORS", "SKIPPED");
+  for (const auto& suite : detail.suites) {
+    answer["suites"].push_back(suite_json(suite));
     text += fmt::format("  {:<20} {:>7} {:>7} {:>7} {:>7}\n", suite.suite, suite.passed, suite.failed, suite.errored,
                         suite.skipped);
     if (!suite.problems.empty()) text += "    " + suite.problems + "\n";
   }
-  text += artifacts_text(detail->artifacts, answer);
+  text += artifacts_text(detail.artifacts, answer);
   if (!run.report_dir.empty()) text += fmt::format("\nReport: {}/report.html\n", run.report_dir);
   std::cout << (options.json ? answer.dump(2) : text) << (options.json ? "\n" : "");
   return kExitSuccess;
 }
 
 int show_logs(const RunsOptions& options, const GlobalOptions& global) {
-  auto source = open_source(options, global);
-  if (!source) return fail(source.error().message);
-  auto detail = (*source)->detail(options.run_id);
-  if (!detail) return fail(detail.error().message);
+  auto opened = open_run(options, global);
+  if (!opened) return fail(opened.error().message);
+  RunsSource& source = *opened->source;
+  const RunDetail& detail = opened->detail;
   bool colour = stream_is_terminal(stdout);
   bool found = options.step.empty();
-  for (const auto& job : detail->jobs) {
+  for (const auto& job : detail.jobs) {
     for (const auto& step : job.steps) {
       if (!options.step.empty() && step.name != options.step) continue;
       found = true;
       // Following waits for steps that have not started yet; a plain read skips them.
-      if (!options.follow && !(*source)->has_log(step)) continue;
+      if (!options.follow && !source.has_log(step)) continue;
       if (options.step.empty()) std::cout << styled(fmt::format("==> {} / {}", job.job.name, step.name), Style::bold, colour) << "\n";
-      auto read = (*source)->read_log(step, options.follow, [&](const LogLine& line) {
+      auto read = source.read_log(step, options.follow, [&](const LogLine& line) {
         if (options.timestamps) std::cout << format_timestamp(line.timestamp_ms) << " ";
         std::cout << line.text << "\n";
         std::cout.flush();
@@ -186,8 +194,8 @@ int show_logs(const RunsOptions& options, const GlobalOptions& global) {
       if (!read) return fail(read.error().message);
     }
   }
-  if (!found) return fail(fmt::format("run #{} has no step named '{}' (see `slipway runs show {}`)", detail->run.id,
-                                      options.step, detail->run.id));
+  if (!found) return fail(fmt::format("run #{} has no step named '{}' (see `slipway runs show {}`)", detail.run.id,
+                                      options.step, detail.run.id));
   return kExitSuccess;
 }
 

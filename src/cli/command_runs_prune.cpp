@@ -26,10 +26,7 @@ struct PruneCommandOptions {
   bool json = false;
 };
 
-int fail(const std::string& message) {
-  std::cerr << "slipway runs prune: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("runs prune", message); }
 
 Result<ServerConfig> retention_config(const PruneCommandOptions& options) {
   ServerConfig config;

@@ -30,10 +30,7 @@ struct SecretOptions {
   bool json = false;
 };
 
-int fail(const std::string& message, int code = kExitBadInput) {
-  std::cerr << "slipway secret: " << message << "\n";
-  return code;
-}
+int fail(const std::string& message, int code = kExitBadInput) { return command_failed("secret", message, code); }
 
 Result<std::unique_ptr<SecretSource>> open_source(const SecretOptions& options, const GlobalOptions& global) {
   std::string server = options.server;

@@ -36,17 +36,10 @@ void request_stop(int) { stop_requested = 1; }
 // The handler only sets a flag; the main thread polls it. (Blocking the signals and waiting
 // with sigwait would be neater, but the mask would be inherited by every step's process.)
 void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = request_stop;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  on_stop_signals(request_stop);
 }
 
-int fail(const std::string& message) {
-  std::cerr << "slipway serve: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("serve", message); }
 
 // The configuration: the file's when --config is given, else the defaults; --listen wins.
 std::optional<ServerConfig> load_config(const ServeOptions& options) {
@@ -54,7 +47,7 @@ std::optional<ServerConfig> load_config(const ServeOptions& options) {
   if (!options.config_file.empty()) {
     auto text = read_file(options.config_file);
     if (!text) {
-      std::cerr << "slipway serve: " << text.error().message << "\n";
+      command_failed("serve", text.error().message);
       return std::nullopt;
     }
     auto parsed = parse_server_config(*text, options.config_file);

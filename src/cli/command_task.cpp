@@ -34,10 +34,7 @@ struct TaskOptions {
   bool json = false;
 };
 
-int fail(const std::string& message, int code = kExitBadInput) {
-  std::cerr << "slipway task: " << message << "\n";
-  return code;
-}
+int fail(const std::string& message, int code = kExitBadInput) { return command_failed("task", message, code); }
 
 ApiClient client_for(const TaskOptions& options) { return ApiClient(server_from_environment(options.server)); }
 

@@ -20,10 +20,7 @@ struct TokenOptions {
   std::string data_dir;
 };
 
-int fail(const std::string& message) {
-  std::cerr << "slipway token: " << message << "\n";
-  return kExitBadInput;
-}
+int fail(const std::string& message) { return command_failed("token", message); }
 
 Result<std::unique_ptr<Store>> open_server_store(const TokenOptions& options, const GlobalOptions& global) {
   auto root = server_data_dir(global, options.data_dir);

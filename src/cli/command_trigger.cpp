@@ -28,10 +28,7 @@ int trigger(const TriggerOptions& options) {
   if (!options.branch.empty()) body["branch"] = options.branch;
   if (!options.environment.empty()) body["environment"] = options.environment;
   auto answer = client.post(fmt::format("/api/v1/repositories/{}/trigger", percent_encode(options.repository)), body);
-  if (!answer) {
-    std::cerr << "slipway trigger: " << answer.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!answer) return command_failed("trigger", answer.error().message);
   if (options.json) {
     std::cout << answer->dump(2) << "\n";
     return kExitSuccess;

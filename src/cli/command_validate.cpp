@@ -20,10 +20,7 @@ struct ValidateOptions {
 
 int validate(const ValidateOptions& options) {
   auto text = read_spec_file(options.file);  // a regular file of at most 256 KiB, as the server reads
-  if (!text) {
-    std::cerr << "slipway validate: " << text.error().message << "\n";
-    return kExitBadInput;
-  }
+  if (!text) return command_failed("validate", text.error().message);
   ParsedSpec parsed = parse_repository_spec(*text, options.file);
   if (options.json) {
     nlohmann::json answer = {{"file", options.file}, {"valid", parsed.ok()}, {"diagnostics", nlohmann::json::array()}};

@@ -5,14 +5,35 @@
 #pragma once
 
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 
 namespace slipway {
 
 enum ExitCode { kExitSuccess = 0, kExitFailed = 1, kExitBadInput = 2, kExitInterrupted = 130 };
+
+// How every command says what stopped it: "slipway <command>: <message>" on stderr. Returns
+// `code`, so that a command ends with `return command_failed(...)`.
+inline int command_failed(std::string_view command, std::string_view message, int code = kExitBadInput) {
+  std::cerr << "slipway " << command << ": " << message << "\n";
+  return code;
+}
+
+// Ctrl-C and SIGTERM call `handler` from now on: a handler that only sets a flag the command
+// polls, as little else is safe in a signal handler.
+inline void on_stop_signals(void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
 
 struct GlobalOptions {
   std::string data_dir;   // --data-dir; empty: $SLIPWAY_DATA_DIR, then ~/.local/share/slipway

@@ -134,14 +134,9 @@ ParsedSecretFile parse_secret_file(std::string_view yaml_text, std::string_view 
   ParsedSecretFile parsed;
   SpecReader reader(yaml_text, std::string(file_name));
   std::vector<SecretReference> secrets;
-  // As for .slipway.yml: nothing a file holds may escape as an exception.
-  try {
+  read_without_throwing(reader, [&] {
     if (auto document = load_root_mapping(reader)) read_file_entries(reader, *document, file_name, secrets);
-  } catch (const std::exception& error) {
-    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
-  } catch (...) {
-    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
-  }
+  });
   parsed.diagnostics = reader.take_diagnostics();
   if (parsed.diagnostics.empty()) parsed.secrets = std::move(secrets);
   return parsed;

@@ -21,11 +21,7 @@ std::string text_of(const nlohmann::json& message, const char* key) {
 
 void DockerMessages::feed(std::string_view chunk) {
   pending_.append(chunk);
-  size_t start = 0;
-  for (size_t end; (end = pending_.find('\n', start)) != std::string::npos; start = end + 1) {
-    handle_message(std::string_view(pending_).substr(start, end - start));
-  }
-  pending_.erase(0, start);
+  take_complete_lines(pending_, [this](std::string_view message) { handle_message(message); });
   if (pending_.size() > kLongestMessage) {
     handle_message(pending_);
     pending_.clear();
@@ -72,11 +68,7 @@ void DockerMessages::handle_message(std::string_view text) {
 
 void DockerMessages::add_stream_text(std::string_view text) {
   stream_text_.append(text);
-  size_t start = 0;
-  for (size_t end; (end = stream_text_.find('\n', start)) != std::string::npos; start = end + 1) {
-    stream_line(std::string_view(stream_text_).substr(start, end - start));
-  }
-  stream_text_.erase(0, start);
+  take_complete_lines(stream_text_, [this](std::string_view line) { stream_line(line); });
 }
 
 void DockerMessages::flush_stream_text() {

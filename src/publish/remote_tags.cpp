@@ -15,13 +15,7 @@ Result<std::string> run_git_noninteractive(std::vector<std::string> arguments,
   // `env` sets the variable for git alone, without a shell; GIT_TERMINAL_PROMPT=0 makes git
   // fail instead of opening /dev/tty to ask for a username.
   arguments.insert(arguments.begin(), {"env", "GIT_TERMINAL_PROMPT=0", "git"});
-  auto output = run_command(arguments, working_directory);
-  if (!output) return output.error();
-  if (output->exit_code != 0) {
-    std::string detail(trim(output->err.empty() ? output->out : output->err));
-    return make_error(fmt::format("git {} failed (exit {}): {}", arguments[3], output->exit_code, detail));
-  }
-  return std::move(output->out);
+  return run_command_checked(arguments, working_directory, "git " + arguments[3]);
 }
 
 Result<std::vector<RemoteTag>> list_remote_tags(std::string_view repository) {

@@ -57,6 +57,19 @@ nlohmann::json artifact_json(const ArtifactRecord& artifact) {
           {"created_ms", artifact.created_ms}};
 }
 
+std::string query_value(const HttpRequest& request, const std::string& key) {
+  auto found = request.query.find(key);
+  return found == request.query.end() ? std::string() : found->second;
+}
+
+Result<PageRequest> page_request(const HttpRequest& request, int64_t most) {
+  auto limit = integer_parameter(request.query, "limit", 50, 1, most);
+  if (!limit) return limit.error();
+  auto before = integer_parameter(request.query, "before", 0, 1, INT64_MAX);
+  if (!before) return before.error();
+  return PageRequest{static_cast<int>(*limit), *before};
+}
+
 Result<int64_t> integer_parameter(const std::map<std::string, std::string>& values, const std::string& name,
                                   int64_t fallback, int64_t minimum, int64_t maximum) {
   auto found = values.find(name);
@@ -75,12 +88,8 @@ HttpResponse bad_request(const Error& error) { return HttpResponse::error(400, e
 HttpResponse server_error(const Error& error) { return HttpResponse::from_error(error); }
 
 std::variant<RunRecord, HttpResponse> run_from_path(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto run = store.find_run(*id);
-  if (!run) return server_error(run.error());
-  if (!*run) return HttpResponse::error(404, fmt::format("no run #{} (GET /api/v1/runs lists them)", *id));
-  return **run;
+  return record_from_path<RunRecord>(
+      store, request, [](Store& runs, int64_t id) { return runs.find_run(id); }, "run", "GET /api/v1/runs");
 }
 
 }  // namespace slipway

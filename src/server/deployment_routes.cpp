@@ -25,19 +25,12 @@ constexpr int64_t kMaxDeploymentsPerPage = 1000;
 // /current derives its pairs from the history; this bounds that scan (see docs/api.md).
 constexpr int kCurrentScanLimit = 100'000;
 
-std::string query_value(const HttpRequest& request, const std::string& key) {
-  auto found = request.query.find(key);
-  return found == request.query.end() ? std::string() : found->second;
-}
-
 Result<DeploymentFilter> parse_deployment_filter(const HttpRequest& request) {
   DeploymentFilter filter;
-  auto limit = integer_parameter(request.query, "limit", 50, 1, kMaxDeploymentsPerPage);
-  if (!limit) return limit.error();
-  auto before = integer_parameter(request.query, "before", 0, 1, INT64_MAX);
-  if (!before) return before.error();
-  filter.limit = static_cast<int>(*limit);
-  filter.before_id = *before;
+  auto page = page_request(request, kMaxDeploymentsPerPage);
+  if (!page) return page.error();
+  filter.limit = page->limit;
+  filter.before_id = page->before_id;
   filter.application = query_value(request, "application");
   filter.environment = query_value(request, "environment");
   std::string active = query_value(request, "active");
@@ -56,9 +49,7 @@ HttpResponse list_deployments_route(Store& store, const HttpRequest& request) {
   if (!deployments) return server_error(deployments.error());
   json list = json::array();
   for (const auto& deployment : *deployments) list.push_back(deployment_json(deployment));
-  // A full page may have more behind it; a short one is the last.
-  json next = static_cast<int>(deployments->size()) == filter->limit ? json(deployments->back().id) : json(nullptr);
-  return HttpResponse::json(200, {{"deployments", list}, {"next_before", next}});
+  return HttpResponse::json(200, {{"deployments", list}, {"next_before", next_before(*deployments, filter->limit)}});
 }
 
 // Every application/environment pair with a deployment, in name order: the live version (the
@@ -87,14 +78,10 @@ HttpResponse current_deployments(Store& store) {
 }
 
 HttpResponse deployment_detail(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto deployment = find_deployment(store, *id);
-  if (!deployment) return server_error(deployment.error());
-  if (!*deployment) {
-    return HttpResponse::error(404, fmt::format("no deployment #{} (GET /api/v1/deployments lists them)", *id));
-  }
-  return HttpResponse::json(200, deployment_json(**deployment, true));
+  auto found =
+      record_from_path<DeploymentRecord>(store, request, find_deployment, "deployment", "GET /api/v1/deployments");
+  if (auto* refused = std::get_if<HttpResponse>(&found)) return std::move(*refused);
+  return HttpResponse::json(200, deployment_json(std::get<DeploymentRecord>(found), true));
 }
 
 struct RollbackRequest {

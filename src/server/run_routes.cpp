@@ -16,16 +16,14 @@ constexpr int64_t kMaxRunsPerPage = 1000;
 
 Result<RunFilter> parse_run_filter(const HttpRequest& request) {
   RunFilter filter;
-  auto limit = integer_parameter(request.query, "limit", 50, 1, kMaxRunsPerPage);
-  if (!limit) return limit.error();
-  auto before = integer_parameter(request.query, "before", 0, 1, INT64_MAX);
-  if (!before) return before.error();
-  filter.limit = static_cast<int>(*limit);
-  filter.before_id = *before;
+  auto page = page_request(request, kMaxRunsPerPage);
+  if (!page) return page.error();
+  filter.limit = page->limit;
+  filter.before_id = page->before_id;
   auto pull_request = integer_parameter(request.query, "pull_request", 0, 1, INT64_MAX);
   if (!pull_request) return pull_request.error();
   filter.pull_request = *pull_request;
-  if (auto found = request.query.find("repository"); found != request.query.end()) filter.repository = found->second;
+  filter.repository = query_value(request, "repository");
   if (auto found = request.query.find("status"); found != request.query.end()) {
     filter.status = run_status_from_text(found->second);
     if (!filter.status) {
@@ -43,10 +41,7 @@ HttpResponse list_runs(Store& store, const HttpRequest& request) {
   if (!runs) return server_error(runs.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& run : *runs) list.push_back(run_json(run));
-  // A full page may have more behind it; a short one is the last.
-  nlohmann::json next = static_cast<int>(runs->size()) == filter->limit ? nlohmann::json(runs->back().id)
-                                                                         : nlohmann::json(nullptr);
-  return HttpResponse::json(200, {{"runs", list}, {"next_before", next}});
+  return HttpResponse::json(200, {{"runs", list}, {"next_before", next_before(*runs, filter->limit)}});
 }
 
 HttpResponse run_detail(Store& store, const RunRecord& run) {

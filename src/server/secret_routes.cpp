@@ -27,13 +27,16 @@ json entry_json(const SecretEntry& entry) {
           {"created_ms", entry.created_ms}, {"updated_ms", entry.updated_ms}};
 }
 
-json address_json(const std::string& repository, const std::string& environment, const std::string& name) {
-  return {{"repository", repository}, {"environment", environment}, {"name", name}};
+// A listing's answer: {"secrets": [entry...]}, values never included.
+HttpResponse listing(const Result<std::vector<SecretEntry>>& entries) {
+  if (!entries) return server_error(entries.error());
+  json listed = json::array();
+  for (const auto& entry : *entries) listed.push_back(entry_json(entry));
+  return HttpResponse::json(200, {{"secrets", listed}});
 }
 
-std::string query_value(const HttpRequest& request, const std::string& key) {
-  auto found = request.query.find(key);
-  return found == request.query.end() ? std::string() : found->second;
+json address_json(const std::string& repository, const std::string& environment, const std::string& name) {
+  return {{"repository", repository}, {"environment", environment}, {"name", name}};
 }
 
 std::string string_field(const json& object, const char* key) {
@@ -162,11 +165,7 @@ HttpResponse with_secrets(ApiContext& context, Work&& work) {
 void add_secret_routes(Router& router, ApiContext& context) {
   router.add("GET", "/api/v1/secrets", Role::admin, [&context](HttpRequest& request) {
     return with_secrets(context, [&](SecretStore& secrets) {
-      auto entries = secrets.list(query_value(request, "repository"), query_value(request, "environment"));
-      if (!entries) return server_error(entries.error());
-      json listed = json::array();
-      for (const auto& entry : *entries) listed.push_back(entry_json(entry));
-      return HttpResponse::json(200, {{"secrets", listed}});
+      return listing(secrets.list(query_value(request, "repository"), query_value(request, "environment")));
     });
   });
   router.add("PUT", "/api/v1/secrets/{repository}/{environment}/{name}", Role::admin, [&context](HttpRequest& request) {
@@ -179,13 +178,7 @@ void add_secret_routes(Router& router, ApiContext& context) {
     return with_secrets(context, [&](SecretStore& secrets) { return apply_secrets(secrets, request); });
   });
   router.add("GET", "/api/v1/server-secrets", Role::admin, [&context](HttpRequest&) {
-    return with_secrets(context, [&](SecretStore& secrets) {
-      auto entries = secrets.list_server();
-      if (!entries) return server_error(entries.error());
-      json listed = json::array();
-      for (const auto& entry : *entries) listed.push_back(entry_json(entry));
-      return HttpResponse::json(200, {{"secrets", listed}});
-    });
+    return with_secrets(context, [&](SecretStore& secrets) { return listing(secrets.list_server()); });
   });
   router.add("PUT", "/api/v1/server-secrets/{name}", Role::admin, [&context](HttpRequest& request) {
     return with_secrets(context, [&](SecretStore& secrets) { return put_server_secret(secrets, request); });

@@ -6,8 +6,6 @@
 //   POST /api/v1/tasks/{name}/runs[?via=cli]  {"environment", "revision"?, "env"?}   (deployer) → 202
 //   GET  /api/v1/task-runs/{id}     GET /api/v1/task-runs/{id}/logs?offset=N
 // Reading needs only the store; a trigger needs the server's TaskRunner.
-#include <algorithm>
-#include <cctype>
 #include <set>
 #include <utility>
 #include <variant>
@@ -19,6 +17,7 @@
 #include "server/api_routes.h"
 #include "server/task_json.h"
 #include "server/task_log_reader.h"
+#include "spec/spec_values.h"
 
 namespace slipway {
 namespace {
@@ -28,11 +27,6 @@ using nlohmann::json;
 constexpr int kDetailRuns = 20;
 constexpr int64_t kMaxPerPage = 1000;
 constexpr uint64_t kLogPageBytes = 1024 * 1024;
-
-std::string query_value(const HttpRequest& request, const std::string& key) {
-  auto found = request.query.find(key);
-  return found == request.query.end() ? std::string() : found->second;
-}
 
 // The environment a task route means: ?environment= when given; otherwise the only environment
 // the task is active in (400 when it is in several, 404 when in none).
@@ -107,10 +101,8 @@ HttpResponse task_revisions_route(Store& store, const HttpRequest& request) {
 
 HttpResponse task_runs_route(Store& store, const HttpRequest& request) {
   const std::string& name = request.params.at("name");
-  auto limit = integer_parameter(request.query, "limit", 50, 1, kMaxPerPage);
-  if (!limit) return bad_request(limit.error());
-  auto before = integer_parameter(request.query, "before", 0, 1, INT64_MAX);
-  if (!before) return bad_request(before.error());
+  auto page = page_request(request, kMaxPerPage);
+  if (!page) return bad_request(page.error());
   auto chosen = task_environment(store, request, name);
   if (auto* refused = std::get_if<HttpResponse>(&chosen)) return std::move(*refused);
   const std::string& environment = std::get<std::string>(chosen);
@@ -118,18 +110,11 @@ HttpResponse task_runs_route(Store& store, const HttpRequest& request) {
   auto known = list_task_revisions(store, environment, name, 1);
   if (!known) return server_error(known.error());
   if (known->empty()) return no_task(name, environment);
-  auto runs = list_task_runs(store, environment, name, static_cast<int>(*limit), *before);
+  auto runs = list_task_runs(store, environment, name, page->limit, page->before_id);
   if (!runs) return server_error(runs.error());
   json list = json::array();
   for (const auto& run : *runs) list.push_back(task_run_json(run));
-  json next = static_cast<int64_t>(runs->size()) == *limit ? json(runs->back().id) : json(nullptr);
-  return HttpResponse::json(200, {{"runs", list}, {"next_before", next}});
-}
-
-bool valid_variable_name(const std::string& name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return HttpResponse::json(200, {{"runs", list}, {"next_before", next_before(*runs, page->limit)}});
 }
 
 // The body, checked field by field, or the 400 that says what is wrong with it.
@@ -163,7 +148,7 @@ std::variant<TaskRunRequest, HttpResponse> parse_trigger(const std::string& name
       if (!value.is_string()) {
         return HttpResponse::error(400, fmt::format("env '{}' must be a string (quote numbers): {}", key, shape));
       }
-      if (!valid_variable_name(key)) {
+      if (!is_valid_variable_name(key)) {
         return HttpResponse::error(400, fmt::format("env '{}' is not a variable name (letters, digits, _; "
                                                     "not starting with a digit)", key));
       }
@@ -216,14 +201,7 @@ HttpResponse trigger_route(ApiContext& context, const HttpRequest& request) {
 }
 
 std::variant<TaskRunRecord, HttpResponse> task_run_from_path(Store& store, const HttpRequest& request) {
-  auto id = integer_parameter(request.params, "id", 0, 1, INT64_MAX);
-  if (!id) return bad_request(id.error());
-  auto run = find_task_run(store, *id);
-  if (!run) return server_error(run.error());
-  if (!*run) {
-    return HttpResponse::error(404, fmt::format("no task run #{} (GET /api/v1/tasks/NAME/runs lists them)", *id));
-  }
-  return **run;
+  return record_from_path<TaskRunRecord>(store, request, find_task_run, "task run", "GET /api/v1/tasks/NAME/runs");
 }
 
 HttpResponse task_run_route(Store& store, const HttpRequest& request) {

@@ -73,15 +73,7 @@ std::string Diagnostic::to_string() const {
 ParsedSpec parse_repository_spec(std::string_view yaml_text, std::string_view file_name) {
   SpecReader reader(yaml_text, std::string(file_name));
   RepositorySpec spec;
-  // The reader never calls a throwing yaml-cpp accessor, but a parser for untrusted files must
-  // not trust that alone: anything thrown still becomes a diagnostic.
-  try {
-    read_spec(reader, spec);
-  } catch (const std::exception& error) {
-    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
-  } catch (...) {
-    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
-  }
+  read_without_throwing(reader, [&] { read_spec(reader, spec); });
   ParsedSpec parsed;
   parsed.diagnostics = reader.take_diagnostics();
   if (parsed.diagnostics.empty()) parsed.spec = std::move(spec);

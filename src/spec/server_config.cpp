@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <set>
+#include <type_traits>
 
 #include <fmt/core.h>
 
@@ -300,20 +301,28 @@ RepositoryConfig read_repository(SpecReader& reader, const Field& field, const R
   return repository;
 }
 
-std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field& field,
-                                                const RetentionConfig& server_retention) {
-  std::vector<RepositoryConfig> repositories;
+// A list of named entries (repositories, schedules), each read by `read`: a name met again is
+// reported at its second entry, which is still kept so that its own problems are reported too.
+template <typename Read>
+auto read_named_list(SpecReader& reader, const Field& field, std::string_view noun, Read read) {
+  std::vector<std::invoke_result_t<Read&, const Field&>> entries;
   auto items = reader.sequence(field);
-  if (!items) return repositories;
+  if (!items) return entries;
   std::set<std::string> seen;
   for (const auto& item : *items) {
-    RepositoryConfig repository = read_repository(reader, item, server_retention);
-    if (!repository.name.empty() && !seen.insert(repository.name).second) {
-      reader.report(item.value, fmt::format("repository '{}' is listed twice in 'repositories'", repository.name));
+    auto entry = read(item);
+    if (!entry.name.empty() && !seen.insert(entry.name).second) {
+      reader.report(item.value, fmt::format("{} '{}' is listed twice in '{}'", noun, entry.name, field.path));
     }
-    repositories.push_back(std::move(repository));
+    entries.push_back(std::move(entry));
   }
-  return repositories;
+  return entries;
+}
+
+std::vector<RepositoryConfig> read_repositories(SpecReader& reader, const Field& field,
+                                                const RetentionConfig& server_retention) {
+  return read_named_list(reader, field, "repository",
+                         [&](const Field& item) { return read_repository(reader, item, server_retention); });
 }
 
 // The environment must be one of the file's (or the default) environments, whichever order
@@ -367,18 +376,8 @@ ScheduleConfig read_schedule(SpecReader& reader, const Field& field,
 
 std::vector<ScheduleConfig> read_schedules(SpecReader& reader, const Field& field,
                                            const std::vector<EnvironmentConfig>& environments) {
-  std::vector<ScheduleConfig> schedules;
-  auto items = reader.sequence(field);
-  if (!items) return schedules;
-  std::set<std::string> seen;
-  for (const auto& item : *items) {
-    ScheduleConfig schedule = read_schedule(reader, item, environments);
-    if (!schedule.name.empty() && !seen.insert(schedule.name).second) {
-      reader.report(item.value, fmt::format("schedule '{}' is listed twice in 'schedules'", schedule.name));
-    }
-    schedules.push_back(std::move(schedule));
-  }
-  return schedules;
+  return read_named_list(reader, field, "schedule",
+                         [&](const Field& item) { return read_schedule(reader, item, environments); });
 }
 
 // What the server takes on at most, and how long it keeps runs (spec/server_limits.h).
@@ -471,16 +470,11 @@ ParsedServerConfig parse_server_config(std::string_view yaml_text, std::string_v
   }
   SpecReader reader(yaml_text, std::string(file_name));
   ServerConfig config;
-  // As for .slipway.yml: nothing a file holds may escape as an exception.
-  try {
+  read_without_throwing(reader, [&] {
     if (auto document = load_root_mapping(reader)) {
       if (auto root = reader.mapping({"", "", YAML::Node(), *document}, kRootKeys)) read_root(reader, *root, config);
     }
-  } catch (const std::exception& error) {
-    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
-  } catch (...) {
-    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
-  }
+  });
   parsed.diagnostics = reader.take_diagnostics();
   if (parsed.diagnostics.empty()) parsed.config = std::move(config);
   return parsed;

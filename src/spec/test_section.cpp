@@ -7,17 +7,20 @@
 namespace slipway {
 namespace {
 
-// A suite or service may be written as a plain command: `unit: make test` means
-// `unit: { run: make test }`.
-bool is_short_form(const Field& field) { return field.value.IsScalar(); }
+// A suite or service is named by its key, and may be written as a plain command: `unit: make
+// test` means `unit: { run: make test }`. Names `spec` and, for the short form, reads its `run`;
+// true when that was the whole entry.
+template <typename Spec>
+bool read_short_form(SpecReader& reader, const Field& field, Spec& spec) {
+  spec.name = field.name;
+  if (!field.value.IsScalar()) return false;
+  assign(spec.run, reader.non_empty_string(field));
+  return true;
+}
 
 SuiteSpec read_suite(SpecReader& reader, const Field& field) {
   SuiteSpec suite;
-  suite.name = field.name;
-  if (is_short_form(field)) {
-    assign(suite.run, reader.non_empty_string(field));
-    return suite;
-  }
+  if (read_short_form(reader, field, suite)) return suite;
   auto mapping = reader.mapping(field, {"run", "junit", "timeout"});
   if (!mapping) return suite;
   if (auto* run = reader.require(*mapping, "run", "the command that runs the suite")) {
@@ -43,11 +46,7 @@ void read_service_image(SpecReader& reader, const Field& image, ServiceSpec& ser
 
 ServiceSpec read_service(SpecReader& reader, const Field& field) {
   ServiceSpec service;
-  service.name = field.name;
-  if (is_short_form(field)) {
-    assign(service.run, reader.non_empty_string(field));
-    return service;
-  }
+  if (read_short_form(reader, field, service)) return service;
   auto mapping = reader.mapping(field, {"run", "image", "env", "ready", "ready_timeout"});
   if (!mapping) return service;
   const Field* run = mapping->find("run");

@@ -174,4 +174,14 @@ std::optional<YAML::Node> load_root_mapping(SpecReader& reader) {
   return documents.front();
 }
 
+void read_without_throwing(SpecReader& reader, const std::function<void()>& read) {
+  try {
+    read();
+  } catch (const std::exception& error) {
+    reader.report_at(YAML::Mark::null_mark(), fmt::format("could not read the file: {}", error.what()));
+  } catch (...) {
+    reader.report_at(YAML::Mark::null_mark(), "could not read the file");
+  }
+}
+
 }  // namespace slipway

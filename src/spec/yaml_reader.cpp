@@ -208,17 +208,23 @@ std::optional<std::string> SpecReader::choice(const Field& field, std::string_vi
   return std::nullopt;
 }
 
-std::optional<Milliseconds> SpecReader::duration_or_zero(const Field& field) {
+template <typename T>
+std::optional<T> SpecReader::parsed_scalar(const Field& field, std::string_view expected,
+                                           Result<T> (*parse)(std::string_view)) {
   if (!field.value.IsScalar()) {
-    type_error(field, "a duration such as 30s or 5m");
+    type_error(field, expected);
     return std::nullopt;
   }
-  auto parsed = parse_duration(field.value.Scalar());
+  auto parsed = parse(field.value.Scalar());
   if (!parsed) {
     report(field.value, fmt::format("'{}': {}", field.path, parsed.error().message));
     return std::nullopt;
   }
   return *parsed;
+}
+
+std::optional<Milliseconds> SpecReader::duration_or_zero(const Field& field) {
+  return parsed_scalar(field, "a duration such as 30s or 5m", parse_duration);
 }
 
 std::optional<Milliseconds> SpecReader::duration(const Field& field) {
@@ -256,16 +262,7 @@ std::optional<double> SpecReader::positive_number(const Field& field) {
 }
 
 std::optional<int64_t> SpecReader::memory_size(const Field& field) {
-  if (!field.value.IsScalar()) {
-    type_error(field, "a memory size such as 512m or 1g");
-    return std::nullopt;
-  }
-  auto parsed = parse_memory_size(field.value.Scalar());
-  if (!parsed) {
-    report(field.value, fmt::format("'{}': {}", field.path, parsed.error().message));
-    return std::nullopt;
-  }
-  return *parsed;
+  return parsed_scalar(field, "a memory size such as 512m or 1g", parse_memory_size);
 }
 
 std::optional<std::string> SpecReader::workspace_path(const Field& field) {

@@ -12,6 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/result.h"
 #include "base/time.h"
 #include "spec/repository_spec.h"
 
@@ -85,6 +86,9 @@ class SpecReader {
  private:
   std::optional<Mapping> entries(const Field& field, std::string_view what);
   void type_error(const Field& field, std::string_view expected);
+  // A scalar read by `parse` (a duration, a memory size), whose error is reported at the field.
+  template <typename T>
+  std::optional<T> parsed_scalar(const Field& field, std::string_view expected, Result<T> (*parse)(std::string_view));
 
   std::string_view source_;
   std::string file_;

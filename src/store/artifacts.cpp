@@ -18,17 +18,14 @@ Result<int64_t> record_artifact(Store& store, const ArtifactRecord& artifact) {
 }
 
 Result<std::vector<ArtifactRecord>> artifacts_of_run(Store& store, int64_t run_id) {
-  std::vector<ArtifactRecord> artifacts;
-  Status read = store.database()
-                    .stmt("SELECT id, run_id, COALESCE(job_id, 0), environment, kind, name, reference, detail, "
-                          "created_ms FROM artifacts WHERE run_id = ? ORDER BY id")
-                    .bind(run_id)
-                    .each([&](const Row& row) {
-                      artifacts.push_back({row.integer(0), row.integer(1), row.integer(2), row.text(3), row.text(4),
-                                           row.text(5), row.text(6), row.text(7), row.integer(8)});
-                    });
-  if (!read) return store_error("list artifacts of run " + std::to_string(run_id), read.error().message);
-  return artifacts;
+  return read_rows(store.database()
+                       .stmt("SELECT id, run_id, COALESCE(job_id, 0), environment, kind, name, reference, detail, "
+                             "created_ms FROM artifacts WHERE run_id = ? ORDER BY id")
+                       .bind(run_id),
+                   "list artifacts of run " + std::to_string(run_id), [](const Row& row) {
+                     return ArtifactRecord{row.integer(0), row.integer(1), row.integer(2), row.text(3), row.text(4),
+                                           row.text(5),    row.text(6),    row.text(7),    row.integer(8)};
+                   });
 }
 
 }  // namespace slipway

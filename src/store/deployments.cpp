@@ -1,6 +1,5 @@
 #include "store/deployments.h"
 
-#include <functional>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -45,8 +44,10 @@ DeploymentRecord read_deployment(const Row& row) {
   return d;
 }
 
-std::string select_deployments(std::string_view where_and_order) {
-  return fmt::format("SELECT {} FROM deployments {}", kDeploymentColumns, where_and_order);
+// Whole deployments (without their steps), in read_deployment()'s order; the caller binds the
+// clause's parameters.
+Statement select_deployments(Store& store, std::string_view where_and_order) {
+  return store.database().stmt(fmt::format("SELECT {} FROM deployments {}", kDeploymentColumns, where_and_order));
 }
 
 // Names and messages may carry text from outside (tags, container errors): replace invalid UTF-8
@@ -116,16 +117,6 @@ Status update_deployment(Database& db, int64_t id, const DeploymentTransition& t
       .exec();
 }
 
-Result<std::optional<DeploymentRecord>> find_one(Store& store, std::string_view operation, const std::string& sql,
-                                                 const std::function<void(Statement&)>& bind) {
-  std::optional<DeploymentRecord> found;
-  Statement statement = store.database().stmt(sql);
-  bind(statement);
-  Status read = statement.each([&](const Row& row) { found = read_deployment(row); });
-  if (!read) return store_error(operation, read.error().message);
-  return found;
-}
-
 }  // namespace
 
 Result<int64_t> create_deployment(Store& store, const DeploymentRecord& deployment, const std::string& message,
@@ -156,8 +147,8 @@ Status record_deployment_transition(Store& store, int64_t id, const DeploymentTr
   Status recorded = db.transaction([&]() -> Status {
     if (Status updated = update_deployment(db, id, transition, now); !updated) return updated;
     if (db.changes() == 0) return make_error(fmt::format("no deployment {}", id));
-    auto current = find_one(store, "read it back", select_deployments("WHERE id = ?"),
-                            [&](Statement& statement) { statement.bind(id); });  // for the event's payload
+    auto current = read_first(select_deployments(store, "WHERE id = ?").bind(id), "read it back",
+                              read_deployment);  // for the event's payload
     if (!current) return current.error();
     if (!current->has_value()) return make_error(fmt::format("no deployment {}", id));
     if (Status step = insert_step(db, id, transition.state, transition.message, now); !step) return step;
@@ -179,8 +170,7 @@ Status set_deployment_container_state(Store& store, int64_t id, ContainerState c
 
 Result<std::optional<DeploymentRecord>> find_deployment(Store& store, int64_t id) {
   std::string operation = fmt::format("find deployment {}", id);
-  auto found = find_one(store, operation, select_deployments("WHERE id = ?"),
-                        [&](Statement& statement) { statement.bind(id); });
+  auto found = read_first(select_deployments(store, "WHERE id = ?").bind(id), operation, read_deployment);
   if (!found || !found->has_value()) return found;
   DeploymentRecord& deployment = **found;
   Status read = store.database()
@@ -196,24 +186,20 @@ Result<std::optional<DeploymentRecord>> find_deployment(Store& store, int64_t id
 }
 
 Result<std::vector<DeploymentRecord>> list_deployments(Store& store, const DeploymentFilter& filter) {
-  std::vector<DeploymentRecord> deployments;
-  Status read = store.database()
-                    .stmt(select_deployments("WHERE (?1 = '' OR application = ?1) AND (?2 = '' OR environment = ?2) "
+  return read_rows(select_deployments(store, "WHERE (?1 = '' OR application = ?1) AND (?2 = '' OR environment = ?2) "
                                              "AND (?3 = 0 OR outcome = '') AND (?4 = 0 OR id < ?4) "
-                                             "ORDER BY id DESC LIMIT ?5"))
-                    .bind(filter.application, filter.environment, filter.active_only ? 1 : 0, filter.before_id,
-                          filter.limit)
-                    .each([&](const Row& row) { deployments.push_back(read_deployment(row)); });
-  if (!read) return store_error("list deployments", read.error().message);
-  return deployments;
+                                             "ORDER BY id DESC LIMIT ?5")
+                       .bind(filter.application, filter.environment, filter.active_only ? 1 : 0, filter.before_id,
+                             filter.limit),
+                   "list deployments", read_deployment);
 }
 
 Result<std::optional<DeploymentRecord>> live_deployment(Store& store, const std::string& application,
                                                         const std::string& environment) {
-  return find_one(store, fmt::format("find the live deployment of {} in {}", application, environment),
-                  select_deployments("WHERE application = ? AND environment = ? AND outcome = 'succeeded' "
-                                     "ORDER BY id DESC LIMIT 1"),
-                  [&](Statement& statement) { statement.bind(application, environment); });
+  return read_first(select_deployments(store, "WHERE application = ? AND environment = ? AND outcome = 'succeeded' "
+                                             "ORDER BY id DESC LIMIT 1")
+                        .bind(application, environment),
+                    fmt::format("find the live deployment of {} in {}", application, environment), read_deployment);
 }
 
 Result<std::vector<ImagePushRecord>> unhandled_image_pushes(Store& store, int limit) {

@@ -48,10 +48,7 @@ Result<int64_t> add_outbox_item(Store& store, const std::string& channel, const 
 Result<std::vector<OutboxItem>> due_outbox_items(Store& store, int64_t now) {
   static const std::string sql =
       fmt::format("SELECT {} FROM outbox WHERE {} AND next_attempt_ms <= ? ORDER BY id", kColumns, kHeads);
-  std::vector<OutboxItem> items;
-  Status read = store.database().stmt(sql).bind(now).each([&](const Row& row) { items.push_back(read_item(row)); });
-  if (!read) return store_error("due_outbox_items", read.error().message);
-  return items;
+  return read_rows(store.database().stmt(sql).bind(now), "due_outbox_items", read_item);
 }
 
 Result<int64_t> next_outbox_attempt_ms(Store& store) {
@@ -90,23 +87,18 @@ Status mark_outbox_failed(Store& store, int64_t id, const std::string& error) {
 }
 
 Result<std::vector<OutboxCount>> count_outbox(Store& store) {
-  std::vector<OutboxCount> counts;
-  Status read = store.database()
-                    .stmt("SELECT channel, state, count(*), CASE state WHEN 'pending' THEN min(created_ms) ELSE 0 END "
-                          "FROM outbox GROUP BY channel, state ORDER BY channel, state")
-                    .each([&](const Row& row) {
-                      counts.push_back({row.text(0), outbox_state_from_text(row.text(1)), row.integer(2), row.integer(3)});
-                    });
-  if (!read) return store_error("count_outbox", read.error().message);
-  return counts;
+  return read_rows(store.database().stmt(
+                       "SELECT channel, state, count(*), CASE state WHEN 'pending' THEN min(created_ms) ELSE 0 END "
+                       "FROM outbox GROUP BY channel, state ORDER BY channel, state"),
+                   "count_outbox", [](const Row& row) {
+                     return OutboxCount{row.text(0), outbox_state_from_text(row.text(1)), row.integer(2),
+                                        row.integer(3)};
+                   });
 }
 
 Result<std::vector<OutboxItem>> list_outbox(Store& store, OutboxState state, int limit) {
   static const std::string sql = fmt::format("SELECT {} FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?", kColumns);
-  std::vector<OutboxItem> items;
-  Status read = store.database().stmt(sql).bind(to_text(state), limit).each([&](const Row& row) { items.push_back(read_item(row)); });
-  if (!read) return store_error("list_outbox", read.error().message);
-  return items;
+  return read_rows(store.database().stmt(sql).bind(to_text(state), limit), "list_outbox", read_item);
 }
 
 Result<int64_t> load_outbox_cursor(Store& store, const std::string& name) {

@@ -126,13 +126,8 @@ Status Store::update_run(const RunRecord& run) {
 }
 
 Result<std::optional<RunRecord>> Store::find_run(int64_t id) {
-  std::optional<RunRecord> found;
   static const std::string sql = fmt::format("SELECT {} FROM runs WHERE id = ?", kRunColumns);
-  Status read = impl_->database->stmt(sql)
-                    .bind(id)
-                    .each([&](const Row& row) { found = read_run(row); });
-  if (!read) return store_error("find_run", read.error().message);
-  return found;
+  return read_first(impl_->database->stmt(sql).bind(id), "find_run", read_run);
 }
 
 Result<std::vector<RunRecord>> Store::list_runs(const RunFilter& filter) {
@@ -141,10 +136,7 @@ Result<std::vector<RunRecord>> Store::list_runs(const RunFilter& filter) {
                                 run_filter_sql(filter));
   Statement statement = impl_->database->stmt(sql);
   bind_run_filter(statement, filter).bind(std::clamp(filter.limit, 1, kMaxListLimit));
-  std::vector<RunRecord> runs;
-  Status read = statement.each([&](const Row& row) { runs.push_back(read_run(row)); });
-  if (!read) return store_error("list_runs", read.error().message);
-  return runs;
+  return read_rows(statement, "list_runs", read_run);
 }
 
 Result<int64_t> Store::count_runs(const RunFilter& filter) {

@@ -4,7 +4,11 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -40,6 +44,60 @@ inline Status expect_one_change(std::string_view operation, Database& database,
                                 std::string_view what, int64_t id) {
   if (database.changes() > 0) return {};
   return store_error(operation, fmt::format("no {} with id {}", what, id));
+}
+
+template <typename T>
+struct RowDecode {  // a reader that cannot fail: it returns the record itself
+  using Record = T;
+};
+template <typename T>
+struct RowDecode<Result<T>> {  // a reader that can fail (a JSON column that does not parse)
+  using Record = T;
+};
+
+// Runs `statement` (bound already) and collects each row as `read` makes it into a record.
+// `read` returns the record, or a Result of it where a column must decode: then a row that does
+// not decode fails the whole read with the first such row's message rather than drop out of the
+// list unseen. Every failure reads "store: <operation>: <cause>".
+template <typename Read>
+auto read_rows(Statement& statement, std::string_view operation, Read read)
+    -> Result<std::vector<typename RowDecode<std::invoke_result_t<Read&, const Row&>>::Record>> {
+  using Returned = std::invoke_result_t<Read&, const Row&>;
+  std::vector<typename RowDecode<Returned>::Record> records;
+  std::optional<Error> unreadable;  // the first row that did not decode
+  Status status = statement.each([&](const Row& row) {
+    if constexpr (std::is_same_v<Returned, typename RowDecode<Returned>::Record>) {
+      records.push_back(read(row));
+    } else if (auto record = read(row)) {
+      records.push_back(std::move(*record));
+    } else if (!unreadable) {
+      unreadable = record.error();
+    }
+  });
+  if (!status) return store_error(operation, status.error().message);
+  if (unreadable) return store_error(operation, unreadable->message);
+  return records;
+}
+
+template <typename Read>
+auto read_rows(Statement&& statement, std::string_view operation, Read read) {
+  return read_rows(statement, operation, std::move(read));
+}
+
+// As read_rows, for a query of one row at most: the first row's record, or nullopt for none.
+template <typename Read>
+auto read_first(Statement& statement, std::string_view operation, Read read)
+    -> Result<std::optional<typename RowDecode<std::invoke_result_t<Read&, const Row&>>::Record>> {
+  using Record = typename RowDecode<std::invoke_result_t<Read&, const Row&>>::Record;
+  auto records = read_rows(statement, operation, std::move(read));
+  if (!records) return records.error();
+  if (records->empty()) return std::optional<Record>();
+  return std::optional<Record>(std::move(records->front()));
+}
+
+template <typename Read>
+auto read_first(Statement&& statement, std::string_view operation, Read read) {
+  return read_first(statement, operation, std::move(read));
 }
 
 }  // namespace slipway

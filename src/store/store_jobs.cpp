@@ -24,27 +24,6 @@ StepRecord read_step(const Row& row) {
                     row.text(8),     row.text(9),    row.integer(10), row.integer(11)};
 }
 
-// Runs `sql` (bound to `id`) and collects each row through `read`.
-template <typename Record>
-Result<std::vector<Record>> read_all(Database& db, std::string_view operation,
-                                     const std::string& sql, int64_t id,
-                                     Record (*read)(const Row&)) {
-  std::vector<Record> records;
-  Status status = db.stmt(sql).bind(id).each([&](const Row& row) { records.push_back(read(row)); });
-  if (!status) return store_error(operation, status.error().message);
-  return records;
-}
-
-template <typename Record>
-Result<std::optional<Record>> read_one(Database& db, std::string_view operation,
-                                       const std::string& sql, int64_t id,
-                                       Record (*read)(const Row&)) {
-  Result<std::vector<Record>> records = read_all(db, operation, sql, id, read);
-  if (!records) return records.error();
-  if (records->empty()) return std::optional<Record>();
-  return std::optional<Record>(std::move(records->front()));
-}
-
 }  // namespace
 
 Result<int64_t> Store::create_job(const JobRecord& job) {
@@ -71,12 +50,12 @@ Status Store::update_job(const JobRecord& job) {
 Result<std::vector<JobRecord>> Store::jobs_of_run(int64_t run_id) {
   static const std::string sql =
       fmt::format("SELECT {} FROM jobs WHERE run_id = ? ORDER BY id", kJobColumns);
-  return read_all(*impl_->database, "jobs_of_run", sql, run_id, read_job);
+  return read_rows(impl_->database->stmt(sql).bind(run_id), "jobs_of_run", read_job);
 }
 
 Result<std::optional<JobRecord>> Store::find_job(int64_t id) {
   static const std::string sql = fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns);
-  return read_one(*impl_->database, "find_job", sql, id, read_job);
+  return read_first(impl_->database->stmt(sql).bind(id), "find_job", read_job);
 }
 
 Result<int64_t> Store::create_step(const StepRecord& step) {
@@ -105,12 +84,12 @@ Status Store::update_step(const StepRecord& step) {
 Result<std::vector<StepRecord>> Store::steps_of_job(int64_t job_id) {
   static const std::string sql =
       fmt::format("SELECT {} FROM steps WHERE job_id = ? ORDER BY position, id", kStepColumns);
-  return read_all(*impl_->database, "steps_of_job", sql, job_id, read_step);
+  return read_rows(impl_->database->stmt(sql).bind(job_id), "steps_of_job", read_step);
 }
 
 Result<std::optional<StepRecord>> Store::find_step(int64_t id) {
   static const std::string sql = fmt::format("SELECT {} FROM steps WHERE id = ?", kStepColumns);
-  return read_one(*impl_->database, "find_step", sql, id, read_step);
+  return read_first(impl_->database->stmt(sql).bind(id), "find_step", read_step);
 }
 
 }  // namespace slipway

@@ -1,6 +1,5 @@
 #include "store/task_definitions.h"
 
-#include <functional>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -47,31 +46,9 @@ Result<TaskRevisionRecord> read_revision(const Row& row) {
   return r;
 }
 
-Result<std::vector<TaskRevisionRecord>> select_revisions(Store& store, std::string_view operation,
-                                                         std::string_view where_and_order,
-                                                         const std::function<void(Statement&)>& bind) {
-  std::vector<TaskRevisionRecord> revisions;
-  std::optional<Error> unreadable;  // the first row that did not decode
-  Statement statement = store.database().stmt(
-      fmt::format("SELECT {} FROM task_revisions {}", kRevisionColumns, where_and_order));
-  bind(statement);
-  Status read = statement.each([&](const Row& row) {
-    auto revision = read_revision(row);
-    if (revision) revisions.push_back(std::move(*revision));
-    else if (!unreadable) unreadable = revision.error();
-  });
-  if (!read) return store_error(operation, read.error().message);
-  if (unreadable) return store_error(operation, unreadable->message);
-  return revisions;
-}
-
-Result<std::optional<TaskRevisionRecord>> select_one(Store& store, std::string_view operation,
-                                                     std::string_view where,
-                                                     const std::function<void(Statement&)>& bind) {
-  auto revisions = select_revisions(store, operation, fmt::format("{} LIMIT 1", where), bind);
-  if (!revisions) return revisions.error();
-  if (revisions->empty()) return std::optional<TaskRevisionRecord>{};
-  return std::optional<TaskRevisionRecord>{std::move(revisions->front())};
+// Whole revisions, in read_revision()'s order; the caller binds the clause's parameters.
+Statement select_revisions(Store& store, std::string_view where_and_order) {
+  return store.database().stmt(fmt::format("SELECT {} FROM task_revisions {}", kRevisionColumns, where_and_order));
 }
 
 Status validate(const std::vector<TaskRevisionRecord>& revisions) {
@@ -225,34 +202,38 @@ Result<TaskRegistration> register_task_revisions(Store& store, const std::vector
 
 Result<std::optional<TaskRevisionRecord>> active_task_revision(Store& store, const std::string& environment,
                                                                const std::string& task) {
-  return select_one(store, fmt::format("find the active revision of task '{}' in '{}'", task, environment),
-                    "WHERE status = 'active' AND environment = ? AND task = ?",
-                    [&](Statement& statement) { statement.bind(environment, task); });
+  return read_first(select_revisions(store, "WHERE status = 'active' AND environment = ? AND task = ? LIMIT 1")
+                        .bind(environment, task),
+                    fmt::format("find the active revision of task '{}' in '{}'", task, environment),
+                    read_revision);
 }
 
 Result<std::optional<TaskRevisionRecord>> find_task_revision(Store& store, const std::string& environment,
                                                              const std::string& task, int revision) {
-  return select_one(store, fmt::format("find revision {} of task '{}' in '{}'", revision, task, environment),
-                    "WHERE environment = ? AND task = ? AND revision = ? AND status != 'deregistered'",
-                    [&](Statement& statement) { statement.bind(environment, task, revision); });
+  return read_first(select_revisions(store, "WHERE environment = ? AND task = ? AND revision = ? "
+                                            "AND status != 'deregistered' LIMIT 1")
+                        .bind(environment, task, revision),
+                    fmt::format("find revision {} of task '{}' in '{}'", revision, task, environment), read_revision);
 }
 
 Result<std::optional<TaskRevisionRecord>> find_task_revision_by_id(Store& store, int64_t id) {
-  return select_one(store, fmt::format("find task revision {}", id), "WHERE id = ?",
-                    [&](Statement& statement) { statement.bind(id); });
+  return read_first(select_revisions(store, "WHERE id = ? LIMIT 1").bind(id), fmt::format("find task revision {}", id),
+                    read_revision);
 }
 
 Result<std::vector<TaskRevisionRecord>> list_task_revisions(Store& store, const std::string& environment,
                                                             const std::string& task, int limit) {
-  return select_revisions(store, fmt::format("list revisions of task '{}' in '{}'", task, environment),
-                          "WHERE environment = ? AND task = ? ORDER BY revision DESC LIMIT ?",
-                          [&](Statement& statement) { statement.bind(environment, task, limit); });
+  return read_rows(
+      select_revisions(store, "WHERE environment = ? AND task = ? ORDER BY revision DESC LIMIT ?")
+          .bind(environment, task, limit),
+      fmt::format("list revisions of task '{}' in '{}'", task, environment), read_revision);
 }
 
 Result<std::vector<TaskRevisionRecord>> list_active_tasks(Store& store, const std::string& environment) {
-  return select_revisions(store, "list active tasks",
-                          "WHERE status = 'active' AND (?1 = '' OR environment = ?1) ORDER BY environment, task",
-                          [&](Statement& statement) { statement.bind(environment); });
+  return read_rows(select_revisions(store, "WHERE status = 'active' AND (?1 = '' OR environment = ?1) "
+                                           "ORDER BY environment, task")
+                       .bind(environment),
+                   "list active tasks", read_revision);
 }
 
 }  // namespace slipway

@@ -1,6 +1,5 @@
 #include "store/task_runs.h"
 
-#include <functional>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -42,22 +41,9 @@ Result<TaskRunRecord> read_run(const Row& row) {
   return r;
 }
 
-Result<std::vector<TaskRunRecord>> select_runs(Store& store, std::string_view operation,
-                                               std::string_view where_and_order,
-                                               const std::function<void(Statement&)>& bind) {
-  std::vector<TaskRunRecord> runs;
-  std::optional<Error> unreadable;  // the first row that did not decode
-  Statement statement =
-      store.database().stmt(fmt::format("SELECT {} FROM task_runs {}", kRunColumns, where_and_order));
-  bind(statement);
-  Status read = statement.each([&](const Row& row) {
-    auto run = read_run(row);
-    if (run) runs.push_back(std::move(*run));
-    else if (!unreadable) unreadable = run.error();
-  });
-  if (!read) return store_error(operation, read.error().message);
-  if (unreadable) return store_error(operation, unreadable->message);
-  return runs;
+// Whole runs, in read_run()'s order; the caller binds the clause's parameters.
+Statement select_runs(Store& store, std::string_view where_and_order) {
+  return store.database().stmt(fmt::format("SELECT {} FROM task_runs {}", kRunColumns, where_and_order));
 }
 
 // Task names and reasons may carry text from outside: replace invalid UTF-8 rather than fail to
@@ -131,24 +117,20 @@ Status update_task_run(Store& store, int64_t id, const TaskRunUpdate& update) {
 }
 
 Result<std::optional<TaskRunRecord>> find_task_run(Store& store, int64_t id) {
-  auto runs = select_runs(store, fmt::format("find task run {}", id), "WHERE id = ?",
-                          [&](Statement& statement) { statement.bind(id); });
-  if (!runs) return runs.error();
-  if (runs->empty()) return std::optional<TaskRunRecord>{};
-  return std::optional<TaskRunRecord>{std::move(runs->front())};
+  return read_first(select_runs(store, "WHERE id = ?").bind(id), fmt::format("find task run {}", id), read_run);
 }
 
 Result<std::vector<TaskRunRecord>> list_task_runs(Store& store, const std::string& environment,
                                                   const std::string& task, int limit, int64_t before_id) {
-  return select_runs(store, "list task runs",
-                     "WHERE (?1 = '' OR environment = ?1) AND (?2 = '' OR task = ?2) AND (?3 = 0 OR id < ?3) "
-                     "ORDER BY id DESC LIMIT ?4",
-                     [&](Statement& statement) { statement.bind(environment, task, before_id, limit); });
+  return read_rows(select_runs(store, "WHERE (?1 = '' OR environment = ?1) AND (?2 = '' OR task = ?2) "
+                                      "AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4")
+                       .bind(environment, task, before_id, limit),
+                   "list task runs", read_run);
 }
 
 Result<std::vector<TaskRunRecord>> unfinished_task_runs(Store& store) {
-  return select_runs(store, "list unfinished task runs", "WHERE status IN ('queued', 'running') ORDER BY id",
-                     [](Statement&) {});
+  return read_rows(select_runs(store, "WHERE status IN ('queued', 'running') ORDER BY id"),
+                   "list unfinished task runs", read_run);
 }
 
 }  // namespace slipway

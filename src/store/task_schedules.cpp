@@ -83,16 +83,12 @@ Status sync_task_schedules(Store& store, const std::vector<TaskScheduleRecord>& 
 }
 
 Result<std::vector<TaskScheduleRecord>> list_task_schedules(Store& store) {
-  std::vector<TaskScheduleRecord> schedules;
-  Status read = store.database()
-                    .stmt("SELECT name, environment, task, cron, revision, last_fired_ms FROM task_schedules "
-                          "ORDER BY name")
-                    .each([&](const Row& row) {
-                      schedules.push_back(TaskScheduleRecord{row.text(0), row.text(1), row.text(2), row.text(3),
-                                                             static_cast<int>(row.integer(4)), row.integer(5)});
-                    });
-  if (!read) return store_error("list task schedules", read.error().message);
-  return schedules;
+  return read_rows(store.database().stmt("SELECT name, environment, task, cron, revision, last_fired_ms "
+                                         "FROM task_schedules ORDER BY name"),
+                   "list task schedules", [](const Row& row) {
+                     return TaskScheduleRecord{row.text(0), row.text(1), row.text(2), row.text(3),
+                                               static_cast<int>(row.integer(4)), row.integer(5)};
+                   });
 }
 
 Status record_schedule_fired(Store& store, const std::string& name, int64_t fired_ms) {

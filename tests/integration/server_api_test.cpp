@@ -157,6 +157,24 @@ TEST_F(ServerApi, RefusesBadInput) {
   EXPECT_EQ(call("GET", "/api/v1/runs").status, 200);
 }
 
+// The paging and {id} readers the run, deployment and task-run routes share (api_json.h): the
+// words of each refusal, and a short page's null "next_before".
+TEST_F(ServerApi, PagingAndMissingRecordsAreWordedOnce) {
+  ASSERT_FALSE(server_->address().empty()) << server_->log();
+  HttpAnswer limit = call("GET", "/api/v1/runs?limit=1001");
+  EXPECT_EQ(limit.status, 400);
+  EXPECT_EQ(json_of(limit)["error"], "'limit' must be a whole number from 1 to 1000, not '1001'");
+  HttpAnswer before = call("GET", "/api/v1/runs?before=x");
+  EXPECT_EQ(json_of(before)["error"], "'before' must be a whole number from 1 to 9223372036854775807, not 'x'");
+  HttpAnswer missing = call("GET", "/api/v1/runs/999999");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json_of(missing)["error"], "no run #999999 (GET /api/v1/runs lists them)");
+  HttpAnswer page = call("GET", "/api/v1/runs?limit=5");
+  ASSERT_EQ(page.status, 200) << page.body;
+  ASSERT_LT(json_of(page)["runs"].size(), 5u);
+  EXPECT_TRUE(json_of(page)["next_before"].is_null());
+}
+
 TEST_F(ServerApi, DeletingATokenThatDoesNotExistIs404) {
   ASSERT_FALSE(server_->address().empty()) << server_->log();
   HttpAnswer created = call("POST", "/api/v1/tokens", kAdminToken, R"({"name": "short-lived", "role": "read-only"})");

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/files.h"
 #include "base/run_command.h"
@@ -34,6 +37,22 @@ TEST(Strings, EscapingAndQuoting) {
   EXPECT_EQ(html_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(shell_quote("simple"), "simple");
   EXPECT_EQ(shell_quote("it's; rm -rf /"), "'it'\\''s; rm -rf /'");
+}
+
+TEST(Strings, TakeCompleteLinesKeepsTheUnfinishedRest) {
+  std::vector<std::string> lines;
+  auto collect = [&](std::string_view line) { lines.emplace_back(line); };
+  std::string pending = "one\n\ntw";
+  take_complete_lines(pending, collect);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", ""}));
+  EXPECT_EQ(pending, "tw");
+  pending += "o\nthree";
+  take_complete_lines(pending, collect);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "", "two"}));
+  EXPECT_EQ(pending, "three");
+  take_complete_lines(pending, collect);  // no newline: nothing is handed on
+  EXPECT_EQ(lines.size(), 3u);
+  EXPECT_EQ(pending, "three");
 }
 
 TEST(Time, ParsesDurationsWithUnitsOnly) {
@@ -76,7 +95,10 @@ TEST(RunCommand, CapturesOutputAndReportsMissingPrograms) {
   EXPECT_FALSE(run_command({"/nonexistent/program"}).ok());
   auto checked = run_command_checked({"sh", "-c", "echo broken >&2; exit 1"});
   ASSERT_FALSE(checked.ok());
-  EXPECT_NE(checked.error().message.find("broken"), std::string::npos);
+  EXPECT_EQ(checked.error().message, "sh failed (exit 1): broken");
+  auto named = run_command_checked({"sh", "-c", "exit 3"}, {}, "the named program");
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().message, "the named program failed (exit 3): ");
 }
 
 }  // namespace
