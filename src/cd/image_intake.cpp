@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "base/worker_stop.h"
 #include "store/deployments.h"
 #include "store/image_pushes.h"
 
@@ -143,14 +144,7 @@ Status ImageIntake::start() {
   return {};
 }
 
-void ImageIntake::stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->changed.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+void ImageIntake::stop() { stop_worker(impl_->mutex, impl_->changed, impl_->stopping, impl_->thread); }
 
 void ImageIntake::wake() {
   {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/time.h"
+#include "base/worker_stop.h"
 #include "spec/cron_expression.h"
 #include "store/task_definitions.h"
 
@@ -102,13 +103,6 @@ Status TaskScheduler::start() {
   return {};
 }
 
-void TaskScheduler::stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->changed.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+void TaskScheduler::stop() { stop_worker(impl_->mutex, impl_->changed, impl_->stopping, impl_->thread); }
 
 }  // namespace slipway

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/time.h"
+#include "base/worker_stop.h"
 #include "ci/run_queue.h"
 #include "ci/run_queue_git.h"
 #include "store/remote_heads.h"
@@ -58,14 +59,7 @@ Status RemotePoller::start() {
   return {};
 }
 
-void RemotePoller::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void RemotePoller::stop() { stop_worker(mutex_, wake_, stopping_, thread_); }
 
 Result<int> RemotePoller::poll_repository(Store& store, const RepositoryConfig& repository, const Trigger& trigger,
                                           const ListHeads& list_heads) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/secret_masker.h"
+#include "base/worker_stop.h"
 #include "store/sqlite_database.h"
 #include "store/store.h"
 
@@ -237,13 +238,7 @@ Status OutboxWorker::start() {
 }
 
 void OutboxWorker::stop() {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
-  }
-  impl_->wake.notify_all();
-  if (impl_->feeder.joinable()) impl_->feeder.join();
-  if (impl_->sender.joinable()) impl_->sender.join();
+  stop_worker(impl_->mutex, impl_->wake, impl_->stopping, impl_->feeder, impl_->sender);
 }
 
 }  // namespace slipway

@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "base/time.h"
+#include "base/worker_stop.h"
 #include "cd/image_retention.h"
 #include "ci/run_retention.h"
 
@@ -22,14 +23,7 @@ void RunPruner::start() {
   thread_ = std::thread([this] { loop(); });
 }
 
-void RunPruner::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void RunPruner::stop() { stop_worker(mutex_, wake_, stopping_, thread_); }
 
 void RunPruner::loop() {
   std::unique_lock lock(mutex_);

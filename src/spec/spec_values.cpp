@@ -10,7 +10,6 @@
 namespace slipway {
 namespace {
 
-bool is_ascii_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 bool is_valid_repository_component(std::string_view part) {
@@ -24,22 +23,6 @@ bool is_valid_repository_component(std::string_view part) {
 }
 
 }  // namespace
-
-bool is_valid_job_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!is_ascii_alnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
-
-bool is_valid_variable_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
-  for (char c : name) {
-    if (!is_ascii_alnum(c) && c != '_') return false;
-  }
-  return true;
-}
 
 bool is_valid_image_repository(std::string_view name) {
   if (name.empty()) return false;

@@ -7,16 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/names.h"
 #include "base/result.h"
 
 namespace slipway {
 
-// Suite, service, task and function names: [A-Za-z0-9_.-]+. They end up in step names,
-// log file names and URLs, so nothing that needs quoting.
-bool is_valid_job_name(std::string_view name);
-
-// Secret and environment variable names: [A-Za-z_][A-Za-z0-9_]*, what a shell accepts.
-bool is_valid_variable_name(std::string_view name);
+// (The name rules, is_valid_job_name and is_valid_variable_name, are base/names.h's.)
 
 // Image repository names as registries accept them: lowercase components of [a-z0-9._-]
 // separated by '/', each starting and ending with a letter or digit.

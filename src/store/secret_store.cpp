@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "base/crypto.h"
+#include "base/names.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "store/store_impl.h"
@@ -21,20 +22,8 @@ std::string shown(std::string_view text) {
   return text.size() > 64 ? safe + "..." : safe;
 }
 
-// The same rule as a repository or environment name in the server configuration.
-bool is_valid_scope(std::string_view scope) {
-  if (scope == kAnyScope) return true;
-  if (scope.empty()) return false;
-  return std::all_of(scope.begin(), scope.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
-}
-
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
+// '*', or the rule of a repository or environment name in the server configuration.
+bool is_valid_scope(std::string_view scope) { return scope == kAnyScope || is_valid_job_name(scope); }
 
 Status check_value(const std::string& repository, const std::string& environment, const std::string& name,
                    const std::string& value) {
@@ -65,7 +54,7 @@ Status check_secret_scope(std::string_view noun, std::string_view scope) {
 }
 
 Status check_secret_name(std::string_view name) {
-  if (is_valid_name(name)) return {};
+  if (is_valid_variable_name(name)) return {};
   return make_error(fmt::format("secret name '{}' is not valid: use letters, digits and '_', not starting with "
                                 "a digit (e.g. DATABASE_URL), as environment variables are named", shown(name)));
 }
