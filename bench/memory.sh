@@ -3,7 +3,8 @@
 # one repository whose .slipway.yml has one suite running `true`) on loopback, in a temporary
 # data directory. Prints the server's VmRSS after start (SETTLE seconds after it answers), then
 # triggers RUNS no-op runs in batches of STEP over one keep-alive connection, waits for each
-# batch to finish, and prints VmRSS, VmHWM and the runs per second of the batch after each.
+# batch to finish, and prints VmRSS, VmHWM, its anonymous and file parts and the runs per second
+# of the batch after each.
 # The figure to read is the growth: RSS after the last batch minus after the first.
 #   bench/memory.sh [BUILD_DIR]      Environment: RUNS [10000], STEP [1000], SETTLE [2],
 #                                    EXECUTOR [host], KEEP_WORK=1 keeps the folder
@@ -53,7 +54,7 @@ def memory():
     fields = {}
     for line in open(f"/proc/{pid}/status"):
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM", "Threads"):
+        if name in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
             fields[name] = int(value.split()[0])
     return fields
 
@@ -66,8 +67,14 @@ def call(method, path, body=None):
     return json.loads(data)
 
 start = memory()
-print(f"{'runs':>6} {'VmRSS MiB':>10} {'VmHWM MiB':>10} {'threads':>8} {'runs/s':>7}")
-print(f"{0:>6} {start['VmRSS']/1024:>10.1f} {start['VmHWM']/1024:>10.1f} {start['Threads']:>8} {'-':>7}")
+# RssFile is code and read-only data of the binary and its libraries, mapped the first time a
+# run needs them (it can only grow up to their size); RssAnon is the heap, stacks and caches:
+# where a leak or an unbounded cache would show.
+print(f"{'runs':>6} {'VmRSS MiB':>10} {'VmHWM MiB':>10} {'RssAnon':>8} {'RssFile':>8} {'threads':>8} {'runs/s':>7}")
+def row(done, m, rate):
+    print(f"{done:>6} {m['VmRSS']/1024:>10.1f} {m['VmHWM']/1024:>10.1f} {m['RssAnon']/1024:>8.1f} "
+          f"{m['RssFile']/1024:>8.1f} {m['Threads']:>8} {rate:>7}", flush=True)
+row(0, start, "-")
 first = None
 for done in range(step, runs + 1, step):
     began = time.monotonic()
@@ -86,7 +93,9 @@ for done in range(step, runs + 1, step):
     rate = step / (time.monotonic() - began)
     now = memory()
     first = first or now
-    print(f"{done:>6} {now['VmRSS']/1024:>10.1f} {now['VmHWM']/1024:>10.1f} {now['Threads']:>8} {rate:>7.0f}", flush=True)
-print(f"growth from the first {step} runs to the last: {(now['VmRSS'] - first['VmRSS'])/1024:+.1f} MiB; "
-      f"from start: {(now['VmRSS'] - start['VmRSS'])/1024:+.1f} MiB")
+    row(done, now, f"{rate:.0f}")
+def growth(since, field):
+    return f"{(now[field] - since[field])/1024:+.1f} MiB"
+print(f"growth from the first {step} runs to the last: {growth(first, 'VmRSS')} (anonymous {growth(first, 'RssAnon')}); "
+      f"from start: {growth(start, 'VmRSS')} (anonymous {growth(start, 'RssAnon')}, file {growth(start, 'RssFile')})")
 PY
