@@ -21,11 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/noop"
-printf 'kind: library\ntest:\n  suites:\n    noop: "true"\n' > "$work/noop/.slipway.yml"
-git -C "$work/noop" init -q --initial-branch=main
-git -C "$work/noop" add -A
-git -C "$work/noop" -c user.name=bench -c user.email=bench@slipway.invalid commit -qm noop
+source "$(dirname "${BASH_SOURCE[0]}")/noop_repository.sh"
+make_noop_repository "$work/noop"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$work/slipway.yml" <<YAML
 listen: 127.0.0.1:$port

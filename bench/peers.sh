@@ -88,11 +88,8 @@ rss_of[laminar]="$(rss_mib "${pid_of[laminar]}")"
 
 # --- Slipway, host and sandbox executors -------------------------------------------------------
 repo="$work/repo"
-mkdir -p "$repo"
-printf 'kind: library\ntest:\n  suites:\n    unit: { run: "true" }\n' > "$repo/.slipway.yml"
-git -C "$repo" init -q --initial-branch=main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@slipway.invalid commit -qm noop
+source "$root/bench/noop_repository.sh"
+make_noop_repository "$repo"
 token="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 declare -A url_of
 for executor in host sandbox; do

@@ -32,11 +32,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 repo="$work/repo"
-mkdir -p "$repo"
-printf 'kind: library\ntest:\n  suites:\n    unit: { run: "true" }\n' > "$repo/.slipway.yml"
-git -C "$repo" init -q --initial-branch=main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=bench -c user.email=bench@slipway.invalid commit -qm noop
+source "$(dirname "${BASH_SOURCE[0]}")/noop_repository.sh"
+make_noop_repository "$repo"
 
 python3 - "$repo" "$work" "$rounds" "${binaries[@]}" <<'PY'
 import os, statistics, subprocess, sys, time
