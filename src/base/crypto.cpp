@@ -1,10 +1,14 @@
 #include "base/crypto.h"
 
 #include <fstream>
+#include <optional>
 
 #include <fmt/core.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "base/shared_library.h"
 
 namespace slipway {
 
@@ -17,8 +21,37 @@ void ensure_sodium() {
   (void)ready;
 }
 
-const EVP_MD* algorithm_md(Digester::Algorithm algorithm) {
-  return algorithm == Digester::Algorithm::md5 ? EVP_md5() : EVP_sha256();
+// libcrypto's digest functions, loaded at the first digest (why: crypto.h).
+struct OpenSslDigests {
+  decltype(&::EVP_MD_CTX_new) md_ctx_new = nullptr;
+  decltype(&::EVP_MD_CTX_free) md_ctx_free = nullptr;
+  decltype(&::EVP_DigestInit_ex) digest_init = nullptr;
+  decltype(&::EVP_DigestUpdate) digest_update = nullptr;
+  decltype(&::EVP_DigestFinal_ex) digest_final = nullptr;
+  decltype(&::EVP_sha256) sha256 = nullptr;
+  decltype(&::EVP_md5) md5 = nullptr;
+};
+
+// Once per process; nullptr when libcrypto cannot be loaded, which the log says once.
+const OpenSslDigests* openssl_digests() {
+  static const std::optional<OpenSslDigests> loaded = []() -> std::optional<OpenSslDigests> {
+    OpenSslDigests f;
+    auto slot = [](auto& function) { return reinterpret_cast<void**>(&function); };
+    // libcrypto.so.3: the soname Debian's libssl3 provides, the ABI these headers describe.
+    Status status = load_library_functions("libcrypto.so.3", "libssl3",
+                                           {{"EVP_MD_CTX_new", slot(f.md_ctx_new)},
+                                            {"EVP_MD_CTX_free", slot(f.md_ctx_free)},
+                                            {"EVP_DigestInit_ex", slot(f.digest_init)},
+                                            {"EVP_DigestUpdate", slot(f.digest_update)},
+                                            {"EVP_DigestFinal_ex", slot(f.digest_final)},
+                                            {"EVP_sha256", slot(f.sha256)},
+                                            {"EVP_md5", slot(f.md5)}});
+    if (status) return f;
+    spdlog::warn("digests: SHA-256 falls back to libsodium's (slower) and MD5 is unavailable: {}",
+                 status.error().message);
+    return std::nullopt;
+  }();
+  return loaded ? &*loaded : nullptr;
 }
 
 Result<std::string> digest_file(const std::string& path, Digester::Algorithm algorithm, int64_t offset,
@@ -27,6 +60,11 @@ Result<std::string> digest_file(const std::string& path, Digester::Algorithm alg
   if (!in) return make_error(fmt::format("cannot read {}", path));
   in.seekg(offset);
   Digester digester(algorithm);
+  if (!digester.available()) {
+    return make_error(fmt::format("cannot compute the MD5 of {}: OpenSSL's libcrypto.so.3 cannot be loaded; install "
+                                  "the libssl3 package",
+                                  path));
+  }
   std::string buffer(1 << 20, '\0');
   int64_t remaining = length < 0 ? INT64_MAX : length;
   while (remaining > 0 && in) {
@@ -43,23 +81,50 @@ Result<std::string> digest_file(const std::string& path, Digester::Algorithm alg
 
 }  // namespace
 
+// One of: libcrypto's context (`openssl` set), libsodium's SHA-256 state, or neither (MD5 without
+// libcrypto: no digest).
 struct Digester::State {
+  const OpenSslDigests* openssl = nullptr;
   EVP_MD_CTX* context = nullptr;
+  bool sodium = false;
+  crypto_hash_sha256_state sodium_state{};
 };
 
-Digester::Digester(Algorithm algorithm) : state_(std::make_unique<State>()) {
-  state_->context = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(state_->context, algorithm_md(algorithm), nullptr);
+Digester::Digester(Algorithm algorithm, Implementation implementation) : state_(std::make_unique<State>()) {
+  const OpenSslDigests* openssl = implementation == Implementation::fastest ? openssl_digests() : nullptr;
+  if (openssl && (state_->context = openssl->md_ctx_new()) != nullptr) {
+    state_->openssl = openssl;
+    openssl->digest_init(state_->context, algorithm == Algorithm::md5 ? openssl->md5() : openssl->sha256(), nullptr);
+  } else if (algorithm == Algorithm::sha256) {
+    ensure_sodium();
+    state_->sodium = true;
+    crypto_hash_sha256_init(&state_->sodium_state);
+  }
 }
 
-Digester::~Digester() { EVP_MD_CTX_free(state_->context); }
+Digester::~Digester() {
+  if (state_->openssl) state_->openssl->md_ctx_free(state_->context);
+}
 
-void Digester::update(std::string_view data) { EVP_DigestUpdate(state_->context, data.data(), data.size()); }
+bool Digester::available() const { return state_->openssl != nullptr || state_->sodium; }
+
+void Digester::update(std::string_view data) {
+  if (state_->openssl) {
+    state_->openssl->digest_update(state_->context, data.data(), data.size());
+  } else if (state_->sodium) {
+    crypto_hash_sha256_update(&state_->sodium_state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  }
+}
 
 std::string Digester::raw() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_DigestFinal_ex(state_->context, digest, &size);
+  if (state_->openssl) {
+    state_->openssl->digest_final(state_->context, digest, &size);
+  } else if (state_->sodium) {
+    crypto_hash_sha256_final(&state_->sodium_state, digest);
+    size = crypto_hash_sha256_BYTES;
+  }
   return std::string(reinterpret_cast<const char*>(digest), size);
 }
 

@@ -2,10 +2,10 @@
 // instead of by the dynamic loader when `slipway` starts.
 //
 // Why: every library a binary links is mapped and relocated at every start, whether or not the
-// process uses it. On this machine a page fault costs ~25 µs, and libcurl's ~30 libraries and
-// libarchive's ~10 (ICU and libxml2 among them) cost every process ~450 faults and ~9 MiB of
-// resident memory, of which `slipway --version`, `slipway run`, or a server that has not needed
-// them yet, uses none.
+// process uses it. On this machine a page fault costs ~25 µs, and libcurl's ~30 libraries,
+// libarchive's ~10 (ICU and libxml2 among them) and libcrypto cost every process ~580 faults
+// and ~10 MiB of resident memory, of which `slipway --version`, `slipway run`, or a server that
+// has not needed them yet, uses none.
 // (What Windows calls delay-loading; git gets the same by keeping libcurl in git-remote-https.)
 //
 // What it promises: the library is opened with RTLD_NOW | RTLD_LOCAL (its symbols never

@@ -1,5 +1,5 @@
-// The real `slipway` binary leaves libcurl and libarchive (and the ~40 libraries they bring) to
-// be loaded when first needed (base/shared_library.h): the dynamic loader maps neither at start,
+// The real `slipway` binary leaves libcurl, libarchive (and the ~40 libraries they bring) and
+// libcrypto to be loaded when first needed (base/shared_library.h): the dynamic loader maps neither at start,
 // and a command that needs neither runs without them. Whether each loads when needed is
 // tested by curl_library_test and by every test that sends a request or writes an archive.
 #include <gtest/gtest.h>
@@ -31,6 +31,7 @@ TEST(LazyLibraries, NeitherLibcurlNorLibarchiveIsMappedAtStart) {
   EXPECT_FALSE(contains(libraries, "libarchive")) << libraries;
   EXPECT_FALSE(contains(libraries, "libicu")) << libraries;   // libarchive's, through libxml2
   EXPECT_FALSE(contains(libraries, "libgnutls")) << libraries;  // libcurl's, through librtmp
+  EXPECT_FALSE(contains(libraries, "libcrypto")) << libraries;  // loaded at the first digest
 }
 
 TEST(LazyLibraries, AValidationNeedsNeither) {
@@ -43,6 +44,7 @@ TEST(LazyLibraries, AValidationNeedsNeither) {
   EXPECT_TRUE(contains(validated->err, "libc.so.6")) << validated->err;
   EXPECT_FALSE(contains(validated->err, "libcurl")) << validated->err;
   EXPECT_FALSE(contains(validated->err, "libarchive")) << validated->err;
+  EXPECT_FALSE(contains(validated->err, "libcrypto")) << validated->err;
 }
 
 }  // namespace

@@ -19,6 +19,30 @@ TEST(Crypto, StreamingDigestEqualsWholeDigest) {
   EXPECT_EQ(digester.hex(), sha256_hex("abc"));
 }
 
+// The fallback without libcrypto (crypto.h): libsodium's SHA-256, the same vectors; no MD5.
+TEST(Crypto, PortableSha256GivesTheSameDigests) {
+  for (std::string_view text : {"", "abc", "a much longer text, streamed in two pieces"}) {
+    Digester fastest;
+    Digester portable(Digester::Algorithm::sha256, Digester::Implementation::portable);
+    ASSERT_TRUE(portable.available());
+    fastest.update(text);
+    portable.update(text.substr(0, text.size() / 2));
+    portable.update(text.substr(text.size() / 2));
+    EXPECT_EQ(portable.hex(), fastest.hex()) << text;
+  }
+  Digester abc(Digester::Algorithm::sha256, Digester::Implementation::portable);
+  abc.update("abc");
+  EXPECT_EQ(abc.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Crypto, PortableMd5IsUnavailableAndSaysSo) {
+  Digester md5(Digester::Algorithm::md5, Digester::Implementation::portable);
+  EXPECT_FALSE(md5.available());
+  md5.update("message digest");
+  EXPECT_EQ(md5.hex(), "");
+  EXPECT_TRUE(Digester(Digester::Algorithm::md5).available());  // libcrypto loads here
+}
+
 TEST(Crypto, Md5KnownVectors) {
   EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(md5_hex("message digest"), "f96b697d7cb7938d525a2f31aaf161d0");
