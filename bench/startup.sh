@@ -66,13 +66,16 @@ PY
 row="| idle \`slipway serve\`: VmRSS after ${settle} s, shared libraries mapped |"
 for binary in "${binaries[@]}"; do
   mkdir -p "$work/serve"
+  # A log of its own: the shell opens it in the background, so a shared one could still show the
+  # previous server's "serving on" when first looked at.
+  log="$work/serve/serve.log"
   printf 'repositories: []\n' > "$work/serve/slipway.yml"
   SLIPWAY_ADMIN_TOKEN="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" setsid "$binary" serve \
-    --listen 127.0.0.1:0 --config "$work/serve/slipway.yml" --data-dir "$work/serve/data" > "$work/serve.log" 2>&1 &
+    --listen 127.0.0.1:0 --config "$work/serve/slipway.yml" --data-dir "$work/serve/data" > "$log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 600); do grep -qs 'serving on http://' "$work/serve.log" && break; sleep 0.1; done
-  grep -q 'serving on http://' "$work/serve.log" || {
-    echo "$binary serve did not start within 60 s; its log:" >&2; cat "$work/serve.log" >&2; exit 1; }
+  for _ in $(seq 600); do grep -qs 'serving on http://' "$log" && break; sleep 0.1; done
+  grep -q 'serving on http://' "$log" || {
+    echo "$binary serve did not start within 60 s; its log:" >&2; cat "$log" >&2; exit 1; }
   sleep "$settle"
   rss="$(awk '/^VmRSS:/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$server_pid/status")"
   libraries="$(awk '$6 ~ /\.so/ { print $6 }' "/proc/$server_pid/maps" | sort -u | wc -l)"
