@@ -36,16 +36,15 @@ struct OpenSslDigests {
 const OpenSslDigests* openssl_digests() {
   static const std::optional<OpenSslDigests> loaded = []() -> std::optional<OpenSslDigests> {
     OpenSslDigests f;
-    auto slot = [](auto& function) { return reinterpret_cast<void**>(&function); };
     // libcrypto.so.3: the soname Debian's libssl3 provides, the ABI these headers describe.
     Status status = load_library_functions("libcrypto.so.3", "libssl3",
-                                           {{"EVP_MD_CTX_new", slot(f.md_ctx_new)},
-                                            {"EVP_MD_CTX_free", slot(f.md_ctx_free)},
-                                            {"EVP_DigestInit_ex", slot(f.digest_init)},
-                                            {"EVP_DigestUpdate", slot(f.digest_update)},
-                                            {"EVP_DigestFinal_ex", slot(f.digest_final)},
-                                            {"EVP_sha256", slot(f.sha256)},
-                                            {"EVP_md5", slot(f.md5)}});
+                                           {library_function("EVP_MD_CTX_new", f.md_ctx_new),
+                                            library_function("EVP_MD_CTX_free", f.md_ctx_free),
+                                            library_function("EVP_DigestInit_ex", f.digest_init),
+                                            library_function("EVP_DigestUpdate", f.digest_update),
+                                            library_function("EVP_DigestFinal_ex", f.digest_final),
+                                            library_function("EVP_sha256", f.sha256),
+                                            library_function("EVP_md5", f.md5)});
     if (status) return f;
     spdlog::warn("digests: SHA-256 falls back to libsodium's (slower) and MD5 is unavailable: {}",
                  status.error().message);

@@ -16,6 +16,7 @@ Status load_library_functions(const char* soname, const char* package, std::init
   for (const LibraryFunction& function : functions) {
     *function.slot = ::dlsym(library, function.name);
     if (!*function.slot) {
+      for (const LibraryFunction& found : functions) *found.slot = nullptr;  // none, rather than some
       return make_error(fmt::format("{} has no function {}: install the {} package Debian 12 ships", soname,
                                     function.name, package));
     }

@@ -10,7 +10,8 @@
 //
 // What it promises: the library is opened with RTLD_NOW | RTLD_LOCAL (its symbols never
 // interpose on anything else) and never closed; either every function named is found and
-// stored, or an error names the library, what is missing and the Debian package to install.
+// stored, or none is (every slot null) and an error names the library, what is missing and the
+// Debian package to install.
 #pragma once
 
 #include <initializer_list>
@@ -23,6 +24,12 @@ struct LibraryFunction {
   const char* name;
   void** slot;  // where the address goes: *reinterpret_cast<void**>(&function_pointer), as dlsym(3) shows
 };
+
+// The entry for a function pointer of any type.
+template <typename Function>
+LibraryFunction library_function(const char* name, Function*& slot) {
+  return {name, reinterpret_cast<void**>(&slot)};
+}
 
 Status load_library_functions(const char* soname, const char* package, std::initializer_list<LibraryFunction> functions);
 

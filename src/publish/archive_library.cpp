@@ -25,13 +25,13 @@ namespace slipway {
   X(archive_write_open_filename) X(archive_write_set_bytes_in_last_block) X(archive_write_set_format_pax_restricted) \
   X(archive_write_set_format_zip) X(archive_write_set_options) X(archive_write_zip_set_compression_deflate)
 
+namespace {
+
 struct ArchiveFunctions {
 #define SLIPWAY_SLOT(name) decltype(&::name) name = nullptr;
   SLIPWAY_ARCHIVE_FUNCTIONS(SLIPWAY_SLOT)
 #undef SLIPWAY_SLOT
 };
-
-namespace {
 
 struct LoadedArchive {
   ArchiveFunctions functions;
@@ -42,24 +42,26 @@ const LoadedArchive& loaded() {
   static const LoadedArchive library = [] {
     LoadedArchive result;
     ArchiveFunctions& f = result.functions;
-#define SLIPWAY_ENTRY(name) {#name, reinterpret_cast<void**>(&f.name)},
+#define SLIPWAY_ENTRY(name) library_function(#name, f.name),
     // libarchive.so.13: the soname Debian's libarchive13 provides, the ABI these headers describe.
     result.status = load_library_functions("libarchive.so.13", "libarchive13", {SLIPWAY_ARCHIVE_FUNCTIONS(SLIPWAY_ENTRY)});
 #undef SLIPWAY_ENTRY
-    if (!result.status) f = ArchiveFunctions{};  // all or nothing: a forwarder sees null or the real one
-    return result;
+    return result;  // all or nothing: a forwarder sees null or the real function
   }();
   return library;
 }
 
-}  // namespace
-
 // The real functions, or all null when libarchive could not be loaded.
 const ArchiveFunctions& real() { return loaded().functions; }
 
+}  // namespace
+
 Status require_archive_library() {
   const Status& status = loaded().status;
-  if (!status) return make_error("reading and writing archives (image tars, build contexts, function zips) needs " + status.error().message);
+  if (!status) {
+    return make_error("reading and writing archives (image tars, build contexts, function zips) needs " +
+                      status.error().message);
+  }
   return {};
 }
 
