@@ -17,8 +17,8 @@ std::string message_of(sqlite3* connection) {
 // first statement, a page cache preallocated for 20 pages (~87 KiB) and a lookaside arena of
 // 1200-byte slots (~48 KiB), written through at once: a third of an idle server's heap.
 // Connections here read a few pages per statement, and the page cache still grows on demand
-// up to cache_size, so neither preallocation buys anything measurable (bench/peers.sh host
-// throughput was the same with and without). Process-wide, so set once, before any connection.
+// up to cache_size, so neither preallocation buys anything measurable (bench/memory.sh ran as
+// many no-op runs a second with and without). Process-wide, so set once, before any connection.
 void configure_sqlite_memory() {
   static std::once_flag once;
   std::call_once(once, [] {
