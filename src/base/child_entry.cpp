@@ -22,32 +22,13 @@
 #include <vector>
 
 #include "base/files.h"
+#include "base/sandbox_entry.h"
 
 namespace slipway {
 
 namespace {
 
 constexpr size_t kChildStackBytes = 64 * 1024;
-
-struct EntryPlan {
-  const char* path;
-  char* const* argv;
-  char* const* envp;
-  const char* cwd;
-  int stdin_fd, out_fd, err_fd;
-  const int* cgroup_fds;
-  size_t cgroup_count;
-  int netns_fd;
-  bool drop_ids;
-  uid_t uid;
-  gid_t gid;
-  EntryFailure failure;  // written by the child, read once it has exec'd or exited
-};
-
-[[noreturn]] void give_up(EntryPlan* plan, const char* step) {
-  plan->failure = {errno != 0 ? errno : EIO, step};
-  ::_exit(127);
-}
 
 // The kernel's struct sigaction (x86-64 and the others Debian builds for: handler, flags,
 // restorer, a 64-bit mask). The raw call, because glibc's sigaction() refuses the two real-time
@@ -79,6 +60,7 @@ int entry_child(void* argument) {
     if (::write(plan->cgroup_fds[i], "0", 1) != 1) give_up(plan, "join the job's cgroup");
   }
   if (plan->netns_fd >= 0 && ::setns(plan->netns_fd, CLONE_NEWNET) < 0) give_up(plan, "join the job's network namespace");
+  if (plan->sandbox) start_sandbox(plan);  // does not return
   if (plan->drop_ids) {
     if (::syscall(SYS_setgroups, 0, nullptr) < 0) give_up(plan, "drop the supplementary groups");
     if (::syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0) give_up(plan, "take the job's group");
@@ -94,6 +76,12 @@ int entry_child(void* argument) {
 
 }  // namespace
 
+[[noreturn]] void give_up(EntryPlan* plan, const char* step) {
+  plan->failure.error = errno != 0 ? errno : EIO;  // fields, not a new struct: nothing allocates here
+  plan->failure.step = step;
+  ::_exit(127);
+}
+
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
@@ -102,7 +90,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return pointers;
 }
 
-EntryFailure spawn_entering(pid_t* pid, const SpawnRequest& request, int stdin_fd, int out_fd, int err_fd) {
+EntryFailure spawn_entering(pid_t* pid, std::shared_ptr<void>* init_stack, const SpawnRequest& request, int stdin_fd,
+                            int out_fd, int err_fd) {
   const ProcessEntry& entry = request.enter;
   std::vector<UniqueFd> cgroups;
   std::vector<int> cgroup_fds;
@@ -118,9 +107,17 @@ EntryFailure spawn_entering(pid_t* pid, const SpawnRequest& request, int stdin_f
   }
   std::vector<char*> argv = c_strings(request.argv);
   std::vector<char*> envp = c_strings(request.env);
+  std::unique_ptr<PreparedSandbox> sandbox;
+  if (entry.sandbox) {
+    // Without root the ids cannot change: the sandbox maps the server's own.
+    EntryFailure prepared = prepare_sandbox(*entry.sandbox, entry.drop_ids ? entry.uid : ::geteuid(),
+                                            entry.drop_ids ? entry.gid : ::getegid(), &sandbox);
+    if (prepared.error != 0) return prepared;
+    *init_stack = sandbox->init_stack;
+  }
   EntryPlan plan{argv[0],        argv.data(),       envp.data(),    request.cwd.c_str(), stdin_fd,
                  out_fd,         err_fd,            cgroup_fds.data(), cgroup_fds.size(), netns.get(),
-                 entry.drop_ids, entry.uid,         entry.gid,      {}};
+                 entry.drop_ids, entry.uid,         entry.gid,      sandbox.get(),       -1, {}};
   void* stack = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return {errno, "allocate the child's stack"};
   sigset_t all, previous;
@@ -131,6 +128,19 @@ EntryFailure spawn_entering(pid_t* pid, const SpawnRequest& request, int stdin_f
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   ::munmap(stack, kChildStackBytes);
   if (child < 0) return {clone_error, "start a process"};
+  if (plan.sandbox) {
+    // The child only started the sandbox's init (our child too) and has exited; the program's
+    // process is the init.
+    ::waitpid(child, nullptr, 0);
+    if (plan.failure.error != 0) {
+      if (plan.init_pid > 0) ::waitpid(plan.init_pid, nullptr, 0);
+      if (plan.failure.subject) plan.failure.detail = plan.failure.subject;  // it points into `sandbox`
+      plan.failure.subject = nullptr;
+      return plan.failure;
+    }
+    *pid = plan.init_pid;
+    return {};
+  }
   if (plan.failure.error != 0) {
     ::waitpid(child, nullptr, 0);
     return plan.failure;

@@ -122,12 +122,15 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
 
   pid_t pid = -1;
+  std::shared_ptr<void> init_stack;
   if (!request.enter.empty()) {
-    EntryFailure failed = spawn_entering(&pid, request, lifeline.read.get(), out->write.get(), err->write.get());
+    EntryFailure failed =
+        spawn_entering(&pid, &init_stack, request, lifeline.read.get(), out->write.get(), err->write.get());
     lifeline.read.reset();
     if (failed.error != 0) {
-      return make_error(fmt::format("cannot start {} in {}: cannot {}: {}", request.argv[0], request.cwd.string(),
-                                    failed.step, errno_text(failed.error)));
+      return make_error(fmt::format("cannot start {} in {}: cannot {}{}: {}", request.argv[0], request.cwd.string(),
+                                    failed.step, failed.detail.empty() ? "" : " (" + failed.detail + ")",
+                                    errno_text(failed.error)));
     }
   } else {
     int error = spawn_with_actions(&pid, request, *out, *err, lifeline.read);
@@ -148,7 +151,9 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
                     "or later): {}",
                     errno_text(saved)));
   }
-  return ChildProcess(pid, std::move(pidfd), std::move(out->read), std::move(err->read), std::move(lifeline.write));
+  ChildProcess child(pid, std::move(pidfd), std::move(out->read), std::move(err->read), std::move(lifeline.write));
+  child.init_stack_ = std::move(init_stack);
+  return child;
 }
 
 ChildProcess::ChildProcess(pid_t pid, UniqueFd pidfd, UniqueFd out, UniqueFd err, UniqueFd lifeline)
@@ -164,7 +169,8 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
       pidfd_(std::move(other.pidfd_)),
       stdout_(std::move(other.stdout_)),
       stderr_(std::move(other.stderr_)),
-      lifeline_(std::move(other.lifeline_)) {}
+      lifeline_(std::move(other.lifeline_)),
+      init_stack_(std::move(other.init_stack_)) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !reaped_) {

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,13 +33,44 @@ int send_signal_by_pidfd(int pidfd, int signal);
 // first. In this order: it moves itself into each cgroup (writes "0" to its cgroup.procs, so
 // nothing it starts can run outside them), joins the network namespace, then drops to
 // uid/gid with no supplementary groups (real, effective and saved ids, so exec keeps no way back).
+//
+// With `sandbox`, the child then builds a fresh sandbox for the program (base/sandbox_entry.h):
+// new user, mount, PID, IPC, UTS and cgroup namespaces (and network with new_network), the file
+// system of `mounts` on an empty root, the program as uid/gid with no capabilities, no_new_privs
+// and no way to create user namespaces. The process this returns is then the PID namespace's
+// init, a small process of ours: it ends when the program does, and the kernel has killed
+// everything else in the namespace by the time it has.
+struct SandboxMount {
+  enum class Kind {
+    bind_read_only,  // source (a host path) read-only, nosuid, nodev, with what is mounted below it
+    bind,            // the same, writable
+    bind_device,     // writable, nosuid, devices usable (/dev/null and the like)
+    tmpfs,           // a new tmpfs; source holds its options ("mode=0755,size=...")
+    symlink,         // target -> source
+    proc,            // the PID namespace's /proc
+    devpts,          // a private devpts instance
+  };
+  Kind kind;
+  std::string source;
+  std::string target;  // absolute, inside the sandbox; missing folders on the way are made
+  bool file = false;   // the mount point is a file (the source is one)
+};
+
+struct SandboxSpec {
+  std::filesystem::path staging;  // an empty folder of the host the new root is mounted on
+  std::vector<SandboxMount> mounts;
+  std::filesystem::path workdir;  // inside the sandbox
+  bool new_network = false;       // a network namespace of its own, loopback only
+};
+
 struct ProcessEntry {
   std::vector<std::filesystem::path> cgroups;  // cgroup.procs files
   std::filesystem::path network_namespace;     // /proc/PID/ns/net; empty: the server's
   bool drop_ids = false;
   uid_t uid = 0;
   gid_t gid = 0;
-  bool empty() const { return cgroups.empty() && network_namespace.empty() && !drop_ids; }
+  std::shared_ptr<const SandboxSpec> sandbox;  // none: the program runs where it was entered
+  bool empty() const { return cgroups.empty() && network_namespace.empty() && !drop_ids && !sandbox; }
 };
 
 struct SpawnRequest {
@@ -98,6 +130,9 @@ class ChildProcess {
   UniqueFd stdout_;
   UniqueFd stderr_;
   UniqueFd lifeline_;  // the write end of a stdin lifeline, if asked for
+  // A sandbox's init runs our code on this stack, in our memory, until it exits: freed after
+  // the reap (see base/sandbox_entry.h).
+  std::shared_ptr<void> init_stack_;
 };
 
 }  // namespace slipway

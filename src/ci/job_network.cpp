@@ -106,7 +106,7 @@ bool JobNetwork::reusable() const {
 Status JobNetwork::start_holder(const fs::path& bwrap) {
   std::vector<std::string> holder = {bwrap.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
                                      "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
-  for (std::string& word : toolchain_arguments()) holder.push_back(std::move(word));
+  for (std::string& word : bubblewrap_arguments(toolchain_mounts())) holder.push_back(std::move(word));
   holder.insert(holder.end(), {"--", "/usr/bin/sleep", "infinity"});
   auto started = ChildProcess::spawn({holder, {"PATH=" + std::string(kStepPath)}, "/"});
   if (!started) return make_error(fmt::format("cannot start the job's network holder: {}", started.error().message));

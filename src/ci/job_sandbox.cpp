@@ -152,7 +152,7 @@ Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const fs::path& bwrap, cons
 Status JobSandbox::prepare_root() {
   if (!full_) {
     root_ = request_.workspace.parent_path() / fmt::format("sandbox-{}", ++job_counter);
-    for (const char* folder : {"", "tmp", "home", "etc"}) {
+    for (const char* folder : {"", "tmp", "home", "etc", "root"}) {
       if (Status made = make_directories(root_ / folder); !made) return made;
     }
     return {};
@@ -174,7 +174,7 @@ Status JobSandbox::prepare_root() {
   for (const char* folder : {"tmp", "home"}) {
     if (Status made = make_owned_directory(root_ / folder, uid, 0700); !made) return made;
   }
-  for (const char* folder : {"etc", "workspace", "git"}) {
+  for (const char* folder : {"etc", "workspace", "git", "root"}) {
     if (Status made = make_owned_directory(root_ / folder, 0, 0755); !made) return made;
   }
   // The checkout was written by the server; the job's uid must own it to change tracked files.
@@ -243,45 +243,47 @@ SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const 
     launch.enter.uid = request_.uid;
     launch.enter.gid = gid_;
   }
+  auto sandbox = std::make_shared<SandboxSpec>();
+  sandbox->staging = root_ / "root";
+  sandbox->mounts = mounts();
+  sandbox->workdir = request_.workspace;
+  // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
+  // Without root, `network: none` is a namespace per step and outbound is the host's network.
+  sandbox->new_network = !request_.host_network && (full_ ? network_ == nullptr : request_.network_none);
+  launch.enter.sandbox = std::move(sandbox);
   std::vector<std::string>& argv = launch.argv;
   if (std::vector<std::string> limits = cgroup_->rlimit_arguments(); !limits.empty()) {
     argv.push_back(prlimit_.string());
     argv.insert(argv.end(), limits.begin(), limits.end());
     argv.push_back("--");
   }
-  for (std::string& word : bubblewrap_arguments()) argv.push_back(std::move(word));
   argv.insert(argv.end(), command.begin(), command.end());
   return launch;
 }
 
-std::vector<std::string> JobSandbox::bubblewrap_arguments() const {
-  std::vector<std::string> argv = {bwrap_.string(), "--die-with-parent", "--unshare-user", "--disable-userns",
-                                   "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                                   "--cap-drop", "ALL"};
-  // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
-  // Without root, `network: none` is a namespace per step and outbound is the host's network.
-  if (!request_.host_network && (full_ ? network_ == nullptr : request_.network_none)) argv.push_back("--unshare-net");
-  for (std::string& word : file_system_arguments()) argv.push_back(std::move(word));
-  return argv;
-}
-
-std::vector<std::string> JobSandbox::file_system_arguments() const {
-  std::vector<std::string> argv = toolchain_arguments();
-  for (std::string& word : etc_arguments()) argv.push_back(std::move(word));
-  for (std::string& word : hidden_path_arguments(request_.hidden_paths)) argv.push_back(std::move(word));
+std::vector<SandboxMount> JobSandbox::mounts() const {
+  using Kind = SandboxMount::Kind;
+  std::vector<SandboxMount> mounts = toolchain_mounts();
+  auto add = [&](std::vector<SandboxMount> more) {
+    for (SandboxMount& mount : more) mounts.push_back(std::move(mount));
+  };
+  add(etc_mounts());
+  add(hidden_path_mounts(request_.hidden_paths));
   const fs::path etc = root_ / "etc";
-  argv.insert(argv.end(), {"--ro-bind", (etc / "passwd").string(), "/etc/passwd", "--ro-bind",
-                           (etc / "group").string(), "/etc/group"});
-  if (fs::exists(etc / "resolv.conf")) argv.insert(argv.end(), {"--ro-bind", (etc / "resolv.conf").string(), "/etc/resolv.conf"});
-  argv.insert(argv.end(), {"--proc", "/proc", "--dev", "/dev",
-                           "--bind", (root_ / "tmp").string(), "/tmp",
-                           "--bind", (root_ / "tmp").string(), "/var/tmp",
-                           "--bind", (root_ / "home").string(), home().string()});
-  for (const auto& [source, folder] : object_binds_) argv.insert(argv.end(), {"--ro-bind", source.string(), folder.string()});
-  if (!docker_socket_.empty()) argv.insert(argv.end(), {"--bind", docker_socket_.string(), docker_socket_.string()});
+  mounts.push_back({Kind::bind_read_only, (etc / "passwd").string(), "/etc/passwd", true});
+  mounts.push_back({Kind::bind_read_only, (etc / "group").string(), "/etc/group", true});
+  if (fs::exists(etc / "resolv.conf")) {
+    mounts.push_back({Kind::bind_read_only, (etc / "resolv.conf").string(), "/etc/resolv.conf", true});
+  }
+  add(proc_and_dev_mounts());
+  mounts.push_back({Kind::bind, (root_ / "tmp").string(), "/tmp"});
+  mounts.push_back({Kind::bind, (root_ / "tmp").string(), "/var/tmp"});
+  mounts.push_back({Kind::bind, (root_ / "home").string(), home().string()});
+  for (const auto& [source, folder] : object_binds_) mounts.push_back({Kind::bind_read_only, source.string(), folder.string()});
+  if (!docker_socket_.empty()) mounts.push_back({Kind::bind, docker_socket_.string(), docker_socket_.string(), true});
   const std::string workspace = request_.workspace.string();
-  argv.insert(argv.end(), {"--bind", full_ ? (root_ / "workspace").string() : workspace, workspace, "--chdir", workspace});
-  return argv;
+  mounts.push_back({Kind::bind, full_ ? (root_ / "workspace").string() : workspace, workspace});
+  return mounts;
 }
 
 std::string JobSandbox::limit_reached() const {

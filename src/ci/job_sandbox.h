@@ -57,8 +57,10 @@ struct JobSandboxRequest {
   std::vector<std::filesystem::path> hidden_paths;
 };
 
-// A step's way into the sandbox: its argv (bubblewrap and the command), and what the spawned
-// process enters first (the job's cgroups, network namespace and uid; empty without root).
+// A step's way into the sandbox: its argv (the command, behind prlimit where rlimits stand in
+// for cgroups), and what the spawned process enters: the job's cgroups, network namespace and
+// uid (without root: none of these), then a fresh sandbox of the job's file system view
+// (SandboxSpec, base/child_process.h).
 struct SandboxLaunch {
   std::vector<std::string> argv;
   ProcessEntry enter;
@@ -72,7 +74,8 @@ class JobSandbox {
   JobSandbox& operator=(const JobSandbox&) = delete;
 
   // How to run `command` (an absolute program and its arguments) inside the sandbox, with
-  // `workspace` as its working directory: spawn launch.argv with launch.enter.
+  // `workspace` as its working directory: spawn launch.argv with launch.enter. The spawned
+  // process is the step's PID namespace's init; the command is its only child.
   SandboxLaunch launch(const std::vector<std::string>& command) const;
 
   // A process in the job's shared network namespace (/proc/PID/ns/net); 0 when there is none.
@@ -93,8 +96,7 @@ class JobSandbox {
   Status prepare_root();
   Status prepare_files();
   Status start_network();
-  std::vector<std::string> bubblewrap_arguments() const;
-  std::vector<std::string> file_system_arguments() const;
+  std::vector<SandboxMount> mounts() const;  // what a step sees, in order
 
   std::filesystem::path bwrap_;
   std::filesystem::path prlimit_;              // looked up once per job, not per step

@@ -20,36 +20,38 @@ constexpr const char* kMaskedEtc[] = {
     "/etc/subgid",
 };
 
-void mask(const fs::path& path, std::vector<std::string>& argv) {
+using Kind = SandboxMount::Kind;
+
+void mask(const fs::path& path, std::vector<SandboxMount>& mounts) {
   std::error_code error;
   auto status = fs::symlink_status(path, error);
   if (error || !fs::exists(status)) return;
   if (fs::is_directory(status)) {
-    argv.insert(argv.end(), {"--tmpfs", path.string()});
+    mounts.push_back({Kind::tmpfs, "mode=0755", path.string()});
   } else if (!fs::is_symlink(status)) {
-    // --dev-bind: a read-only bind is mounted nodev, and a nodev /dev/null cannot be opened at
-    // all; writes to this one vanish.
-    argv.insert(argv.end(), {"--dev-bind", "/dev/null", path.string()});
+    // A device bind: a read-only bind is mounted nodev, and a nodev /dev/null cannot be opened
+    // at all; writes to this one vanish.
+    mounts.push_back({Kind::bind_device, "/dev/null", path.string(), true});
   }
 }
 
 }  // namespace
 
-std::vector<std::string> toolchain_arguments() {
-  std::vector<std::string> argv = {"--ro-bind", "/usr", "/usr"};
+std::vector<SandboxMount> toolchain_mounts() {
+  std::vector<SandboxMount> mounts = {{Kind::bind_read_only, "/usr", "/usr"}};
   for (const char* top : {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
     std::error_code error;
     auto status = fs::symlink_status(top, error);
     if (error || !fs::exists(status)) continue;
     if (fs::is_symlink(status)) {
-      argv.insert(argv.end(), {"--symlink", fs::read_symlink(top, error).string(), top});
+      mounts.push_back({Kind::symlink, fs::read_symlink(top, error).string(), top});
     } else if (fs::is_directory(status)) {
-      argv.insert(argv.end(), {"--ro-bind", top, top});
+      mounts.push_back({Kind::bind_read_only, top, top});
     }
   }
   std::error_code error;
-  if (fs::is_directory("/opt", error)) argv.insert(argv.end(), {"--ro-bind", "/opt", "/opt"});
-  return argv;
+  if (fs::is_directory("/opt", error)) mounts.push_back({Kind::bind_read_only, "/opt", "/opt"});
+  return mounts;
 }
 
 std::vector<fs::path> masked_etc_entries() {
@@ -69,14 +71,14 @@ std::vector<fs::path> masked_etc_entries() {
   return entries;
 }
 
-std::vector<std::string> etc_arguments() {
-  std::vector<std::string> argv = {"--ro-bind", "/etc", "/etc"};
-  for (const fs::path& entry : masked_etc_entries()) mask(entry, argv);
-  return argv;
+std::vector<SandboxMount> etc_mounts() {
+  std::vector<SandboxMount> mounts = {{Kind::bind_read_only, "/etc", "/etc"}};
+  for (const fs::path& entry : masked_etc_entries()) mask(entry, mounts);
+  return mounts;
 }
 
-std::vector<std::string> hidden_path_arguments(const std::vector<fs::path>& hidden) {
-  std::vector<std::string> argv;
+std::vector<SandboxMount> hidden_path_mounts(const std::vector<fs::path>& hidden) {
+  std::vector<SandboxMount> mounts;
   for (const fs::path& path : hidden) {
     std::error_code error;
     fs::path real = fs::weakly_canonical(path, error);
@@ -85,9 +87,39 @@ std::vector<std::string> hidden_path_arguments(const std::vector<fs::path>& hidd
     for (const char* shown : {"/usr", "/opt", "/etc"}) {
       std::string prefix = std::string(shown) + "/";
       if (real.string().rfind(prefix, 0) == 0) {
-        mask(real, argv);
+        mask(real, mounts);
         break;
       }
+    }
+  }
+  return mounts;
+}
+
+std::vector<SandboxMount> proc_and_dev_mounts() {
+  std::vector<SandboxMount> mounts = {{Kind::proc, "", "/proc"}, {Kind::tmpfs, "mode=0755", "/dev"}};
+  for (const char* device : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    mounts.push_back({Kind::bind_device, std::string("/dev/") + device, std::string("/dev/") + device, true});
+  }
+  const std::pair<const char*, const char*> links[] = {{"/proc/self/fd", "/dev/fd"},   {"/proc/self/fd/0", "/dev/stdin"},
+                                                       {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+                                                       {"/proc/kcore", "/dev/core"},     {"pts/ptmx", "/dev/ptmx"}};
+  for (const auto& [to, link] : links) mounts.push_back({Kind::symlink, to, link});
+  mounts.push_back({Kind::devpts, "", "/dev/pts"});
+  mounts.push_back({Kind::tmpfs, "mode=1777", "/dev/shm"});
+  return mounts;
+}
+
+std::vector<std::string> bubblewrap_arguments(const std::vector<SandboxMount>& mounts) {
+  std::vector<std::string> argv;
+  for (const SandboxMount& mount : mounts) {
+    switch (mount.kind) {
+      case Kind::bind_read_only: argv.insert(argv.end(), {"--ro-bind", mount.source, mount.target}); break;
+      case Kind::bind: argv.insert(argv.end(), {"--bind", mount.source, mount.target}); break;
+      case Kind::bind_device: argv.insert(argv.end(), {"--dev-bind", mount.source, mount.target}); break;
+      case Kind::tmpfs: argv.insert(argv.end(), {"--tmpfs", mount.target}); break;
+      case Kind::symlink: argv.insert(argv.end(), {"--symlink", mount.source, mount.target}); break;
+      case Kind::proc: argv.insert(argv.end(), {"--proc", mount.target}); break;
+      case Kind::devpts: break;  // part of bubblewrap's --dev
     }
   }
   return argv;

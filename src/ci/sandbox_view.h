@@ -1,26 +1,36 @@
-// The file system a sandboxed step sees, as bubblewrap arguments: the toolchain read-only and
-// the host's secrets masked. Shared by the job sandbox and its network holder.
+// The file system a sandboxed step sees, as mounts (base/child_process.h's SandboxMount): the
+// toolchain read-only and the host's secrets masked. Shared by the job sandbox and, as bubblewrap
+// arguments, its network holder.
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "base/child_process.h"
+
 namespace slipway {
 
 // /usr read-only; /bin, /sbin, /lib* as the host has them (symlinks into /usr on a merged-/usr
 // system, read-only binds otherwise); /opt read-only when present.
-std::vector<std::string> toolchain_arguments();
+std::vector<SandboxMount> toolchain_mounts();
 
 // /etc read-only without what only root should read: shadow and gshadow (and their backups),
 // sudoers, SSH host keys, TLS private keys, Docker's and Slipway's own configuration, keytabs,
 // VPN and network secrets.
-std::vector<std::string> etc_arguments();
+std::vector<SandboxMount> etc_mounts();
 
 // Masks each of `hidden` that exists: an empty tmpfs over a folder, /dev/null over a file.
-std::vector<std::string> hidden_path_arguments(const std::vector<std::filesystem::path>& hidden);
+std::vector<SandboxMount> hidden_path_mounts(const std::vector<std::filesystem::path>& hidden);
 
-// The /etc entries etc_arguments() masks, for tests and docs.
+// A private /proc and a minimal /dev: null, zero, full, random, urandom and tty from the host, a
+// private devpts for terminals, a /dev/shm, and the usual links into /proc/self/fd.
+std::vector<SandboxMount> proc_and_dev_mounts();
+
+// The same mounts as bubblewrap arguments (binds, tmpfs and links only).
+std::vector<std::string> bubblewrap_arguments(const std::vector<SandboxMount>& mounts);
+
+// The /etc entries etc_mounts() masks, for tests and docs.
 std::vector<std::filesystem::path> masked_etc_entries();
 
 }  // namespace slipway

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <optional>
-#include <thread>
 
 #include "ci/leftover_processes.h"
 
@@ -135,21 +134,11 @@ void StepSupervisor::drain(OutputSink& sink) {
   }
 }
 
-// bwrap reports the command's exit status a moment before its PID namespace's init has finished
-// dying (and being re-parented to us). Give it a few short looks — each walk of /proc also
-// reaps what has become our zombie — before falling back to the full hunt.
-bool StepSupervisor::namespace_finished_dying() {
-  for (int look = 0; look < 20; ++look) {
-    if (tree_.alive().empty()) return true;
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  return false;
-}
-
-// The sandbox relies on its PID namespace (see LaunchPlan::own_pid_namespace); the host on the
-// process-tree proof.
+// The sandbox relies on its PID namespace (see LaunchPlan::own_pid_namespace): our child is the
+// namespace's init, and the kernel has killed everything else in the namespace before the
+// init's exit is reported. The host relies on the process-tree proof.
 bool StepSupervisor::nothing_left_after_exit() {
-  return own_pid_namespace_ ? namespace_finished_dying() : tree_.provably_gone(spawner_tid_);
+  return own_pid_namespace_ || tree_.provably_gone(spawner_tid_);
 }
 
 bool StepSupervisor::stop_wanted(const StopRules& rules) const {

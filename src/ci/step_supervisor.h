@@ -30,13 +30,11 @@ namespace slipway {
 struct LaunchPlan {
   SpawnRequest spawn;
   int wrapper_depth = 0;
-  // The step runs as init's child in its own PID namespace (the sandbox): when it exits by
-  // itself, the kernel has already killed everything else in the namespace before our child
-  // (the outer bwrap) exits, so the leftover hunt — /proc walks until two in a row, 10 ms apart,
-  // find nothing: most of a short step's cost — shrinks to one walk when that walk finds nothing
-  // alive. Timeouts and cancels still stop the tree explicitly. Without one (the host), a step
-  // that ended by itself skips the hunt only when StepProcesses::provably_gone() shows nothing
-  // of it can be left.
+  // Our child is the init of the step's own PID namespace (the sandbox) and the step its child:
+  // when it exits by itself, the kernel has killed everything else in the namespace before the
+  // init's exit is reported, so there is no leftover hunt at all. Timeouts and cancels still
+  // stop the tree explicitly. Without one (the host), a step that ended by itself skips the
+  // hunt only when StepProcesses::provably_gone() shows nothing of it can be left.
   bool own_pid_namespace = false;
 };
 
@@ -64,7 +62,6 @@ class StepSupervisor {
   StepSupervisor(ChildProcess child, StepProcesses tree, bool own_pid_namespace, pid_t spawner_tid);
 
   bool stop_wanted(const StopRules& rules) const;
-  bool namespace_finished_dying();
   bool nothing_left_after_exit();
   bool wait_and_pump(OutputSink& sink, int timeout_ms, bool watch_exit);
   void drain(OutputSink& sink);

@@ -2,7 +2,9 @@
 // service and ready command each try to read the server's keys and database, list its data
 // directory, read another process's environment, reach a Unix socket of the host (as
 // docker.sock would be), read /etc/shadow and /root, write outside the workspace, and find
-// themselves root or with capabilities. Every attempt must be blocked in the sandbox; the same
+// themselves root or with capabilities, read the memory of the sandbox's PID 1 (which runs in
+// the server's memory, base/sandbox_entry.h), and make a user namespace of their own. Every
+// attempt must be blocked in the sandbox; the same
 // script under the host executor shows the attempts are real (they succeed there).
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -62,6 +64,9 @@ try write-usr touch /usr/slipway-attack-$$
 try write-etc touch /etc/slipway-attack-$$
 try be-root test "$(id -u)" = 0
 try capabilities grep -q "CapEff:.*[1-9a-f]" /proc/self/status
+try init-memory sh -c 'head -c 1 /proc/1/maps | grep -q .'
+try init-environ sh -c 'head -c 1 /proc/1/environ | grep -q .'
+try user-namespace unshare --user true
 )SCRIPT",
                      data.string(), socket);
 }
@@ -69,7 +74,8 @@ try capabilities grep -q "CapEff:.*[1-9a-f]" /proc/self/status
 const std::vector<std::string> kAttempts = {"read-master-key", "read-database", "list-data-dir",
                                             "server-environ",  "host-socket",   "read-shadow",
                                             "read-root-home",  "write-usr",     "write-etc",
-                                            "be-root",         "capabilities"};
+                                            "be-root",         "capabilities",  "init-memory",
+                                            "init-environ",    "user-namespace"};
 
 class SandboxAttack : public ::testing::Test {
  protected:
@@ -117,8 +123,9 @@ TEST_F(SandboxAttack, EveryAttemptFromASuiteAServiceAndAReadyCommandIsBlocked) {
 TEST_F(SandboxAttack, TheSameAttemptsSucceedOnTheHostExecutorSoTheChecksCanFail) {
   auto result = slipway_.run({"run", repo_.path().string(), "--executor", "host"});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  // (Not init-memory and init-environ: on the host, PID 1 is the machine's init, not ours.)
   for (const char* what : {"read-master-key", "read-database", "list-data-dir", "host-socket", "read-shadow",
-                           "be-root"}) {
+                           "be-root", "user-namespace"}) {
     EXPECT_NE(result.out.find(fmt::format("BREACH suite {}", what)), std::string::npos) << what << "\n" << result.out;
   }
 }
