@@ -33,8 +33,8 @@ std::string make_step_marker();
 class StepProcesses {
  public:
   // `leader`: the step's main process, leader of its own session. `wrapper_depth`: how many
-  // levels of the tree from the leader are wrappers that must not receive SIGTERM (bubblewrap's
-  // outer process and its PID-namespace init: terminating them kills the command at once with no
+  // levels of the tree from the leader are wrappers that must not receive SIGTERM (the sandbox's
+  // PID-namespace init, base/sandbox_entry.h: terminating it kills the command at once with no
   // grace); 0 for the host executor.
   StepProcesses(pid_t leader, std::string marker, int wrapper_depth);
 

@@ -41,7 +41,7 @@ struct ActiveRun {
 };
 
 // One worker's own means: a store connection and executors (executors are not shared between
-// threads). Made in start(), so that a missing bubblewrap fails start() and not a thread.
+// threads). Made in start(), so that a machine that cannot sandbox fails start() and not a thread.
 struct WorkerTools {
   std::unique_ptr<Store> store;
   std::unique_ptr<Executor> executor;

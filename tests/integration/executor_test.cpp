@@ -199,7 +199,7 @@ TEST_P(ExecutorTest, ReportsExitCodes) {
     EXPECT_EQ(killed.exit_code, -1);
     EXPECT_EQ(killed.signal, SIGKILL);
   } else {
-    EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << "bubblewrap reports a signal as 128+n";
+    EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << "the sandbox's init reports a signal as 128+n";
   }
 }
 

@@ -2,7 +2,8 @@
 // step is executing and two more runs wait; a new server on the same data directory must fail
 // the interrupted run ("server restarted"), leave no process of its step running, carry the
 // queued runs through, and show a consistent state over the API. Both executors: the sandbox
-// loses its step with the server (bwrap --die-with-parent), the host's step outlives it until
+// loses its step with the server (the sandbox's init dies with the thread that started it, and
+// its PID namespace with it), the host's step outlives it until
 // the restart's recovery finds it by its marker.
 //
 // The slow run's step is `sleep 1000.<token>`, unique to this test process and executor, so the
@@ -219,9 +220,8 @@ TEST_P(ServerCrash, FailsTheInterruptedRunKillsItsStepAndRunsTheQueuedOnes) {
   ASSERT_GT(second, 0);
   ASSERT_GT(third, 0);
 
-  // The first run's step is executing — its command itself, not only the bwrap or bash on the
-  // way to it: --die-with-parent protects the step only once bwrap has set it up — and the
-  // other two wait behind it.
+  // The first run's step is executing — its command itself, not only the bash on the way to
+  // it — and the other two wait behind it.
   ASSERT_TRUE(eventually([&] { return any_step_in(run(interrupted), "running") && command_running(); }, 15s))
       << run(interrupted).dump(2) << log();
   EXPECT_EQ(run(second).value("status", ""), "queued");
@@ -231,7 +231,7 @@ TEST_P(ServerCrash, FailsTheInterruptedRunKillsItsStepAndRunsTheQueuedOnes) {
   // For the record (the host's step normally survives: only the restart can stop it).
   RecordProperty("step_outlived_the_server", processes_with(marker_).empty() ? "no" : "yes");
   if (GetParam() == "sandbox") {
-    // bwrap --die-with-parent: the step's namespace goes with the server.
+    // The sandbox's init dies with the server (PR_SET_PDEATHSIG), and the step's namespace with it.
     EXPECT_TRUE(eventually([&] { return processes_with(marker_).empty(); }, 5s))
         << "the sandboxed step outlived its server: " << describe(processes_with(marker_));
   }
