@@ -1,6 +1,6 @@
 // take_environment_variable: reads a variable once and removes it from this process, for the
 // server's own secrets ($SLIPWAY_MASTER_KEY, $SLIPWAY_ADMIN_TOKEN). Removed means: gone from
-// `environ`, so no helper started afterwards (git, haproxy, docker, curl, bwrap, a step's shell)
+// `environ`, so no helper started afterwards (git, haproxy, docker, curl, slirp4netns, a step's shell)
 // inherits it, and its bytes wiped from the environment block the kernel shows as
 // /proc/PID/environ, which unsetenv() alone leaves untouched.
 //

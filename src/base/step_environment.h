@@ -15,7 +15,7 @@
 
 namespace slipway {
 
-// The directories of PATH in a step, also where Slipway looks for helper programs (bwrap).
+// The directories of PATH in a step, also where Slipway looks for helper programs (slirp4netns).
 inline constexpr const char* kStepPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

@@ -49,7 +49,7 @@ struct VerifyRequest {
   std::map<std::string, std::string> variables;      // SLIPWAY_TEST_URL and the deployment's names
   std::map<std::string, std::string> secrets;        // deploy.secrets: name → value; in the env, masked
   std::string test_listen;                           // HOST:PORT of the test listener (for the sandbox)
-  // Prepended to the argv, e.g. a sandbox launcher ({"/usr/bin/bwrap", ..., "--"}); empty: the
+  // Prepended to the argv, e.g. a limits wrapper ({"/usr/bin/prlimit", ..., "--"}); empty: the
   // shell runs directly. argv[0] must be an absolute path (there is no PATH search).
   std::vector<std::string> launch_prefix;
   // When set, the command runs in the sandbox it opens (its prefix comes after launch_prefix).

@@ -113,8 +113,8 @@ struct ExecutorOptions {
   // Sandbox: paths never shown to a step even inside a tree it sees (the data directory, the
   // server's configuration file).
   std::vector<std::filesystem::path> hidden_paths;
-  // Sandbox: a file remembering that the probe passed, with what it depends on (bubblewrap's
-  // binary, the kernel, the user-namespace settings, the uid); while those stay the same the
+  // Sandbox: a file remembering that the probe passed, with what it depends on (the slipway
+  // binary that builds the sandbox, the kernel, the user-namespace settings, the uid); while those stay the same the
   // probe (a whole sandboxed step, ~28 ms) is not run again. Empty: probe every time.
   std::filesystem::path probe_record;
 
@@ -124,8 +124,8 @@ struct ExecutorOptions {
 std::unique_ptr<Executor> make_host_executor();
 std::unique_ptr<Executor> make_host_executor(const ExecutorOptions& options);
 
-// Fails when bubblewrap is not installed or cannot create namespaces here, with a message
-// saying so and suggesting `--executor host`.
+// Fails when this machine cannot create the sandbox's namespaces (a container without user
+// namespaces, a kernel before 5.12), with a message saying so and suggesting `--executor host`.
 Result<std::unique_ptr<Executor>> make_sandbox_executor();
 Result<std::unique_ptr<Executor>> make_sandbox_executor(const ExecutorOptions& options);
 

@@ -1,6 +1,7 @@
 #include "ci/job_network.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "base/files.h"
 #include "base/step_environment.h"
 #include "ci/sandbox_view.h"
 
@@ -22,30 +24,10 @@ namespace {
 
 constexpr auto kNetworkReadyTimeout = std::chrono::seconds(5);
 
-pid_t first_child(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/task/{}/children", pid, pid));
-  pid_t child = 0;
-  in >> child;
-  return child;
-}
-
-// Whether `pid` has exec'd the program named `name` (its comm, at most 15 characters).
-bool runs_program(pid_t pid, std::string_view name) {
-  if (pid <= 0) return false;
-  std::ifstream in(fmt::format("/proc/{}/comm", pid));
-  std::string comm;
-  std::getline(in, comm);
-  return comm == name;
-}
-
-// The first line a child wrote to `fd` (non-blocking), for an error message; "" when none.
-std::string first_line_of(UniqueFd& fd) {
-  char buffer[512];
-  ssize_t got = fd.valid() ? ::read(fd.get(), buffer, sizeof buffer) : -1;
-  if (got <= 0) return "";
-  std::string text(buffer, static_cast<size_t>(got));
-  return text.substr(0, text.find('\n'));
-}
+// Where each holder mounts its root: an empty folder, the same for all of them (each mounts a
+// tmpfs over it in a mount namespace of its own).
+const fs::path kHolderStaging = "/run/slipway/holder-root";
+constexpr uid_t kHolderUid = 65534;  // nobody: the holder only sleeps
 
 bool has_default_route(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/net/route", pid));
@@ -69,9 +51,9 @@ void stop_child(std::unique_ptr<ChildProcess>& child) {
 
 }  // namespace
 
-Result<std::unique_ptr<JobNetwork>> JobNetwork::create(const fs::path& bwrap, bool outbound) {
+Result<std::unique_ptr<JobNetwork>> JobNetwork::create(bool outbound) {
   std::unique_ptr<JobNetwork> network(new JobNetwork());
-  if (Status held = network->start_holder(bwrap); !held) return held.error();
+  if (Status held = network->start_holder(); !held) return held.error();
   if (outbound) {
     if (Status attached = network->attach_outbound(); !attached) return attached.error();
   }
@@ -89,40 +71,35 @@ Result<std::unique_ptr<JobNetwork>> JobNetwork::join(pid_t pid, bool outbound) {
 
 JobNetwork::~JobNetwork() {
   stop_child(slirp_);
-  if (holder_) {
-    // The namespace's own process first: bubblewrap then reaps it and exits by itself. Killed
-    // the other way round, it would be an orphan handed to this process (a subreaper) and stay
-    // a zombie.
-    if (netns_pid_ > 0) ::kill(netns_pid_, SIGKILL);
-    holder_->reap();
-    holder_.reset();
-  }
+  stop_child(holder_);
 }
 
 bool JobNetwork::reusable() const {
   return holder_ && !holder_->has_exited() && (!slirp_ || !slirp_->has_exited());
 }
 
-Status JobNetwork::start_holder(const fs::path& bwrap) {
-  std::vector<std::string> holder = {bwrap.string(), "--die-with-parent", "--unshare-net", "--unshare-pid",
-                                     "--unshare-ipc", "--unshare-uts", "--cap-drop", "ALL"};
-  for (std::string& word : bubblewrap_arguments(toolchain_mounts())) holder.push_back(std::move(word));
-  holder.insert(holder.end(), {"--", "/usr/bin/sleep", "infinity"});
-  auto started = ChildProcess::spawn({holder, {"PATH=" + std::string(kStepPath)}, "/"});
-  if (!started) return make_error(fmt::format("cannot start the job's network holder: {}", started.error().message));
+// The holder is a sandbox of its own (base/sandbox_entry.h) with a new network namespace, its
+// loopback up before the spawn returns, running `sleep` as nobody with the toolchain alone to
+// see; its init is the process the namespace is reached through.
+Status JobNetwork::start_holder() {
+  if (Status made = make_directories(kHolderStaging); !made) return made;
+  ::chmod(kHolderStaging.parent_path().c_str(), 0755);
+  ::chmod(kHolderStaging.c_str(), 0755);
+  auto sandbox = std::make_shared<SandboxSpec>();
+  sandbox->staging = kHolderStaging;
+  sandbox->mounts = toolchain_mounts();
+  sandbox->mounts.push_back({SandboxMount::Kind::proc, "", "/proc"});
+  sandbox->workdir = "/";
+  sandbox->new_network = true;
+  SpawnRequest request{{"/usr/bin/sleep", "infinity"}, {"PATH=" + std::string(kStepPath)}, "/"};
+  request.enter.drop_ids = true;
+  request.enter.uid = kHolderUid;
+  request.enter.gid = kHolderUid;
+  request.enter.sandbox = std::move(sandbox);
+  auto started = ChildProcess::spawn(request);
+  if (!started) return make_error(fmt::format("cannot create the job's network namespace: {}", started.error().message));
   holder_ = std::make_unique<ChildProcess>(std::move(*started));
-  // Ready once the namespace's command runs: bubblewrap configures the new namespace's loopback
-  // in its init before it starts the command, and slirp4netns configuring the same namespace
-  // meanwhile makes that fail ("loopback: Failed RTM_NEWADDR"), under load about once in forty.
-  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
-  while ((netns_pid_ = first_child(holder_->pid())) == 0 || !runs_program(first_child(netns_pid_), "sleep")) {
-    if (holder_->has_exited() || std::chrono::steady_clock::now() > deadline) {
-      std::string said = first_line_of(holder_->stderr_fd());
-      return make_error(fmt::format("the job's network namespace could not be created (bubblewrap --unshare-net {})",
-                                    said.empty() ? "failed" : "said: " + said));
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  netns_pid_ = holder_->pid();
   return {};
 }
 
@@ -165,7 +142,7 @@ JobNetworkPool& JobNetworkPool::instance() {
   return pool;
 }
 
-Result<std::unique_ptr<JobNetwork>> JobNetworkPool::take(const fs::path& bwrap, bool outbound) {
+Result<std::unique_ptr<JobNetwork>> JobNetworkPool::take(bool outbound) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto it = idle_.begin(); it != idle_.end();) {
@@ -180,7 +157,7 @@ Result<std::unique_ptr<JobNetwork>> JobNetworkPool::take(const fs::path& bwrap, 
       }
     }
   }
-  return JobNetwork::create(bwrap, outbound);
+  return JobNetwork::create(outbound);
 }
 
 void JobNetworkPool::give_back(std::unique_ptr<JobNetwork> network) {

@@ -1,8 +1,8 @@
 // JobNetwork: the network namespace one job's steps and services share, and the pool that lets
 // the next job reuse it.
 //
-// A namespace is owned by a holder (bubblewrap --unshare-net running `sleep infinity`); steps
-// enter it (setns, base/child_process.h's ProcessEntry). With `outbound`, slirp4netns gives it a NATed way out (never to the
+// A namespace is owned by a holder (a sandbox of its own with a new network namespace, running
+// `sleep infinity` as nobody); steps enter it (setns, base/child_process.h's ProcessEntry). With `outbound`, slirp4netns gives it a NATed way out (never to the
 // host's loopback). Making one costs two programs and a wait for slirp4netns's route, and
 // tearing it down as much again — most of a no-op job's cost — so a finished job hands its
 // namespace back to the pool and the next job with the same network mode takes it.
@@ -10,11 +10,12 @@
 // Why reuse is safe: a namespace goes back only when no process of its job can be alive (the
 // job's cgroup emptied, or every step's PID namespace ended). What a namespace could carry over
 // then is what processes without CAP_NET_ADMIN over it can leave behind — nothing: its owner is
-// the host's user namespace, so the job's uid, capability-less in a user namespace of its own,
-// can change no address, route, rule or sysctl, and its sockets (TCP, UDP, abstract Unix) closed
-// with its processes. docs/security.md says so.
+// the holder's user namespace (made by root, holding nobody but `sleep` running as nobody with no
+// capability), not one of the job's: the job's uid, capability-less in user namespaces of its
+// own beside it, can change no address, route, rule or sysctl, and its sockets (TCP, UDP,
+// abstract Unix) closed with its processes. docs/security.md says so.
 //
-// Lifetimes: a holder ends with the thread that started it (--die-with-parent) and slirp4netns
+// Lifetimes: a holder ends with the thread that started it (its init's PR_SET_PDEATHSIG) and slirp4netns
 // with its stdin lifeline, so neither outlives the server, even after kill -9. A pooled
 // namespace whose holder or slirp4netns has ended is dropped when taken, never handed out.
 #pragma once
@@ -34,8 +35,8 @@ namespace slipway {
 class JobNetwork {
  public:
   // Starts a holder and, for `outbound`, slirp4netns; returns once the namespace is ready (its
-  // loopback up and, for outbound, a default route). Errors quote bubblewrap's own words.
-  static Result<std::unique_ptr<JobNetwork>> create(const std::filesystem::path& bwrap, bool outbound);
+  // loopback up and, for outbound, a default route). Errors say which step of making it failed.
+  static Result<std::unique_ptr<JobNetwork>> create(bool outbound);
   // The namespace of a process someone else owns (a service container pod's holder), given a
   // way out for `outbound`. Never pooled: it lives and ends with its owner.
   static Result<std::unique_ptr<JobNetwork>> join(pid_t pid, bool outbound);
@@ -52,7 +53,7 @@ class JobNetwork {
 
  private:
   JobNetwork() = default;
-  Status start_holder(const std::filesystem::path& bwrap);
+  Status start_holder();
   Status attach_outbound();
 
   std::unique_ptr<ChildProcess> holder_;
@@ -68,7 +69,7 @@ class JobNetworkPool {
   static JobNetworkPool& instance();
 
   // An idle usable namespace of the mode, or a new one.
-  Result<std::unique_ptr<JobNetwork>> take(const std::filesystem::path& bwrap, bool outbound);
+  Result<std::unique_ptr<JobNetwork>> take(bool outbound);
   // For the next job: call only when no process of the finished job can remain in it.
   void give_back(std::unique_ptr<JobNetwork> network);
   // Stops every idle namespace (a server's stop; tests).

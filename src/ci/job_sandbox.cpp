@@ -115,14 +115,13 @@ std::string group_text(gid_t gid) { return fmt::format("root:x:0:\nslipway:x:{0}
 
 bool JobSandbox::full_mode() { return ::geteuid() == 0; }
 
-JobSandbox::JobSandbox(fs::path bwrap, JobSandboxRequest request)
-    : bwrap_(std::move(bwrap)),
-      prlimit_(find_program("prlimit")),
+JobSandbox::JobSandbox(JobSandboxRequest request)
+    : prlimit_(find_program("prlimit")),
       request_(std::move(request)),
       full_(full_mode()) {}
 
-Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const fs::path& bwrap, const JobSandboxRequest& request) {
-  std::unique_ptr<JobSandbox> sandbox(new JobSandbox(bwrap, request));
+Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const JobSandboxRequest& request) {
+  std::unique_ptr<JobSandbox> sandbox(new JobSandbox(request));
   if (!sandbox->full_) sandbox->request_.uid = ::getuid();
   sandbox->gid_ = sandbox->full_ ? sandbox->request_.uid : ::getgid();
   if (request.network_pid != 0 && !sandbox->full_) {
@@ -158,7 +157,7 @@ Status JobSandbox::prepare_root() {
     return {};
   }
   if (Status made = make_directories(kJobsRoot); !made) return made;
-  // The job's uid walks these folders when bubblewrap binds from them; the server's umask (077)
+  // The job's uid walks these folders when the sandbox binds from them; the server's umask (077)
   // would otherwise leave them root's alone. They hold nothing but the jobs' own folders.
   ::chmod(kJobsRoot.parent_path().c_str(), 0755);
   ::chmod(kJobsRoot.c_str(), 0755);
@@ -222,9 +221,9 @@ Status JobSandbox::start_network() {
     return {};
   }
   // Without root a namespace could not be entered; without a way out and without services,
-  // each step's own namespace (bwrap --unshare-net) isolates as well and costs nothing.
+  // each step's own namespace (SandboxSpec::new_network) isolates as well and costs nothing.
   if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
-  auto taken = JobNetworkPool::instance().take(bwrap_, outbound);
+  auto taken = JobNetworkPool::instance().take(outbound);
   if (!taken) return taken.error();
   network_ = std::move(*taken);
   return {};

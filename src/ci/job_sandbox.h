@@ -68,7 +68,7 @@ struct SandboxLaunch {
 
 class JobSandbox {
  public:
-  static Result<std::unique_ptr<JobSandbox>> open(const std::filesystem::path& bwrap, const JobSandboxRequest& request);
+  static Result<std::unique_ptr<JobSandbox>> open(const JobSandboxRequest& request);
   ~JobSandbox();
   JobSandbox(const JobSandbox&) = delete;
   JobSandbox& operator=(const JobSandbox&) = delete;
@@ -91,14 +91,13 @@ class JobSandbox {
   static bool full_mode();
 
  private:
-  JobSandbox(std::filesystem::path bwrap, JobSandboxRequest request);
+  explicit JobSandbox(JobSandboxRequest request);
 
   Status prepare_root();
   Status prepare_files();
   Status start_network();
   std::vector<SandboxMount> mounts() const;  // what a step sees, in order
 
-  std::filesystem::path bwrap_;
   std::filesystem::path prlimit_;              // looked up once per job, not per step
   JobSandboxRequest request_;
   bool full_ = false;

@@ -5,8 +5,7 @@
 // - The spawned process enters the job's cgroups, network namespace and uid itself, and builds
 //   the step's namespaces and file system view itself (base/sandbox_entry.h): no helper program
 //   starts first. Until 2026-12-07 each step ran under bubblewrap, whose program and two
-//   processes cost ~10 ms a step on this machine; bubblewrap still holds the jobs' network
-//   namespaces (job_network.h), and its presence is still checked at start for that.
+//   processes cost ~10 ms a step on this machine.
 // - The spawned process is the step's PID namespace's init, a "wrapper": on timeout or cancel,
 //   SIGTERM goes to the command and its children inside, never to the init, whose death would
 //   SIGKILL the namespace at once and void the grace.
@@ -54,8 +53,7 @@ class TextSink : public OutputSink {
 
 class SandboxExecutor : public Executor {
  public:
-  SandboxExecutor(std::filesystem::path bwrap, ExecutorOptions options)
-      : bwrap_(std::move(bwrap)), options_(std::move(options)) {}
+  explicit SandboxExecutor(ExecutorOptions options) : options_(std::move(options)) {}
 
   std::string_view name() const override { return "sandbox"; }
 
@@ -101,7 +99,7 @@ class SandboxExecutor : public Executor {
     sandbox.network_pid = request.network_pid;
     sandbox.uid = options_.job_uid;
     sandbox.hidden_paths = options_.hidden_paths;
-    auto opened = JobSandbox::open(bwrap_, sandbox);
+    auto opened = JobSandbox::open(sandbox);
     if (!opened) return make_error(fmt::format("cannot open the job's sandbox: {}", opened.error().message));
     return std::unique_ptr<JobScope>(std::make_unique<SandboxJob>(std::move(*opened)));
   }
@@ -119,7 +117,6 @@ class SandboxExecutor : public Executor {
     return LaunchPlan{std::move(spawn), kSandboxWrappers, true};
   }
 
-  std::filesystem::path bwrap_;
   ExecutorOptions options_;
 };
 
@@ -145,11 +142,14 @@ Status probe_sandbox(Executor& executor) {
       output.text.empty() ? "" : ": " + output.text.substr(0, output.text.find_last_not_of('\n') + 1)));
 }
 
-// What a passed probe depends on, one line: bubblewrap's identity (device, inode, size, mtime),
-// the kernel's release, the user-namespace switches and the effective uid.
-std::string probe_conditions(const std::filesystem::path& bwrap) {
+// What a passed probe depends on, one line: the identity of the program that builds the sandbox
+// (this one: device, inode, size, mtime), the kernel's release, the user-namespace switches and
+// the effective uid.
+std::string probe_conditions() {
+  std::error_code error;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
   struct stat status {};
-  ::stat(bwrap.c_str(), &status);
+  ::stat("/proc/self/exe", &status);
   struct utsname kernel {};
   ::uname(&kernel);
   auto first_line = [](const char* path) {
@@ -158,7 +158,7 @@ std::string probe_conditions(const std::filesystem::path& bwrap) {
     std::getline(in, line);
     return line.empty() ? std::string("-") : line;
   };
-  return fmt::format("bwrap {} {}:{} {} {} kernel {} userns {} {} uid {}\n", bwrap.string(), status.st_dev, status.st_ino,
+  return fmt::format("sandbox {} {}:{} {} {} kernel {} userns {} {} uid {}\n", self.string(), status.st_dev, status.st_ino,
                      status.st_size, status.st_mtim.tv_sec, kernel.release, first_line("/proc/sys/user/max_user_namespaces"),
                      first_line("/proc/sys/kernel/unprivileged_userns_clone"), ::geteuid());
 }
@@ -170,16 +170,10 @@ Result<std::unique_ptr<Executor>> make_sandbox_executor() {
 }
 
 Result<std::unique_ptr<Executor>> make_sandbox_executor(const ExecutorOptions& options) {
-  std::filesystem::path bwrap = find_program("bwrap");
-  if (bwrap.empty()) {
-    return make_error(
-        "the sandbox executor needs bubblewrap (`bwrap`), which is not installed: install the "
-        "`bubblewrap` package, or use `--executor host`");
-  }
   become_subreaper();  // see make_host_executor
   clean_stale_job_sandboxes();
-  auto executor = std::make_unique<SandboxExecutor>(bwrap, options);
-  const std::string conditions = probe_conditions(bwrap);
+  auto executor = std::make_unique<SandboxExecutor>(options);
+  const std::string conditions = probe_conditions();
   auto recorded = options.probe_record.empty() ? Result<std::string>(make_error("none")) : read_file(options.probe_record);
   if (!recorded || *recorded != conditions) {
     if (Status usable = probe_sandbox(*executor); !usable) return usable.error();

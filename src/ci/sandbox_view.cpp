@@ -109,20 +109,5 @@ std::vector<SandboxMount> proc_and_dev_mounts() {
   return mounts;
 }
 
-std::vector<std::string> bubblewrap_arguments(const std::vector<SandboxMount>& mounts) {
-  std::vector<std::string> argv;
-  for (const SandboxMount& mount : mounts) {
-    switch (mount.kind) {
-      case Kind::bind_read_only: argv.insert(argv.end(), {"--ro-bind", mount.source, mount.target}); break;
-      case Kind::bind: argv.insert(argv.end(), {"--bind", mount.source, mount.target}); break;
-      case Kind::bind_device: argv.insert(argv.end(), {"--dev-bind", mount.source, mount.target}); break;
-      case Kind::tmpfs: argv.insert(argv.end(), {"--tmpfs", mount.target}); break;
-      case Kind::symlink: argv.insert(argv.end(), {"--symlink", mount.source, mount.target}); break;
-      case Kind::proc: argv.insert(argv.end(), {"--proc", mount.target}); break;
-      case Kind::devpts: break;  // part of bubblewrap's --dev
-    }
-  }
-  return argv;
-}
 
 }  // namespace slipway

@@ -1,6 +1,6 @@
 // The file system a sandboxed step sees, as mounts (base/child_process.h's SandboxMount): the
-// toolchain read-only and the host's secrets masked. Shared by the job sandbox and, as bubblewrap
-// arguments, its network holder.
+// toolchain read-only and the host's secrets masked. Shared by the job sandbox and its network
+// holder.
 #pragma once
 
 #include <filesystem>
@@ -26,9 +26,6 @@ std::vector<SandboxMount> hidden_path_mounts(const std::vector<std::filesystem::
 // A private /proc and a minimal /dev: null, zero, full, random, urandom and tty from the host, a
 // private devpts for terminals, a /dev/shm, and the usual links into /proc/self/fd.
 std::vector<SandboxMount> proc_and_dev_mounts();
-
-// The same mounts as bubblewrap arguments (binds, tmpfs and links only).
-std::vector<std::string> bubblewrap_arguments(const std::vector<SandboxMount>& mounts);
 
 // The /etc entries etc_mounts() masks, for tests and docs.
 std::vector<std::filesystem::path> masked_etc_entries();

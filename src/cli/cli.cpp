@@ -17,7 +17,7 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   // First, before any thread or helper program starts: the server's own secrets leave the
-  // environment, so that no git, haproxy, docker, curl, bwrap or step ever inherits them.
+  // environment, so that no git, haproxy, docker, curl, slirp4netns or step ever inherits them.
   global.master_key_variable = take_environment_variable(kMasterKeyVariable);
   global.admin_token_variable = take_environment_variable(kAdminTokenVariable);
   app.add_option("--data-dir", global.data_dir,

@@ -132,7 +132,7 @@ void add_run_command(CLI::App& app, const GlobalOptions& global, int& exit_code)
   CLI::App* command = app.add_subcommand("run", "Run the Test stage of a repository's commit here, as the server would");
   command->add_option("directory", options->directory, "The git repository (default: the current folder)");
   command->add_option("--commit", options->commit, "The commit to test (default: HEAD)");
-  command->add_option("--executor", options->executor, "sandbox (bubblewrap, the default) or host")
+  command->add_option("--executor", options->executor, "sandbox (namespaces, the default) or host")
       ->check(CLI::IsMember({"sandbox", "host"}));
   command->add_option("--secrets-file", options->secrets_file, "A file of NAME=value lines, passed as secrets");
   command->add_option("--secret", options->secret_names,

@@ -137,10 +137,11 @@ TEST(JobSandbox, NetworkNoneHasOnlyLoopbackAndOutboundHasAWayOut) {
   EXPECT_NE(open.out.find("[unit] default-route tap0"), std::string::npos) << open.out;
 }
 
-// Jobs starting side by side, each with its own namespace and slirp4netns: bubblewrap sets up
-// the namespace's loopback while slirp4netns configures its way out, and the two used to race
-// (the holder exited with "loopback: Failed RTM_NEWADDR", the first step could not enter the
-// namespace), about one start in forty on a busy machine.
+// Jobs starting side by side, each with its own namespace and slirp4netns. When bubblewrap made
+// the holder, it set up the namespace's loopback while slirp4netns configured its way out, and
+// the two raced (the holder exited with "loopback: Failed RTM_NEWADDR", the first step could not
+// enter the namespace), about one start in forty on a busy machine; the holder's loopback is now
+// up before its spawn returns.
 TEST(JobSandbox, JobsStartingAtOnceEachGetTheirNetwork) {
   ScratchRepository repo;
   repo.write(".slipway.yml",

@@ -57,8 +57,8 @@ TEST(SlipwayRun, ARelativeDataDirectoryWorks) {
 }
 
 // The sandbox is probed once, not on every `slipway run`: a passed probe is remembered in the
-// data directory with what it depends on (bubblewrap's binary, the kernel, the user-namespace
-// settings, the uid) and run again only when that changes. Only a run that probes rewrites it.
+// data directory with what it depends on (the slipway binary that builds the sandbox, the kernel,
+// the user-namespace settings, the uid) and run again only when that changes. Only a run that probes rewrites it.
 TEST(SlipwayRun, TheSandboxProbeIsRememberedUntilItsConditionsChange) {
   ScratchRepository repo;
   repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: \"true\" }\n");
@@ -68,14 +68,14 @@ TEST(SlipwayRun, TheSandboxProbeIsRememberedUntilItsConditionsChange) {
   const std::filesystem::path record = slipway.data_dir() / "sandbox-probe";
   auto written = read_file(record);
   ASSERT_TRUE(written.ok()) << "no probe record after a sandboxed run";
-  EXPECT_EQ(written->rfind("bwrap ", 0), 0u) << *written;
+  EXPECT_EQ(written->rfind("sandbox ", 0), 0u) << *written;
 
   auto long_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24 * 365);
   std::filesystem::last_write_time(record, long_ago);
   ASSERT_EQ(slipway.run({"run", repo.path().string()}).exit_code, 0);
   EXPECT_EQ(std::filesystem::last_write_time(record), long_ago) << "probed again although nothing changed";
 
-  ASSERT_TRUE(write_file_atomically(record, "bwrap /usr/bin/bwrap of another machine\n").ok());
+  ASSERT_TRUE(write_file_atomically(record, "sandbox /usr/bin/slipway of another machine\n").ok());
   ASSERT_EQ(slipway.run({"run", repo.path().string()}).exit_code, 0);
   auto rewritten = read_file(record);
   ASSERT_TRUE(rewritten.ok());
