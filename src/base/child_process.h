@@ -51,6 +51,8 @@ struct SandboxMount {
     devpts,          // a private devpts instance
   };
   Kind kind;
+  // A bind's host path, without symbolic links (once the root has moved, an absolute link on the
+  // way would resolve inside the sandbox); a link's target; a tmpfs's options.
   std::string source;
   std::string target;  // absolute, inside the sandbox; missing folders on the way are made
   bool file = false;   // the mount point is a file (the source is one)

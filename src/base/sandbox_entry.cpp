@@ -19,7 +19,6 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 namespace slipway {
 
@@ -304,7 +303,7 @@ void proc_path(char (&buffer)[64], pid_t pid, const char* name) {
     if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) give_up(plan, "make the server's memory undumpable");
     flags |= CLONE_VM;
   }
-  char* stack_top = static_cast<char*>(box.init_stack.get()) + box.init_stack_bytes;
+  char* stack_top = static_cast<char*>(box.init_stack.get()) + kInitStackBytes;
   pid_t init = ::clone(sandbox_init, stack_top, flags, plan);
   if (init < 0) give_up(plan, "create the sandbox's namespaces");
   plan->init_pid = init;
@@ -349,21 +348,9 @@ EntryFailure prepare_sandbox(const SandboxSpec& spec, uid_t uid, gid_t gid, std:
   auto box = std::make_unique<PreparedSandbox>();
   auto keep = [&](std::string text) { return box->strings.emplace_back(std::move(text)).c_str(); };
   for (const SandboxMount& mount : spec.mounts) {
-    const char* source = nullptr;
-    switch (mount.kind) {
-      case SandboxMount::Kind::bind_read_only:
-      case SandboxMount::Kind::bind:
-      case SandboxMount::Kind::bind_device: {
-        // Resolved on the host now: once the root has moved, an absolute symbolic link on the way
-        // (/var/run -> /run) would resolve inside the sandbox instead.
-        std::error_code error;
-        std::filesystem::path real = std::filesystem::weakly_canonical(mount.source, error);
-        source = keep("/oldroot" + (error ? mount.source : real.string()));
-        break;
-      }
-      default:
-        source = keep(mount.source);
-    }
+    const bool bind = mount.kind == SandboxMount::Kind::bind_read_only || mount.kind == SandboxMount::Kind::bind ||
+                      mount.kind == SandboxMount::Kind::bind_device;
+    const char* source = keep(bind ? "/oldroot" + mount.source : mount.source);
     box->mounts.push_back({mount.kind, source, keep(mount.target), mount.file});
   }
   box->staging = keep(spec.staging.string());
@@ -381,7 +368,6 @@ EntryFailure prepare_sandbox(const SandboxSpec& spec, uid_t uid, gid_t gid, std:
   void* stack = ::mmap(nullptr, kInitStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return {errno, "allocate the sandbox init's stack"};
   box->init_stack = std::shared_ptr<void>(stack, [](void* mapped) { ::munmap(mapped, kInitStackBytes); });
-  box->init_stack_bytes = kInitStackBytes;
   *out = std::move(box);
   return {};
 }

@@ -60,8 +60,7 @@ struct PreparedSandbox {
   bool maps_from_outside = false;
   UniqueFd go_read, go_write;     // the entering child tells the init its maps are written
   int report_fd = -1;             // where the init and the program report a failed set-up
-  std::shared_ptr<void> init_stack;
-  size_t init_stack_bytes = 0;
+  std::shared_ptr<void> init_stack;  // kInitStackBytes (sandbox_entry.cpp)
 };
 
 EntryFailure prepare_sandbox(const SandboxSpec& spec, uid_t uid, gid_t gid, std::unique_ptr<PreparedSandbox>* out);

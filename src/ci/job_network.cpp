@@ -89,6 +89,7 @@ Status JobNetwork::start_holder() {
   sandbox->staging = kHolderStaging;
   sandbox->mounts = toolchain_mounts();
   sandbox->mounts.push_back({SandboxMount::Kind::proc, "", "/proc"});
+  resolve_sources(sandbox->mounts);
   sandbox->workdir = "/";
   sandbox->new_network = true;
   SpawnRequest request{{"/usr/bin/sleep", "infinity"}, {"PATH=" + std::string(kStepPath)}, "/"};

@@ -145,6 +145,7 @@ Result<std::unique_ptr<JobSandbox>> JobSandbox::open(const JobSandboxRequest& re
   if (!cgroup) return cgroup.error();
   sandbox->cgroup_ = std::move(*cgroup);
   if (Status ready = sandbox->start_network(); !ready) return ready.error();
+  sandbox->spec_ = sandbox->make_spec();
   return sandbox;
 }
 
@@ -242,14 +243,7 @@ SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const 
     launch.enter.uid = request_.uid;
     launch.enter.gid = gid_;
   }
-  auto sandbox = std::make_shared<SandboxSpec>();
-  sandbox->staging = root_ / "root";
-  sandbox->mounts = mounts();
-  sandbox->workdir = request_.workspace;
-  // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
-  // Without root, `network: none` is a namespace per step and outbound is the host's network.
-  sandbox->new_network = !request_.host_network && (full_ ? network_ == nullptr : request_.network_none);
-  launch.enter.sandbox = std::move(sandbox);
+  launch.enter.sandbox = spec_;
   std::vector<std::string>& argv = launch.argv;
   if (std::vector<std::string> limits = cgroup_->rlimit_arguments(); !limits.empty()) {
     argv.push_back(prlimit_.string());
@@ -258,6 +252,19 @@ SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const 
   }
   argv.insert(argv.end(), command.begin(), command.end());
   return launch;
+}
+
+// Once per job: the view scans /etc and resolves every source, the same for each of its steps.
+std::shared_ptr<const SandboxSpec> JobSandbox::make_spec() const {
+  auto spec = std::make_shared<SandboxSpec>();
+  spec->staging = root_ / "root";
+  spec->mounts = mounts();
+  resolve_sources(spec->mounts);
+  spec->workdir = request_.workspace;
+  // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
+  // Without root, `network: none` is a namespace per step and outbound is the host's network.
+  spec->new_network = !request_.host_network && (full_ ? network_ == nullptr : request_.network_none);
+  return spec;
 }
 
 std::vector<SandboxMount> JobSandbox::mounts() const {

@@ -97,6 +97,7 @@ class JobSandbox {
   Status prepare_files();
   Status start_network();
   std::vector<SandboxMount> mounts() const;  // what a step sees, in order
+  std::shared_ptr<const SandboxSpec> make_spec() const;
 
   std::filesystem::path prlimit_;              // looked up once per job, not per step
   JobSandboxRequest request_;
@@ -108,6 +109,7 @@ class JobSandbox {
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> object_binds_;  // git alternates
   std::unique_ptr<JobCgroup> cgroup_;
   std::unique_ptr<JobNetwork> network_;        // the shared namespace; none: each step its own
+  std::shared_ptr<const SandboxSpec> spec_;    // every step's sandbox, made once at open
 };
 
 // One line for a server's start: how steps are isolated and limited, e.g. "steps: sandbox as

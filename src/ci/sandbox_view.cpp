@@ -109,5 +109,13 @@ std::vector<SandboxMount> proc_and_dev_mounts() {
   return mounts;
 }
 
+void resolve_sources(std::vector<SandboxMount>& mounts) {
+  for (SandboxMount& mount : mounts) {
+    if (mount.kind != Kind::bind_read_only && mount.kind != Kind::bind && mount.kind != Kind::bind_device) continue;
+    std::error_code error;
+    fs::path real = fs::weakly_canonical(mount.source, error);
+    if (!error) mount.source = real.string();
+  }
+}
 
 }  // namespace slipway

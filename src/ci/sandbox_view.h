@@ -27,6 +27,10 @@ std::vector<SandboxMount> hidden_path_mounts(const std::vector<std::filesystem::
 // private devpts for terminals, a /dev/shm, and the usual links into /proc/self/fd.
 std::vector<SandboxMount> proc_and_dev_mounts();
 
+// Resolves the host path of every bind to one without symbolic links (/var/run/docker.sock ->
+// /run/docker.sock), as SandboxMount's source must be.
+void resolve_sources(std::vector<SandboxMount>& mounts);
+
 // The /etc entries etc_mounts() masks, for tests and docs.
 std::vector<std::filesystem::path> masked_etc_entries();
 
