@@ -70,22 +70,28 @@ std::vector<ProcEntry> read_process_table() {
 namespace {
 
 // Entries are NUL-separated: `text` must start an entry, and with `whole_entry` also end it.
-bool environment_matches(pid_t pid, std::string_view text, bool whole_entry) {
+EnvironmentLook environment_matches(pid_t pid, std::string_view text, bool whole_entry) {
   std::string environment;
-  if (!read_proc_file("/proc/" + std::to_string(pid) + "/environ", environment)) return false;
+  if (!read_proc_file("/proc/" + std::to_string(pid) + "/environ", environment) || environment.empty()) {
+    return EnvironmentLook::nothing;
+  }
   for (size_t at = environment.find(text); at != std::string::npos; at = environment.find(text, at + 1)) {
     bool starts = at == 0 || environment[at - 1] == '\0';
     size_t after = at + text.size();
     bool ends = after == environment.size() || environment[after] == '\0';
-    if (starts && (ends || !whole_entry)) return true;
+    if (starts && (ends || !whole_entry)) return EnvironmentLook::holds;
   }
-  return false;
+  return EnvironmentLook::lacks;
 }
 
 }  // namespace
 
-bool environment_contains(pid_t pid, std::string_view entry) { return environment_matches(pid, entry, true); }
+EnvironmentLook look_for_environment_entry(pid_t pid, std::string_view entry) {
+  return environment_matches(pid, entry, true);
+}
 
-bool environment_has_prefix(pid_t pid, std::string_view prefix) { return environment_matches(pid, prefix, false); }
+bool environment_has_prefix(pid_t pid, std::string_view prefix) {
+  return environment_matches(pid, prefix, false) == EnvironmentLook::holds;
+}
 
 }  // namespace slipway

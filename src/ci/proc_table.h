@@ -27,9 +27,13 @@ std::vector<ProcEntry> read_process_table();
 // One process, or nothing if it is gone.
 std::optional<ProcEntry> read_process(pid_t pid);
 
-// True when the environment the process was started with holds exactly `entry`
-// ("NAME=value"). False when it does not, when it is gone, or for a zombie (no memory left).
-bool environment_contains(pid_t pid, std::string_view entry);
+// Whether the environment the process was started with holds exactly `entry` ("NAME=value").
+// `nothing` is an environment that reads empty: one started empty (`env -i`), or one the
+// process does not have yet because it is inside execve() (the new image's environment is set
+// up after its memory is), or a process that is gone or a zombie (no memory left). A caller
+// that must not miss a process in the middle of execve() looks again at `nothing`.
+enum class EnvironmentLook { holds, lacks, nothing };
+EnvironmentLook look_for_environment_entry(pid_t pid, std::string_view entry);
 
 // True when one of the process's environment entries starts with `prefix` ("NAME=abc").
 bool environment_has_prefix(pid_t pid, std::string_view prefix);

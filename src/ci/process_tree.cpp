@@ -51,14 +51,19 @@ std::vector<StepProcesses::Member> StepProcesses::scan() {
 
   std::multimap<pid_t, const ProcEntry*> children;
   std::deque<Candidate> queue;
+  undecided_ = 0;
   for (const ProcEntry& entry : table) {
     if (entry.pid == self || entry.pid <= 1) continue;
     children.emplace(entry.ppid, &entry);
     if (entry.pid == leader_) {
       queue.push_front({&entry, 0});  // first, so depths are counted from the leader
-    } else if (sessions_.count(entry.sid) != 0 || (entry.ppid == self && !entry.zombie() &&
-                                                   environment_contains(entry.pid, marker_))) {
+    } else if (sessions_.count(entry.sid) != 0) {
       queue.push_back({&entry, -1});
+    } else if (entry.ppid == self && !entry.zombie()) {
+      // A re-parented orphan: the step's if it carries the step's marker.
+      EnvironmentLook look = look_for_environment_entry(entry.pid, marker_);
+      if (look == EnvironmentLook::holds) queue.push_back({&entry, -1});
+      if (look == EnvironmentLook::nothing) ++undecided_;
     }
   }
 
@@ -163,18 +168,22 @@ bool StepProcesses::kill_all() {
   // SIGKILL takes effect at once unless a process is blocked inside the kernel (a hung NFS
   // mount); do not hang the caller forever on such a process.
   const auto give_up_at = steady_clock::now() + seconds(10);
-  // One empty scan is not proof: an orphan caught mid-exec or mid-exit shows an empty
-  // environment, so neither it nor the child it is handing to us is recognised at that instant.
-  // Two empty scans a few milliseconds apart let such transitions finish.
+  // One empty scan is not proof: an orphan caught mid-exec shows no environment, so neither it
+  // nor the child it is handing to us is recognised at that instant. A scan that saw a child of
+  // ours without an environment does not count as empty (for 200 ms at most: a process started
+  // with an empty environment reads the same forever), and two empty scans a few milliseconds
+  // apart let the other transitions (a member mid-exit handing its children to us) finish.
+  const auto undecided_until = steady_clock::now() + milliseconds(200);
   int empty_scans = 0;
   while (empty_scans < 2) {
     std::vector<Member> members = scan();
     bool any_alive = false;
     for (const Member& member : members) any_alive = any_alive || !member.zombie;
-    empty_scans = any_alive ? 0 : empty_scans + 1;
+    const bool undecided = undecided_ > 0 && steady_clock::now() < undecided_until;
+    empty_scans = any_alive || undecided ? 0 : empty_scans + 1;
     if (any_alive && steady_clock::now() > give_up_at) return false;
     if (any_alive) signal_members(members, SIGKILL, true);
-    std::this_thread::sleep_for(milliseconds(any_alive ? 2 : 10));
+    std::this_thread::sleep_for(milliseconds(any_alive || undecided ? 2 : 10));
   }
   alive();  // reaps the orphaned zombies
   return true;

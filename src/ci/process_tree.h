@@ -76,6 +76,9 @@ class StepProcesses {
   std::string marker_;
   int wrapper_depth_;
   std::set<pid_t> sessions_;
+  // Children of this process the last scan could not tell apart: no environment to read (inside
+  // execve(), or started without one).
+  int undecided_ = 0;
 };
 
 }  // namespace slipway
