@@ -44,14 +44,14 @@ struct Candidate {
 
 }  // namespace
 
-std::vector<StepProcesses::Member> StepProcesses::scan() {
+std::vector<StepProcesses::Member> StepProcesses::scan(int* undecided) {
   const std::vector<ProcEntry> table = read_process_table();
   const pid_t self = ::getpid();
   const pid_t own_session = ::getsid(0);
 
   std::multimap<pid_t, const ProcEntry*> children;
   std::deque<Candidate> queue;
-  undecided_ = 0;
+  if (undecided != nullptr) *undecided = 0;
   for (const ProcEntry& entry : table) {
     if (entry.pid == self || entry.pid <= 1) continue;
     children.emplace(entry.ppid, &entry);
@@ -63,7 +63,7 @@ std::vector<StepProcesses::Member> StepProcesses::scan() {
       // A re-parented orphan: the step's if it carries the step's marker.
       EnvironmentLook look = look_for_environment_entry(entry.pid, marker_);
       if (look == EnvironmentLook::holds) queue.push_back({&entry, -1});
-      if (look == EnvironmentLook::nothing) ++undecided_;
+      if (look == EnvironmentLook::nothing && undecided != nullptr) ++*undecided;
     }
   }
 
@@ -176,10 +176,11 @@ bool StepProcesses::kill_all() {
   const auto undecided_until = steady_clock::now() + milliseconds(200);
   int empty_scans = 0;
   while (empty_scans < 2) {
-    std::vector<Member> members = scan();
+    int unreadable = 0;
+    std::vector<Member> members = scan(&unreadable);
     bool any_alive = false;
     for (const Member& member : members) any_alive = any_alive || !member.zombie;
-    const bool undecided = undecided_ > 0 && steady_clock::now() < undecided_until;
+    const bool undecided = unreadable > 0 && steady_clock::now() < undecided_until;
     empty_scans = any_alive || undecided ? 0 : empty_scans + 1;
     if (any_alive && steady_clock::now() > give_up_at) return false;
     if (any_alive) signal_members(members, SIGKILL, true);

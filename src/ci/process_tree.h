@@ -69,16 +69,15 @@ class StepProcesses {
     bool zombie;
     bool wrapper;
   };
-  std::vector<Member> scan();
+  // `undecided`, when given: how many children of this process could not be told apart (no
+  // environment to read: inside execve(), or started without one).
+  std::vector<Member> scan(int* undecided = nullptr);
   int signal_members(const std::vector<Member>& members, int signal, bool include_wrappers);
 
   pid_t leader_;
   std::string marker_;
   int wrapper_depth_;
   std::set<pid_t> sessions_;
-  // Children of this process the last scan could not tell apart: no environment to read (inside
-  // execve(), or started without one).
-  int undecided_ = 0;
 };
 
 }  // namespace slipway
