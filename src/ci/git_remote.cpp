@@ -87,8 +87,12 @@ std::vector<std::string> GitRemote::environment() const {
       std::string user = username.empty() ? default_token_username(url.host) : username;
       config.emplace_back("http." + url.origin + ".extraHeader", "Authorization: Basic " + to_base64(user + ":" + token));
     }
-    // Wins over http.sslCAInfo and the system's bundle: git reads it last.
-    if (!ca_file.empty()) entries.push_back("GIT_SSL_CAINFO=" + ca_file);
+    // Win over http.sslCAInfo/sslCAPath and the system's bundle and folder: git reads them last.
+    if (!ca_file.empty()) {
+      entries.push_back("GIT_SSL_CAINFO=" + ca_file);
+      std::string folder = empty_ca_directory.empty() ? "/nonexistent/slipway-no-ca-path" : empty_ca_directory.string();
+      entries.push_back("GIT_SSL_CAPATH=" + folder);
+    }
   } else if (url.transport == RepositoryTransport::ssh) {
     entries.push_back("GIT_SSH_COMMAND=" + ssh_command(*this));
     entries.push_back("GIT_SSH_VARIANT=ssh");

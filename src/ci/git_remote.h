@@ -8,7 +8,8 @@
 // the data directory's private folder; ssh runs with StrictHostKeyChecking=yes and no agent, no
 // user or system configuration. The environment is built here, whole: a variable the server was
 // started with (GIT_SSL_CAINFO, GIT_SSH_COMMAND, SSH_AUTH_SOCK, a user's ~/.gitconfig) cannot
-// change which host is trusted or which key is offered.
+// change which host is trusted or which key is offered. A `ca_file` is the only CA trusted for
+// its remote: the system's are not read at all.
 #pragma once
 
 #include <chrono>
@@ -33,6 +34,12 @@ struct GitRemote {
   std::filesystem::path known_hosts_file;
   std::string ssh_key_secret, known_hosts_secret;
   std::string ca_file;                    // https: trusted instead of the system's CAs
+  // With ca_file: an empty folder given to curl as its CA path. curl built on GnuTLS (Debian's
+  // git) reads its compiled-in CA path (/etc/ssl/certs) beside GIT_SSL_CAINFO, so ca_file alone
+  // would add to the system's CAs rather than replace them, and reading those ~430 certificates
+  // costs each git call ~60 ms. Unset with ca_file: curl's CA path is a folder that does not
+  // exist, and every connection fails rather than trust the system's CAs.
+  std::filesystem::path empty_ca_directory;
 
   // Runs `git args...` against this remote (the URL is among `args`, where the caller puts it)
   // with the environment below and a timeout. A non-zero exit becomes diagnose()'s Error.

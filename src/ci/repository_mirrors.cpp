@@ -79,6 +79,10 @@ Result<std::unique_ptr<RepositoryMirrors>> RepositoryMirrors::open(const DataDir
     remote.ssh_key_secret = config.auth.ssh_key_secret;
     remote.known_hosts_secret = config.auth.known_hosts_secret;
     remote.ca_file = config.ca_file;
+    if (!remote.ca_file.empty()) {
+      remote.empty_ca_directory = data.root / "empty-ca-path";
+      if (Status made = make_directories(remote.empty_ca_directory); !made) return made.error();
+    }
     if (Status resolved = resolve_credentials(data, config, secrets, remote); !resolved) return resolved.error();
     mirror->path = data.root / "mirrors" / (config.name + ".git");
     mirrors->mirrors_.emplace(config.name, std::move(mirror));

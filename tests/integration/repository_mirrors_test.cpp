@@ -2,10 +2,15 @@
 // git http-backend, a private CA, Basic auth) and over SSH (sshd, a deploy key limited to
 // git-shell, a pinned host key). Credentials come from the secret store's server secrets, as
 // in the server. Each bad-input case of the issue: a wrong token, a changed host key, a missing
-// secret, a repository that is not there, a machine whose GIT_SSL_CAINFO names another bundle.
+// secret, a repository that is not there, a machine whose GIT_SSL_CAINFO names another bundle,
+// a system store that would trust the forge when `ca_file` names another CA.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -132,6 +137,70 @@ TEST_F(RepositoryMirrorsTest, WithoutTheCaFileTheCertificateIsNotTrusted) {
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.error().message.find("is not trusted: for a private CA, set `ca_file:`"), std::string::npos)
       << checked.error().message;
+}
+
+// What check() says in a mount namespace where /etc/ssl/certs (curl's compiled-in bundle and
+// folder) holds `system_ca` alone: "" when it passed. A child process, so the test's own
+// mounts stay as they were.
+std::string check_with_system_store(RepositoryMirrors& mirrors, const fs::path& system_ca) {
+  TemporaryDirectory store("slipway-system-store");
+  EXPECT_TRUE(fs::copy_file(system_ca, store.path() / "ca-certificates.crt"));
+  EXPECT_TRUE(fs::copy_file(system_ca, store.path() / "forge-ca.pem"));
+  EXPECT_TRUE(run_command_checked({"openssl", "rehash", store.path().string()}).ok());
+  int answer[2];
+  EXPECT_EQ(::pipe(answer), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(answer[0]);
+    std::string said = "cannot make the mount namespace";
+    if (::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+        ::mount(store.path().c_str(), "/etc/ssl/certs", nullptr, MS_BIND, nullptr) == 0) {
+      Status checked = mirrors.check("web");
+      said = checked ? "" : checked.error().message;
+    }
+    [[maybe_unused]] ssize_t written = ::write(answer[1], said.data(), said.size());
+    ::_exit(0);
+  }
+  ::close(answer[1]);
+  std::string said;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(answer[0], buffer, sizeof buffer)) > 0;) said.append(buffer, n);
+  ::close(answer[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return said;
+}
+
+TEST_F(RepositoryMirrorsTest, ACaFileIsTheOnlyCaTrustedNotAddedToTheSystemsStore) {
+  GitHttpsServer forge;
+  publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  // Another CA, which did not sign the forge's certificate.
+  TemporaryDirectory other("slipway-other-ca");
+  fs::path other_ca = other.path() / "ca.pem";
+  ASSERT_TRUE(run_command_checked({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=Another CA",
+                                   "-keyout", (other.path() / "ca.key").string(), "-out", other_ca.string()})
+                  .ok());
+
+  // The control: with the forge's CA in the system's store, a repository without ca_file trusts it.
+  RepositoryConfig plain = https_repository(forge);
+  plain.ca_file.clear();
+  auto trusting = open(plain);
+  ASSERT_TRUE(trusting);
+  EXPECT_EQ(check_with_system_store(*trusting, forge.ca_file()), "");
+
+  // With ca_file naming another CA, the system's store does not count.
+  RepositoryConfig pinned = https_repository(forge);
+  pinned.ca_file = other_ca.string();
+  auto mirrors = open(pinned);
+  ASSERT_TRUE(mirrors);
+  std::string said = check_with_system_store(*mirrors, forge.ca_file());
+  EXPECT_NE(said.find("is not trusted"), std::string::npos) << said;
+  // And with the forge's own CA as ca_file, it passes there too.
+  auto right = open(https_repository(forge));
+  ASSERT_TRUE(right);
+  EXPECT_EQ(check_with_system_store(*right, forge.ca_file()), "");
 }
 
 TEST_F(RepositoryMirrorsTest, ARepositoryTheForgeDoesNotHaveIsSaidSo) {

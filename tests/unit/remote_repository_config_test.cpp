@@ -154,6 +154,14 @@ TEST(GitRemote, TheTokenTravelsAsAHeaderScopedToTheRemotesOrigin) {
   EXPECT_EQ(values[3], "GIT_CONFIG_VALUE_3=" + header);
   // The repository's CA wins over the machine's variable; no agent; the server's git config count replaced.
   EXPECT_EQ(with_prefix(environment, "GIT_SSL_CAINFO="), std::vector<std::string>{"GIT_SSL_CAINFO=/etc/slipway/ca.pem"});
+  // Not the system's CA folder either (curl on GnuTLS reads it beside the bundle): none, or one
+  // that does not exist when the remote was given no empty folder.
+  EXPECT_EQ(with_prefix(environment, "GIT_SSL_CAPATH="),
+            std::vector<std::string>{"GIT_SSL_CAPATH=/nonexistent/slipway-no-ca-path"});
+  GitRemote with_folder = https_remote();
+  with_folder.empty_ca_directory = "/var/lib/slipway/empty-ca-path";
+  EXPECT_EQ(with_prefix(with_folder.environment(), "GIT_SSL_CAPATH="),
+            std::vector<std::string>{"GIT_SSL_CAPATH=/var/lib/slipway/empty-ca-path"});
   EXPECT_TRUE(with_prefix(environment, "SSH_AUTH_SOCK=").empty());
   EXPECT_EQ(with_prefix(environment, "GIT_CONFIG_COUNT="), std::vector<std::string>{"GIT_CONFIG_COUNT=4"});
   EXPECT_EQ(with_prefix(environment, "GIT_CONFIG_GLOBAL="), std::vector<std::string>{"GIT_CONFIG_GLOBAL=/dev/null"});
