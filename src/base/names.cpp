@@ -10,7 +10,7 @@ bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <=
 }  // namespace
 
 bool is_valid_job_name(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty() || name == "." || name == "..") return false;
   for (char c : name) {
     if (!is_ascii_alnum(c) && c != '_' && c != '.' && c != '-') return false;
   }

@@ -57,7 +57,7 @@ std::vector<FunctionSpec> read_functions(SpecReader& reader, const Field& field)
     if (auto* name = reader.require(*mapping, "name", "the function's name")) {
       auto text = reader.non_empty_string(*name);
       if (text && !is_valid_job_name(*text)) {
-        reader.report(name->value, fmt::format("invalid function name '{}': use letters, digits, '_', '.' and '-'", *text));
+        reader.report(name->value, fmt::format("invalid function name '{}': {}", *text, kJobNameRule));
       } else if (text && !names.insert(*text).second) {
         reader.report(name->value, fmt::format("function '{}' is declared twice in '{}'", *text, field.path));
       } else {

@@ -172,8 +172,8 @@ std::optional<std::string> read_name(SpecReader& reader, const Field& field, std
   auto text = reader.string(field);
   if (text && is_valid_job_name(*text)) return text;
   if (text) {
-    reader.report(field.value, fmt::format("invalid {} name {} in '{}': use letters, digits, '_', '.' and '-'", noun,
-                                           describe_value(field.value), field.path));
+    reader.report(field.value, fmt::format("invalid {} name {} in '{}': {}", noun, describe_value(field.value),
+                                           field.path, kJobNameRule));
   }
   return std::nullopt;
 }

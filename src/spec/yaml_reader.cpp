@@ -149,8 +149,8 @@ std::optional<Mapping> SpecReader::mapping(const Field& field, const std::vector
 std::optional<Mapping> SpecReader::named_mapping(const Field& field, std::string_view noun, NameRule rule) {
   auto mapping = entries(field, fmt::format("a mapping of {} names to their settings", noun));
   if (!mapping) return std::nullopt;
-  const char* allowed = rule == NameRule::job_name ? "use letters, digits, '_', '.' and '-'"
-                                                   : "use letters, digits and '_', not starting with a digit";
+  std::string_view allowed = rule == NameRule::job_name ? kJobNameRule
+                                                         : "use letters, digits and '_', not starting with a digit";
   Mapping valid{field, {}};
   for (const auto& entry : mapping->entries) {
     bool ok = rule == NameRule::job_name ? is_valid_job_name(entry.name) : is_valid_variable_name(entry.name);

@@ -128,9 +128,12 @@ TEST(ServerConfig, RepositoryMistakes) {
   - { name: a, url: /a, poll_interval: 60 }
   - { name: a, url: /b, main: "a b" }
   - { name: c, url: /c, webhook_secret: "s3cr3t value!" }
+  - { name: "..", url: /d }
 )");
   EXPECT_FALSE(parsed.ok());
   EXPECT_TRUE(has_diagnostic(parsed, "invalid repository name 'bad name'", 2));
+  // Its mirror, template and credentials folders would be the ones above.
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid repository name '..'", 7));
   EXPECT_TRUE(has_diagnostic(parsed, "is missing 'name'", 3));
   EXPECT_TRUE(has_diagnostic(parsed, "'repositories[2].poll_interval'", 4));
   EXPECT_TRUE(has_diagnostic(parsed, "repository 'a' is listed twice", 5));

@@ -569,13 +569,18 @@ publish:
     - { name: f, from: a }
     - { name: f, from: b }
     - { name: "f/x", from: c }
-tasks: { "t t": { command: [x] } }
+    - { name: "..", from: d }
+tasks: { "t t": { command: [x] }, ".": { command: [y] } }
 )");
   EXPECT_TRUE(has_diagnostic(parsed, "invalid suite name 'my suite' in 'test.suites'", 5, 5));
   EXPECT_TRUE(has_diagnostic(parsed, "duplicate key 'unit' in 'test.suites' (first written on line 4)", 6, 5));
   EXPECT_TRUE(has_diagnostic(parsed, "function 'f' is declared twice in 'publish.functions'", 11, 15));
   EXPECT_TRUE(has_diagnostic(parsed, "invalid function name 'f/x'", 12, 15));
-  EXPECT_TRUE(has_diagnostic(parsed, "invalid task name 't t'", 13, 10));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid function name '..': use letters, digits, '_', '.' and '-' (not '.' or "
+                                     "'..' alone)", 13, 15));
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid task name 't t'", 14, 10));
+  // A name that is a folder above or this one would be one in the paths names become.
+  EXPECT_TRUE(has_diagnostic(parsed, "invalid task name '.'", 14, 35));
 }
 
 TEST(SpecParse, PathsMustStayInTheWorkspace) {
