@@ -169,7 +169,8 @@ Result<std::string> GitObjects::read_line() {
   return line;
 }
 
-Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string_view revision, uint64_t max_bytes) {
+Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string_view revision, uint64_t max_bytes,
+                                           Missing missing) {
   if (!is_one_printable_line(revision)) {
     return make_error("a revision must be one line of printable characters");
   }
@@ -202,7 +203,7 @@ Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string
       if (ends_with(*header, " missing") || ends_with(*header, " ambiguous")) {
         // Asked again of a new git: this one may still be in a folder that was removed and made
         // again at the same path (a repository created anew), where everything is missing.
-        if (!fresh) {
+        if (!fresh && missing == Missing::ask_a_new_git) {
           stop();
           continue;
         }
@@ -225,6 +226,12 @@ Result<GitObjects::Answer> GitObjects::ask(std::string_view command, std::string
 
 Result<std::optional<GitObjectInfo>> GitObjects::info(std::string_view revision) {
   auto answer = ask("info", revision, 0);
+  if (!answer) return answer.error();
+  return std::move(answer->object);
+}
+
+Result<std::optional<GitObjectInfo>> GitObjects::info_or_missing(std::string_view revision) {
+  auto answer = ask("info", revision, 0, Missing::believe);
   if (!answer) return answer.error();
   return std::move(answer->object);
 }

@@ -55,6 +55,10 @@ class GitObjects {
   // The object `revision` names (any rev-parse expression: "refs/heads/main^{commit}",
   // "SHA:path"); nullopt when it names nothing.
   Result<std::optional<GitObjectInfo>> info(std::string_view revision);
+  // info(), believing a "missing" from the running git without asking a new one. For a caller
+  // that fetches when told "missing": a wrong "missing" costs it a fetch it may not have needed,
+  // where the second asking would cost a git start on every new commit.
+  Result<std::optional<GitObjectInfo>> info_or_missing(std::string_view revision);
   // The entry named `name` in the root tree of `commit`; nullopt when there is none.
   Result<std::optional<GitTreeEntry>> root_entry(std::string_view commit, std::string_view name);
   // The bytes of the object `id`, which must be `expected_size` long (as info() said).
@@ -65,7 +69,9 @@ class GitObjects {
     std::optional<GitObjectInfo> object;
     std::string bytes;  // for `contents`
   };
-  Result<Answer> ask(std::string_view command, std::string_view revision, uint64_t max_bytes);
+  enum class Missing { ask_a_new_git, believe };
+  Result<Answer> ask(std::string_view command, std::string_view revision, uint64_t max_bytes,
+                     Missing missing = Missing::ask_a_new_git);
   Status start();
   void stop();
   std::string words_on_stderr();

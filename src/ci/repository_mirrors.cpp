@@ -120,10 +120,23 @@ Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
     if (!created) return created.error();
   }
   std::vector<std::string> args = {"-C", mirror.path.string(), "fetch", "--quiet", "--prune", "--no-write-fetch-head",
-                                   "--", mirror.remote.url.text};
+                                   "--no-auto-maintenance", "--", mirror.remote.url.text};
   args.insert(args.end(), kRefspecs.begin(), kRefspecs.end());
   auto fetched = mirror.remote.git(args, "fetch", kFetchTimeout);
   if (!fetched) return fetched.error();
+  mirror.maintenance_due = true;
+  return {};
+}
+
+Status RepositoryMirrors::maintain(const std::string& repository) {
+  Mirror* mirror = find(repository);
+  if (!mirror) return make_error(fmt::format("repository '{}' is not a remote one", repository));
+  std::lock_guard<std::mutex> lock(mirror->fetching);
+  if (!mirror->maintenance_due) return {};
+  mirror->maintenance_due = false;
+  auto maintained = mirror->remote.git({"-C", mirror->path.string(), "maintenance", "run", "--auto", "--quiet"},
+                                       "maintain the mirror of", kFetchTimeout);
+  if (!maintained) return maintained.error();
   return {};
 }
 
@@ -139,10 +152,11 @@ Result<std::string> RepositoryMirrors::fetch_commit(const std::string& repositor
   Mirror* mirror = find(repository);
   if (!mirror) return make_error(fmt::format("repository '{}' is not a remote one", repository));
   std::lock_guard<std::mutex> lock(mirror->fetching);
-  // A commit the mirror holds (an earlier fetch, or another run's, brought it) needs no fetch.
+  // A commit the mirror holds (an earlier fetch, or another run's, brought it) needs no fetch;
+  // a new one, the usual case, is not asked of a second git before the fetch.
   bool present = false;
   if (!commit.empty() && fs::exists(mirror->path / "HEAD")) {
-    auto found = GitObjects::of(mirror->path)->info(commit + "^{commit}");
+    auto found = GitObjects::of(mirror->path)->info_or_missing(commit + "^{commit}");
     present = found && *found;
   }
   if (!present) {

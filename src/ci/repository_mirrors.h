@@ -51,6 +51,11 @@ class RepositoryMirrors {
                                    const std::string& branch);
   // One incremental fetch (the mirror is created by the first).
   Status fetch(const std::string& repository);
+  // Git's housekeeping of the mirror (`git maintenance run --auto`: packs loose objects once
+  // there are many), when a fetch ran since the last time. A fetch does not do it itself: the
+  // check alone starts a git, and a run waiting for its commit should not wait for it. The run
+  // queue calls this after the run the fetch was for. Errors: git's, in words.
+  Status maintain(const std::string& repository);
   // The remote's branch heads (`git ls-remote --heads`), for the poller.
   Result<BranchHeads> list_heads(const std::string& repository);
   // One `git ls-remote` of the remote: nothing when it answers, else the diagnosis.
@@ -60,7 +65,8 @@ class RepositoryMirrors {
   struct Mirror {
     GitRemote remote;
     std::filesystem::path path;
-    std::mutex fetching;  // one fetch at a time per mirror
+    std::mutex fetching;  // one fetch (or maintenance) at a time per mirror
+    bool maintenance_due = false;  // under `fetching`
   };
   Mirror* find(const std::string& repository) const;
   Status fetch_locked(Mirror& mirror);

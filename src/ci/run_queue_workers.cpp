@@ -208,6 +208,11 @@ void RunQueue::Impl::carry_out(const WorkerTools& tools, RunExecutor& runner, Ac
   if (!outcome) {
     if (Status recorded = record_run_finished(store, run); !recorded) spdlog::warn("run #{}: {}", run.id, recorded.error().message);
   }
+  if (mirrors && mirrors->mirrors(run.repository)) {
+    if (Status maintained = mirrors->maintain(run.repository); !maintained) {
+      spdlog::warn("repository '{}': {}", run.repository, maintained.error().message);
+    }
+  }
 }
 
 bool RunQueue::Impl::fetch_commit(Store& store, RunRecord& run) {

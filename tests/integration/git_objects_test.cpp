@@ -98,6 +98,33 @@ TEST(GitObjects, ARepositoryMadeAgainAtTheSamePathIsTheOneAnswering) {
   EXPECT_EQ((*head)->id, fresh);
 }
 
+// The fetch's question ("is this commit here yet?"): the running git's "missing" is believed,
+// so a commit not fetched yet costs no new git; one that arrived since is still seen.
+TEST(GitObjects, InfoOrMissingBelievesTheRunningGit) {
+  ScratchRepository repo;
+  repo.commit("old");
+  GitObjects objects(repo.path());
+  ASSERT_TRUE(objects.info("refs/heads/main^{commit}").ok());
+  std::string later = repo.commit("later");
+  auto found = objects.info_or_missing(later + "^{commit}");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value()) << "a commit made after git started is seen";
+  EXPECT_EQ((*found)->id, later);
+
+  // Made again at the same path: the running git (in the removed folder) answers, and its
+  // "missing" stands; info() asks a new git and finds the commit.
+  std::filesystem::remove_all(repo.path());
+  std::filesystem::create_directories(repo.path());
+  repo.git({"init", "--quiet", "--initial-branch=main"});
+  std::string fresh = repo.commit("new");
+  auto believed = objects.info_or_missing(fresh + "^{commit}");
+  ASSERT_TRUE(believed.ok()) << believed.error().message;
+  EXPECT_FALSE(believed->has_value());
+  auto asked_again = objects.info(fresh + "^{commit}");
+  ASSERT_TRUE(asked_again.ok() && asked_again->has_value());
+  EXPECT_EQ((*asked_again)->id, fresh);
+}
+
 TEST(GitObjects, NotARepositorySaysWhatGitSaid) {
   TemporaryDirectory empty("slipway-not-a-repo");
   GitObjects objects(empty.path());

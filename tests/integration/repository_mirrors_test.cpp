@@ -110,6 +110,43 @@ TEST_F(RepositoryMirrorsTest, HttpsWithATokenFetchesIncrementallyIntoOneBareMirr
   EXPECT_NE(forge.access_log().find(" x-access-token "), std::string::npos) << forge.access_log();
 }
 
+// The packs git's loose-objects housekeeping made of a repository's loose objects.
+int housekeeping_packs(const fs::path& repository) {
+  int packs = 0;
+  for (const auto& entry : fs::directory_iterator(repository / "objects" / "pack")) {
+    std::string name = entry.path().filename().string();
+    packs += name.starts_with("loose-") && name.ends_with(".pack");
+  }
+  return packs;
+}
+
+TEST_F(RepositoryMirrorsTest, HousekeepingRunsAfterTheRunNotInsideTheFetch) {
+  GitHttpsServer forge;
+  fs::path bare = publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  auto mirrors = open(https_repository(forge));
+  ASSERT_TRUE(mirrors);
+  ASSERT_TRUE(mirrors->fetch_commit("web", "", "main").ok());
+  ASSERT_TRUE(mirrors->maintain("web").ok());
+  // Housekeeping that is due at the first loose object (it packs them), so that each step shows.
+  fs::path mirror = mirrors->mirror_path("web");
+  for (const auto& [key, value] : {std::pair{"maintenance.loose-objects.enabled", "true"},
+                                   std::pair{"maintenance.loose-objects.auto", "1"}}) {
+    ASSERT_TRUE(run_command_checked({"git", "-C", mirror.string(), "config", key, value}).ok());
+  }
+  work_.write("second.txt", "2\n");
+  std::string second = work_.commit("second");
+  work_.git({"push", "--quiet", bare.string(), "main"});
+  ASSERT_TRUE(mirrors->fetch_commit("web", second, "main").ok());
+  EXPECT_EQ(housekeeping_packs(mirror), 0) << "the fetch itself did no housekeeping";
+  ASSERT_TRUE(mirrors->maintain("web").ok());
+  EXPECT_EQ(housekeeping_packs(mirror), 1) << "maintain() after the fetch packed the loose objects";
+  // Without a fetch since, nothing is due: a loose object written by hand stays unpacked.
+  ASSERT_TRUE(run_command_checked({"sh", "-c", "echo extra | git -C '" + mirror.string() + "' hash-object -w --stdin"}).ok());
+  ASSERT_TRUE(mirrors->maintain("web").ok());
+  EXPECT_EQ(housekeeping_packs(mirror), 1);
+}
+
 TEST_F(RepositoryMirrorsTest, AWrongTokenFailsNamingTheSecretAndNeverItsValue) {
   GitHttpsServer forge("tok-right-0123456789");
   publish_to(forge.repositories(), "web");
