@@ -237,30 +237,39 @@ Result<std::optional<GitObjectInfo>> GitObjects::info_or_missing(std::string_vie
 }
 
 Result<std::optional<GitTreeEntry>> GitObjects::root_entry(std::string_view commit, std::string_view name) {
-  std::string tree_revision = fmt::format("{}^{{tree}}", commit);
-  auto tree = info(tree_revision);
+  auto entries = tree_entries(fmt::format("{}^{{tree}}", commit));
+  if (!entries) return entries.error();
+  for (GitTreeEntry& entry : *entries) {
+    if (entry.name == name) return std::optional<GitTreeEntry>(std::move(entry));
+  }
+  return std::optional<GitTreeEntry>();
+}
+
+Result<std::vector<GitTreeEntry>> GitObjects::tree_entries(std::string_view revision) {
+  auto tree = info(revision);
   if (!tree) return tree.error();
-  if (!*tree) return make_error(fmt::format("{}: no such commit in {}", commit, repository_.string()));
+  if (!*tree || (*tree)->type != "tree") {
+    return make_error(fmt::format("{}: no such tree in {}", revision, repository_.string()));
+  }
   auto answer = ask("contents", (*tree)->id, (*tree)->size);
   if (!answer) return answer.error();
   // A tree is a list of "MODE NAME\0" followed by the entry's binary id (20 bytes with SHA-1,
   // 32 with SHA-256: the length of the tree's own hex id, halved).
   const std::string& bytes = answer->bytes;
   const size_t id_bytes = (*tree)->id.size() / 2;
+  std::vector<GitTreeEntry> entries;
   size_t at = 0;
   while (at < bytes.size()) {
     size_t space = bytes.find(' ', at);
     size_t nul = bytes.find('\0', at);
     if (space == std::string::npos || nul == std::string::npos || space > nul || nul + 1 + id_bytes > bytes.size()) {
-      return make_error(fmt::format("{}: git gave a tree that cannot be read", commit));
+      return make_error(fmt::format("{}: git gave a tree that cannot be read", revision));
     }
-    if (std::string_view(bytes).substr(space + 1, nul - space - 1) == name) {
-      return std::optional<GitTreeEntry>(
-          GitTreeEntry{bytes.substr(at, space - at), to_hex(std::string_view(bytes).substr(nul + 1, id_bytes))});
-    }
+    entries.push_back(GitTreeEntry{bytes.substr(at, space - at), to_hex(std::string_view(bytes).substr(nul + 1, id_bytes)),
+                                   bytes.substr(space + 1, nul - space - 1)});
     at = nul + 1 + id_bytes;
   }
-  return std::optional<GitTreeEntry>();
+  return entries;
 }
 
 Result<std::string> GitObjects::contents(std::string_view id, uint64_t expected_size) {

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/child_process.h"
 #include "base/result.h"
@@ -44,6 +45,7 @@ struct GitObjectInfo {
 struct GitTreeEntry {
   std::string mode;  // "100644", "100755", "120000" (symlink), "160000" (submodule), "40000" (tree)
   std::string id;
+  std::string name;  // tree_entries() only: the entry's name in its tree
 };
 
 class GitObjects {
@@ -61,6 +63,9 @@ class GitObjects {
   Result<std::optional<GitObjectInfo>> info_or_missing(std::string_view revision);
   // The entry named `name` in the root tree of `commit`; nullopt when there is none.
   Result<std::optional<GitTreeEntry>> root_entry(std::string_view commit, std::string_view name);
+  // Every entry of the tree `revision` names ("SHA^{tree}", a tree's id), in the tree's order.
+  // Error when it names no tree.
+  Result<std::vector<GitTreeEntry>> tree_entries(std::string_view revision);
   // The bytes of the object `id`, which must be `expected_size` long (as info() said).
   Result<std::string> contents(std::string_view id, uint64_t expected_size);
 

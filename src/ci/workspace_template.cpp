@@ -10,6 +10,8 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/git_objects.h"
+#include "base/git_tree_diff.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 #include "ci/git_checkout.h"
@@ -46,28 +48,6 @@ Status build_template(const WorkspaceTemplate& t, const std::string& sha) {
   return {};
 }
 
-// One path that differs between two commits, as `git diff-tree -r -z --raw` prints it.
-struct TreeChange {
-  std::string mode;  // the new mode ("000000" when removed)
-  std::string id;    // the new blob
-  std::string path;
-  bool removed() const { return mode == "000000"; }
-};
-
-// Parses ":OLDMODE NEWMODE OLDID NEWID STATUS\0PATH\0" records; nullopt when the text is not that.
-std::optional<std::vector<TreeChange>> parse_raw_diff(const std::string& raw) {
-  std::vector<std::string> fields = split(raw, '\0');
-  if (!fields.empty() && fields.back().empty()) fields.pop_back();
-  if (fields.size() % 2 != 0) return std::nullopt;
-  std::vector<TreeChange> changes;
-  for (size_t i = 0; i < fields.size(); i += 2) {
-    std::vector<std::string> words = split(fields[i], ' ');
-    if (words.size() != 5 || !words[0].starts_with(":") || fields[i + 1].empty()) return std::nullopt;
-    changes.push_back({words[1], words[3], fields[i + 1]});
-  }
-  return changes;
-}
-
 // Takes a removed path's file out of the tree, then each folder above it that is left empty.
 void remove_from_tree(const fs::path& tree, const std::string& path) {
   std::error_code error;
@@ -77,34 +57,34 @@ void remove_from_tree(const fs::path& tree, const std::string& path) {
   }
 }
 
-// From the commit the template holds to `sha`, touching only what differs: `git diff-tree` names
-// the paths, the template's index takes their new entries (`update-index --cacheinfo`), removed
-// files go, and `git checkout-index` writes the others (with git's checkout filters). Only those
-// paths (and folders made for them) are given to the owner and re-read into the index. Neither
-// commit's whole tree is read, nor any unchanged file looked at.
-Status advance_template(const WorkspaceTemplate& t, const std::string& from, const std::string& sha) {
-  auto raw = git_in_template(t, {"diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-commit-id", from, sha});
-  if (!raw) return raw.error();
-  std::optional<std::vector<TreeChange>> changes = parse_raw_diff(*raw);
-  if (!changes) return make_error("cannot read git diff-tree's answer");
+// From the commit the template holds to `sha`, touching only what differs: the repository's
+// running `git cat-file` names the paths (base/git_tree_diff.h), removed files leave the tree and
+// the index (`update-index --force-remove`), and one `git checkout SHA -- PATHS` takes the others'
+// new entries into the index and writes them (with git's checkout filters). Only those paths
+// (and folders made for them) are given to the owner and re-read into the index. Neither
+// commit's whole tree is read, nor any unchanged file looked at: two git processes for a push.
+Status advance_template(const WorkspaceTemplate& t, const fs::path& repository, const std::string& from,
+                        const std::string& sha) {
+  auto changes = diff_commit_trees(*GitObjects::of(repository), from, sha);
+  if (!changes) return changes.error();
   if (changes->empty()) return {};
-  std::vector<std::string> index = {"update-index", "--add", "--replace"};
-  std::vector<std::string> removed = {"--force-remove", "--"};
+  std::vector<std::string> removed = {"update-index", "--force-remove", "--"};
+  // Literal paths (a name like ":(glob)*" is a file, not a pattern), and no hook runs.
+  std::vector<std::string> checkout = {"--literal-pathspecs", "-c", "core.hooksPath=/dev/null", "checkout", sha, "--"};
   std::vector<std::string> written;
-  for (const TreeChange& change : *changes) {
+  for (const GitPathChange& change : *changes) {
     if (change.removed()) {
       removed.push_back(change.path);
       remove_from_tree(tree_of(t), change.path);
     } else {
-      index.insert(index.end(), {"--cacheinfo", fmt::format("{},{},{}", change.mode, change.id, change.path)});
+      checkout.push_back(change.path);
       written.push_back(change.path);
     }
   }
-  if (removed.size() > 2) index.insert(index.end(), removed.begin(), removed.end());
-  if (auto indexed = git_in_template(t, index); !indexed) return indexed.error();
+  if (removed.size() > 3) {
+    if (auto indexed = git_in_template(t, removed); !indexed) return indexed.error();
+  }
   if (written.empty()) return {};
-  std::vector<std::string> checkout = {"checkout-index", "--force", "--quiet", "--"};
-  checkout.insert(checkout.end(), written.begin(), written.end());
   if (auto checked_out = git_in_template(t, checkout); !checked_out) return checked_out.error();
   std::vector<std::string> reread = {"update-index", "--"};
   for (const std::string& path : written) {
@@ -114,8 +94,8 @@ Status advance_template(const WorkspaceTemplate& t, const std::string& from, con
     std::error_code error;
     if (!fs::is_directory(fs::symlink_status(tree_of(t) / path, error))) reread.push_back(path);  // not a submodule
   }
-  // Owners changed since checkout-index recorded the files: re-read them, or git would take them
-  // for modified (and re-read them in every run's `git status`).
+  // Owners changed since checkout recorded the files: re-read them, or git would take them for
+  // modified (and re-read them in every run's `git status`).
   if (reread.size() > 2) {
     if (auto refreshed = git_in_template(t, reread); !refreshed) return refreshed.error();
   }
@@ -133,7 +113,7 @@ Status update_template(const WorkspaceTemplate& t, const fs::path& repository, c
   fs::remove(commit_file_of(t), error);
   // Written each time: the source's refs and the path of its objects follow the repository.
   Status git_dir = write_checkout_git_directory(repository, sha, git_dir_of(t));
-  if (git_dir && !from.empty() && advance_template(t, from, sha)) {
+  if (git_dir && !from.empty() && advance_template(t, repository, from, sha)) {
     return write_file_atomically(commit_file_of(t), sha + "\n");
   }
   fs::remove_all(t.folder, error);

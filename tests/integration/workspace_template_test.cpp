@@ -133,6 +133,12 @@ TEST_F(WorkspaceTemplateTest, TheNextCommitWritesOnlyWhatChanged) {
 // Modes, links and a file that becomes a folder: what git's own checkout does, given to the owner.
 TEST_F(WorkspaceTemplateTest, AdvancingFollowsModesLinksAndAFileThatBecomesAFolder) {
   { WorkspaceGuard second = check_out(second_, "run1"); }
+  std::string unchanged = identity_of(template_.folder / "tree" / "src/dir0/file0.txt");
+  // A name that would be a pattern to git were it not taken literally, and a folder that
+  // becomes a file.
+  repository_.write(":(glob)*.txt", "literal\n");
+  fs::remove_all(repository_.path() / "src/dir2");
+  repository_.write("src/dir2", "now a file\n");
   fs::permissions(repository_.path() / "run.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                   fs::perm_options::remove);
   fs::remove(repository_.path() / "added.txt");
@@ -147,8 +153,11 @@ TEST_F(WorkspaceTemplateTest, AdvancingFollowsModesLinksAndAFileThatBecomesAFold
   EXPECT_EQ(owner_of(workspace / "link"), kOwner);
   EXPECT_EQ(fs::read_symlink(workspace / "link"), "src/dir0/file0.txt");
   EXPECT_TRUE((fs::status(workspace / "run.sh").permissions() & fs::perms::owner_exec) == fs::perms::none);
+  EXPECT_EQ(*read_file(workspace / ":(glob)*.txt"), "literal\n");
+  EXPECT_EQ(*read_file(workspace / "src/dir2"), "now a file\n");
   EXPECT_EQ(git_at(workspace, {"status", "--porcelain"}), "");
   EXPECT_EQ(git_at(workspace, {"rev-parse", "HEAD"}), third);
+  EXPECT_EQ(identity_of(template_.folder / "tree" / "src/dir0/file0.txt"), unchanged) << "advanced, not rebuilt";
 }
 
 // A template whose commit the source no longer has (a force push, then a gc) cannot advance
