@@ -101,6 +101,14 @@ class Executor {
   // Opens what the steps and services of one job share (the sandbox's namespaces, private
   // /tmp, limits). Fails, with a message naming what is missing, when it cannot be made.
   virtual Result<std::unique_ptr<JobScope>> open_job(const JobRequest& request) = 0;
+
+  // Makes now what open_job() of a job like `request` would otherwise make first and which takes
+  // long — the sandbox's network namespace, into its pool — so that the caller can have it made
+  // while another thread does something else (the checkout). Blocks until done. Call it on a
+  // thread that outlives the job: a namespace's holder ends with the thread that made it. A
+  // failure is not reported here: open_job() tries again and says why. The host executor has
+  // nothing to make.
+  virtual void prepare_job(const JobRequest& /*request*/) {}
 };
 
 // Tunables of both executors, with their defaults. Tests shorten the grace.

@@ -138,6 +138,10 @@ Status JobNetwork::attach_outbound() {
   return {};
 }
 
+JobNetworkPool::~JobNetworkPool() {
+  for (std::unique_ptr<JobNetwork>& network : idle_) static_cast<void>(network.release());
+}
+
 JobNetworkPool& JobNetworkPool::instance() {
   static JobNetworkPool pool;
   return pool;
@@ -146,19 +150,35 @@ JobNetworkPool& JobNetworkPool::instance() {
 Result<std::unique_ptr<JobNetwork>> JobNetworkPool::take(bool outbound) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto it = idle_.begin(); it != idle_.end();) {
-      if (!(*it)->reusable()) {
-        it = idle_.erase(it);  // its holder or slirp4netns ended: stop the rest
-      } else if ((*it)->outbound() == outbound) {
-        std::unique_ptr<JobNetwork> network = std::move(*it);
-        idle_.erase(it);
-        return network;
-      } else {
-        ++it;
-      }
+    if (auto found = find_idle_locked(outbound); found != idle_.end()) {
+      std::unique_ptr<JobNetwork> network = std::move(*found);
+      idle_.erase(found);
+      return network;
     }
   }
   return JobNetwork::create(outbound);
+}
+
+void JobNetworkPool::prepare(bool outbound) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (find_idle_locked(outbound) != idle_.end()) return;
+  }
+  if (auto made = JobNetwork::create(outbound)) give_back(std::move(*made));
+}
+
+// Drops the idle namespaces whose holder or slirp4netns ended, on the way.
+std::vector<std::unique_ptr<JobNetwork>>::iterator JobNetworkPool::find_idle_locked(bool outbound) {
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    if (!(*it)->reusable()) {
+      it = idle_.erase(it);  // stops the rest of it
+    } else if ((*it)->outbound() == outbound) {
+      return it;
+    } else {
+      ++it;
+    }
+  }
+  return idle_.end();
 }
 
 void JobNetworkPool::give_back(std::unique_ptr<JobNetwork> network) {

@@ -67,15 +67,26 @@ class JobNetworkPool {
  public:
   static constexpr size_t kMaxIdle = 4;
   static JobNetworkPool& instance();
+  // Only at the process's exit: the idle namespaces are left to end on their own, as after a
+  // kill -9 (slirp4netns at its lifeline's end, each holder with its thread). Stopping them
+  // would wait ~20 ms for the kernel to tear slirp4netns's tap device down, a quarter of a
+  // one-off sandboxed `slipway run`.
+  ~JobNetworkPool();
 
   // An idle usable namespace of the mode, or a new one.
   Result<std::unique_ptr<JobNetwork>> take(bool outbound);
+  // Makes one namespace of the mode and keeps it idle, unless one is idle already, so that the
+  // next take() finds it. A failure is dropped: that take() makes its own and reports why. The
+  // calling thread must outlive its use (a holder ends with the thread that started it).
+  void prepare(bool outbound);
   // For the next job: call only when no process of the finished job can remain in it.
   void give_back(std::unique_ptr<JobNetwork> network);
   // Stops every idle namespace (a server's stop; tests).
   void clear();
 
  private:
+  std::vector<std::unique_ptr<JobNetwork>>::iterator find_idle_locked(bool outbound);
+
   std::mutex mutex_;
   std::vector<std::unique_ptr<JobNetwork>> idle_;
 };

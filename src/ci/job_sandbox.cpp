@@ -221,13 +221,22 @@ Status JobSandbox::start_network() {
     network_ = std::move(*joined);
     return {};
   }
-  // Without root a namespace could not be entered; without a way out and without services,
-  // each step's own namespace (SandboxSpec::new_network) isolates as well and costs nothing.
-  if (!full_ || request_.host_network || (request_.network_none && !request_.shared_network)) return {};
+  if (!takes_pooled_network(request_, full_)) return {};
   auto taken = JobNetworkPool::instance().take(outbound);
   if (!taken) return taken.error();
   network_ = std::move(*taken);
   return {};
+}
+
+// Without root a namespace could not be entered; without a way out and without services, each
+// step's own namespace (SandboxSpec::new_network) isolates as well and costs nothing; a pod's
+// holder owns the namespace of a job with `image:` services.
+bool JobSandbox::takes_pooled_network(const JobSandboxRequest& request, bool full) {
+  return full && request.network_pid == 0 && !request.host_network && !(request.network_none && !request.shared_network);
+}
+
+void JobSandbox::prepare_network(const JobSandboxRequest& request) {
+  if (takes_pooled_network(request, full_mode())) JobNetworkPool::instance().prepare(!request.network_none);
 }
 
 pid_t JobSandbox::network_pid() const { return network_ ? network_->pid() : 0; }

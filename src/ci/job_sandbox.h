@@ -89,6 +89,9 @@ class JobSandbox {
 
   // Whether this process can run the full mode (it is root).
   static bool full_mode();
+  // Makes the shared network namespace that open(request) would take from the pool, unless the
+  // pool has one (JobNetworkPool::prepare); nothing when such a job needs none.
+  static void prepare_network(const JobSandboxRequest& request);
 
  private:
   explicit JobSandbox(JobSandboxRequest request);
@@ -96,6 +99,8 @@ class JobSandbox {
   Status prepare_root();
   Status prepare_files();
   Status start_network();
+  // Whether a job of `request` takes its network namespace from the pool.
+  static bool takes_pooled_network(const JobSandboxRequest& request, bool full);
   std::vector<SandboxMount> mounts() const;  // what a step sees, in order
   std::shared_ptr<const SandboxSpec> make_spec() const;
 

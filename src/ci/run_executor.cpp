@@ -1,5 +1,7 @@
 #include "ci/run_executor.h"
 
+#include <future>
+
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -146,8 +148,8 @@ Status RunExecutor::check_out(Execution& execution) {
   return checkout_commit(run.source, run.commit, execution.workspace);
 }
 
-// Marks the run running, checks its commit out (merging a pull request's base when asked),
-// reads its .slipway.yml from the commit's objects and plans its jobs.
+// Marks the run running, reads its .slipway.yml from the commit's objects and plans its jobs,
+// then checks its commit out (merging a pull request's base when asked).
 RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   RunRecord& run = execution.run;
   if (is_cancelled(execution.cancel)) return stop(RunStatus::cancelled, "cancelled before it started");
@@ -163,14 +165,22 @@ RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   // From here every way out removes the workspace (a partial checkout too), after the run's end
   // is recorded: the guard leaves with the outcome, or goes with it on an error.
   execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace, layers_of(execution.run_dir));
-  if (Status checked_out = check_out(execution); !checked_out) return stop(RunStatus::failed, checked_out.error().message);
+  if (PhaseResult planned = plan(execution); !planned || *planned) return planned;
+  if (Status checked_out = check_out_beside_job_network(execution); !checked_out) {
+    return stop(RunStatus::failed, checked_out.error().message);
+  }
   if (!execution.settings.merge_branch.empty()) {
     if (Status merged = merge_branch_into_workspace(execution.workspace, execution.settings.merge_branch); !merged) {
       return stop(RunStatus::failed, merged.error().message);
     }
   }
-  // From the commit's git objects, not the checkout: a symlink there could name any file the
-  // server can read, and its errors would quote it (spec/spec_file.h).
+  return std::optional<RunEnd>();  // go on
+}
+
+// The run's .slipway.yml, from the commit's git objects, not the checkout: a symlink there
+// could name any file the server can read, and its errors would quote it (spec/spec_file.h).
+RunExecutor::PhaseResult RunExecutor::plan(Execution& execution) {
+  const RunRecord& run = execution.run;
   auto text = read_spec_at_revision(run.source, run.commit);
   if (!text) return stop(RunStatus::failed, text.error().message);
   ParsedSpec parsed = parse_repository_spec(*text, kSpecFileName);
@@ -184,6 +194,19 @@ RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   plan_request.branch = run.branch;
   execution.plan = expand_plan(*execution.spec, plan_request);
   return std::optional<RunEnd>();  // go on
+}
+
+// The checkout on a thread of its own while this one has the executor make the test job's
+// network (the sandbox's namespace, when the pool has none): each takes a program start or two
+// and neither needs the other, so a one-off `slipway run` waits for the longer only. The
+// network is made on this thread because its holder ends with the thread that made it.
+Status RunExecutor::check_out_beside_job_network(Execution& execution) {
+  std::optional<JobRequest> network;
+  if (!execution.plan.jobs.empty()) network = job_network_request(execution.plan.jobs.front());
+  if (!network) return check_out(execution);
+  std::future<Status> checked_out = std::async(std::launch::async, [this, &execution] { return check_out(execution); });
+  executor_.prepare_job(*network);
+  return checked_out.get();
 }
 
 // Runs the test job with the "test" environment's secrets, then saves its report and records

@@ -128,6 +128,8 @@ class RunExecutor {
   }
 
   PhaseResult prepare(Execution& execution);
+  PhaseResult plan(Execution& execution);
+  Status check_out_beside_job_network(Execution& execution);
   Status check_out(Execution& execution);
   PhaseResult test(Execution& execution);
   Result<RunEnd> publish(Execution& execution);

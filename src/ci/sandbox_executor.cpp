@@ -90,19 +90,12 @@ class SandboxExecutor : public Executor {
     if (error) {
       return make_error(fmt::format("cannot resolve the workspace {}: {}", request.workspace.string(), error.message()));
     }
-    JobSandboxRequest sandbox;
-    sandbox.workspace = workspace;
-    sandbox.network_none = request.network_none;
-    sandbox.shared_network = request.has_services;
-    sandbox.limits = request.limits;
-    sandbox.docker = request.docker;
-    sandbox.network_pid = request.network_pid;
-    sandbox.uid = options_.job_uid;
-    sandbox.hidden_paths = options_.hidden_paths;
-    auto opened = JobSandbox::open(sandbox);
+    auto opened = JobSandbox::open(sandbox_request(request, workspace));
     if (!opened) return make_error(fmt::format("cannot open the job's sandbox: {}", opened.error().message));
     return std::unique_ptr<JobScope>(std::make_unique<SandboxJob>(std::move(*opened)));
   }
+
+  void prepare_job(const JobRequest& request) override { JobSandbox::prepare_network(sandbox_request(request, {})); }
 
  private:
   Result<LaunchPlan> plan_for(const StepCommand& command) const {
@@ -115,6 +108,19 @@ class SandboxExecutor : public Executor {
     SpawnRequest spawn{std::move(launch.argv), std::move(*env), "/"};
     spawn.enter = std::move(launch.enter);
     return LaunchPlan{std::move(spawn), kSandboxWrappers, true};
+  }
+
+  JobSandboxRequest sandbox_request(const JobRequest& request, const std::filesystem::path& workspace) const {
+    JobSandboxRequest sandbox;
+    sandbox.workspace = workspace;
+    sandbox.network_none = request.network_none;
+    sandbox.shared_network = request.has_services;
+    sandbox.limits = request.limits;
+    sandbox.docker = request.docker;
+    sandbox.network_pid = request.network_pid;
+    sandbox.uid = options_.job_uid;
+    sandbox.hidden_paths = options_.hidden_paths;
+    return sandbox;
   }
 
   ExecutorOptions options_;

@@ -16,6 +16,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
+bool has_services(const PlannedJob& job) {
+  for (const PlannedStep& step : job.steps) {
+    if (step.kind == StepKind::service) return true;
+  }
+  return false;
+}
+
+const PlannedStep* first_image_service(const PlannedJob& job) {
+  for (const PlannedStep& step : job.steps) {
+    if (step.kind == StepKind::service && !step.image.empty()) return &step;
+  }
+  return nullptr;
+}
+
 constexpr Milliseconds kReadyPollInterval{200};
 constexpr Milliseconds kReadyCommandTimeout{10'000};
 
@@ -77,14 +91,9 @@ class TestJobRun {
   // The sandbox (or nothing, on the host) that every step and service of the job shares; first
   // the container pod whose network it joins, when a service is an image.
   bool open_job() {
-    bool has_services = false;
-    const PlannedStep* image_service = nullptr;
-    for (const PlannedStep& step : job_.steps) {
-      has_services = has_services || step.kind == StepKind::service;
-      if (step.kind == StepKind::service && !step.image.empty() && !image_service) image_service = &step;
-    }
-    JobRequest request{settings_.workspace, job_.network_none, has_services, lower_limits(settings_.limits, job_.limits),
-                       settings_.docker};
+    const PlannedStep* image_service = first_image_service(job_);
+    JobRequest request{settings_.workspace, job_.network_none, has_services(job_),
+                       lower_limits(settings_.limits, job_.limits), settings_.docker};
     if (image_service) {
       if (!open_pod(*image_service)) return false;
       request.network_pid = pod_->network_pid();
@@ -354,6 +363,14 @@ void TestJobRun::stop_services() {
 
 fs::path step_log_dir(const fs::path& log_root, size_t index, const PlannedStep& step) {
   return log_root / fmt::format("{:02}-{}", index + 1, step.name);
+}
+
+std::optional<JobRequest> job_network_request(const PlannedJob& job) {
+  if (first_image_service(job)) return std::nullopt;
+  JobRequest request;
+  request.network_none = job.network_none;
+  request.has_services = has_services(job);
+  return request;
 }
 
 TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& settings) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,11 @@ struct TestJobResult {
 };
 
 TestJobResult run_test_job(const PlannedJob& job, const TestJobSettings& settings);
+
+// What the test job will ask of Executor::open_job, without the workspace and the limits: enough
+// for Executor::prepare_job before the checkout. nullopt for a job with an `image:` service,
+// whose network namespace its container pod makes.
+std::optional<JobRequest> job_network_request(const PlannedJob& job);
 
 // Where step `index` of a job logs: log_root/NN-name. Known before the step starts, so a run's
 // records can point at a log that readers follow while it is being written.

@@ -3,8 +3,10 @@
 // $HOME shared by the job's steps, and the per-job limits named in a failed step's reason.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <future>
@@ -135,6 +137,34 @@ TEST(JobSandbox, NetworkNoneHasOnlyLoopbackAndOutboundHasAWayOut) {
   auto open = slipway.run({"run", outbound.path().string()});
   ASSERT_EQ(open.exit_code, 0) << open.out << open.err;
   EXPECT_NE(open.out.find("[unit] default-route tap0"), std::string::npos) << open.out;
+}
+
+// `slipway run` leaves its job's network (the holder and slirp4netns) to end on their own when
+// it exits, as after a kill -9, rather than wait for the kernel to tear slirp4netns's tap device
+// down: they must end all the same. This test adopts them (a child subreaper, as the server is)
+// and waits for every one.
+TEST(JobSandbox, NothingOfAJobsNetworkOutlivesSlipwayRun) {
+  ScratchRepository repo;
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: 'true'\n");
+  repo.commit();
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int adopted = 0;
+  bool all_ended = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0) {
+      all_ended = errno == ECHILD;
+      break;
+    }
+    if (info.si_pid != 0) ++adopted;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  EXPECT_TRUE(all_ended) << adopted << " adopted so far; some are still running after 5 s";
 }
 
 // Jobs starting side by side, each with its own namespace and slirp4netns. When bubblewrap made
