@@ -16,9 +16,24 @@ struct TreePair {
   std::string from, to, folder;
 };
 
+// A name git itself would never write into a tree, nor check out: a crafted tree object can hold
+// one, and the paths named here are removed from, and written into, a folder on the server.
+bool is_checkout_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
 Result<std::vector<GitTreeEntry>> entries_of(GitObjects& objects, const std::string& tree) {
   if (tree.empty()) return std::vector<GitTreeEntry>{};
-  return objects.tree_entries(tree);
+  auto entries = objects.tree_entries(tree);
+  if (!entries) return entries.error();
+  for (const GitTreeEntry& entry : *entries) {
+    if (!is_checkout_name(entry.name)) {
+      return make_error(fmt::format("the tree {} holds an entry no checkout can have (a name that is empty, '.', "
+                                    "'..' or holds '/')", tree));
+    }
+  }
+  return entries;
 }
 
 // Compares one pair: leaves become changes, differing subtrees more pairs.

@@ -25,7 +25,8 @@ struct GitPathChange {
 };
 
 // Every path added, changed or removed from the commit `from` to the commit `to`. Error when
-// either is not a commit of the repository, or a tree cannot be read.
+// either is not a commit of the repository, a tree cannot be read, or a tree it reads holds a
+// name that no checkout can have ("", ".", "..", or one with '/': only a crafted tree does).
 Result<std::vector<GitPathChange>> diff_commit_trees(GitObjects& objects, std::string_view from, std::string_view to);
 
 }  // namespace slipway

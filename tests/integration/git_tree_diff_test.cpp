@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "base/strings.h"
 #include "support/scratch_repository.h"
@@ -99,6 +100,27 @@ TEST(GitTreeDiff, TheSameTreeHasNoChangesAndAMissingCommitIsAnError) {
   auto missing = diff_commit_trees(objects, std::string(40, 'a'), first);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("no such tree"), std::string::npos) << missing.error().message;
+}
+
+// A tree object made by hand (git's own commands refuse to) whose entry is named ".." or holds a
+// '/': refused, never a path to remove or write.
+TEST(GitTreeDiff, ACraftedTreeWithANameNoCheckoutCanHaveIsRefused) {
+  ScratchRepository repo;
+  repo.write("a.txt", "a\n");
+  std::string first = repo.commit("first");
+  std::string blob = std::string(trim(repo.git({"rev-parse", first + ":a.txt"})));
+  std::string raw_id;
+  for (size_t i = 0; i < blob.size(); i += 2) raw_id += static_cast<char>(std::stoi(blob.substr(i, 2), nullptr, 16));
+  for (const std::string name : {"..", "up/../../etc"}) {
+    fs::path tree_file = repo.path() / ".git" / "crafted-tree";
+    std::ofstream(tree_file, std::ios::binary) << "100644 " << name << '\0' << raw_id;
+    std::string tree = std::string(trim(repo.git({"hash-object", "-t", "tree", "--literally", "-w", tree_file.string()})));
+    std::string crafted = std::string(trim(repo.git({"commit-tree", tree, "-p", first, "-m", "crafted"})));
+    GitObjects objects(repo.path());
+    auto changes = diff_commit_trees(objects, first, crafted);
+    ASSERT_FALSE(changes.ok()) << name;
+    EXPECT_NE(changes.error().message.find("an entry no checkout can have"), std::string::npos) << changes.error().message;
+  }
 }
 
 }  // namespace
