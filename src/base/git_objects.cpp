@@ -99,6 +99,11 @@ std::shared_ptr<GitObjects> GitObjects::of(const fs::path& given) {
 
 GitObjects::~GitObjects() { stop(); }
 
+void GitObjects::start_early() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!git_) static_cast<void>(start());
+}
+
 Status GitObjects::start() {
   fs::path git = find_program("git");
   if (git.empty()) return make_error("git is not installed");

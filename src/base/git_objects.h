@@ -63,6 +63,10 @@ class GitObjects {
   Result<std::optional<GitObjectInfo>> info_or_missing(std::string_view revision);
   // The entry named `name` in the root tree of `commit`; nullopt when there is none.
   Result<std::optional<GitTreeEntry>> root_entry(std::string_view commit, std::string_view name);
+  // Starts its git now unless one runs, so that the first question does not wait for git to load
+  // (for a caller with other work first: `slipway run` opens its store meanwhile). A failure is
+  // left for the first question to report.
+  void start_early();
   // Every entry of the tree `revision` names ("SHA^{tree}", a tree's id), in the tree's order.
   // Error when it names no tree.
   Result<std::vector<GitTreeEntry>> tree_entries(std::string_view revision);

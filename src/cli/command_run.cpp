@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/git_objects.h"
 #include "cd/container_runtime.h"
 #include "cd/docker_pods.h"
 #include "ci/executor.h"
@@ -96,6 +97,8 @@ int run_locally(const RunOptions& options, const GlobalOptions& global) {
   if (!secrets) return fail(secrets.error().message);
   auto max_log_bytes = parse_memory_size(options.max_log_bytes);
   if (!max_log_bytes) return fail("--max-log-bytes: " + max_log_bytes.error().message);
+  // The repository's git loads while the executor and the store are set up.
+  GitObjects::of(options.directory)->start_early();
   DataDirectory data{global.resolved_data_dir()};
   auto executor = choose_executor(options.executor, data.root);
   if (!executor) return fail(executor.error().message);

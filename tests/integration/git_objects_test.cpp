@@ -131,6 +131,24 @@ TEST(GitObjects, NotARepositorySaysWhatGitSaid) {
   auto answer = objects.info("HEAD");
   ASSERT_FALSE(answer.ok());
   EXPECT_NE(answer.error().message.find("not a git repository"), std::string::npos) << answer.error().message;
+  // Started early, the same: the git that could not start is the first question's to report.
+  GitObjects early(empty.path());
+  early.start_early();
+  auto asked = early.info("HEAD");
+  ASSERT_FALSE(asked.ok());
+  EXPECT_NE(asked.error().message.find("not a git repository"), std::string::npos) << asked.error().message;
+}
+
+TEST(GitObjects, AGitStartedEarlyAnswersTheFirstQuestion) {
+  ScratchRepository repo;
+  std::string first = repo.commit("first");
+  GitObjects objects(repo.path());
+  objects.start_early();
+  objects.start_early();  // one git, however often asked to start
+  auto head = objects.info("refs/heads/main^{commit}");
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->id, first);
 }
 
 }  // namespace
