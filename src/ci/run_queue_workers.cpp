@@ -188,10 +188,8 @@ void RunQueue::Impl::carry_out(const WorkerTools& tools, RunExecutor& runner, Ac
   if (mirrors && mirrors->mirrors(run.repository) && !fetch_commit(store, run)) return;
   record_run_event(store, "run.started", run);
   RunSettings settings = settings_for(store, run);
-  // The configuration's names are letters, digits, '_', '.' and '-'; a name that could leave the
-  // folder gets a full checkout.
-  const bool plain_name = run.repository.find('/') == std::string::npos && run.repository != "." && run.repository != "..";
-  if (tools.templates && plain_name) {
+  // A configured name is a folder name of its own (base/names.h: no '/', never '.' or '..').
+  if (tools.templates) {
     settings.workspace_template = WorkspaceTemplate{*tools.templates / run.repository, tools.template_owner};
   }
   settings.cancel_reason = [this, &active] {
