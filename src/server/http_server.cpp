@@ -463,6 +463,12 @@ void HttpServer::stop() {
   s.io.stop();
   for (auto& thread : s.threads) thread.join();
   s.threads.clear();
+  // The close posted above may not have run before io.stop(): closed here for certain, with no
+  // thread left using it. A listener left open until the object goes would take connections
+  // into its backlog and answer none: a server stopping while its own run pushed to a repository
+  // whose post-receive hook calls it back waited out that hook's 10 s curl.
+  beast::error_code ignored;
+  s.acceptor.close(ignored);
 }
 
 }  // namespace slipway
