@@ -51,7 +51,7 @@ bool contains_ignoring_case(std::string_view text, std::string_view lower_needle
 // The source's layout, or nothing when it is anything the fast path does not handle (a gitfile,
 // a linked worktree, reftable refs, another object format, a path git's config cannot hold):
 // those go through `git clone`, which knows them all.
-std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const std::string& sha) {
+std::optional<SourceLayout> files_layout(const fs::path& repository) {
   std::error_code error;
   SourceLayout layout{fs::absolute(repository).lexically_normal(), {}};
   if (fs::is_directory(layout.url / ".git", error)) {
@@ -61,12 +61,18 @@ std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const s
   } else {
     return std::nullopt;
   }
-  if (fs::exists(layout.git_dir / "commondir", error) || sha.size() != 40) return std::nullopt;
+  if (fs::exists(layout.git_dir / "commondir", error)) return std::nullopt;
   auto config = read_file(layout.git_dir / "config");
   // An [extensions] section (reftable, sha256, partial clones…) changes what the files mean.
   if (!config || contains_ignoring_case(*config, "[extensions")) return std::nullopt;
   if (!config_safe(layout.url.string()) || !config_safe(layout.git_dir.string())) return std::nullopt;
   return layout;
+}
+
+// As files_layout(), for a checkout of `sha`: a SHA-256 id (64 hex digits) goes through git.
+std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const std::string& sha) {
+  if (sha.size() != 40) return std::nullopt;
+  return files_layout(repository);
 }
 
 bool is_hex_sha(std::string_view text) {
@@ -99,6 +105,25 @@ std::map<std::string, std::string> read_refs(const fs::path& git_dir) {
     }
   }
   return refs;
+}
+
+// One branch's sha, as git reads it: the loose ref over the packed one. Nothing when the branch
+// has no commit yet, or its name could step out of refs/ (git never writes such a HEAD).
+std::optional<std::string> branch_sha(const fs::path& git_dir, std::string_view branch) {
+  if (branch.empty() || branch.find("..") != std::string_view::npos || branch.front() == '/') return std::nullopt;
+  const std::string ref = "refs/heads/" + std::string(branch);
+  if (auto loose = read_file(git_dir / ref); loose && is_hex_sha(trim(*loose))) return std::string(trim(*loose));
+  auto packed = read_file(git_dir / "packed-refs");
+  if (!packed) return std::nullopt;
+  for (std::string_view rest = *packed; !rest.empty();) {
+    size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    if (line.size() == 41 + ref.size() && line[40] == ' ' && line.substr(41) == ref && is_hex_sha(line.substr(0, 40))) {
+      return std::string(line.substr(0, 40));
+    }
+  }
+  return std::nullopt;
 }
 
 // What `git clone` records of the source's refs: tags as they are, branches as origin's
@@ -190,11 +215,33 @@ std::string checked_out_branch(const fs::path& repository, const std::string& sh
   return branch ? std::string(trim(*branch)) : "";
 }
 
+// HEAD read from the repository's files, as `slipway run` asks by default: its branch's ref, or
+// the sha of a detached HEAD. A branch ref always names a commit (git refuses anything else
+// there), so no git process has to start before the checkout can. Nothing when the layout or
+// HEAD is one only git reads (or no commit yet): then git answers, with its errors.
+std::optional<CommitInfo> head_from_files(const fs::path& repository) {
+  std::optional<SourceLayout> layout = files_layout(repository);
+  if (!layout) return std::nullopt;
+  auto head = read_file(layout->git_dir / "HEAD");
+  if (!head) return std::nullopt;
+  std::string_view text = trim(*head);
+  if (is_hex_sha(text)) return CommitInfo{std::string(text), ""};
+  if (!text.starts_with("ref: refs/heads/")) return std::nullopt;
+  std::string branch(text.substr(16));
+  auto sha = branch_sha(layout->git_dir, branch);
+  if (!sha) return std::nullopt;
+  return CommitInfo{std::move(*sha), std::move(branch)};
+}
+
 }  // namespace
 
-// Through the repository's long-lived `git cat-file` (base/git_objects.h), which the run reads
-// its .slipway.yml through next: no git process per question.
+// HEAD from the files where they say it plainly; anything else through the repository's
+// long-lived `git cat-file` (base/git_objects.h), which the run reads its .slipway.yml through
+// next: no git process per question.
 Result<CommitInfo> resolve_commit(const fs::path& repository, const std::string& revision) {
+  if (revision == "HEAD") {
+    if (std::optional<CommitInfo> head = head_from_files(repository)) return std::move(*head);
+  }
   auto objects = GitObjects::of(repository);
   auto found = objects->info(revision + "^{commit}");
   if (!found || !*found) {

@@ -16,8 +16,9 @@ struct CommitInfo {
 };
 
 // Resolves `revision` ("HEAD", a sha, a branch) in the repository at `repository`, a work tree
-// or a bare repository. Errors say whether the folder is not a git repository or the revision
-// is unknown.
+// or a bare repository. "HEAD" is read from the repository's files when its layout is the plain
+// one (no git process); every other case asks git. Errors say whether the folder is not a git
+// repository or the revision is unknown.
 Result<CommitInfo> resolve_commit(const std::filesystem::path& repository, const std::string& revision);
 
 // Clones `repository` into `workspace` (which must not exist yet) and checks out `sha` detached.

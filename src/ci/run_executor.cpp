@@ -148,8 +148,8 @@ Status RunExecutor::check_out(Execution& execution) {
   return checkout_commit(run.source, run.commit, execution.workspace);
 }
 
-// Marks the run running, reads its .slipway.yml from the commit's objects and plans its jobs,
-// then checks its commit out (merging a pull request's base when asked).
+// Marks the run running, reads its .slipway.yml from the commit's objects and plans its jobs
+// while its commit is checked out (merging a pull request's base when asked).
 RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   RunRecord& run = execution.run;
   if (is_cancelled(execution.cancel)) return stop(RunStatus::cancelled, "cancelled before it started");
@@ -165,10 +165,7 @@ RunExecutor::PhaseResult RunExecutor::prepare(Execution& execution) {
   // From here every way out removes the workspace (a partial checkout too), after the run's end
   // is recorded: the guard leaves with the outcome, or goes with it on an error.
   execution.outcome.workspace = WorkspaceGuard(execution.workspace, execution.settings.keep_workspace, layers_of(execution.run_dir));
-  if (PhaseResult planned = plan(execution); !planned || *planned) return planned;
-  if (Status checked_out = check_out_beside_job_network(execution); !checked_out) {
-    return stop(RunStatus::failed, checked_out.error().message);
-  }
+  if (PhaseResult ready = plan_and_check_out(execution); !ready || *ready) return ready;
   if (!execution.settings.merge_branch.empty()) {
     if (Status merged = merge_branch_into_workspace(execution.workspace, execution.settings.merge_branch); !merged) {
       return stop(RunStatus::failed, merged.error().message);
@@ -196,17 +193,24 @@ RunExecutor::PhaseResult RunExecutor::plan(Execution& execution) {
   return std::optional<RunEnd>();  // go on
 }
 
-// The checkout on a thread of its own while this one has the executor make the test job's
-// network (the sandbox's namespace, when the pool has none): each takes a program start or two
-// and neither needs the other, so a one-off `slipway run` waits for the longer only. The
-// network is made on this thread because its holder ends with the thread that made it.
-Status RunExecutor::check_out_beside_job_network(Execution& execution) {
-  std::optional<JobRequest> network;
-  if (!execution.plan.jobs.empty()) network = job_network_request(execution.plan.jobs.front());
-  if (!network) return check_out(execution);
+// The checkout runs on a thread of its own while this one reads and plans .slipway.yml and has
+// the executor make the test job's network (the sandbox's namespace, when the pool has none):
+// each takes a program start or two and none needs another's result, so a one-off `slipway run`
+// waits for the longest only. A .slipway.yml that fails costs a checkout the workspace guard
+// removes. The network is made on this thread because its holder ends with the thread that
+// made it.
+RunExecutor::PhaseResult RunExecutor::plan_and_check_out(Execution& execution) {
   std::future<Status> checked_out = std::async(std::launch::async, [this, &execution] { return check_out(execution); });
-  executor_.prepare_job(*network);
-  return checked_out.get();
+  PhaseResult planned = plan(execution);
+  if (planned && !*planned && !execution.plan.jobs.empty()) {
+    if (std::optional<JobRequest> network = job_network_request(execution.plan.jobs.front())) {
+      executor_.prepare_job(*network);
+    }
+  }
+  Status checkout = checked_out.get();
+  if (!planned || *planned) return planned;
+  if (!checkout) return stop(RunStatus::failed, checkout.error().message);
+  return std::optional<RunEnd>();  // go on
 }
 
 // Runs the test job with the "test" environment's secrets, then saves its report and records

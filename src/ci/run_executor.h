@@ -129,7 +129,7 @@ class RunExecutor {
 
   PhaseResult prepare(Execution& execution);
   PhaseResult plan(Execution& execution);
-  Status check_out_beside_job_network(Execution& execution);
+  PhaseResult plan_and_check_out(Execution& execution);
   Status check_out(Execution& execution);
   PhaseResult test(Execution& execution);
   Result<RunEnd> publish(Execution& execution);

@@ -150,5 +150,52 @@ TEST_F(GitCheckout, RefusesAnUnknownCommitAndAnExistingWorkspace) {
   EXPECT_NE(again.error().message.find("already exists"), std::string::npos) << again.error().message;
 }
 
+// resolve_commit reads HEAD from the files where it can (no git process): in every state a
+// repository's HEAD can be in, its answer is git's own.
+TEST_F(GitCheckout, ResolvesHeadAsGitDoesInEveryStateOfTheRepository) {
+  auto expect_head_is = [](const fs::path& repository, const std::string& sha, const std::string& branch) {
+    auto resolved = resolve_commit(repository, "HEAD");
+    ASSERT_TRUE(resolved.ok()) << resolved.error().message;
+    EXPECT_EQ(resolved->sha, sha) << repository;
+    EXPECT_EQ(resolved->branch, branch) << repository;
+  };
+  // main's ref is packed (the fixture packed every ref)
+  ASSERT_FALSE(fs::exists(repository_.path() / ".git/refs/heads/main"));
+  expect_head_is(repository_.path(), second_, "main");
+  // a new commit writes a loose ref, newer than the packed one
+  repository_.write("README.md", "third\n");
+  std::string third = repository_.commit("third");
+  expect_head_is(repository_.path(), third, "main");
+  // another branch, and a detached HEAD
+  repository_.git({"checkout", "--quiet", "feature"});
+  expect_head_is(repository_.path(), first_, "feature");
+  repository_.git({"checkout", "--quiet", "--detach", second_});
+  expect_head_is(repository_.path(), second_, "");
+  // a bare repository, and a linked worktree (git answers)
+  repository_.git({"checkout", "--quiet", "main"});
+  fs::path bare = scratch_.path() / "bare.git";
+  ASSERT_TRUE(run_command_checked({"git", "clone", "--quiet", "--bare", repository_.path().string(), bare.string()}).ok());
+  expect_head_is(bare, third, "main");
+  fs::path linked = scratch_.path() / "linked";
+  repository_.git({"worktree", "add", "--quiet", "-b", "side", linked.string(), first_});
+  expect_head_is(linked, first_, "side");
+  // a branch with no commit yet is git's "unknown revision", said as before
+  repository_.git({"checkout", "--quiet", "--orphan", "empty"});
+  auto unborn = resolve_commit(repository_.path(), "HEAD");
+  ASSERT_FALSE(unborn.ok());
+  EXPECT_NE(unborn.error().message.find("no commit 'HEAD' (is anything committed yet?)"), std::string::npos)
+      << unborn.error().message;
+}
+
+// A HEAD no git would write — a ref that climbs out of refs/ — is not followed on disk: git reads
+// it and refuses it.
+TEST_F(GitCheckout, AHeadThatClimbsOutOfRefsIsLeftToGit) {
+  fs::path git_dir = repository_.path() / ".git";
+  std::ofstream(git_dir / "escape") << second_ << "\n";
+  std::ofstream(git_dir / "HEAD", std::ios::trunc) << "ref: refs/heads/../../escape\n";
+  auto resolved = resolve_commit(repository_.path(), "HEAD");
+  EXPECT_FALSE(resolved.ok()) << "resolved to " << resolved->sha;
+}
+
 }  // namespace
 }  // namespace slipway
