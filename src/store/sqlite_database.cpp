@@ -130,6 +130,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& fi
   }
   sqlite3_extended_result_codes(connection, 1);
   sqlite3_busy_timeout(connection, busy_timeout_ms);
+  // The WAL and its index stay when the last connection closes (truncated to nothing, see
+  // journal_size_limit in store.cpp): a short process (`slipway run`, each CLI command) would
+  // otherwise create both files, sync the folder for them, and delete them again on every call.
+  int persist_wal = 1;
+  sqlite3_file_control(connection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
   return std::unique_ptr<Database>(new Database(connection));
 }
 

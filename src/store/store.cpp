@@ -35,8 +35,10 @@ RunRecord read_run(const Row& row) {
 }
 
 // WAL lets the server's readers proceed while a run writes; NORMAL sync is durable across
-// application crashes in WAL mode and skips an fsync per commit. Foreign keys are off by
-// default in SQLite and must be enabled per connection for the cascades to work.
+// application crashes in WAL mode and skips an fsync per commit. The WAL file persists between
+// processes (sqlite_database.cpp); journal_size_limit has SQLite truncate it after a checkpoint
+// and at close, so it never holds more than 4 MiB idle. Foreign keys are off by default in
+// SQLite and must be enabled per connection for the cascades to work.
 Status configure(Database& database) {
   std::string mode;
   Status wal = database.stmt("PRAGMA journal_mode = WAL").fetch<std::string>([&](std::string m) {
@@ -46,7 +48,7 @@ Status configure(Database& database) {
   if (mode != "wal") {
     return make_error(fmt::format("cannot enable WAL mode (journal mode is '{}')", mode));
   }
-  return database.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+  return database.execute("PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304; PRAGMA foreign_keys = ON");
 }
 
 // The WHERE clause for a filter; bind_run_filter binds its parameters in the same order.
