@@ -10,6 +10,7 @@
 
 #include "base/files.h"
 #include "base/git_objects.h"
+#include "base/object_id.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 
@@ -75,9 +76,8 @@ std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const s
   return files_layout(repository);
 }
 
-bool is_hex_sha(std::string_view text) {
-  return text.size() == 40 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
+// A SHA-1 object id: the only kind the fast path's files hold (SHA-256 repositories go to git).
+bool is_hex_sha(std::string_view text) { return text.size() == 40 && is_full_object_id(text); }
 
 // The source's branches and tags, name → sha: packed-refs first, loose refs over them (a loose
 // ref is always the newer). Symbolic refs and refs being written (*.lock) are left out.

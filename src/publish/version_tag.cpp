@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include "base/object_id.h"
 #include "base/run_command.h"
 #include "base/strings.h"
 #include "publish/remote_tags.h"
@@ -16,11 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
-
-bool is_full_sha(std::string_view text) {
-  return (text.size() == 40 || text.size() == 64) &&
-         text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-}
 
 // The release tags among `tags`, each with its version.
 std::vector<std::pair<SemanticVersion, RemoteTag>> release_tags(const std::vector<RemoteTag>& tags) {
@@ -47,7 +43,7 @@ Status check_request(const TagPublishRequest& request) {
   if (request.origin.empty() || request.origin.starts_with('-')) {
     return make_error(fmt::format("'{}' is not a repository path or URL to push the tag to", request.origin));
   }
-  if (!is_full_sha(request.commit)) {
+  if (!is_full_object_id(request.commit)) {
     return make_error(fmt::format("'{}' is not a full commit sha", request.commit));
   }
   for (const std::string* ident : {&request.tagger_name, &request.tagger_email}) {

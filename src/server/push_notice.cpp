@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "base/object_id.h"
 #include "base/strings.h"
 
 namespace slipway {
@@ -10,18 +11,6 @@ namespace {
 
 // Any length up to 255 bytes: refs are short, and a megabyte "ref" belongs in no message.
 constexpr size_t kMaxRefLength = 255;
-
-}  // namespace
-
-bool is_hex_sha(std::string_view text) {
-  if (text.size() != 40 && text.size() != 64) return false;  // SHA-1 or SHA-256 repositories
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
-  }
-  return true;
-}
-
-namespace {
 
 bool has_control_character(std::string_view text) {
   for (char c : text) {
@@ -61,7 +50,7 @@ Result<PushAction> push_action(const PushNotice& notice) {
   if (notice.ref.empty() || notice.ref.size() > kMaxRefLength || has_control_character(notice.ref)) {
     return make_error("\"ref\" must be a ref name such as refs/heads/main, without control characters");
   }
-  if (!is_hex_sha(notice.after)) return make_error("\"after\" must be a commit sha (40 or 64 hex digits)");
+  if (!is_full_object_id(notice.after)) return make_error("\"after\" must be a commit sha (40 or 64 hex digits)");
   PushAction action;
   constexpr std::string_view heads = "refs/heads/";
   if (starts_with(notice.ref, "refs/tags/")) {

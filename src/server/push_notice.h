@@ -32,7 +32,5 @@ struct PushAction {
 // Errors (a 400): a ref holding control characters, a commit that is not a hex sha.
 Result<PushAction> push_action(const PushNotice& notice);
 
-// A commit id as hosts send it: 40 (SHA-1) or 64 (SHA-256) hex digits, either case.
-bool is_hex_sha(std::string_view text);
 
 }  // namespace slipway
