@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <set>
 
 #include "base/crypto.h"
 #include "base/files.h"
@@ -145,6 +147,66 @@ TEST_F(RepositoryMirrorsTest, HousekeepingRunsAfterTheRunNotInsideTheFetch) {
   ASSERT_TRUE(run_command_checked({"sh", "-c", "echo extra | git -C '" + mirror.string() + "' hash-object -w --stdin"}).ok());
   ASSERT_TRUE(mirrors->maintain("web").ok());
   EXPECT_EQ(housekeeping_packs(mirror), 1);
+}
+
+// The longest delta chain in `repository`'s packs (`git verify-pack -v`), 0 when none.
+int longest_delta_chain(const fs::path& repository) {
+  int longest = 0;
+  for (const auto& entry : fs::directory_iterator(repository / "objects" / "pack")) {
+    if (entry.path().extension() != ".idx") continue;
+    auto listing = run_command_checked({"git", "verify-pack", "-v", entry.path().string()});
+    EXPECT_TRUE(listing.ok()) << listing.error().message;
+    if (!listing) continue;
+    std::string_view rest = *listing;
+    for (size_t at = rest.find("chain length = "); at != std::string_view::npos; at = rest.find("chain length = ", at + 1)) {
+      longest = std::max(longest, std::atoi(rest.substr(at + 15, 8).data()));
+    }
+  }
+  return longest;
+}
+
+// A forge packs for itself, with delta chains up to 50 long; the mirror is repacked once after
+// its first fetch with chains of at most 10, and git's housekeeping keeps to that (pack.depth).
+TEST_F(RepositoryMirrorsTest, AMirrorIsRepackedOnceWithShortDeltaChains) {
+  GitHttpsServer forge;
+  // Forty versions of one file, each a few lines away from the one before: git's deltas chain.
+  std::string text;
+  for (int line = 1; line <= 400; ++line) text += std::to_string(line) + "\n";
+  for (int version = 1; version <= 40; ++version) {
+    size_t at = 0;
+    for (int line = 1; line < version * 9; ++line) at = text.find('\n', at) + 1;
+    text.replace(at, text.find('\n', at) - at, "changed in version " + std::to_string(version));
+    work_.write("big.txt", text);
+    work_.commit("version " + std::to_string(version));
+  }
+  fs::path bare = publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(run_command_checked({"git", "-C", bare.string(), "repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50"}).ok());
+  ASSERT_GT(longest_delta_chain(bare), 10) << "the forge's packing has no long chain to cut";
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  auto mirrors = open(https_repository(forge));
+  ASSERT_TRUE(mirrors);
+  ASSERT_TRUE(mirrors->fetch_commit("web", "", "main").ok());
+  fs::path mirror = mirrors->mirror_path("web");
+  EXPECT_LE(longest_delta_chain(mirror), 10);
+  EXPECT_GT(longest_delta_chain(mirror), 0) << "the repack kept deltas";
+  auto depth = run_command_checked({"git", "-C", mirror.string(), "config", "pack.depth"});
+  ASSERT_TRUE(depth.ok()) << depth.error().message;
+  EXPECT_EQ(std::string(trim(*depth)), "10");
+  // Once: a later fetch leaves the pack as it is (a repack would replace it by a new one).
+  auto pack_names = [&mirror] {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(mirror / "objects" / "pack")) {
+      if (entry.path().extension() == ".pack") names.insert(entry.path().filename().string());
+    }
+    return names;
+  };
+  const std::set<std::string> repacked = pack_names();
+  ASSERT_EQ(repacked.size(), 1u);
+  work_.write("second.txt", "2\n");
+  std::string second = work_.commit("second");
+  work_.git({"push", "--quiet", bare.string(), "main"});
+  ASSERT_TRUE(mirrors->fetch_commit("web", second, "main").ok());
+  EXPECT_EQ(pack_names(), repacked);
 }
 
 TEST_F(RepositoryMirrorsTest, AWrongTokenFailsNamingTheSecretAndNeverItsValue) {
