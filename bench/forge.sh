@@ -27,32 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the repository: one commit of FILES files, then COMMITS-1 commits changing one file each ---
-echo "forge bench: making a repository of $commits commits and $files files" >&2
-git init -q --bare "$work/forge/repositories/big.git"
-python3 - "$commits" "$files" <<'EOF_IMPORT' | git -C "$work/forge/repositories/big.git" fast-import --quiet
-import sys
-commits, files = int(sys.argv[1]), int(sys.argv[2])
-out = sys.stdout.buffer
-def data(text):
-    raw = text.encode()
-    out.write(b"data %d\n" % len(raw) + raw + b"\n")
-spec = "kind: library\ntest:\n  suites:\n    unit: 'true'\n"
-for n in range(1, commits + 1):
-    out.write(b"commit refs/heads/main\n")
-    out.write(b"committer Bench <bench@slipway.invalid> %d +0000\n" % (1700000000 + n))
-    data(f"commit {n}")
-    if n == 1:
-        out.write(b"M 100644 inline .slipway.yml\n"); data(spec)
-        for f in range(files):
-            out.write(b"M 100644 inline src/dir%03d/file%05d.txt\n" % (f // 50, f)); data(f"file {f}\nline two\n")
-    else:
-        f = n % files
-        out.write(b"M 100644 inline src/dir%03d/file%05d.txt\n" % (f // 50, f)); data(f"file {f}\nchanged in {n}\n")
-    out.write(b"\n")
-EOF_IMPORT
-git -C "$work/forge/repositories/big.git" symbolic-ref HEAD refs/heads/main
-git -C "$work/forge/repositories/big.git" gc -q
+# --- the repository (bench/forge_repository.sh), and a clone to push new commits from ---------------
+source "$root/bench/forge_repository.sh"
+make_forge_repository "$work/forge/repositories/big.git" "$commits" "$files"
 git clone -q "$work/forge/repositories/big.git" "$work/pusher"
 
 token="bench-token-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
