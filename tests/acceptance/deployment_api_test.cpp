@@ -164,8 +164,10 @@ TEST_F(DeploymentApi, ShowsOneDeploymentWithTheStepsTheControllerWrote) {
   json deployment = get("/api/v1/deployments/2");
   EXPECT_EQ(deployment["id"], 2);
   EXPECT_EQ(deployment["outcome"], "rolled_back");
+  // On a mismatch the steps' messages say why (the rolling_back step carries the reason).
   EXPECT_EQ(states_of(deployment["steps"]),
-            (std::vector<std::string>{"queued", "starting", "health_checking", "rolling_back", "rolled_back"}));
+            (std::vector<std::string>{"queued", "starting", "health_checking", "rolling_back", "rolled_back"}))
+      << deployment["steps"].dump(2);
   const DeploymentRecord record = stored()[1];
   ASSERT_EQ(deployment["steps"].size(), record.steps.size());
   for (size_t i = 0; i < record.steps.size(); ++i) {
