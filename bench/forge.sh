@@ -27,14 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the repository (bench/forge_repository.sh), and a clone to push new commits from ---------------
+# --- the repository and its forge (bench/forge_repository.sh) --------------------------------------
 source "$root/bench/forge_repository.sh"
-make_forge_repository "$work/forge/repositories/big.git" "$commits" "$files"
-git clone -q "$work/forge/repositories/big.git" "$work/pusher"
-
-token="bench-token-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-forge_port=$((20000 + RANDOM % 20000))
-start_git_https "$work/forge" "$forge_port" x-access-token "$token"
+start_bench_forge "$work" "$commits" "$files"
+token="$forge_token"
 
 # --- the server: the repository as a forge's, statuses to the driver's recording API -------------
 data="$work/data" status_port=$((forge_port + 1)) port=$((forge_port + 2))

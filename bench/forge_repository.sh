@@ -1,4 +1,4 @@
-# Sourced by the forge benchmarks (forge.sh, mirror_fetch.sh).
+# Sourced by the forge benchmarks (forge.sh, mirror_fetch.sh), after scripts/infra.
 # make_forge_repository DIR COMMITS FILES: a bare repository at DIR on `main`: one commit of FILES
 # files (50 to a folder) and .slipway.yml, then COMMITS-1 commits changing one file each, packed
 # by `git gc` as a forge packs (delta chains up to git's default depth, 50).
@@ -29,4 +29,16 @@ for n in range(1, commits + 1):
 EOF_IMPORT
   git -C "$repository" symbolic-ref HEAD refs/heads/main
   git -C "$repository" gc -q
+}
+
+# start_bench_forge WORK COMMITS FILES: the repository as WORK/forge/repositories/big.git, a clone
+# of it at WORK/pusher to push new commits from, and the forge serving it over loopback HTTPS with
+# a token (scripts/infra start_git_https, stopped by stop_infra). Sets forge_port and forge_token.
+start_bench_forge() {
+  local work="$1"
+  make_forge_repository "$work/forge/repositories/big.git" "$2" "$3"
+  git clone -q "$work/forge/repositories/big.git" "$work/pusher"
+  forge_token="bench-token-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  forge_port=$((20000 + RANDOM % 20000))
+  start_git_https "$work/forge" "$forge_port" x-access-token "$forge_token"
 }

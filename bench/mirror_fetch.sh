@@ -21,14 +21,10 @@ cleanup() {
 trap cleanup EXIT
 
 source "$root/bench/forge_repository.sh"
-make_forge_repository "$work/forge/repositories/big.git" "$commits" "$files"
-git clone -q "$work/forge/repositories/big.git" "$work/pusher"
-token="bench-token-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-forge_port=$((20000 + RANDOM % 20000))
-start_git_https "$work/forge" "$forge_port" x-access-token "$token"
+start_bench_forge "$work" "$commits" "$files"
 mkdir -p "$work/empty-ca-path"
 
-python3 - "$work" "$forge_port" "$token" "$rounds" "$commits" "$files" <<'EOF_DRIVER'
+python3 - "$work" "$forge_port" "$forge_token" "$rounds" "$commits" "$files" <<'EOF_DRIVER'
 import base64, os, statistics, subprocess, sys, time
 work, port, token, rounds, commits, files = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
 url = f"https://127.0.0.1:{port}/big.git"
