@@ -34,12 +34,18 @@ struct GitRemote {
   std::filesystem::path known_hosts_file;
   std::string ssh_key_secret, known_hosts_secret;
   std::string ca_file;                    // https: trusted instead of the system's CAs
-  // With ca_file: an empty folder given to curl as its CA path. curl built on GnuTLS (Debian's
-  // git) reads its compiled-in CA path (/etc/ssl/certs) beside GIT_SSL_CAINFO, so ca_file alone
-  // would add to the system's CAs rather than replace them, and reading those ~430 certificates
-  // costs each git call ~60 ms. Unset with ca_file: curl's CA path is a folder that does not
-  // exist, and every connection fails rather than trust the system's CAs.
+  // An empty folder given to curl as its CA path. curl built on GnuTLS (Debian's git) reads its
+  // compiled-in CA path (/etc/ssl/certs) beside GIT_SSL_CAINFO:
+  // - with ca_file, that would add the system's CAs to it rather than replace them. Unset with
+  //   ca_file: curl's CA path is a folder that does not exist, and every connection fails rather
+  //   than trust the system's CAs;
+  // - without, the system's CAs are read twice, from the bundle and again from the folder's
+  //   hashed copies (update-ca-certificates writes both from the same certificates): ~35 ms of
+  //   every git call. With this folder and the bundle present, the bundle alone is given. Unset,
+  //   or no bundle: curl's own defaults.
   std::filesystem::path empty_ca_directory;
+  // The system's CA bundle, as Debian's ca-certificates maintains it.
+  std::filesystem::path system_ca_bundle = "/etc/ssl/certs/ca-certificates.crt";
 
   // Runs `git args...` against this remote (the URL is among `args`, where the caller puts it)
   // with the environment below and a timeout. A non-zero exit becomes diagnose()'s Error.

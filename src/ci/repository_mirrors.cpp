@@ -80,7 +80,7 @@ Result<std::unique_ptr<RepositoryMirrors>> RepositoryMirrors::open(const DataDir
     remote.ssh_key_secret = config.auth.ssh_key_secret;
     remote.known_hosts_secret = config.auth.known_hosts_secret;
     remote.ca_file = config.ca_file;
-    if (!remote.ca_file.empty()) {
+    if (url->transport == RepositoryTransport::https || url->transport == RepositoryTransport::http) {
       remote.empty_ca_directory = data.root / "empty-ca-path";
       if (Status made = make_directories(remote.empty_ca_directory); !made) return made.error();
     }

@@ -239,12 +239,12 @@ TEST_F(RepositoryMirrorsTest, WithoutTheCaFileTheCertificateIsNotTrusted) {
 }
 
 // What check() says in a mount namespace where /etc/ssl/certs (curl's compiled-in bundle and
-// folder) holds `system_ca` alone: "" when it passed. A child process, so the test's own
-// mounts stay as they were.
-std::string check_with_system_store(RepositoryMirrors& mirrors, const fs::path& system_ca) {
+// folder) holds `bundle_ca` as the bundle and `folder_ca` as the folder's one certificate (with
+// its hash link): "" when it passed. A child process, so the test's own mounts stay as they were.
+std::string check_with_system_store(RepositoryMirrors& mirrors, const fs::path& bundle_ca, const fs::path& folder_ca) {
   TemporaryDirectory store("slipway-system-store");
-  EXPECT_TRUE(fs::copy_file(system_ca, store.path() / "ca-certificates.crt"));
-  EXPECT_TRUE(fs::copy_file(system_ca, store.path() / "forge-ca.pem"));
+  EXPECT_TRUE(fs::copy_file(bundle_ca, store.path() / "ca-certificates.crt"));
+  EXPECT_TRUE(fs::copy_file(folder_ca, store.path() / "forge-ca.pem"));
   EXPECT_TRUE(run_command_checked({"openssl", "rehash", store.path().string()}).ok());
   int answer[2];
   EXPECT_EQ(::pipe(answer), 0);
@@ -287,19 +287,41 @@ TEST_F(RepositoryMirrorsTest, ACaFileIsTheOnlyCaTrustedNotAddedToTheSystemsStore
   plain.ca_file.clear();
   auto trusting = open(plain);
   ASSERT_TRUE(trusting);
-  EXPECT_EQ(check_with_system_store(*trusting, forge.ca_file()), "");
+  EXPECT_EQ(check_with_system_store(*trusting, forge.ca_file(), forge.ca_file()), "");
 
   // With ca_file naming another CA, the system's store does not count.
   RepositoryConfig pinned = https_repository(forge);
   pinned.ca_file = other_ca.string();
   auto mirrors = open(pinned);
   ASSERT_TRUE(mirrors);
-  std::string said = check_with_system_store(*mirrors, forge.ca_file());
+  std::string said = check_with_system_store(*mirrors, forge.ca_file(), forge.ca_file());
   EXPECT_NE(said.find("is not trusted"), std::string::npos) << said;
   // And with the forge's own CA as ca_file, it passes there too.
   auto right = open(https_repository(forge));
   ASSERT_TRUE(right);
-  EXPECT_EQ(check_with_system_store(*right, forge.ca_file()), "");
+  EXPECT_EQ(check_with_system_store(*right, forge.ca_file(), forge.ca_file()), "");
+}
+
+// Without ca_file the system's bundle is what is trusted, not also the folder's hashed copies
+// beside it (read twice, they cost ~35 ms of each git call): a CA in the folder alone, which
+// update-ca-certificates never leaves, is not trusted; one in the bundle is.
+TEST_F(RepositoryMirrorsTest, WithoutACaFileTheSystemsBundleIsTrustedNotTheFolderBesideIt) {
+  GitHttpsServer forge;
+  publish_to(forge.repositories(), "web");
+  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  TemporaryDirectory other("slipway-other-ca");
+  fs::path other_ca = other.path() / "ca.pem";
+  ASSERT_TRUE(run_command_checked({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=Another CA",
+                                   "-keyout", (other.path() / "ca.key").string(), "-out", other_ca.string()})
+                  .ok());
+  RepositoryConfig plain = https_repository(forge);
+  plain.ca_file.clear();
+  auto mirrors = open(plain);
+  ASSERT_TRUE(mirrors);
+  std::string folder_only = check_with_system_store(*mirrors, other_ca, forge.ca_file());
+  EXPECT_NE(folder_only.find("is not trusted"), std::string::npos) << folder_only;
+  EXPECT_EQ(check_with_system_store(*mirrors, forge.ca_file(), other_ca), "");
 }
 
 TEST_F(RepositoryMirrorsTest, ARepositoryTheForgeDoesNotHaveIsSaidSo) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "base/crypto.h"
+#include "base/files.h"
 #include "ci/git_remote.h"
 #include "spec/repository_url.h"
 #include "spec/server_config.h"
@@ -166,6 +167,24 @@ TEST(GitRemote, TheTokenTravelsAsAHeaderScopedToTheRemotesOrigin) {
   EXPECT_EQ(with_prefix(environment, "GIT_CONFIG_COUNT="), std::vector<std::string>{"GIT_CONFIG_COUNT=4"});
   EXPECT_EQ(with_prefix(environment, "GIT_CONFIG_GLOBAL="), std::vector<std::string>{"GIT_CONFIG_GLOBAL=/dev/null"});
   EXPECT_EQ(with_prefix(environment, "GIT_TERMINAL_PROMPT="), std::vector<std::string>{"GIT_TERMINAL_PROMPT=0"});
+}
+
+// Without ca_file, the system's bundle alone: curl on GnuTLS would read the same CAs again from
+// the folder's hashed copies. Only when the empty folder is given and the bundle is there.
+TEST(GitRemote, WithoutACaFileTheSystemsBundleIsGivenAlone) {
+  TemporaryDirectory folder("slipway-ca-bundle");
+  const std::filesystem::path bundle = folder.path() / "ca-certificates.crt";
+  ASSERT_TRUE(write_file_atomically(bundle, "not read here\n").ok());
+  GitRemote remote = https_remote();
+  remote.ca_file.clear();
+  remote.system_ca_bundle = bundle;
+  EXPECT_TRUE(with_prefix(remote.environment(), "GIT_SSL_CA").empty()) << "no folder given: curl's defaults";
+  remote.empty_ca_directory = "/var/lib/slipway/empty-ca-path";
+  EXPECT_EQ(with_prefix(remote.environment(), "GIT_SSL_CAINFO="), std::vector<std::string>{"GIT_SSL_CAINFO=" + bundle.string()});
+  EXPECT_EQ(with_prefix(remote.environment(), "GIT_SSL_CAPATH="),
+            std::vector<std::string>{"GIT_SSL_CAPATH=/var/lib/slipway/empty-ca-path"});
+  remote.system_ca_bundle = folder.path() / "absent.crt";
+  EXPECT_TRUE(with_prefix(remote.environment(), "GIT_SSL_CA").empty()) << "no bundle: curl's defaults";
 }
 
 TEST(GitRemote, SshPinsTheHostKeyAndOffersOnlyTheDeployKey) {
