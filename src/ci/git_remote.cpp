@@ -92,7 +92,8 @@ std::vector<std::string> GitRemote::environment() const {
       entries.push_back("GIT_SSL_CAINFO=" + ca_file);
       std::string folder = empty_ca_directory.empty() ? "/nonexistent/slipway-no-ca-path" : empty_ca_directory.string();
       entries.push_back("GIT_SSL_CAPATH=" + folder);
-    } else if (std::error_code error; !empty_ca_directory.empty() && std::filesystem::is_regular_file(system_ca_bundle, error)) {
+    } else if (std::error_code error;
+               !empty_ca_directory.empty() && std::filesystem::is_regular_file(system_ca_bundle, error)) {
       entries.push_back("GIT_SSL_CAINFO=" + system_ca_bundle.string());
       entries.push_back("GIT_SSL_CAPATH=" + empty_ca_directory.string());
     }

@@ -122,16 +122,19 @@ namespace {
 Status limit_delta_chains_once(const GitRemote& remote, const fs::path& mirror) {
   const fs::path marker = mirror / "slipway-delta-chains-limited";
   if (fs::exists(marker)) return {};
-  auto configured = remote.git({"-C", mirror.string(), "config", "pack.depth", "10"}, "configure the mirror of", kListTimeout);
+  auto configured =
+      remote.git({"-C", mirror.string(), "config", "pack.depth", "10"}, "configure the mirror of", kListTimeout);
   if (!configured) return configured.error();
   constexpr uintmax_t kLargestRepacked = 256ull << 20;
   uintmax_t packed = 0;
   std::error_code error;
-  for (fs::directory_iterator entry(mirror / "objects" / "pack", error), end; !error && entry != end; entry.increment(error)) {
+  for (fs::directory_iterator entry(mirror / "objects" / "pack", error), end; !error && entry != end;
+       entry.increment(error)) {
     if (entry->path().extension() == ".pack") packed += entry->file_size(error);
   }
   if (packed <= kLargestRepacked) {
-    auto repacked = remote.git({"-C", mirror.string(), "repack", "-a", "-d", "-q"}, "repack the mirror of", kFetchTimeout);
+    auto repacked =
+        remote.git({"-C", mirror.string(), "repack", "-a", "-d", "-q"}, "repack the mirror of", kFetchTimeout);
     if (!repacked) return repacked.error();
   }
   return write_file_atomically(marker, "pack.depth 10\n");

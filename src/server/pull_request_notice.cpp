@@ -70,7 +70,9 @@ class Fields {
 
 Result<PullRequestNotice> finish(PullRequestNotice notice, const Fields& fields) {
   if (!fields.error().empty()) return make_error(fields.error());
-  if (!is_full_object_id(notice.head_sha)) return make_error("the pull request's head commit must be a sha (40 or 64 hex digits)");
+  if (!is_full_object_id(notice.head_sha)) {
+    return make_error("the pull request's head commit must be a sha (40 or 64 hex digits)");
+  }
   return notice;
 }
 
