@@ -79,21 +79,23 @@ std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const s
 // A SHA-1 object id: the only kind the fast path's files hold (SHA-256 repositories go to git).
 bool is_hex_sha(std::string_view text) { return text.size() == 40 && is_full_object_id(text); }
 
+// The refs packed-refs holds, name → sha (peeled "^" lines and the header left out).
+std::map<std::string, std::string> read_packed_refs(const fs::path& git_dir) {
+  std::map<std::string, std::string> refs;
+  auto packed = read_file(git_dir / "packed-refs");
+  if (!packed) return refs;
+  for (const std::string& line : split(*packed, '\n')) {
+    if (line.size() > 41 && line[40] == ' ' && is_hex_sha(std::string_view(line).substr(0, 40))) {
+      refs[line.substr(41)] = line.substr(0, 40);
+    }
+  }
+  return refs;
+}
+
 // The source's branches and tags, name → sha: packed-refs first, loose refs over them (a loose
 // ref is always the newer). Symbolic refs and refs being written (*.lock) are left out.
 std::map<std::string, std::string> read_refs(const fs::path& git_dir) {
-  std::map<std::string, std::string> refs;
-  if (auto packed = read_file(git_dir / "packed-refs")) {
-    std::string_view rest = *packed;
-    while (!rest.empty()) {
-      size_t end = rest.find('\n');
-      std::string_view line = rest.substr(0, end);
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-      if (line.size() > 41 && line[40] == ' ' && is_hex_sha(line.substr(0, 40))) {
-        refs[std::string(line.substr(41))] = std::string(line.substr(0, 40));
-      }
-    }
-  }
+  std::map<std::string, std::string> refs = read_packed_refs(git_dir);
   for (const char* namespace_dir : {"refs/heads", "refs/tags"}) {
     std::error_code error;
     for (fs::recursive_directory_iterator it(git_dir / namespace_dir, error), end; !error && it != end;
@@ -113,17 +115,10 @@ std::optional<std::string> branch_sha(const fs::path& git_dir, std::string_view 
   if (branch.empty() || branch.find("..") != std::string_view::npos || branch.front() == '/') return std::nullopt;
   const std::string ref = "refs/heads/" + std::string(branch);
   if (auto loose = read_file(git_dir / ref); loose && is_hex_sha(trim(*loose))) return std::string(trim(*loose));
-  auto packed = read_file(git_dir / "packed-refs");
-  if (!packed) return std::nullopt;
-  for (std::string_view rest = *packed; !rest.empty();) {
-    size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    if (line.size() == 41 + ref.size() && line[40] == ' ' && line.substr(41) == ref && is_hex_sha(line.substr(0, 40))) {
-      return std::string(line.substr(0, 40));
-    }
-  }
-  return std::nullopt;
+  std::map<std::string, std::string> packed = read_packed_refs(git_dir);
+  auto found = packed.find(ref);
+  if (found == packed.end()) return std::nullopt;
+  return found->second;
 }
 
 // What `git clone` records of the source's refs: tags as they are, branches as origin's
@@ -143,12 +138,18 @@ std::string packed_refs_for_clone(const std::map<std::string, std::string>& sour
   return text;
 }
 
-// The branch a git directory's HEAD names ("ref: refs/heads/NAME"), or "" when it is detached.
-std::string head_branch(const fs::path& git_dir) {
+// A git directory's HEAD as written: "ref: refs/heads/NAME", or a detached sha; "" unreadable.
+std::string head_text(const fs::path& git_dir) {
   auto head = read_file(git_dir / "HEAD");
-  std::string_view text = head ? trim(*head) : std::string_view();
-  return text.starts_with("ref: refs/heads/") ? std::string(text.substr(16)) : "";
+  return head ? std::string(trim(*head)) : "";
 }
+
+// The branch HEAD's text names ("ref: refs/heads/NAME"), or "" when it is detached.
+std::string branch_of_head(std::string_view head) {
+  return head.starts_with("ref: refs/heads/") ? std::string(head.substr(16)) : "";
+}
+
+std::string head_branch(const fs::path& git_dir) { return branch_of_head(head_text(git_dir)); }
 
 Status write_file(const fs::path& path, std::string_view content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -222,12 +223,9 @@ std::string checked_out_branch(const fs::path& repository, const std::string& sh
 std::optional<CommitInfo> head_from_files(const fs::path& repository) {
   std::optional<SourceLayout> layout = files_layout(repository);
   if (!layout) return std::nullopt;
-  auto head = read_file(layout->git_dir / "HEAD");
-  if (!head) return std::nullopt;
-  std::string_view text = trim(*head);
-  if (is_hex_sha(text)) return CommitInfo{std::string(text), ""};
-  if (!text.starts_with("ref: refs/heads/")) return std::nullopt;
-  std::string branch(text.substr(16));
+  const std::string head = head_text(layout->git_dir);
+  if (is_hex_sha(head)) return CommitInfo{head, ""};
+  std::string branch = branch_of_head(head);
   auto sha = branch_sha(layout->git_dir, branch);
   if (!sha) return std::nullopt;
   return CommitInfo{std::move(*sha), std::move(branch)};

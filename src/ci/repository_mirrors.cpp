@@ -116,23 +116,18 @@ namespace {
 // mirror is repacked once, after its first fetch, with chains of at most 10: the depth git's own
 // housekeeping keeps to afterwards (pack.depth). For the forge bench's 5 000 files that check of
 // one new commit goes from ~50 ms to ~20 ms, for a one-off repack about as long as the first
-// fetch. A mirror over 256 MiB keeps the forge's packing until git's housekeeping repacks it:
-// its repack would be minutes of both cores before its first run. The marker file records that
-// it was done (a mirror an older Slipway made gets it at its next fetch).
+// fetch. A mirror whose packs (with their indexes) pass 256 MiB keeps the forge's packing until
+// git's housekeeping repacks it: its repack would be minutes of both cores before its first run.
+// The marker file records that it was done (a mirror an older Slipway made gets it at its next
+// fetch).
 Status limit_delta_chains_once(const GitRemote& remote, const fs::path& mirror) {
   const fs::path marker = mirror / "slipway-delta-chains-limited";
   if (fs::exists(marker)) return {};
   auto configured =
       remote.git({"-C", mirror.string(), "config", "pack.depth", "10"}, "configure the mirror of", kListTimeout);
   if (!configured) return configured.error();
-  constexpr uintmax_t kLargestRepacked = 256ull << 20;
-  uintmax_t packed = 0;
-  std::error_code error;
-  for (fs::directory_iterator entry(mirror / "objects" / "pack", error), end; !error && entry != end;
-       entry.increment(error)) {
-    if (entry->path().extension() == ".pack") packed += entry->file_size(error);
-  }
-  if (packed <= kLargestRepacked) {
+  constexpr uint64_t kLargestRepacked = 256ull << 20;
+  if (folder_bytes(mirror / "objects" / "pack") <= kLargestRepacked) {
     auto repacked =
         remote.git({"-C", mirror.string(), "repack", "-a", "-d", "-q"}, "repack the mirror of", kFetchTimeout);
     if (!repacked) return repacked.error();
