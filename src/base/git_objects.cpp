@@ -1,7 +1,6 @@
 #include "base/git_objects.h"
 
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/helper_processes.h"
+#include "base/pipe_write.h"
 #include "base/process_environment.h"
 #include "base/step_environment.h"
 #include "base/strings.h"
@@ -49,31 +49,6 @@ struct Registry {
 Registry& registry() {
   static Registry* instance = new Registry();  // never destroyed: used until exit from any thread
   return *instance;
-}
-
-// write(2) to a pipe whose reader may be gone, without SIGPIPE killing this process (a CLI does
-// not ignore it): the signal is blocked in this thread and a pending one consumed.
-bool write_all_to_pipe(int fd, std::string_view data) {
-  sigset_t pipe_signal, previous;
-  sigemptyset(&pipe_signal);
-  sigaddset(&pipe_signal, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
-  bool written = true;
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      written = false;
-      break;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (!written && errno == EPIPE) {
-    timespec no_wait{0, 0};
-    sigtimedwait(&pipe_signal, nullptr, &no_wait);
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return written;
 }
 
 }  // namespace

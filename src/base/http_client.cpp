@@ -198,6 +198,9 @@ curl_slist* configure_transfer(const CurlLibrary& lib, CURL* curl, const HttpCli
     lib.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, request.stall_timeout.count() / 1000)));
   }
   if (!request.unix_socket.empty()) lib.easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request.unix_socket.c_str());
+  if (!request.ca_file.empty()) lib.easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.ca_directory.empty()) lib.easy_setopt(curl, CURLOPT_CAPATH, request.ca_directory.c_str());
+  if (request.ignore_proxy_environment) lib.easy_setopt(curl, CURLOPT_PROXY, "");
   curl_slist* connect_to = nullptr;
   if (!request.connect_to.empty()) {
     connect_to = lib.slist_append(nullptr, ("::" + request.connect_to).c_str());

@@ -44,6 +44,12 @@ struct HttpClientRequest {
   std::string unix_socket;              // connect to this socket instead of the URL's host
   std::string connect_to;               // "host:port" to connect to instead of the URL's (the
                                         // Host header stays the URL's): virtual-host addressing
+  // TLS trust. Empty: curl's defaults (the system's CAs). A forge with a private CA gives its
+  // ca_file and, as ca_directory, an empty folder, so that no other CA is trusted.
+  std::string ca_file;
+  std::string ca_directory;
+  // The environment's proxy variables are not used (a forge is reached as its git reaches it).
+  bool ignore_proxy_environment = false;
   Milliseconds connect_timeout{5'000};
   Milliseconds timeout{0};              // the whole transfer; 0: none
   // A transfer that moves no byte for this long is abandoned ("stalled"), so a peer that hangs

@@ -13,6 +13,7 @@
 
 #include "base/child_process.h"
 #include "base/files.h"
+#include "base/pipe_write.h"
 #include "base/process_environment.h"
 #include "base/strings.h"
 
@@ -22,29 +23,42 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Reads both pipes until both reach end of file, so neither can fill up and block the child.
-// Past `deadline` (when there is one) the child's process group is killed, which closes the
-// pipes of all of it.
-void drain(int out_fd, int err_fd, pid_t group, std::optional<SteadyClock::time_point> deadline,
+// Feeds `input` to the child's stdin (non-blocking, closed once all is written or the child
+// stops reading) and reads both pipes until both reach end of file, so neither side can fill a
+// pipe and block the other. Past `deadline` (when there is one) the child's process group is
+// killed, which closes the pipes of all of it.
+void drain(ChildProcess& child, std::string_view input, std::optional<SteadyClock::time_point> deadline,
            CommandOutput& output) {
-  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  pollfd fds[3] = {{child.stdout_fd().get(), POLLIN, 0}, {child.stderr_fd().get(), POLLIN, 0},
+                   {child.stdin_fd().get(), POLLOUT, 0}};
   std::string* targets[2] = {&output.out, &output.err};
   int open_count = 2;
   char buffer[65536];
+  auto stop_feeding = [&] {
+    child.stdin_fd().reset();
+    fds[2].fd = -1;
+  };
+  if (input.empty()) stop_feeding();
   while (open_count > 0) {
     int wait_ms = -1;
     if (deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - SteadyClock::now()).count();
       if (left <= 0 && !output.timed_out) {
         output.timed_out = true;
-        ::kill(-group, SIGKILL);
+        ::kill(-child.pid(), SIGKILL);
+        stop_feeding();
       }
       wait_ms = output.timed_out ? -1 : static_cast<int>(std::min<long long>(left, 60'000));
     }
-    int ready = ::poll(fds, 2, wait_ms);
+    int ready = ::poll(fds, 3, wait_ms);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return;
+    }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = write_to_pipe(fds[2].fd, input);
+      if (n > 0) input.remove_prefix(static_cast<size_t>(n));
+      if (input.empty() || (n < 0 && errno != EAGAIN && errno != EINTR)) stop_feeding();  // EPIPE: it stopped reading
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -59,6 +73,7 @@ void drain(int out_fd, int err_fd, pid_t group, std::optional<SteadyClock::time_
       }
     }
   }
+  stop_feeding();
 }
 
 }  // namespace
@@ -97,12 +112,13 @@ Result<CommandOutput> run_command(const std::vector<std::string>& argv, const Co
   request.env = options.environment ? *options.environment : helper_environment();
   std::error_code error;
   request.cwd = options.working_directory.empty() ? std::filesystem::current_path(error) : options.working_directory;
+  request.stdin_lifeline = options.input.has_value();
   auto child = ChildProcess::spawn(request);
   if (!child) return child.error();
   CommandOutput output;
   std::optional<SteadyClock::time_point> deadline;
   if (options.timeout.count() > 0) deadline = SteadyClock::now() + options.timeout;
-  drain(child->stdout_fd().get(), child->stderr_fd().get(), child->pid(), deadline, output);
+  drain(*child, options.input ? std::string_view(*options.input) : std::string_view(), deadline, output);
   ExitStatus status = child->reap();
   output.exit_code = status.signal == 0 ? status.exit_code : -1;
   return output;

@@ -31,6 +31,9 @@ struct CommandOptions {
   // Zero: none. Past it, the program's whole process group (it runs in one of its own: git's
   // ssh and remote helpers go with it) is killed, and the result says timed_out.
   std::chrono::milliseconds timeout{0};
+  // Written to the program's stdin, which then ends; without it, stdin is /dev/null. Fed while
+  // the output is read, so a program that answers as it reads never blocks on a full pipe.
+  std::optional<std::string> input;
 };
 
 // An Error only when the program could not be started; a non-zero exit is a normal result.
