@@ -10,9 +10,9 @@
 
 #include "base/files.h"
 #include "base/git_objects.h"
-#include "base/object_id.h"
 #include "base/run_command.h"
 #include "base/strings.h"
+#include "ci/git_ref_files.h"
 
 namespace slipway {
 
@@ -74,39 +74,6 @@ std::optional<SourceLayout> files_layout(const fs::path& repository) {
 std::optional<SourceLayout> fast_path_layout(const fs::path& repository, const std::string& sha) {
   if (sha.size() != 40) return std::nullopt;
   return files_layout(repository);
-}
-
-// A SHA-1 object id: the only kind the fast path's files hold (SHA-256 repositories go to git).
-bool is_hex_sha(std::string_view text) { return text.size() == 40 && is_full_object_id(text); }
-
-// The refs packed-refs holds, name → sha (peeled "^" lines and the header left out).
-std::map<std::string, std::string> read_packed_refs(const fs::path& git_dir) {
-  std::map<std::string, std::string> refs;
-  auto packed = read_file(git_dir / "packed-refs");
-  if (!packed) return refs;
-  for (const std::string& line : split(*packed, '\n')) {
-    if (line.size() > 41 && line[40] == ' ' && is_hex_sha(std::string_view(line).substr(0, 40))) {
-      refs[line.substr(41)] = line.substr(0, 40);
-    }
-  }
-  return refs;
-}
-
-// The source's branches and tags, name → sha: packed-refs first, loose refs over them (a loose
-// ref is always the newer). Symbolic refs and refs being written (*.lock) are left out.
-std::map<std::string, std::string> read_refs(const fs::path& git_dir) {
-  std::map<std::string, std::string> refs = read_packed_refs(git_dir);
-  for (const char* namespace_dir : {"refs/heads", "refs/tags"}) {
-    std::error_code error;
-    for (fs::recursive_directory_iterator it(git_dir / namespace_dir, error), end; !error && it != end;
-         it.increment(error)) {
-      if (!it->is_regular_file(error) || it->path().extension() == ".lock") continue;
-      auto content = read_file(it->path());
-      if (!content || !is_hex_sha(trim(*content))) continue;
-      refs[it->path().lexically_relative(git_dir).generic_string()] = std::string(trim(*content));
-    }
-  }
-  return refs;
 }
 
 // One branch's sha, as git reads it: the loose ref over the packed one. Nothing when the branch
@@ -179,7 +146,7 @@ Status write_git_directory(const SourceLayout& source, const std::string& sha, c
       {dot_git / "HEAD", sha + "\n"},  // detached at the commit
       {dot_git / "config", std::move(config)},
       {dot_git / "objects/info/alternates", (source.git_dir / "objects").string() + "\n"},
-      {dot_git / "packed-refs", packed_refs_for_clone(read_refs(source.git_dir))},
+      {dot_git / "packed-refs", packed_refs_for_clone(read_refs(source.git_dir, {"refs/heads", "refs/tags"}))},
   };
   if (!branch.empty()) {
     files.push_back({dot_git / "refs/remotes/origin/HEAD", fmt::format("ref: refs/remotes/origin/{}\n", branch)});
