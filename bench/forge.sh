@@ -7,9 +7,12 @@
 #       webhook sent → the run's first step started (its started_ms), which includes the
 #       incremental fetch into the mirror, the checkout and the sandbox start;
 #   (b) `git clone` of the same repository over the same HTTPS, for scale;
-#   (c) the test job finished (its finished_ms) → its "success" status received by the forge.
-# Prints p50/p99 of (a), p50 of (b), p50/p95 of (c). A warm-up round (the mirror's first fetch)
-# is not counted.
+#   (c) the test job finished (its finished_ms) → its "success" status received by the forge;
+#   (d) the server's fetch alone (the run created → started, which is the fetch), beside
+#       `git fetch` of the same new commit into a mirror of its own, made and repacked as the
+#       server's first fetch makes its mirror: how Slipway fetched before its fetches were its own.
+# Prints p50/p99 of (a), p50 of (b), p50/p95 of (c), p50 of both of (d). A warm-up round (the
+# mirror's first fetch) is not counted.
 #   bench/forge.sh [BUILD_DIR]      Environment: ROUNDS [20], COMMITS [10000], FILES [5000]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -101,23 +104,39 @@ def push_round(n):
     deadline = time.time() + 30
     while sha not in received and time.time() < deadline: time.sleep(0.002)
     status_delay = received[sha] - job["finished_ms"] / 1000.0 if sha in received else float("nan")
-    return first_step - sent, status_delay
+    return first_step - sent, status_delay, (run["started_ms"] - run["created_ms"]) / 1000.0
+header = "Authorization: Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
+# As the server's git ran: its CA alone (an empty CA folder, src/ci/git_remote.h), no configuration.
+os.makedirs(os.path.join(work, "empty-ca-path"), exist_ok=True)
+env = dict(os.environ, GIT_SSL_CAINFO=os.path.join(work, "forge", "ca.pem"), GIT_SSL_CAPATH=os.path.join(work, "empty-ca-path"),
+           GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+url = f"https://127.0.0.1:{forge_port}/big.git"
 def clone_round(n):
     target = os.path.join(work, f"clone-{n}")
-    header = "Authorization: Basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    env = dict(os.environ, GIT_SSL_CAINFO=os.path.join(work, "forge", "ca.pem"), GIT_CONFIG_GLOBAL="/dev/null")
     start = time.time()
-    subprocess.run(["git", "-c", f"http.extraHeader={header}", "clone", "-q", f"https://127.0.0.1:{forge_port}/big.git", target],
-                   check=True, env=env)
+    subprocess.run(["git", "-c", f"http.extraHeader={header}", "clone", "-q", url, target], check=True, env=env)
     elapsed = time.time() - start
     subprocess.run(["rm", "-rf", target], check=True)
     return elapsed
+reference = os.path.join(work, "reference-mirror.git")
+def git_fetch_round():
+    start = time.time()
+    subprocess.run(["git", "-C", reference, "-c", f"http.extraHeader={header}", "fetch", "--quiet", "--prune",
+                    "--no-write-fetch-head", "--no-auto-maintenance", "--", url, "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*", "+refs/pull/*/head:refs/pull/*/head",
+                    "+refs/merge-requests/*/head:refs/merge-requests/*/head"], check=True, env=env)
+    return time.time() - start
 push_round(0)  # warm-up: the mirror's first (full) fetch
-to_first_step, clones, status_delays = [], [], []
+subprocess.run(["git", "init", "-q", "--bare", reference], check=True)
+git_fetch_round()
+subprocess.run(["git", "-C", reference, "config", "pack.depth", "10"], check=True)
+subprocess.run(["git", "-C", reference, "repack", "-a", "-d", "-q"], check=True)
+to_first_step, clones, status_delays, server_fetches, git_fetches = [], [], [], [], []
 for n in range(1, rounds + 1):
-    if n % 2: first, delay = push_round(n); clones.append(clone_round(n))
-    else: clones.append(clone_round(n)); first, delay = push_round(n)
-    to_first_step.append(first); status_delays.append(delay)
+    if n % 2: first, delay, fetched = push_round(n); clones.append(clone_round(n))
+    else: clones.append(clone_round(n)); first, delay, fetched = push_round(n)
+    git_fetches.append(git_fetch_round())
+    to_first_step.append(first); status_delays.append(delay); server_fetches.append(fetched)
 def pct(values, p):
     ordered = sorted(values); return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 ms = lambda s: f"{s * 1000:.0f} ms"
@@ -125,4 +144,6 @@ print(f"forge bench: {rounds} rounds, a repository of {sys.argv[8]} commits and 
 print(f"  webhook → first step (incremental fetch, checkout, sandbox): p50 {ms(pct(to_first_step, 50))}, p99 {ms(pct(to_first_step, 99))}")
 print(f"  git clone of the same repository, same HTTPS:                 p50 {ms(pct(clones, 50))}")
 print(f"  job finished → status received by the forge:                  p50 {ms(pct(status_delays, 50))}, p95 {ms(pct(status_delays, 95))}")
+print(f"  the server's fetch of the new commit (run created → started):   p50 {ms(pct(server_fetches, 50))}")
+print(f"  git fetch of the same commit into a mirror as the server's:     p50 {ms(pct(git_fetches, 50))}")
 EOF_DRIVER

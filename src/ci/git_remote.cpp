@@ -72,31 +72,43 @@ std::string default_token_username(std::string_view host) {
   return host == "gitlab.com" || host.starts_with("gitlab.") ? "oauth2" : "x-access-token";
 }
 
-std::vector<std::string> GitRemote::environment() const {
+std::vector<std::string> local_git_environment() {
   std::vector<std::string> entries;
   for (std::string& entry : helper_environment()) {
     if (!is_overridden(entry)) entries.push_back(std::move(entry));
   }
   // No system or user configuration (credential helpers, url rewrites, proxies), no prompt.
   entries.insert(entries.end(), {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0"});
+  return entries;
+}
+
+std::string GitRemote::authorization() const {
+  if (token.empty()) return "";
+  std::string user = username.empty() ? default_token_username(url.host) : username;
+  return "Basic " + to_base64(user + ":" + token);
+}
+
+GitRemote::TlsTrust GitRemote::tls_trust() const {
+  // Win over http.sslCAInfo/sslCAPath and the system's bundle and folder: git reads them last.
+  if (!ca_file.empty()) {
+    return {ca_file, empty_ca_directory.empty() ? "/nonexistent/slipway-no-ca-path" : empty_ca_directory.string()};
+  }
+  if (std::error_code error; !empty_ca_directory.empty() && std::filesystem::is_regular_file(system_ca_bundle, error)) {
+    return {system_ca_bundle.string(), empty_ca_directory.string()};
+  }
+  return {};
+}
+
+std::vector<std::string> GitRemote::environment() const {
+  std::vector<std::string> entries = local_git_environment();
   std::vector<std::pair<std::string, std::string>> config = {{"credential.helper", ""},
                                                              {"http.lowSpeedLimit", "1000"},
                                                              {"http.lowSpeedTime", "60"}};
   if (url.transport == RepositoryTransport::https || url.transport == RepositoryTransport::http) {
-    if (!token.empty()) {
-      std::string user = username.empty() ? default_token_username(url.host) : username;
-      config.emplace_back("http." + url.origin + ".extraHeader", "Authorization: Basic " + to_base64(user + ":" + token));
-    }
-    // Win over http.sslCAInfo/sslCAPath and the system's bundle and folder: git reads them last.
-    if (!ca_file.empty()) {
-      entries.push_back("GIT_SSL_CAINFO=" + ca_file);
-      std::string folder = empty_ca_directory.empty() ? "/nonexistent/slipway-no-ca-path" : empty_ca_directory.string();
-      entries.push_back("GIT_SSL_CAPATH=" + folder);
-    } else if (std::error_code error;
-               !empty_ca_directory.empty() && std::filesystem::is_regular_file(system_ca_bundle, error)) {
-      entries.push_back("GIT_SSL_CAINFO=" + system_ca_bundle.string());
-      entries.push_back("GIT_SSL_CAPATH=" + empty_ca_directory.string());
-    }
+    if (!token.empty()) config.emplace_back("http." + url.origin + ".extraHeader", "Authorization: " + authorization());
+    TlsTrust trust = tls_trust();
+    if (!trust.ca_file.empty()) entries.push_back("GIT_SSL_CAINFO=" + trust.ca_file);
+    if (!trust.ca_directory.empty()) entries.push_back("GIT_SSL_CAPATH=" + trust.ca_directory);
   } else if (url.transport == RepositoryTransport::ssh) {
     entries.push_back("GIT_SSH_COMMAND=" + ssh_command(*this));
     entries.push_back("GIT_SSH_VARIANT=ssh");
@@ -156,8 +168,8 @@ Error GitRemote::diagnose(std::string_view action, const CommandOutput& output) 
                      "Failed to connect", "No route to host", "Could not resolve hostname", "Connection reset"})) {
     return make_error(fmt::format("network unreachable: cannot connect to {} ({})", url.host, last_line(err)));
   }
-  std::string user = username.empty() ? default_token_username(url.host) : username;
-  SecretMasker masker({token, to_base64(user + ":" + token)});
+  std::string basic = authorization();  // "Basic " + the base64 form the forge may echo
+  SecretMasker masker({token, basic.empty() ? "" : basic.substr(6)});
   return make_error(fmt::format("cannot {} {}: {}", action, where, masker.mask(last_line(err))));
 }
 

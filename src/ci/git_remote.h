@@ -56,12 +56,28 @@ struct GitRemote {
   // credentials, plus this remote's.
   std::vector<std::string> environment() const;
 
+  // https: the value of the Authorization header the token travels in ("Basic ..."); "" when
+  // anonymous. For git (through environment()) and the in-process fetch alike.
+  std::string authorization() const;
+
+  // https: which CAs are trusted, as curl takes them: a file (CAINFO) and a folder (CAPATH), each
+  // empty for curl's default. See empty_ca_directory for why both are given.
+  struct TlsTrust {
+    std::string ca_file;
+    std::string ca_directory;
+  };
+  TlsTrust tls_trust() const;
+
   // Why git failed to `action` ("fetch", "list the branches of"), in words a user can act on:
   // authentication refused (naming the secret, never its value), host key changed (the
   // fingerprint seen and the one pinned) or not pinned, repository not found, certificate not
   // trusted, network unreachable, timed out. Anything else quotes git's last line, masked.
   Error diagnose(std::string_view action, const CommandOutput& output) const;
 };
+
+// The environment for a git command on the mirror itself, reaching no remote: this process's,
+// without what could change git's configuration, trust or credentials.
+std::vector<std::string> local_git_environment();
 
 // "x-access-token" (GitHub and Gitea accept it), "oauth2" for GitLab hosts: the Basic auth user
 // forges expect beside a token, when `auth.username` is not given.

@@ -18,12 +18,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kFetchTimeout{30 * 60 * 1000};   // a first fetch of a big repository
 constexpr milliseconds kListTimeout{60 * 1000};
 
-// Branches, tags, and the forges' review heads: GitHub and Gitea publish a pull request's head
-// as refs/pull/N/head, GitLab a merge request's as refs/merge-requests/N/head.
-const std::vector<std::string> kRefspecs = {"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*",
-                                            "+refs/pull/*/head:refs/pull/*/head",
-                                            "+refs/merge-requests/*/head:refs/merge-requests/*/head"};
-
 Result<std::string> server_secret(SecretStore& secrets, const std::string& repository, const std::string& name) {
   auto value = secrets.get_server(name);
   if (!value) return value.error();
@@ -120,8 +114,12 @@ namespace {
 // git's housekeeping repacks it: its repack would be minutes of both cores before its first run.
 // The marker file records that it was done (a mirror an older Slipway made gets it at its next
 // fetch).
+// Written once the first fetch brought the mirror its objects, and its packs were made fit for
+// the fetches after (below): from then on, a fetch is an incremental one.
+fs::path first_fetch_marker(const fs::path& mirror) { return mirror / "slipway-delta-chains-limited"; }
+
 Status limit_delta_chains_once(const GitRemote& remote, const fs::path& mirror) {
-  const fs::path marker = mirror / "slipway-delta-chains-limited";
+  const fs::path marker = first_fetch_marker(mirror);
   if (fs::exists(marker)) return {};
   auto configured =
       remote.git({"-C", mirror.string(), "config", "pack.depth", "10"}, "configure the mirror of", kListTimeout);
@@ -138,6 +136,20 @@ Status limit_delta_chains_once(const GitRemote& remote, const fs::path& mirror) 
 }  // namespace
 
 Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
+  // An incremental fetch over https is done in process; git does the first one (the whole
+  // history, streamed to disk), every one over ssh, and any the in-process one could not finish,
+  // so that a forge that fails gets git's diagnosis.
+  const RepositoryTransport transport = mirror.remote.url.transport;
+  if ((transport == RepositoryTransport::https || transport == RepositoryTransport::http) &&
+      mirror.http_fetch.usable() && fs::exists(first_fetch_marker(mirror.path))) {
+    Status fetched = mirror.http_fetch.fetch(mirror.remote, mirror.path);
+    if (fetched) {
+      mirror.maintenance_due = true;
+      return {};
+    }
+    spdlog::info("repository '{}': fetching with git: the in-process fetch did not complete ({})",
+                 mirror.remote.repository, fetched.error().message);
+  }
   if (!fs::exists(mirror.path / "HEAD")) {
     if (Status made = make_directories(mirror.path.parent_path()); !made) return made;
     // Objects readable by all (not the server's 077): a job's sandbox binds the mirror's objects
@@ -150,7 +162,7 @@ Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
   }
   std::vector<std::string> args = {"-C", mirror.path.string(), "fetch", "--quiet", "--prune", "--no-write-fetch-head",
                                    "--no-auto-maintenance", "--", mirror.remote.url.text};
-  args.insert(args.end(), kRefspecs.begin(), kRefspecs.end());
+  for (std::string& refspec : mirrored_refspecs()) args.push_back(std::move(refspec));
   auto fetched = mirror.remote.git(args, "fetch", kFetchTimeout);
   if (!fetched) return fetched.error();
   mirror.maintenance_due = true;

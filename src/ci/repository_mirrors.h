@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "ci/git_remote.h"
+#include "ci/mirror_http_fetch.h"
 #include "ci/run_executor.h"
 #include "spec/server_config.h"
 #include "store/remote_heads.h"
@@ -67,6 +68,7 @@ class RepositoryMirrors {
     std::filesystem::path path;
     std::mutex fetching;  // one fetch (or maintenance) at a time per mirror
     bool maintenance_due = false;  // under `fetching`
+    MirrorHttpFetch http_fetch;    // under `fetching`: incremental https fetches, in process
   };
   Mirror* find(const std::string& repository) const;
   Status fetch_locked(Mirror& mirror);

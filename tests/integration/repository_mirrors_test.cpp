@@ -16,14 +16,12 @@
 #include <cstdlib>
 #include <set>
 
-#include "base/crypto.h"
 #include "base/files.h"
 #include "ci/repository_mirrors.h"
-#include "store/master_key.h"
-#include "store/secret_store.h"
 #include "support/git_https_server.h"
 #include "support/git_ssh_server.h"
 #include "support/scratch_repository.h"
+#include "support/server_secrets.h"
 
 namespace slipway {
 namespace {
@@ -32,16 +30,12 @@ namespace fs = std::filesystem;
 using testing::GitHttpsServer;
 using testing::GitSshServer;
 using testing::ScratchRepository;
+using testing::ServerSecrets;
+using testing::make_another_ca;
 
 class RepositoryMirrorsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto opened = Store::open(data_.root / "slipway.db");
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(*opened);
-    secrets_ = std::make_unique<SecretStore>(*store_, key_);
-    head_ = work_.commit("first");
-  }
+  void SetUp() override { head_ = work_.commit("first"); }
 
   // The work repository as a bare one under `folder`/NAME.git: what the forge serves.
   fs::path publish_to(const fs::path& folder, const std::string& name) {
@@ -51,7 +45,7 @@ class RepositoryMirrorsTest : public ::testing::Test {
   }
 
   std::unique_ptr<RepositoryMirrors> open(const RepositoryConfig& repository) {
-    auto mirrors = RepositoryMirrors::open(data_, {repository}, *secrets_);
+    auto mirrors = RepositoryMirrors::open(server_.data, {repository}, *server_.secrets);
     EXPECT_TRUE(mirrors.ok()) << mirrors.error().message;
     return mirrors.ok() ? std::move(*mirrors) : nullptr;
   }
@@ -70,11 +64,7 @@ class RepositoryMirrorsTest : public ::testing::Test {
     return repository;
   }
 
-  TemporaryDirectory folder_{"slipway-mirrors"};
-  DataDirectory data_{folder_.path()};
-  std::string key_ = random_bytes(kSecretKeyBytes);
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<SecretStore> secrets_;
+  ServerSecrets server_;
   ScratchRepository work_;
   std::string head_;
 };
@@ -82,7 +72,7 @@ class RepositoryMirrorsTest : public ::testing::Test {
 TEST_F(RepositoryMirrorsTest, HttpsWithATokenFetchesIncrementallyIntoOneBareMirror) {
   GitHttpsServer forge("tok-right-0123456789");
   fs::path bare = publish_to(forge.repositories(), "web");
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", "tok-right-0123456789").ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", "tok-right-0123456789").ok());
   // A machine whose variable names another bundle: the repository's ca_file must win.
   ::setenv("GIT_SSL_CAINFO", "/etc/ssl/certs/ca-certificates.crt", 1);
   auto mirrors = open(https_repository(forge));
@@ -92,7 +82,7 @@ TEST_F(RepositoryMirrorsTest, HttpsWithATokenFetchesIncrementallyIntoOneBareMirr
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(*first, head_);
   EXPECT_TRUE(fs::exists(mirrors->mirror_path("web") / "HEAD"));
-  EXPECT_EQ(mirrors->mirror_path("web"), data_.root / "mirrors" / "web.git");
+  EXPECT_EQ(mirrors->mirror_path("web"), server_.data.root / "mirrors" / "web.git");
 
   // A new commit on the forge, and a pull request's head: one fetch brings both.
   work_.write("second.txt", "2\n");
@@ -125,7 +115,7 @@ int housekeeping_packs(const fs::path& repository) {
 TEST_F(RepositoryMirrorsTest, HousekeepingRunsAfterTheRunNotInsideTheFetch) {
   GitHttpsServer forge;
   fs::path bare = publish_to(forge.repositories(), "web");
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", forge.token()).ok());
   auto mirrors = open(https_repository(forge));
   ASSERT_TRUE(mirrors);
   ASSERT_TRUE(mirrors->fetch_commit("web", "", "main").ok());
@@ -182,7 +172,7 @@ TEST_F(RepositoryMirrorsTest, AMirrorIsRepackedOnceWithShortDeltaChains) {
   fs::path bare = publish_to(forge.repositories(), "web");
   ASSERT_TRUE(run_command_checked({"git", "-C", bare.string(), "repack", "-a", "-d", "-f", "-q", "--depth=50", "--window=50"}).ok());
   ASSERT_GT(longest_delta_chain(bare), 10) << "the forge's packing has no long chain to cut";
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", forge.token()).ok());
   auto mirrors = open(https_repository(forge));
   ASSERT_TRUE(mirrors);
   ASSERT_TRUE(mirrors->fetch_commit("web", "", "main").ok());
@@ -212,7 +202,7 @@ TEST_F(RepositoryMirrorsTest, AMirrorIsRepackedOnceWithShortDeltaChains) {
 TEST_F(RepositoryMirrorsTest, AWrongTokenFailsNamingTheSecretAndNeverItsValue) {
   GitHttpsServer forge("tok-right-0123456789");
   publish_to(forge.repositories(), "web");
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", "tok-wrong-9876543210").ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", "tok-wrong-9876543210").ok());
   auto mirrors = open(https_repository(forge));
   ASSERT_TRUE(mirrors);
   auto fetched = mirrors->fetch_commit("web", "", "main");
@@ -227,7 +217,7 @@ TEST_F(RepositoryMirrorsTest, AWrongTokenFailsNamingTheSecretAndNeverItsValue) {
 TEST_F(RepositoryMirrorsTest, WithoutTheCaFileTheCertificateIsNotTrusted) {
   GitHttpsServer forge;
   publish_to(forge.repositories(), "web");
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", forge.token()).ok());
   RepositoryConfig repository = https_repository(forge);
   repository.ca_file.clear();
   auto mirrors = open(repository);
@@ -270,21 +260,10 @@ std::string check_with_system_store(RepositoryMirrors& mirrors, const fs::path& 
   return said;
 }
 
-// A CA of its own in `folder` (ca.pem), which signed none of the forges' certificates; empty
-// path when openssl failed.
-fs::path make_another_ca(const fs::path& folder) {
-  fs::path ca = folder / "ca.pem";
-  auto made = run_command_checked({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                   "-nodes", "-days", "2", "-subj", "/CN=Another CA", "-keyout",
-                                   (folder / "ca.key").string(), "-out", ca.string()});
-  EXPECT_TRUE(made.ok()) << made.error().message;
-  return made.ok() ? ca : fs::path();
-}
-
 TEST_F(RepositoryMirrorsTest, ACaFileIsTheOnlyCaTrustedAndWithoutOneTheSystemsBundle) {
   GitHttpsServer forge;
   publish_to(forge.repositories(), "web");
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", forge.token()).ok());
   // Another CA, which did not sign the forge's certificate.
   TemporaryDirectory other("slipway-other-ca");
   const fs::path other_ca = make_another_ca(other.path());
@@ -318,7 +297,7 @@ TEST_F(RepositoryMirrorsTest, ACaFileIsTheOnlyCaTrustedAndWithoutOneTheSystemsBu
 
 TEST_F(RepositoryMirrorsTest, ARepositoryTheForgeDoesNotHaveIsSaidSo) {
   GitHttpsServer forge;
-  ASSERT_TRUE(secrets_->set_server("GITHUB_TOKEN", forge.token()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("GITHUB_TOKEN", forge.token()).ok());
   auto mirrors = open(https_repository(forge));
   ASSERT_TRUE(mirrors);
   auto fetched = mirrors->fetch_commit("web", "", "main");
@@ -329,7 +308,7 @@ TEST_F(RepositoryMirrorsTest, ARepositoryTheForgeDoesNotHaveIsSaidSo) {
 
 TEST_F(RepositoryMirrorsTest, AMissingSecretRefusesToOpenNamingIt) {
   GitHttpsServer forge;
-  auto mirrors = RepositoryMirrors::open(data_, {https_repository(forge)}, *secrets_);
+  auto mirrors = RepositoryMirrors::open(server_.data, {https_repository(forge)}, *server_.secrets);
   ASSERT_FALSE(mirrors.ok());
   EXPECT_NE(mirrors.error().message.find("server secret GITHUB_TOKEN is not set"), std::string::npos)
       << mirrors.error().message;
@@ -339,8 +318,8 @@ TEST_F(RepositoryMirrorsTest, AMissingSecretRefusesToOpenNamingIt) {
 TEST_F(RepositoryMirrorsTest, SshWithADeployKeyAndAPinnedHostKey) {
   GitSshServer forge;
   fs::path bare = publish_to(forge.repositories(), "lib");
-  ASSERT_TRUE(secrets_->set_server("DEPLOY_KEY", forge.private_key()).ok());
-  ASSERT_TRUE(secrets_->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("DEPLOY_KEY", forge.private_key()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line()).ok());
   ::setenv("GIT_SSH_COMMAND", "ssh -o StrictHostKeyChecking=no", 1);  // the machine's: must not apply
   auto mirrors = open(ssh_repository(forge, bare));
   ::unsetenv("GIT_SSH_COMMAND");
@@ -350,15 +329,15 @@ TEST_F(RepositoryMirrorsTest, SshWithADeployKeyAndAPinnedHostKey) {
   EXPECT_EQ(*fetched, head_);
   // The key is a file only the server can read.
   struct stat key {};
-  ASSERT_EQ(::stat((data_.root / "remotes" / "lib" / "ssh_key").c_str(), &key), 0);
+  ASSERT_EQ(::stat((server_.data.root / "remotes" / "lib" / "ssh_key").c_str(), &key), 0);
   EXPECT_EQ(key.st_mode & 0777, 0600u);
 }
 
 TEST_F(RepositoryMirrorsTest, AChangedHostKeyIsRefusedWithBothFingerprints) {
   GitSshServer forge;
   fs::path bare = publish_to(forge.repositories(), "lib");
-  ASSERT_TRUE(secrets_->set_server("DEPLOY_KEY", forge.private_key()).ok());
-  ASSERT_TRUE(secrets_->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line_with_another_key()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("DEPLOY_KEY", forge.private_key()).ok());
+  ASSERT_TRUE(server_.secrets->set_server("FORGE_KNOWN_HOSTS", forge.known_hosts_line_with_another_key()).ok());
   auto mirrors = open(ssh_repository(forge, bare));
   ASSERT_TRUE(mirrors);
   auto fetched = mirrors->fetch_commit("lib", "", "main");
@@ -367,7 +346,7 @@ TEST_F(RepositoryMirrorsTest, AChangedHostKeyIsRefusedWithBothFingerprints) {
   EXPECT_NE(message.find("host key mismatch for 127.0.0.1:" + std::to_string(forge.port())), std::string::npos) << message;
   EXPECT_NE(message.find("offered " + forge.host_fingerprint()), std::string::npos) << message;
   EXPECT_NE(message.find("secret FORGE_KNOWN_HOSTS pins SHA256:"), std::string::npos) << message;
-  EXPECT_FALSE(fs::exists(data_.root / "mirrors" / "lib.git" / "refs" / "heads" / "main"));
+  EXPECT_FALSE(fs::exists(server_.data.root / "mirrors" / "lib.git" / "refs" / "heads" / "main"));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 // fcgiwrap are stopped, and the folder removed, when the object goes. Needs root.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -18,6 +20,7 @@
 
 #include "base/crypto.h"
 #include "base/files.h"
+#include "base/run_command.h"
 #include "base/strings.h"
 #include "foreground_child.h"
 #include "registry_fixture.h"  // free_loopback_port
@@ -152,5 +155,16 @@ http {{
   ForegroundChild nginx_;
   int port_ = 0;
 };
+
+// A CA of its own in `folder` (ca.pem), which signed none of the forges' certificates; empty
+// path (and a failed expectation) when openssl failed.
+inline std::filesystem::path make_another_ca(const std::filesystem::path& folder) {
+  std::filesystem::path ca = folder / "ca.pem";
+  auto made = run_command_checked({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                                   "-nodes", "-days", "2", "-subj", "/CN=Another CA", "-keyout",
+                                   (folder / "ca.key").string(), "-out", ca.string()});
+  EXPECT_TRUE(made.ok()) << made.error().message;
+  return made.ok() ? ca : std::filesystem::path();
+}
 
 }  // namespace slipway::testing
