@@ -57,6 +57,13 @@ Status forge_error(std::string_view payload) {
   return make_error(fmt::format("the forge answered: {}", forge_words(text_of(payload).substr(4))));
 }
 
+// "command=NAME", the capability lines, and the delimiter before the command's arguments.
+std::string command_start(std::string_view name, const std::vector<std::string>& capabilities) {
+  std::string request = pkt_line(fmt::format("command={}\n", name));
+  for (const std::string& line : capabilities) request += pkt_line(line + "\n");
+  return request + std::string(kDelimiterPacket);
+}
+
 }  // namespace
 
 std::string pkt_line(std::string_view payload) { return fmt::format("{:04x}{}", payload.size() + 4, payload); }
@@ -112,7 +119,11 @@ Result<UploadPackCapabilities> parse_capability_advertisement(std::string_view b
     std::string_view name = line.substr(0, line.find('='));
     if (name == "ls-refs") capabilities.ls_refs = true;
     if (name == "fetch") capabilities.fetch = true;
-    if (name == "object-format" && line.size() > name.size()) capabilities.object_format = line.substr(name.size() + 1);
+    if (name == "agent") capabilities.agent = true;
+    if (name == "object-format" && line.size() > name.size()) {
+      capabilities.object_format_advertised = true;
+      capabilities.object_format = line.substr(name.size() + 1);
+    }
     return {};
   });
   // A version 0 or 1 listing is not read further: the caller only needs to know it is not 2.
@@ -121,9 +132,15 @@ Result<UploadPackCapabilities> parse_capability_advertisement(std::string_view b
   return capabilities;
 }
 
-std::string ls_refs_request(const std::vector<std::string>& prefixes, std::string_view agent) {
-  std::string request = pkt_line("command=ls-refs\n") + pkt_line(fmt::format("agent={}\n", agent)) +
-                        pkt_line("object-format=sha1\n") + std::string(kDelimiterPacket);
+std::vector<std::string> request_capabilities(const UploadPackCapabilities& forge, std::string_view agent) {
+  std::vector<std::string> lines;
+  if (forge.agent) lines.push_back(fmt::format("agent={}", agent));
+  if (forge.object_format_advertised) lines.push_back("object-format=sha1");
+  return lines;
+}
+
+std::string ls_refs_request(const std::vector<std::string>& capabilities, const std::vector<std::string>& prefixes) {
+  std::string request = command_start("ls-refs", capabilities);
   for (const std::string& prefix : prefixes) request += pkt_line(fmt::format("ref-prefix {}\n", prefix));
   return request + std::string(kFlushPacket);
 }
@@ -149,11 +166,10 @@ Result<std::vector<RemoteRef>> parse_ls_refs(std::string_view body) {
   return refs;
 }
 
-std::string fetch_request(const std::vector<std::string>& wants, const std::vector<std::string>& haves,
-                          std::string_view agent) {
-  std::string request = pkt_line("command=fetch\n") + pkt_line(fmt::format("agent={}\n", agent)) +
-                        pkt_line("object-format=sha1\n") + std::string(kDelimiterPacket) + pkt_line("thin-pack\n") +
-                        pkt_line("no-progress\n") + pkt_line("ofs-delta\n");
+std::string fetch_request(const std::vector<std::string>& capabilities, const std::vector<std::string>& wants,
+                          const std::vector<std::string>& haves) {
+  std::string request = command_start("fetch", capabilities) + pkt_line("thin-pack\n") + pkt_line("no-progress\n") +
+                        pkt_line("ofs-delta\n");
   for (const std::string& want : wants) request += pkt_line(fmt::format("want {}\n", want));
   for (const std::string& have : haves) request += pkt_line(fmt::format("have {}\n", have));
   return request + pkt_line("done\n") + std::string(kFlushPacket);

@@ -52,12 +52,18 @@ struct UploadPackCapabilities {
   bool version2 = false;    // the forge answered in version 2 (else it spoke version 0 or 1)
   bool ls_refs = false;
   bool fetch = false;
+  bool agent = false;       // it takes an agent= line
+  bool object_format_advertised = false;  // it takes an object-format= line (git ≥ 2.28)
   std::string object_format = "sha1";
 };
 Result<UploadPackCapabilities> parse_capability_advertisement(std::string_view body);
 
+// The capability lines a command sends: "agent=AGENT" and "object-format=sha1", each only when the
+// forge advertised it (an older upload-pack refuses a capability it does not know).
+std::vector<std::string> request_capabilities(const UploadPackCapabilities& forge, std::string_view agent);
+
 // `command=ls-refs` for the refs under `prefixes` ("refs/heads/").
-std::string ls_refs_request(const std::vector<std::string>& prefixes, std::string_view agent);
+std::string ls_refs_request(const std::vector<std::string>& capabilities, const std::vector<std::string>& prefixes);
 
 struct RemoteRef {
   std::string name;  // "refs/heads/main"
@@ -69,8 +75,8 @@ Result<std::vector<RemoteRef>> parse_ls_refs(std::string_view body);
 
 // `command=fetch` for `wants`, telling the forge the mirror has `haves`, asking for the pack at
 // once ("done": no negotiation round), thin, with offset deltas and no progress.
-std::string fetch_request(const std::vector<std::string>& wants, const std::vector<std::string>& haves,
-                          std::string_view agent);
+std::string fetch_request(const std::vector<std::string>& capabilities, const std::vector<std::string>& wants,
+                          const std::vector<std::string>& haves);
 
 // Reads a fetch answer as it arrives: sections before "packfile" are skipped, and the pack's
 // bytes (side band 1) go to `on_pack` as they come; progress (band 2) is dropped; band 3 or an

@@ -199,6 +199,7 @@ Status MirrorHttpFetch::check_capabilities(const GitRemote& remote) {
     return make_error(fmt::format("{} does not serve git's protocol version 2 for SHA-1 repositories",
                                   remote.url.text));
   }
+  request_capabilities_ = request_capabilities(*capabilities, kAgent);
   capabilities_checked_ = true;
   return {};
 }
@@ -211,7 +212,7 @@ Result<std::vector<RemoteRef>> MirrorHttpFetch::list_refs(const GitRemote& remot
   request.url = without_trailing_slash(remote.url.text) + "/git-upload-pack";
   request.headers.set("Content-Type", "application/x-git-upload-pack-request");
   request.headers.set("Accept", "application/x-git-upload-pack-result");
-  request.body = ls_refs_request(prefixes, kAgent);
+  request.body = ls_refs_request(request_capabilities_, prefixes);
   std::string listing;
   request.on_body = [&](std::string_view chunk) {
     listing.append(chunk);
@@ -238,7 +239,7 @@ Result<std::string> MirrorHttpFetch::fetch_pack(const GitRemote& remote, const s
   request.url = without_trailing_slash(remote.url.text) + "/git-upload-pack";
   request.headers.set("Content-Type", "application/x-git-upload-pack-request");
   request.headers.set("Accept", "application/x-git-upload-pack-result");
-  request.body = fetch_request(wants, haves, kAgent);
+  request.body = fetch_request(request_capabilities_, wants, haves);
   request.on_body = [&](std::string_view chunk) {
     read = answer.feed(chunk);
     return read.ok();

@@ -81,6 +81,7 @@ class MirrorHttpFetch {
                                  const std::vector<std::string>& haves);
 
   HttpClient http_;  // kept between fetches: its connection stays open while the forge allows
+  std::vector<std::string> request_capabilities_;  // what the forge's advertisement allows
   bool capabilities_checked_ = false;
   bool usable_ = true;
 };

@@ -105,6 +105,10 @@ RepositoryMirrors::Mirror* RepositoryMirrors::find(const std::string& repository
 
 namespace {
 
+// Written once the first fetch brought the mirror its objects, and its packs were made fit for
+// the fetches after (below): from then on, a fetch is an incremental one.
+fs::path first_fetch_marker(const fs::path& mirror) { return mirror / "slipway-delta-chains-limited"; }
+
 // The forge packed its objects for itself (git's default: delta chains up to 50 deep). Every
 // later fetch's connectivity check reads the previous head's trees through those chains, so a
 // mirror is repacked once, after its first fetch, with chains of at most 10: the depth git's own
@@ -114,10 +118,6 @@ namespace {
 // git's housekeeping repacks it: its repack would be minutes of both cores before its first run.
 // The marker file records that it was done (a mirror an older Slipway made gets it at its next
 // fetch).
-// Written once the first fetch brought the mirror its objects, and its packs were made fit for
-// the fetches after (below): from then on, a fetch is an incremental one.
-fs::path first_fetch_marker(const fs::path& mirror) { return mirror / "slipway-delta-chains-limited"; }
-
 Status limit_delta_chains_once(const GitRemote& remote, const fs::path& mirror) {
   const fs::path marker = first_fetch_marker(mirror);
   if (fs::exists(marker)) return {};

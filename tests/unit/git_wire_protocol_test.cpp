@@ -65,6 +65,8 @@ TEST(Capabilities, Version2AsGitHttpBackendAdvertisesIt) {
   EXPECT_TRUE(capabilities->version2);
   EXPECT_TRUE(capabilities->ls_refs);
   EXPECT_TRUE(capabilities->fetch);
+  EXPECT_TRUE(capabilities->agent);
+  EXPECT_TRUE(capabilities->object_format_advertised);
   EXPECT_EQ(capabilities->object_format, "sha1");
   // With the smart HTTP service line first, and another object format.
   auto sha256 = parse_capability_advertisement(pkt_line("# service=git-upload-pack\n") + flush() +
@@ -86,10 +88,24 @@ TEST(Capabilities, AVersion0ListingIsNotVersion2) {
   EXPECT_FALSE(cut.ok());
 }
 
+TEST(Capabilities, ARequestSendsOnlyWhatTheForgeAdvertised) {
+  UploadPackCapabilities recent;
+  recent.agent = recent.object_format_advertised = true;
+  EXPECT_EQ(request_capabilities(recent, "git/slipway"),
+            (std::vector<std::string>{"agent=git/slipway", "object-format=sha1"}));
+  // git before 2.28 advertises no object-format, and dies on a capability it does not know.
+  auto older = parse_capability_advertisement(pkt_line("version 2\n") + pkt_line("agent=git/2.25.1\n") +
+                                              pkt_line("ls-refs\n") + pkt_line("fetch=shallow\n") + flush());
+  ASSERT_TRUE(older.ok()) << older.error().message;
+  EXPECT_EQ(request_capabilities(*older, "git/slipway"), (std::vector<std::string>{"agent=git/slipway"}));
+  EXPECT_TRUE(request_capabilities(UploadPackCapabilities{}, "git/slipway").empty());
+}
+
 TEST(LsRefs, TheRequestAsksForEachPrefix) {
-  EXPECT_EQ(ls_refs_request({"refs/heads/", "refs/tags/"}, "git/slipway"),
+  EXPECT_EQ(ls_refs_request({"agent=git/slipway", "object-format=sha1"}, {"refs/heads/", "refs/tags/"}),
             "0014command=ls-refs\n0016agent=git/slipway\n0017object-format=sha1\n0001"
             "001bref-prefix refs/heads/\n001aref-prefix refs/tags/\n0000");
+  EXPECT_EQ(ls_refs_request({}, {"refs/heads/"}), "0014command=ls-refs\n0001001bref-prefix refs/heads/\n0000");
 }
 
 TEST(LsRefs, RefsAreReadWithTheirAttributesIgnored) {
@@ -126,8 +142,8 @@ TEST(LsRefs, AHostileListingIsRefusedWhole) {
 }
 
 TEST(Fetch, TheRequestWantsHasAndIsDone) {
-  std::string request = fetch_request({kA}, {kB, kC}, "git/slipway");
-  EXPECT_TRUE(request.starts_with("0012command=fetch\n")) << request;
+  std::string request = fetch_request({"agent=git/slipway"}, {kA}, {kB, kC});
+  EXPECT_TRUE(request.starts_with("0012command=fetch\n0016agent=git/slipway\n0001")) << request;
   EXPECT_NE(request.find("000ethin-pack\n"), std::string::npos);
   EXPECT_NE(request.find("0032want " + kA + "\n"), std::string::npos);
   EXPECT_NE(request.find("0032have " + kB + "\n0032have " + kC + "\n"), std::string::npos);
