@@ -41,6 +41,17 @@ std::string without_trailing_slash(std::string url) {
   return url;
 }
 
+// A protocol version 2 command: a POST to the repository's git-upload-pack.
+HttpClientRequest upload_pack_command(const GitRemote& remote, std::string body) {
+  HttpClientRequest request;
+  request.method = "POST";
+  request.url = without_trailing_slash(remote.url.text) + "/git-upload-pack";
+  request.headers.set("Content-Type", "application/x-git-upload-pack-request");
+  request.headers.set("Accept", "application/x-git-upload-pack-result");
+  request.body = std::move(body);
+  return request;
+}
+
 Result<std::string> git_on_mirror(const fs::path& mirror, std::vector<std::string> args, std::string input,
                                   std::string_view what) {
   std::vector<std::string> argv = {"git", "-C", mirror.string()};
@@ -207,12 +218,7 @@ Status MirrorHttpFetch::check_capabilities(const GitRemote& remote) {
 Result<std::vector<RemoteRef>> MirrorHttpFetch::list_refs(const GitRemote& remote) {
   std::vector<std::string> prefixes;
   for (const MirroredRefPattern& pattern : kMirroredRefs) prefixes.emplace_back(pattern.prefix);
-  HttpClientRequest request;
-  request.method = "POST";
-  request.url = without_trailing_slash(remote.url.text) + "/git-upload-pack";
-  request.headers.set("Content-Type", "application/x-git-upload-pack-request");
-  request.headers.set("Accept", "application/x-git-upload-pack-result");
-  request.body = ls_refs_request(request_capabilities_, prefixes);
+  HttpClientRequest request = upload_pack_command(remote, ls_refs_request(request_capabilities_, prefixes));
   std::string listing;
   request.on_body = [&](std::string_view chunk) {
     listing.append(chunk);
@@ -234,12 +240,7 @@ Result<std::string> MirrorHttpFetch::fetch_pack(const GitRemote& remote, const s
     return {};
   });
   Status read;
-  HttpClientRequest request;
-  request.method = "POST";
-  request.url = without_trailing_slash(remote.url.text) + "/git-upload-pack";
-  request.headers.set("Content-Type", "application/x-git-upload-pack-request");
-  request.headers.set("Accept", "application/x-git-upload-pack-result");
-  request.body = fetch_request(request_capabilities_, wants, haves);
+  HttpClientRequest request = upload_pack_command(remote, fetch_request(request_capabilities_, wants, haves));
   request.on_body = [&](std::string_view chunk) {
     read = answer.feed(chunk);
     return read.ok();
