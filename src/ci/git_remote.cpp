@@ -104,7 +104,7 @@ std::vector<std::string> GitRemote::environment() const {
   std::vector<std::pair<std::string, std::string>> config = {{"credential.helper", ""},
                                                              {"http.lowSpeedLimit", "1000"},
                                                              {"http.lowSpeedTime", "60"}};
-  if (url.transport == RepositoryTransport::https || url.transport == RepositoryTransport::http) {
+  if (url.over_http()) {
     if (!token.empty()) config.emplace_back("http." + url.origin + ".extraHeader", "Authorization: " + authorization());
     TlsTrust trust = tls_trust();
     if (!trust.ca_file.empty()) entries.push_back("GIT_SSL_CAINFO=" + trust.ca_file);

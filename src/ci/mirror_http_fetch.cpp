@@ -23,8 +23,14 @@ struct MirroredRefPattern {
 constexpr MirroredRefPattern kMirroredRefs[] = {
     {"refs/heads/", ""}, {"refs/tags/", ""}, {"refs/pull/", "/head"}, {"refs/merge-requests/", "/head"}};
 
-// The folders under which the mirror's refs live, for reading them from its files.
-const std::vector<std::string> kMirroredFolders = {"refs/heads", "refs/tags", "refs/pull", "refs/merge-requests"};
+// The folders the mirrored refs live in ("refs/pull"), for reading them from the mirror's files.
+std::vector<std::string> mirrored_folders() {
+  std::vector<std::string> folders;
+  for (const MirroredRefPattern& pattern : kMirroredRefs) {
+    folders.emplace_back(pattern.prefix.substr(0, pattern.prefix.size() - 1));
+  }
+  return folders;
+}
 
 constexpr std::string_view kAgent = "git/slipway";
 constexpr milliseconds kRequestTimeout{10 * 60 * 1000};
@@ -261,7 +267,7 @@ Status MirrorHttpFetch::fetch(const GitRemote& remote, const fs::path& mirror) {
   capabilities_checked_ = false;
   auto remote_refs = list_refs(remote);
   if (!remote_refs) return remote_refs.error();
-  std::map<std::string, std::string> local = read_refs(mirror, kMirroredFolders);
+  std::map<std::string, std::string> local = read_refs(mirror, mirrored_folders());
   std::vector<MirrorRefUpdate> updates = plan_mirror_updates(local, *remote_refs);
   if (updates.empty()) {
     capabilities_checked_ = true;

@@ -74,7 +74,7 @@ Result<std::unique_ptr<RepositoryMirrors>> RepositoryMirrors::open(const DataDir
     remote.ssh_key_secret = config.auth.ssh_key_secret;
     remote.known_hosts_secret = config.auth.known_hosts_secret;
     remote.ca_file = config.ca_file;
-    if (url->transport == RepositoryTransport::https || url->transport == RepositoryTransport::http) {
+    if (url->over_http()) {
       remote.empty_ca_directory = data.root / "empty-ca-path";
       if (Status made = make_directories(remote.empty_ca_directory); !made) return made.error();
     }
@@ -139,9 +139,7 @@ Status RepositoryMirrors::fetch_locked(Mirror& mirror) {
   // An incremental fetch over https is done in process; git does the first one (the whole
   // history, streamed to disk), every one over ssh, and any the in-process one could not finish,
   // so that a forge that fails gets git's diagnosis.
-  const RepositoryTransport transport = mirror.remote.url.transport;
-  if ((transport == RepositoryTransport::https || transport == RepositoryTransport::http) &&
-      mirror.http_fetch.usable() && fs::exists(first_fetch_marker(mirror.path))) {
+  if (mirror.remote.url.over_http() && mirror.http_fetch.usable() && fs::exists(first_fetch_marker(mirror.path))) {
     Status fetched = mirror.http_fetch.fetch(mirror.remote, mirror.path);
     if (fetched) {
       mirror.maintenance_due = true;

@@ -32,5 +32,4 @@ struct PushAction {
 // Errors (a 400): a ref holding control characters, a commit that is not a hex sha.
 Result<PushAction> push_action(const PushNotice& notice);
 
-
 }  // namespace slipway

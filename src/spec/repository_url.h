@@ -24,6 +24,8 @@ struct RepositoryUrl {
   std::string origin;
 
   bool remote() const { return transport != RepositoryTransport::local; }
+  // Fetched over HTTP(S): a token header, CAs, and the in-process fetch apply.
+  bool over_http() const { return transport == RepositoryTransport::https || transport == RepositoryTransport::http; }
 };
 
 // Classifies `url`. Errors (the message says what to write instead): empty, credentials in the
