@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,10 @@ int entry_child(void* argument) {
     if (::write(plan->cgroup_fds[i], "0", 1) != 1) give_up(plan, "join the job's cgroup");
   }
   if (plan->netns_fd >= 0 && ::setns(plan->netns_fd, CLONE_NEWNET) < 0) give_up(plan, "join the job's network namespace");
+  if (plan->private_mounts) {
+    if (::unshare(CLONE_NEWNS) < 0) give_up(plan, "make a mount namespace of its own");
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) give_up(plan, "make its mounts private");
+  }
   if (plan->sandbox) start_sandbox(plan);  // does not return
   if (plan->drop_ids) {
     if (::syscall(SYS_setgroups, 0, nullptr) < 0) give_up(plan, "drop the supplementary groups");
@@ -117,7 +122,7 @@ EntryFailure spawn_entering(pid_t* pid, std::shared_ptr<void>* init_stack, const
   }
   EntryPlan plan{argv[0],        argv.data(),       envp.data(),    request.cwd.c_str(), stdin_fd,
                  out_fd,         err_fd,            cgroup_fds.data(), cgroup_fds.size(), netns.get(),
-                 entry.drop_ids, entry.uid,         entry.gid,      sandbox.get(),       -1, {}};
+                 entry.private_mounts, entry.drop_ids, entry.uid, entry.gid, sandbox.get(), -1, {}};
   void* stack = ::mmap(nullptr, kChildStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return {errno, "allocate the child's stack"};
   sigset_t all, previous;

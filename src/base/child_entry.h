@@ -32,6 +32,7 @@ struct EntryPlan {
   const int* cgroup_fds;
   size_t cgroup_count;
   int netns_fd;
+  bool private_mounts;
   bool drop_ids;
   uid_t uid;
   gid_t gid;

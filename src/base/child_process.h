@@ -67,12 +67,19 @@ struct SandboxSpec {
 
 struct ProcessEntry {
   std::vector<std::filesystem::path> cgroups;  // cgroup.procs files
-  std::filesystem::path network_namespace;     // /proc/PID/ns/net; empty: the server's
+  // /proc/PID/ns/net or a network_namespace_path (base/network_namespace.h); empty: the server's
+  std::filesystem::path network_namespace;
   bool drop_ids = false;
   uid_t uid = 0;
   gid_t gid = 0;
   std::shared_ptr<const SandboxSpec> sandbox;  // none: the program runs where it was entered
-  bool empty() const { return cgroups.empty() && network_namespace.empty() && !drop_ids && !sandbox; }
+  // A mount namespace of its own whose mounts are all private, recursively (what `unshare
+  // --mount --propagation private` gives): nothing the program mounts or unmounts reaches the
+  // host's mounts. Needs root; without a sandbox only.
+  bool private_mounts = false;
+  bool empty() const {
+    return cgroups.empty() && network_namespace.empty() && !drop_ids && !sandbox && !private_mounts;
+  }
 };
 
 struct SpawnRequest {

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "base/child_process.h"
 #include "base/files.h"
+#include "base/network_namespace.h"
 
 namespace slipway {
 
@@ -25,31 +25,24 @@ namespace {
 
 constexpr size_t kBufferBytes = 64 * 1024;
 
-// The listening socket, made inside the namespace by a thread of its own: setns changes only the
-// calling thread's namespace, and that thread ends right after, so no other work of the server
-// ever runs in the namespace.
+// The listening socket, made inside the namespace by a thread of its own (the socket stays
+// there after the thread leaves).
 Result<UniqueFd> listen_inside(const std::filesystem::path& network_namespace, int port) {
-  Result<UniqueFd> made = make_error("not started");
-  std::thread maker([&] {
-    UniqueFd target(::open(network_namespace.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!target.valid() || ::setns(target.get(), CLONE_NEWNET) != 0) {
-      made = make_error(fmt::format("cannot enter the network namespace {}: {}", network_namespace.string(), errno_text(errno)));
-      return;
-    }
-    UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd listener;
+  Status listening = run_in_network_namespace(network_namespace, [&]() -> Status {
+    listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (!listener.valid() || ::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(listener.get(), 64) != 0) {
-      made = make_error(fmt::format("cannot listen on 127.0.0.1:{} in the namespace: {}", port, errno_text(errno)));
-      return;
+      return make_error(fmt::format("cannot listen on 127.0.0.1:{} in the namespace: {}", port, errno_text(errno)));
     }
-    made = std::move(listener);
+    return {};
   });
-  maker.join();
-  return made;
+  if (!listening) return listening.error();
+  return listener;
 }
 
 struct Pair {

@@ -19,7 +19,8 @@ namespace slipway {
 
 class NamespaceForwarder {
  public:
-  // `network_namespace`: /proc/PID/ns/net; `target_host`/`target_port`: where connections go.
+  // `network_namespace`: /proc/PID/ns/net or a network_namespace_path (base/network_namespace.h);
+  // `target_host`/`target_port`: where connections go.
   static Result<std::unique_ptr<NamespaceForwarder>> start(const std::filesystem::path& network_namespace,
                                                            int listen_port, const std::string& target_host,
                                                            int target_port);

@@ -2,14 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/mount.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +16,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+
+#include "base/network_namespace.h"
 
 namespace slipway {
 
@@ -181,22 +180,6 @@ void build_root(EntryPlan* plan, const PreparedSandbox& box) {
   if (set_attributes("/", 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
     give_up_on(plan, "make the sandbox's root read-only", "/");
   }
-}
-
-int bring_loopback_up() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  struct ifreq request {};
-  std::memcpy(request.ifr_name, "lo", 3);
-  int result = ::ioctl(fd, SIOCGIFFLAGS, &request);
-  if (result == 0) {
-    request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
-    result = ::ioctl(fd, SIOCSIFFLAGS, &request);
-  }
-  int saved = errno;
-  ::close(fd);
-  errno = saved;
-  return result;
 }
 
 // The program's process: no way back to any privilege, then the program.

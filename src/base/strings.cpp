@@ -43,6 +43,12 @@ std::string_view trim(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+std::string_view last_line(std::string_view text) {
+  std::string_view trimmed = trim(text);
+  size_t newline = trimmed.rfind('\n');
+  return newline == std::string_view::npos ? trimmed : trim(trimmed.substr(newline + 1));
+}
+
 bool starts_with(std::string_view text, std::string_view prefix) { return text.starts_with(prefix); }
 bool ends_with(std::string_view text, std::string_view suffix) { return text.ends_with(suffix); }
 

@@ -12,6 +12,8 @@ namespace slipway {
 std::vector<std::string> split(std::string_view text, char separator);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 std::string_view trim(std::string_view text);
+// The last line of `text`, trimmed: where a program's stderr gives its diagnosis.
+std::string_view last_line(std::string_view text);
 bool starts_with(std::string_view text, std::string_view prefix);
 bool ends_with(std::string_view text, std::string_view suffix);
 // The first 12 hex digits of a digest ("sha256:3f2a…" → "3f2a1c9e0b4d"), how people name images.

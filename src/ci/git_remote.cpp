@@ -60,12 +60,6 @@ bool mentions(std::string_view text, std::initializer_list<std::string_view> nee
   return false;
 }
 
-std::string last_line(std::string_view text) {
-  std::string trimmed(trim(text));
-  size_t newline = trimmed.rfind('\n');
-  return newline == std::string::npos ? trimmed : trimmed.substr(newline + 1);
-}
-
 }  // namespace
 
 std::string default_token_username(std::string_view host) {

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -95,6 +97,28 @@ TEST_F(ChildEntry, JoinsTheCgroupBeforeItsProgramRuns) {
   std::string out = output_of(request);
   EXPECT_NE(out.find(group.filename().string()), std::string::npos) << out;
   ::rmdir(group.c_str());
+}
+
+// What slirp4netns is started with: its --enable-sandbox detaches the old root, which on a
+// shared mount would propagate to the host (the Docker Engine's /var/lib/docker lost its
+// containers' roots that way). A mount made under a shared mount by such a child stays its own.
+TEST_F(ChildEntry, PrivateMountsReachNoMountOfTheHost) {
+  fs::path shared = fs::temp_directory_path() / ("slipway-entry-mounts-" + std::to_string(::getpid()));
+  fs::create_directories(shared);
+  ASSERT_EQ(::mount("tmpfs", shared.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount(nullptr, shared.c_str(), nullptr, MS_SHARED, nullptr), 0) << std::strerror(errno);
+  fs::create_directories(shared / "inner");
+  SpawnRequest request = shell(
+      fmt::format("mount -t tmpfs none {0}/inner && touch {0}/inner/marker && readlink /proc/self/ns/mnt", shared.string()));
+  request.enter.private_mounts = true;
+  std::string ours = fs::read_symlink("/proc/self/ns/mnt").string();
+  std::string theirs = output_of(request);
+  EXPECT_TRUE(theirs.starts_with("mnt:[")) << theirs;
+  EXPECT_NE(theirs, ours + "\n") << "a mount namespace of its own";
+  EXPECT_FALSE(fs::exists(shared / "inner" / "marker")) << "the child's mount propagated to the host";
+  ::umount2((shared / "inner").c_str(), MNT_DETACH);  // in case it did
+  ::umount2(shared.c_str(), MNT_DETACH);
+  fs::remove_all(shared);
 }
 
 TEST_F(ChildEntry, EachFailureNamesItsStep) {

@@ -33,6 +33,14 @@ TEST(Strings, SanitizeUtf8ReplacesOnlyInvalidSequences) {
   EXPECT_EQ(sanitize_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
 }
 
+TEST(Strings, LastLineIsWhereAProgramGivesItsDiagnosis) {
+  EXPECT_EQ(last_line("starting\nstill starting\nfatal: no such thing\n"), "fatal: no such thing");
+  EXPECT_EQ(last_line("one line"), "one line");
+  EXPECT_EQ(last_line("progress\r\nerror: refused\r\n\n"), "error: refused");
+  EXPECT_EQ(last_line(""), "");
+  EXPECT_EQ(last_line(" \n \n"), "");
+}
+
 TEST(Strings, EscapingAndQuoting) {
   EXPECT_EQ(html_escape("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
   EXPECT_EQ(shell_quote("simple"), "simple");
