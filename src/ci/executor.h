@@ -104,10 +104,9 @@ class Executor {
 
   // Makes now what open_job() of a job like `request` would otherwise make first and which takes
   // long — the sandbox's network namespace, into its pool — so that the caller can have it made
-  // while another thread does something else (the checkout). Blocks until done. Call it on a
-  // thread that outlives the job: a namespace's holder ends with the thread that made it. A
-  // failure is not reported here: open_job() tries again and says why. The host executor has
-  // nothing to make.
+  // while another thread does something else (the checkout). Blocks until done. A failure is
+  // not reported here: open_job() tries again and says why. The host executor has nothing to
+  // make.
   virtual void prepare_job(const JobRequest& /*request*/) {}
 };
 

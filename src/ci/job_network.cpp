@@ -1,7 +1,7 @@
 #include "ci/job_network.h"
 
 #include <signal.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -13,8 +13,9 @@
 #include <fmt/core.h>
 
 #include "base/files.h"
+#include "base/network_namespace.h"
 #include "base/step_environment.h"
-#include "ci/sandbox_view.h"
+#include "base/strings.h"
 
 namespace slipway {
 
@@ -24,13 +25,9 @@ namespace {
 
 constexpr auto kNetworkReadyTimeout = std::chrono::seconds(5);
 
-// Where each holder mounts its root: an empty folder, the same for all of them (each mounts a
-// tmpfs over it in a mount namespace of its own).
-const fs::path kHolderStaging = "/run/slipway/holder-root";
-constexpr uid_t kHolderUid = 65534;  // nobody: the holder only sleeps
-
-bool has_default_route(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/net/route", pid));
+// Read inside the namespace: /proc/thread-self/net is the calling thread's namespace's.
+bool has_default_route() {
+  std::ifstream in("/proc/thread-self/net/route");
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -40,6 +37,19 @@ bool has_default_route(pid_t pid) {
     if (destination == "00000000") return true;
   }
   return false;
+}
+
+// The last line an ended helper wrote to stderr: its diagnosis (about our own arguments, no
+// secret), after whatever it logged while starting.
+std::string exit_message(ChildProcess& child) {
+  std::string text;
+  char buffer[4096];
+  ssize_t got = 0;
+  while (child.stderr_fd().valid() && text.size() < 65536 && (got = ::read(child.stderr_fd().get(), buffer, sizeof buffer)) > 0) {
+    text.append(buffer, static_cast<size_t>(got));
+  }
+  std::string_view last = last_line(text);
+  return last.empty() ? "it wrote nothing to stderr" : sanitize_utf8(last.substr(0, 300));
 }
 
 void stop_child(std::unique_ptr<ChildProcess>& child) {
@@ -52,8 +62,11 @@ void stop_child(std::unique_ptr<ChildProcess>& child) {
 }  // namespace
 
 Result<std::unique_ptr<JobNetwork>> JobNetwork::create(bool outbound) {
+  auto held = create_network_namespace();
+  if (!held) return make_error("cannot create the job's network namespace: " + held.error().message);
   std::unique_ptr<JobNetwork> network(new JobNetwork());
-  if (Status held = network->start_holder(); !held) return held.error();
+  network->held_ = std::move(*held);
+  network->path_ = network_namespace_path(network->held_);
   if (outbound) {
     if (Status attached = network->attach_outbound(); !attached) return attached.error();
   }
@@ -62,47 +75,16 @@ Result<std::unique_ptr<JobNetwork>> JobNetwork::create(bool outbound) {
 
 Result<std::unique_ptr<JobNetwork>> JobNetwork::join(pid_t pid, bool outbound) {
   std::unique_ptr<JobNetwork> network(new JobNetwork());
-  network->netns_pid_ = pid;
+  network->path_ = fmt::format("/proc/{}/ns/net", pid);
   if (outbound) {
     if (Status attached = network->attach_outbound(); !attached) return attached.error();
   }
   return network;
 }
 
-JobNetwork::~JobNetwork() {
-  stop_child(slirp_);
-  stop_child(holder_);
-}
+JobNetwork::~JobNetwork() { stop_child(slirp_); }
 
-bool JobNetwork::reusable() const {
-  return holder_ && !holder_->has_exited() && (!slirp_ || !slirp_->has_exited());
-}
-
-// The holder is a sandbox of its own (base/sandbox_entry.h) with a new network namespace, its
-// loopback up before the spawn returns, running `sleep` as nobody with the toolchain alone to
-// see; its init is the process the namespace is reached through.
-Status JobNetwork::start_holder() {
-  if (Status made = make_directories(kHolderStaging); !made) return made;
-  ::chmod(kHolderStaging.parent_path().c_str(), 0755);
-  ::chmod(kHolderStaging.c_str(), 0755);
-  auto sandbox = std::make_shared<SandboxSpec>();
-  sandbox->staging = kHolderStaging;
-  sandbox->mounts = toolchain_mounts();
-  sandbox->mounts.push_back({SandboxMount::Kind::proc, "", "/proc"});
-  resolve_sources(sandbox->mounts);
-  sandbox->workdir = "/";
-  sandbox->new_network = true;
-  SpawnRequest request{{"/usr/bin/sleep", "infinity"}, {"PATH=" + std::string(kStepPath)}, "/"};
-  request.enter.drop_ids = true;
-  request.enter.uid = kHolderUid;
-  request.enter.gid = kHolderUid;
-  request.enter.sandbox = std::move(sandbox);
-  auto started = ChildProcess::spawn(request);
-  if (!started) return make_error(fmt::format("cannot create the job's network namespace: {}", started.error().message));
-  holder_ = std::make_unique<ChildProcess>(std::move(*started));
-  netns_pid_ = holder_->pid();
-  return {};
-}
+bool JobNetwork::reusable() const { return held_.valid() && (!slirp_ || !slirp_->has_exited()); }
 
 Status JobNetwork::attach_outbound() {
   fs::path slirp = find_program("slirp4netns");
@@ -111,31 +93,35 @@ Status JobNetwork::attach_outbound() {
         "network: outbound needs slirp4netns, which is not installed: install the slirp4netns package, or set "
         "`network: none` in the test section");
   }
-  // Through `unshare --mount` (all mounts made private, recursively): slirp4netns's own
-  // --enable-sandbox makes only "/" private before it pivots and detaches the old root, and the
-  // detach would then propagate to the host's shared mounts — the Docker Engine's
-  // /var/lib/docker is one, so every container being started at that moment lost its root file
-  // system ("exec: stat /service: no such file or directory").
-  fs::path unshare = find_program("unshare");
-  if (unshare.empty()) return make_error("network: outbound needs unshare (util-linux), which is not installed");
+  // In a mount namespace of its own whose mounts are all private, recursively
+  // (ProcessEntry::private_mounts): slirp4netns's own --enable-sandbox makes only "/" private
+  // before it pivots and detaches the old root, and the detach would then propagate to the
+  // host's shared mounts — the Docker Engine's /var/lib/docker is one, so every container being
+  // started at that moment lost its root file system ("exec: stat /service: no such file or
+  // directory").
   // --exit-fd=0 on a lifeline: slirp4netns ends with this process, even after a kill -9 (the
   // namespace it serves may be a pod's, which outlives us until the next start removes it).
-  auto attached = ChildProcess::spawn({{unshare.string(), "--mount", "--propagation", "private", "--", slirp.string(),
-                                        "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
-                                        "--enable-seccomp", "--exit-fd=0", std::to_string(netns_pid_), "tap0"},
-                                       {"PATH=" + std::string(kStepPath)},
-                                       "/",
-                                       true});
+  SpawnRequest request{{slirp.string(), "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
+                        "--enable-seccomp", "--exit-fd=0", "--netns-type=path", path_.string(), "tap0"},
+                       {"PATH=" + std::string(kStepPath)},
+                       "/",
+                       true};
+  request.enter.private_mounts = true;
+  auto attached = ChildProcess::spawn(request);
   if (!attached) return make_error(fmt::format("cannot start slirp4netns: {}", attached.error().message));
   slirp_ = std::make_unique<ChildProcess>(std::move(*attached));
-  auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
-  while (!has_default_route(netns_pid_)) {
-    if (slirp_->has_exited() || std::chrono::steady_clock::now() > deadline) {
-      return make_error("slirp4netns could not give the job's network a way out (no default route after 5 s)");
+  // One thread inside the namespace watches for the route slirp4netns adds.
+  return run_in_network_namespace(path_, [this]() -> Status {
+    auto deadline = std::chrono::steady_clock::now() + kNetworkReadyTimeout;
+    while (!has_default_route()) {
+      if (slirp_->has_exited()) return make_error("slirp4netns ended before the job's network had a way out: " + exit_message(*slirp_));
+      if (std::chrono::steady_clock::now() > deadline) {
+        return make_error("slirp4netns could not give the job's network a way out (no default route after 5 s)");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return {};
+    return {};
+  });
 }
 
 JobNetworkPool::~JobNetworkPool() {
@@ -167,7 +153,7 @@ void JobNetworkPool::prepare(bool outbound) {
   if (auto made = JobNetwork::create(outbound)) give_back(std::move(*made));
 }
 
-// Drops the idle namespaces whose holder or slirp4netns ended, on the way.
+// Drops the idle namespaces whose slirp4netns ended, on the way.
 std::vector<std::unique_ptr<JobNetwork>>::iterator JobNetworkPool::find_idle_locked(bool outbound) {
   for (auto it = idle_.begin(); it != idle_.end();) {
     if (!(*it)->reusable()) {

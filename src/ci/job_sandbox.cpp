@@ -239,7 +239,7 @@ void JobSandbox::prepare_network(const JobSandboxRequest& request) {
   if (takes_pooled_network(request, full_mode())) JobNetworkPool::instance().prepare(!request.network_none);
 }
 
-pid_t JobSandbox::network_pid() const { return network_ ? network_->pid() : 0; }
+std::filesystem::path JobSandbox::network_namespace() const { return network_ ? network_->path() : std::filesystem::path(); }
 
 SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const {
   SandboxLaunch launch;
@@ -247,7 +247,7 @@ SandboxLaunch JobSandbox::launch(const std::vector<std::string>& command) const 
     // The process joins the job's groups itself before anything runs, so nothing the step forks
     // can start outside them; then the namespace, then the job's uid (base/child_process.h).
     launch.enter.cgroups = cgroup_->join_paths();
-    if (network_) launch.enter.network_namespace = fmt::format("/proc/{}/ns/net", network_->pid());
+    if (network_) launch.enter.network_namespace = network_->path();
     launch.enter.drop_ids = true;
     launch.enter.uid = request_.uid;
     launch.enter.gid = gid_;
@@ -270,7 +270,7 @@ std::shared_ptr<const SandboxSpec> JobSandbox::make_spec() const {
   spec->mounts = mounts();
   resolve_sources(spec->mounts);
   spec->workdir = request_.workspace;
-  // Full mode: the step joined the holder's namespace, or has its own when nothing is shared.
+  // Full mode: the step joined the job's namespace, or has its own when nothing is shared.
   // Without root, `network: none` is a namespace per step and outbound is the host's network.
   spec->new_network = !request_.host_network && (full_ ? network_ == nullptr : request_.network_none);
   return spec;

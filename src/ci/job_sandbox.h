@@ -4,7 +4,8 @@
 // What it promises, when the server runs as root (the full mode):
 // - every process runs as the job's own unprivileged uid, with no capabilities and
 //   no_new_privs, in its own user, mount, PID, IPC and UTS namespaces;
-// - all of a job's processes share one network namespace (a holder process owns it): services
+// - all of a job's processes share one network namespace (job_network.h: the server holds it,
+//   or a pod's holder container does for `image:` services): services
 //   and suites meet on the job's private 127.0.0.1, and two jobs may both use port 5432. With
 //   `network: none` that loopback is all there is; with `outbound`, slirp4netns gives the
 //   namespace a NATed way out (never to the host's loopback);
@@ -78,8 +79,9 @@ class JobSandbox {
   // process is the step's PID namespace's init; the command is its only child.
   SandboxLaunch launch(const std::vector<std::string>& command) const;
 
-  // A process in the job's shared network namespace (/proc/PID/ns/net); 0 when there is none.
-  pid_t network_pid() const;
+  // The job's shared network namespace, a path to open (ProcessEntry::network_namespace), valid
+  // while the sandbox lives; empty when there is none.
+  std::filesystem::path network_namespace() const;
 
   // $HOME inside the sandbox.
   static std::filesystem::path home() { return "/home/slipway"; }

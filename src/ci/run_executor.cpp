@@ -197,8 +197,7 @@ RunExecutor::PhaseResult RunExecutor::plan(Execution& execution) {
 // the executor make the test job's network (the sandbox's namespace, when the pool has none):
 // each takes a program start or two and none needs another's result, so a one-off `slipway run`
 // waits for the longest only. A .slipway.yml that fails costs a checkout the workspace guard
-// removes. The network is made on this thread because its holder ends with the thread that
-// made it.
+// removes.
 RunExecutor::PhaseResult RunExecutor::plan_and_check_out(Execution& execution) {
   std::future<Status> checked_out = std::async(std::launch::async, [this, &execution] { return check_out(execution); });
   PhaseResult planned = plan(execution);

@@ -1,6 +1,5 @@
 // The file system a sandboxed step sees, as mounts (base/child_process.h's SandboxMount): the
-// toolchain read-only and the host's secrets masked. Shared by the job sandbox and its network
-// holder.
+// toolchain read-only and the host's secrets masked.
 #pragma once
 
 #include <filesystem>

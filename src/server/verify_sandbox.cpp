@@ -70,9 +70,8 @@ VerifySandboxFactory verify_sandbox_factory(const std::filesystem::path& data_di
     if (!sandbox) return sandbox.error();
     std::unique_ptr<NamespaceForwarder> forwarder;
     std::string url = "http://" + test_listen;
-    if (pid_t inside = (*sandbox)->network_pid(); inside != 0) {
-      auto started = NamespaceForwarder::start(fmt::format("/proc/{}/ns/net", inside), listen->port, listen->host,
-                                               listen->port);
+    if (std::filesystem::path inside = (*sandbox)->network_namespace(); !inside.empty()) {
+      auto started = NamespaceForwarder::start(inside, listen->port, listen->host, listen->port);
       if (!started) return make_error("cannot make the test listener reachable: " + started.error().message);
       forwarder = std::move(*started);
       url = fmt::format("http://127.0.0.1:{}", listen->port);

@@ -139,10 +139,42 @@ TEST(JobSandbox, NetworkNoneHasOnlyLoopbackAndOutboundHasAWayOut) {
   EXPECT_NE(open.out.find("[unit] default-route tap0"), std::string::npos) << open.out;
 }
 
-// `slipway run` leaves its job's network (the holder and slirp4netns) to end on their own when
-// it exits, as after a kill -9, rather than wait for the kernel to tear slirp4netns's tap device
-// down: they must end all the same. This test adopts them (a child subreaper, as the server is)
-// and waits for every one.
+// The namespace goes back to the pool after a job, so what a job could change in it would meet
+// the next: it belongs to the server's user namespace, where the job's uid has no capability.
+// Only the namespace's own tables change hands here; no packet is sent.
+TEST(JobSandbox, AStepCannotChangeItsJobsNetwork) {
+  ScratchRepository repo;
+  repo.write("probe.sh",
+             "for change in 'ip link set lo down' 'ip addr add 127.0.0.9/8 dev lo' 'ip route add 192.0.2.0/24 dev tap0' "
+             "'ip link add dummy9 type dummy'; do\n"
+             "  if error=$($change 2>&1); then echo \"changed: $change\"; else echo \"refused: $change: $error\"; fi\n"
+             "done\n"
+             "if error=$( (echo 1 > /proc/sys/net/ipv4/ip_forward) 2>&1 ); then echo 'changed: ip_forward'; "
+             "else echo \"refused: ip_forward: $error\"; fi\n");
+  repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: { run: bash probe.sh }\n");
+  repo.commit();
+  SlipwayCommand slipway;
+  auto result = slipway.run({"run", repo.path().string()});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.find("changed:"), std::string::npos) << result.out;
+  // Refused for want of the capability, not for want of `ip` or of the device.
+  for (const char* change : {"ip link set lo down", "ip addr add", "ip route add", "ip link add"}) {
+    size_t line = result.out.find(std::string("refused: ") + change);
+    ASSERT_NE(line, std::string::npos) << change << "\n" << result.out;
+    EXPECT_NE(result.out.substr(line, result.out.find('\n', line) - line).find("Operation not permitted"), std::string::npos)
+        << result.out;
+  }
+  size_t forward = result.out.find("refused: ip_forward: ");
+  ASSERT_NE(forward, std::string::npos) << result.out;
+  std::string why = result.out.substr(forward, result.out.find('\n', forward) - forward);
+  EXPECT_TRUE(why.find("Read-only file system") != std::string::npos || why.find("Permission denied") != std::string::npos)
+      << why;
+}
+
+// `slipway run` leaves its job's network (the namespace and slirp4netns) to end on their own
+// when it exits, as after a kill -9, rather than wait for the kernel to tear slirp4netns's tap
+// device down: they must end all the same. This test adopts them (a child subreaper, as the
+// server is) and waits for every one.
 TEST(JobSandbox, NothingOfAJobsNetworkOutlivesSlipwayRun) {
   ScratchRepository repo;
   repo.write(".slipway.yml", "kind: library\ntest:\n  suites:\n    unit: 'true'\n");
@@ -168,10 +200,10 @@ TEST(JobSandbox, NothingOfAJobsNetworkOutlivesSlipwayRun) {
 }
 
 // Jobs starting side by side, each with its own namespace and slirp4netns. When bubblewrap made
-// the holder, it set up the namespace's loopback while slirp4netns configured its way out, and
-// the two raced (the holder exited with "loopback: Failed RTM_NEWADDR", the first step could not
-// enter the namespace), about one start in forty on a busy machine; the holder's loopback is now
-// up before its spawn returns.
+// a holder process for the namespace, it set up the loopback while slirp4netns configured its
+// way out, and the two raced (the holder exited with "loopback: Failed RTM_NEWADDR", the first
+// step could not enter the namespace), about one start in forty on a busy machine; the loopback
+// is now up before slirp4netns starts.
 TEST(JobSandbox, JobsStartingAtOnceEachGetTheirNetwork) {
   ScratchRepository repo;
   repo.write(".slipway.yml",
